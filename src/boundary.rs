@@ -1,0 +1,76 @@
+//! The one place where control returns from Rust to HDF5.
+//!
+//! Every `extern "C"` function of the crate runs its body through [`guard`]: a Rust error becomes
+//! a message on the HDF5 error stack and the C failure value of the return type; a panic is caught
+//! the same way and never unwinds into C.
+
+use std::any::Any;
+use std::ffi::{c_char, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::error::{self, Error, Kind, Result};
+use crate::ffi::{herr_t, hid_t};
+
+/// The value a C caller reads as failure, one per return type.
+pub trait Failure {
+    const FAIL: Self;
+}
+
+impl Failure for herr_t {
+    const FAIL: herr_t = -1;
+}
+
+impl Failure for hid_t {
+    const FAIL: hid_t = -1;
+}
+
+impl Failure for *mut c_void {
+    const FAIL: *mut c_void = std::ptr::null_mut();
+}
+
+impl Failure for *const c_char {
+    const FAIL: *const c_char = std::ptr::null();
+}
+
+impl Failure for () {
+    const FAIL: () = ();
+}
+
+/// Runs `f`; on `Err` or panic, pushes a message attributed to `func` (at the caller's source
+/// location) and returns `T::FAIL`.
+#[track_caller]
+pub fn guard<T: Failure>(func: &'static str, f: impl FnOnce() -> Result<T>) -> T {
+    let at = std::panic::Location::caller();
+    crate::trace!("{func}");
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(err)) => {
+            crate::trace!("{func}: error: {err}");
+            error::push(at, func, &err);
+            T::FAIL
+        }
+        Err(payload) => {
+            let err = Error::new(
+                Kind::Panic,
+                format!(
+                    "{func} panicked: {}; this is a bug in dset_split, please report it",
+                    panic_message(payload.as_ref())
+                ),
+            );
+            crate::trace!("{func}: {err}");
+            // Pushing may itself fail in odd states (library shutting down): never let that unwind.
+            let _ = catch_unwind(AssertUnwindSafe(|| error::push(at, func, &err)));
+            T::FAIL
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.as_str()
+    } else {
+        "(non-string panic payload)"
+    }
+}

@@ -1,0 +1,287 @@
+//! The connector's info-string grammar, as pure logic (no FFI).
+//!
+//! ```text
+//! info   := [ item { ';' item } [ ';' ] ]
+//! item   := key '=' value
+//! value  := '{' text-with-balanced-braces '}'  |  text-without-';'
+//! ```
+//!
+//! White space around keys, `=`, values and `;` is ignored (inside braces it is kept). Keys:
+//!
+//! | key | value | default |
+//! |---|---|---|
+//! | `under_vol` | value (e.g. `0`) or name (e.g. `native`) of the connector below | `0` (native) |
+//! | `under_info` | `{...}`: the info string of the connector below, passed on unchanged | `{}` |
+//!
+//! An empty string (or no string at all) means every default: the native connector below.
+
+use crate::error::{Error, Result};
+
+/// How the info string names the connector below us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnderVol {
+    /// A registered connector value (`H5VL_class_value_t`), e.g. 0 for native.
+    Value(i32),
+    /// A connector name, loaded as a plugin if needed, e.g. `pass_through`.
+    Name(String),
+}
+
+/// A parsed info string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InfoSpec {
+    pub under_vol: UnderVol,
+    /// The inner info string for the connector below, without the braces.
+    pub under_info: String,
+}
+
+impl Default for InfoSpec {
+    fn default() -> Self {
+        InfoSpec {
+            under_vol: UnderVol::Value(0),
+            under_info: String::new(),
+        }
+    }
+}
+
+/// Every key the grammar accepts, in the order `to_str` writes them.
+pub const KEYS: &[&str] = &["under_vol", "under_info"];
+
+fn err(input: &str, what: impl std::fmt::Display) -> Error {
+    Error::config(format!("dset_split info string \"{input}\": {what}"))
+}
+
+/// Splits `input` into `(key, value, braced)` items.
+fn items(input: &str) -> Result<Vec<(&str, &str, bool)>> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let skip_ws = |i: &mut usize| {
+        while *i < bytes.len() && bytes[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        if i >= bytes.len() {
+            return Ok(out);
+        }
+        let key_start = i;
+        while i < bytes.len() && bytes[i] != b'=' && bytes[i] != b';' {
+            i += 1;
+        }
+        let key = input[key_start..i].trim();
+        if i >= bytes.len() || bytes[i] == b';' {
+            return Err(err(
+                input,
+                format_args!("'{key}' has no value: write {key}=<value>"),
+            ));
+        }
+        if key.is_empty() {
+            return Err(err(
+                input,
+                format_args!("a value without a key at byte {key_start}"),
+            ));
+        }
+        i += 1; // '='
+        skip_ws(&mut i);
+        let (value, braced) = if i < bytes.len() && bytes[i] == b'{' {
+            let open = i;
+            let mut depth = 0usize;
+            let mut close = None;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            close = Some(i);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            let Some(close) = close else {
+                return Err(err(
+                    input,
+                    format_args!("the '{{' of '{key}' at byte {open} is never closed"),
+                ));
+            };
+            i = close + 1;
+            (&input[open + 1..close], true)
+        } else {
+            let start = i;
+            while i < bytes.len() && bytes[i] != b';' {
+                i += 1;
+            }
+            (input[start..i].trim(), false)
+        };
+        out.push((key, value, braced));
+        skip_ws(&mut i);
+        if i < bytes.len() {
+            if bytes[i] != b';' {
+                return Err(err(
+                    input,
+                    format_args!(
+                        "expected ';' after the value of '{key}', found '{}'",
+                        &input[i..]
+                    ),
+                ));
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Parses an info string. Unknown keys, repeated keys and bad values are errors that name the key
+/// and what it accepts.
+pub fn parse(input: &str) -> Result<InfoSpec> {
+    let mut spec = InfoSpec::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, value, braced) in items(input)? {
+        if seen.contains(&key) {
+            return Err(err(input, format_args!("key '{key}' is given twice")));
+        }
+        seen.push(key);
+        match key {
+            "under_vol" => {
+                if braced || value.is_empty() {
+                    return Err(err(
+                        input,
+                        "under_vol takes a connector value (e.g. 0 for native) or a connector name",
+                    ));
+                }
+                spec.under_vol = if value.bytes().all(|b| b.is_ascii_digit()) {
+                    match value.parse::<i32>() {
+                        Ok(v) => UnderVol::Value(v),
+                        Err(_) => {
+                            return Err(err(
+                                input,
+                                format_args!("under_vol={value} is out of range"),
+                            ));
+                        }
+                    }
+                } else if value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+                {
+                    UnderVol::Name(value.to_string())
+                } else {
+                    return Err(err(
+                        input,
+                        format_args!(
+                            "under_vol={value} is neither a connector value nor a connector name"
+                        ),
+                    ));
+                };
+            }
+            "under_info" => {
+                if !braced && !value.is_empty() {
+                    return Err(err(
+                        input,
+                        "under_info takes a braced value: under_info={...}",
+                    ));
+                }
+                spec.under_info = value.to_string();
+            }
+            other => {
+                return Err(err(
+                    input,
+                    format_args!("unknown key '{other}' (accepted keys: {})", KEYS.join(", ")),
+                ));
+            }
+        }
+    }
+    Ok(spec)
+}
+
+/// Renders `spec` as `under_vol=<value>;under_info={<inner>}`, given the value of the connector
+/// below (names are resolved to values by the time HDF5 asks for the string).
+pub fn render(under_value: i32, under_info: &str) -> String {
+    format!("under_vol={under_value};under_info={{{under_info}}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_means_native_defaults() {
+        assert_eq!(parse("").unwrap(), InfoSpec::default());
+        assert_eq!(parse("  \t ").unwrap(), InfoSpec::default());
+    }
+
+    #[test]
+    fn canonical_form() {
+        let s = parse("under_vol=0;under_info={}").unwrap();
+        assert_eq!(
+            s,
+            InfoSpec {
+                under_vol: UnderVol::Value(0),
+                under_info: String::new()
+            }
+        );
+    }
+
+    #[test]
+    fn nested_braces_are_kept_whole() {
+        let s = parse("under_vol=1;under_info={under_vol=0;under_info={a={b}}}").unwrap();
+        assert_eq!(s.under_vol, UnderVol::Value(1));
+        assert_eq!(s.under_info, "under_vol=0;under_info={a={b}}");
+    }
+
+    #[test]
+    fn whitespace_and_trailing_semicolon() {
+        let s = parse("  under_vol = 512 ; under_info = { x y } ; ").unwrap();
+        assert_eq!(s.under_vol, UnderVol::Value(512));
+        assert_eq!(s.under_info, " x y ");
+    }
+
+    #[test]
+    fn names_are_accepted() {
+        assert_eq!(
+            parse("under_vol=pass_through").unwrap().under_vol,
+            UnderVol::Name("pass_through".into())
+        );
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let e = parse("under_vol=0;colour=blue").unwrap_err();
+        assert!(
+            e.msg.contains("unknown key 'colour'") && e.msg.contains("under_vol, under_info"),
+            "{e}"
+        );
+        let e = parse("under_vol=0;under_vol=1").unwrap_err();
+        assert!(e.msg.contains("given twice"), "{e}");
+        let e = parse("under_vol=0;under_info={").unwrap_err();
+        assert!(e.msg.contains("never closed"), "{e}");
+        let e = parse("under_vol").unwrap_err();
+        assert!(e.msg.contains("has no value"), "{e}");
+        let e = parse("under_vol=0 under_info={}").unwrap_err();
+        assert!(
+            e.msg
+                .contains("neither a connector value nor a connector name"),
+            "{e}"
+        );
+        let e = parse("under_info=abc").unwrap_err();
+        assert!(e.msg.contains("braced"), "{e}");
+        let e = parse("under_vol=99999999999").unwrap_err();
+        assert!(e.msg.contains("out of range"), "{e}");
+        let e = parse("under_vol={0}").unwrap_err();
+        assert!(e.msg.contains("under_vol takes"), "{e}");
+        let e = parse("under_vol=0;under_info={}x").unwrap_err();
+        assert!(e.msg.contains("expected ';'"), "{e}");
+    }
+
+    #[test]
+    fn render_round_trips() {
+        for inner in ["", "under_vol=0;under_info={}", "a={b={c}};d=e"] {
+            let text = render(7, inner);
+            let spec = parse(&text).unwrap();
+            assert_eq!(spec.under_vol, UnderVol::Value(7));
+            assert_eq!(spec.under_info, inner);
+        }
+    }
+}

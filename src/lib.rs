@@ -1,0 +1,42 @@
+//! dset-split: an HDF5 VOL connector that passes every operation to the connector below it.
+//!
+//! Loaded as a plugin (`HDF5_PLUGIN_PATH` + `HDF5_VOL_CONNECTOR="dset_split under_vol=0;under_info={}"`)
+//! or registered from C with [`capi::H5VL_dset_split_register`]. See the README for the layout it
+//! writes and how to configure it.
+
+pub mod boundary;
+pub mod capi;
+pub mod conn_info;
+pub mod error;
+pub mod ffi;
+pub mod info;
+pub mod log;
+pub mod object;
+pub mod vol;
+
+use std::ffi::{CStr, c_void};
+
+use ffi::{H5PL_TYPE_VOL, H5PL_type_t};
+
+/// The connector name users put in `HDF5_VOL_CONNECTOR`.
+pub const CONNECTOR_NAME: &str = capi::DSET_SPLIT_NAME;
+/// The same, as a C string for the class table.
+pub const CONNECTOR_NAME_C: &CStr = c"dset_split";
+/// Connector value: in HDF5's testing range (256-511); dset_split has no registered value.
+pub const CONNECTOR_VALUE: i32 = capi::DSET_SPLIT_VALUE;
+/// Version of the connector's behaviour, reported in the class table (`conn_version`).
+pub const CONNECTOR_VERSION: u32 = capi::DSET_SPLIT_CONNECTOR_VERSION;
+/// The crate version, also in the C header (a test checks it against Cargo.toml).
+pub const VERSION_STRING: &str = capi::DSET_SPLIT_VERSION;
+
+/// Plugin entry point: HDF5 asks what kind of plugin this library is.
+#[unsafe(no_mangle)]
+pub extern "C" fn H5PLget_plugin_type() -> H5PL_type_t {
+    H5PL_TYPE_VOL
+}
+
+/// Plugin entry point: HDF5 asks for the connector class.
+#[unsafe(no_mangle)]
+pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
+    (&vol::CLASS as *const ffi::H5VL_class_t).cast()
+}

@@ -1,0 +1,156 @@
+//! `attr_cls`: attributes, forwarded to the connector below.
+
+use std::ffi::{c_char, c_void};
+
+use crate::boundary::guard;
+use crate::ffi::{
+    self, H5VL_attr_get_args_t, H5VL_attr_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t,
+    herr_t, hid_t,
+};
+use crate::object::{forward, forward_close, forward_new};
+
+type Req = *mut *mut c_void;
+
+/// `attr_cls.create`
+pub unsafe extern "C" fn create(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    name: *const c_char,
+    type_id: hid_t,
+    space_id: hid_t,
+    acpl_id: hid_t,
+    aapl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> *mut c_void {
+    guard("attr_create", || {
+        // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
+        // the connector below with its object (the same holds for every forward in this file).
+        unsafe {
+            forward_new(obj, req, |under, vol| {
+                ffi::H5VLattr_create(
+                    under, loc_params, vol, name, type_id, space_id, acpl_id, aapl_id, dxpl_id, req,
+                )
+            })
+        }
+    })
+}
+
+/// `attr_cls.open`
+pub unsafe extern "C" fn open(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    name: *const c_char,
+    aapl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> *mut c_void {
+    guard("attr_open", || {
+        // SAFETY: see `create`.
+        unsafe {
+            forward_new(obj, req, |under, vol| {
+                ffi::H5VLattr_open(under, loc_params, vol, name, aapl_id, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `attr_cls.read`
+pub unsafe extern "C" fn read(
+    attr: *mut c_void,
+    mem_type_id: hid_t,
+    buf: *mut c_void,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("attr_read", || {
+        // SAFETY: see `create`.
+        unsafe {
+            forward(attr, req, |under, vol| {
+                ffi::H5VLattr_read(under, vol, mem_type_id, buf, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `attr_cls.write`
+pub unsafe extern "C" fn write(
+    attr: *mut c_void,
+    mem_type_id: hid_t,
+    buf: *const c_void,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("attr_write", || {
+        // SAFETY: see `create`.
+        unsafe {
+            forward(attr, req, |under, vol| {
+                ffi::H5VLattr_write(under, vol, mem_type_id, buf, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `attr_cls.get`
+pub unsafe extern "C" fn get(
+    obj: *mut c_void,
+    args: *mut H5VL_attr_get_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("attr_get", || {
+        // SAFETY: see `create`.
+        unsafe {
+            forward(obj, req, |under, vol| {
+                ffi::H5VLattr_get(under, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `attr_cls.specific`
+pub unsafe extern "C" fn specific(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    args: *mut H5VL_attr_specific_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("attr_specific", || {
+        // SAFETY: see `create`.
+        unsafe {
+            forward(obj, req, |under, vol| {
+                ffi::H5VLattr_specific(under, loc_params, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `attr_cls.optional`
+pub unsafe extern "C" fn optional(
+    obj: *mut c_void,
+    args: *mut H5VL_optional_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("attr_optional", || {
+        // SAFETY: see `create`.
+        unsafe {
+            forward(obj, req, |under, vol| {
+                ffi::H5VLattr_optional(under, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `attr_cls.close`
+pub unsafe extern "C" fn close(attr: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
+    guard("attr_close", || {
+        // SAFETY: see `create`; HDF5 never uses `attr` again once it is closed.
+        unsafe {
+            forward_close(attr, req, |under, vol| {
+                ffi::H5VLattr_close(under, vol, dxpl_id, req)
+            })
+        }
+    })
+}

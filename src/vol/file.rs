@@ -1,0 +1,192 @@
+//! `file_cls`: files. Create and open swap our connector for the one below on a copy of the file
+//! access property list; everything else is forwarded.
+
+use std::ffi::{c_char, c_uint, c_void};
+
+use crate::boundary::guard;
+use crate::conn_info::{ConnInfo, under_fapl};
+use crate::error::Result;
+use crate::ffi::{
+    self, H5VL_FILE_DELETE, H5VL_FILE_IS_ACCESSIBLE, H5VL_FILE_REOPEN, H5VL_file_get_args_t,
+    H5VL_file_specific_args_t, H5VL_optional_args_t, herr_t, hid_t,
+};
+use crate::object::{Obj, forward, forward_close, wrap_request};
+
+type Req = *mut *mut c_void;
+
+/// `file_cls.create`
+pub unsafe extern "C" fn create(
+    name: *const c_char,
+    flags: c_uint,
+    fcpl_id: hid_t,
+    fapl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> *mut c_void {
+    guard("file_create", || {
+        // SAFETY: HDF5 passes NULL or a NUL-terminated name.
+        crate::trace!("file_create name={} flags={flags:#x}", unsafe {
+            crate::log::show(name)
+        });
+        let info = ConnInfo::from_fapl(fapl_id)?;
+        let fapl = under_fapl(fapl_id, &info)?;
+        // SAFETY: HDF5's own arguments, with the fapl naming the connector below.
+        let under = unsafe { ffi::H5VLfile_create(name, flags, fcpl_id, fapl.0, dxpl_id, req) };
+        // SAFETY: `req` is HDF5's request slot.
+        unsafe { wrap_request(req, info.under_vol_id) };
+        Ok(if under.is_null() {
+            under
+        } else {
+            Obj::wrap(under, info.under_vol_id)
+        })
+    })
+}
+
+/// `file_cls.open`
+pub unsafe extern "C" fn open(
+    name: *const c_char,
+    flags: c_uint,
+    fapl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> *mut c_void {
+    guard("file_open", || {
+        // SAFETY: HDF5 passes NULL or a NUL-terminated name.
+        crate::trace!("file_open name={} flags={flags:#x}", unsafe {
+            crate::log::show(name)
+        });
+        let info = ConnInfo::from_fapl(fapl_id)?;
+        let fapl = under_fapl(fapl_id, &info)?;
+        // SAFETY: HDF5's own arguments, with the fapl naming the connector below.
+        let under = unsafe { ffi::H5VLfile_open(name, flags, fapl.0, dxpl_id, req) };
+        // SAFETY: `req` is HDF5's request slot.
+        unsafe { wrap_request(req, info.under_vol_id) };
+        Ok(if under.is_null() {
+            under
+        } else {
+            Obj::wrap(under, info.under_vol_id)
+        })
+    })
+}
+
+/// `file_cls.get`
+pub unsafe extern "C" fn get(
+    file: *mut c_void,
+    args: *mut H5VL_file_get_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("file_get", || {
+        // SAFETY: `file` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
+        unsafe {
+            forward(file, req, |under, vol| {
+                ffi::H5VLfile_get(under, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `H5Fis_accessible` / `H5Fdelete`: no file object, the connector below comes from the fapl
+/// (NULL info, as when HDF5 probes plugins after a failed open, means native).
+fn specific_by_fapl(
+    args: &H5VL_file_specific_args_t,
+    fapl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> Result<herr_t> {
+    let info = ConnInfo::from_fapl(fapl_id)?;
+    let fapl = under_fapl(fapl_id, &info)?;
+    let mut local = *args;
+    if local.op_type == H5VL_FILE_IS_ACCESSIBLE {
+        local.args.is_accessible.fapl_id = fapl.0;
+    } else {
+        local.args.del.fapl_id = fapl.0;
+    }
+    // SAFETY: a copy of HDF5's arguments with the fapl swapped; no object for these operations.
+    let rc = unsafe {
+        ffi::H5VLfile_specific(
+            std::ptr::null_mut(),
+            info.under_vol_id,
+            &mut local,
+            dxpl_id,
+            req,
+        )
+    };
+    // SAFETY: `req` is HDF5's request slot.
+    unsafe { wrap_request(req, info.under_vol_id) };
+    Ok(rc)
+}
+
+/// `file_cls.specific` (flush, reopen, is-accessible, delete, is-equal)
+pub unsafe extern "C" fn specific(
+    file: *mut c_void,
+    args: *mut H5VL_file_specific_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("file_specific", || {
+        // SAFETY: HDF5 passes a valid argument struct.
+        let a = unsafe { &*args };
+        match a.op_type {
+            H5VL_FILE_IS_ACCESSIBLE => {
+                // SAFETY: for this operation the union holds `is_accessible`.
+                let fapl = unsafe { a.args.is_accessible.fapl_id };
+                specific_by_fapl(a, fapl, dxpl_id, req)
+            }
+            H5VL_FILE_DELETE => {
+                // SAFETY: for this operation the union holds `del`.
+                let fapl = unsafe { a.args.del.fapl_id };
+                specific_by_fapl(a, fapl, dxpl_id, req)
+            }
+            op => {
+                let mut vol_below = -1;
+                // SAFETY: `file` is our wrapper and `req` HDF5's request slot. IS_EQUAL needs no
+                // unwrapping: HDF5 already passes the terminal object of the second file.
+                let rc = unsafe {
+                    forward(file, req, |under, vol| {
+                        vol_below = vol;
+                        ffi::H5VLfile_specific(under, vol, args, dxpl_id, req)
+                    })
+                }?;
+                if op == H5VL_FILE_REOPEN && rc >= 0 {
+                    // SAFETY: for REOPEN the union holds `reopen`, whose `file` slot the connector
+                    // below filled with its new file object.
+                    let slot = unsafe { &mut *(*args).args.reopen.file };
+                    if !slot.is_null() {
+                        *slot = Obj::wrap(*slot, vol_below);
+                    }
+                }
+                Ok(rc)
+            }
+        }
+    })
+}
+
+/// `file_cls.optional`
+pub unsafe extern "C" fn optional(
+    file: *mut c_void,
+    args: *mut H5VL_optional_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("file_optional", || {
+        // SAFETY: `file` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
+        unsafe {
+            forward(file, req, |under, vol| {
+                ffi::H5VLfile_optional(under, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `file_cls.close`
+pub unsafe extern "C" fn close(file: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
+    guard("file_close", || {
+        // SAFETY: as for `get`; HDF5 never uses `file` again once it is closed.
+        unsafe {
+            forward_close(file, req, |under, vol| {
+                ffi::H5VLfile_close(under, vol, dxpl_id, req)
+            })
+        }
+    })
+}

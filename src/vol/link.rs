@@ -1,0 +1,219 @@
+//! `link_cls`: links (hard, soft, external, user-defined), forwarded to the connector below.
+
+use std::ffi::c_void;
+
+use crate::boundary::guard;
+use crate::error::Error;
+use crate::ffi::{
+    self, H5VL_LINK_CREATE_HARD, H5VL_link_create_args_t, H5VL_link_get_args_t,
+    H5VL_link_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
+};
+use crate::object::{Obj, forward, wrap_request};
+
+type Req = *mut *mut c_void;
+
+/// `link_cls.create`: the location object may be NULL for a hard link (`H5L_SAME_LOC`), in
+/// which case the target object names the connector below.
+pub unsafe extern "C" fn create(
+    args: *mut H5VL_link_create_args_t,
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    lcpl_id: hid_t,
+    lapl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("link_create", || {
+        // SAFETY: NULL or one of our wrappers.
+        let o = unsafe { Obj::from_nullable(obj) };
+        let mut vol = o.map(|o| o.under_vol_id);
+        // SAFETY: HDF5 passes a valid argument struct.
+        let mut local = unsafe { *args };
+        if local.op_type == H5VL_LINK_CREATE_HARD {
+            // SAFETY: for HARD the union holds `hard`, whose target is NULL or one of our wrappers.
+            if let Some(target) = unsafe { Obj::from_nullable(local.args.hard.curr_obj) } {
+                vol.get_or_insert(target.under_vol_id);
+                local.args.hard.curr_obj = target.under_object;
+            }
+        }
+        let vol =
+            vol.ok_or_else(|| Error::arg("link create without a location or target object"))?;
+        let under = o.map_or(std::ptr::null_mut(), |o| o.under_object);
+        // SAFETY: HDF5's arguments with our objects swapped for the ones below.
+        let rc = unsafe {
+            ffi::H5VLlink_create(
+                &mut local, under, loc_params, vol, lcpl_id, lapl_id, dxpl_id, req,
+            )
+        };
+        // SAFETY: `req` is HDF5's request slot.
+        unsafe { wrap_request(req, vol) };
+        Ok(rc)
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Copy,
+    Move,
+}
+
+/// Shared body of copy and move: either object may be NULL (`H5L_SAME_LOC`).
+///
+/// # Safety
+/// HDF5's arguments of `link_cls.copy` / `link_cls.move`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn copy_or_move(
+    op: Op,
+    src_obj: *mut c_void,
+    loc_params1: *const H5VL_loc_params_t,
+    dst_obj: *mut c_void,
+    loc_params2: *const H5VL_loc_params_t,
+    lcpl_id: hid_t,
+    lapl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> crate::error::Result<herr_t> {
+    // SAFETY: both are NULL or our wrappers.
+    let (src, dst) = unsafe { (Obj::from_nullable(src_obj), Obj::from_nullable(dst_obj)) };
+    let vol = src
+        .or(dst)
+        .map(|o| o.under_vol_id)
+        .ok_or_else(|| Error::arg("link copy/move without source or destination object"))?;
+    let (src, dst) = (
+        src.map_or(std::ptr::null_mut(), |o| o.under_object),
+        dst.map_or(std::ptr::null_mut(), |o| o.under_object),
+    );
+    let f = match op {
+        Op::Copy => ffi::H5VLlink_copy,
+        Op::Move => ffi::H5VLlink_move,
+    };
+    // SAFETY: HDF5's arguments with our objects swapped for the ones below.
+    let rc = unsafe {
+        f(
+            src,
+            loc_params1,
+            dst,
+            loc_params2,
+            vol,
+            lcpl_id,
+            lapl_id,
+            dxpl_id,
+            req,
+        )
+    };
+    // SAFETY: `req` is HDF5's request slot.
+    unsafe { wrap_request(req, vol) };
+    Ok(rc)
+}
+
+/// `link_cls.copy`
+pub unsafe extern "C" fn copy(
+    src_obj: *mut c_void,
+    loc_params1: *const H5VL_loc_params_t,
+    dst_obj: *mut c_void,
+    loc_params2: *const H5VL_loc_params_t,
+    lcpl_id: hid_t,
+    lapl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("link_copy", || {
+        // SAFETY: HDF5's own arguments.
+        unsafe {
+            copy_or_move(
+                Op::Copy,
+                src_obj,
+                loc_params1,
+                dst_obj,
+                loc_params2,
+                lcpl_id,
+                lapl_id,
+                dxpl_id,
+                req,
+            )
+        }
+    })
+}
+
+/// `link_cls.move`
+pub unsafe extern "C" fn move_(
+    src_obj: *mut c_void,
+    loc_params1: *const H5VL_loc_params_t,
+    dst_obj: *mut c_void,
+    loc_params2: *const H5VL_loc_params_t,
+    lcpl_id: hid_t,
+    lapl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("link_move", || {
+        // SAFETY: HDF5's own arguments.
+        unsafe {
+            copy_or_move(
+                Op::Move,
+                src_obj,
+                loc_params1,
+                dst_obj,
+                loc_params2,
+                lcpl_id,
+                lapl_id,
+                dxpl_id,
+                req,
+            )
+        }
+    })
+}
+
+/// `link_cls.get` (info, name, value)
+pub unsafe extern "C" fn get(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    args: *mut H5VL_link_get_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("link_get", || {
+        // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
+        unsafe {
+            forward(obj, req, |under, vol| {
+                ffi::H5VLlink_get(under, loc_params, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `link_cls.specific` (delete, exists, iterate)
+pub unsafe extern "C" fn specific(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    args: *mut H5VL_link_specific_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("link_specific", || {
+        // SAFETY: as for `get`. Iteration callbacks receive ids HDF5 wraps through our wrap_cls.
+        unsafe {
+            forward(obj, req, |under, vol| {
+                ffi::H5VLlink_specific(under, loc_params, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `link_cls.optional`
+pub unsafe extern "C" fn optional(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    args: *mut H5VL_optional_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("link_optional", || {
+        // SAFETY: as for `get`.
+        unsafe {
+            forward(obj, req, |under, vol| {
+                ffi::H5VLlink_optional(under, loc_params, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}

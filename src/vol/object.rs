@@ -1,0 +1,123 @@
+//! `object_cls`: generic objects (open by location, copy, get, visit, flush, refresh).
+
+use std::ffi::{c_char, c_void};
+
+use crate::boundary::guard;
+use crate::ffi::{
+    self, H5I_type_t, H5VL_loc_params_t, H5VL_object_get_args_t, H5VL_object_specific_args_t,
+    H5VL_optional_args_t, herr_t, hid_t,
+};
+use crate::object::{Obj, forward, forward_new, wrap_request};
+
+type Req = *mut *mut c_void;
+
+/// `object_cls.open`
+pub unsafe extern "C" fn open(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    opened_type: *mut H5I_type_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> *mut c_void {
+    guard("object_open", || {
+        // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
+        // the connector below with its object (the same holds for every forward in this file).
+        unsafe {
+            forward_new(obj, req, |under, vol| {
+                ffi::H5VLobject_open(under, loc_params, vol, opened_type, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `object_cls.copy` (`H5Ocopy`, also across files)
+pub unsafe extern "C" fn copy(
+    src_obj: *mut c_void,
+    src_loc_params: *const H5VL_loc_params_t,
+    src_name: *const c_char,
+    dst_obj: *mut c_void,
+    dst_loc_params: *const H5VL_loc_params_t,
+    dst_name: *const c_char,
+    ocpypl_id: hid_t,
+    lcpl_id: hid_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("object_copy", || {
+        // SAFETY: both objects are our wrappers.
+        let (src, dst) = unsafe { (Obj::from_ptr(src_obj)?, Obj::from_ptr(dst_obj)?) };
+        // SAFETY: HDF5's arguments with our objects swapped for the ones below.
+        let rc = unsafe {
+            ffi::H5VLobject_copy(
+                src.under_object,
+                src_loc_params,
+                src_name,
+                dst.under_object,
+                dst_loc_params,
+                dst_name,
+                src.under_vol_id,
+                ocpypl_id,
+                lcpl_id,
+                dxpl_id,
+                req,
+            )
+        };
+        // SAFETY: `req` is HDF5's request slot.
+        unsafe { wrap_request(req, src.under_vol_id) };
+        Ok(rc)
+    })
+}
+
+/// `object_cls.get` (file, name, type, info)
+pub unsafe extern "C" fn get(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    args: *mut H5VL_object_get_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("object_get", || {
+        // SAFETY: see `open`.
+        unsafe {
+            forward(obj, req, |under, vol| {
+                ffi::H5VLobject_get(under, loc_params, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `object_cls.specific` (ref count, exists, lookup, visit, flush, refresh)
+pub unsafe extern "C" fn specific(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    args: *mut H5VL_object_specific_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("object_specific", || {
+        // SAFETY: see `open` (a refresh may replace the wrapper: `forward` copies what it needs).
+        unsafe {
+            forward(obj, req, |under, vol| {
+                ffi::H5VLobject_specific(under, loc_params, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
+
+/// `object_cls.optional`
+pub unsafe extern "C" fn optional(
+    obj: *mut c_void,
+    loc_params: *const H5VL_loc_params_t,
+    args: *mut H5VL_optional_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard("object_optional", || {
+        // SAFETY: see `open`.
+        unsafe {
+            forward(obj, req, |under, vol| {
+                ffi::H5VLobject_optional(under, loc_params, vol, args, dxpl_id, req)
+            })
+        }
+    })
+}
