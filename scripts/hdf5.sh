@@ -1,29 +1,41 @@
 #!/usr/bin/env bash
-# Build the HDF5 libraries dset-split is developed and tested against, into a
-# cache outside the checkout.
+# Build the HDF5 libraries dset-split is developed and tested against, into a cache outside the
+# checkout. Debian 12 (bookworm) only ships HDF5 1.10, which has no usable VOL API.
 #
-#   bash scripts/hdf5.sh deps   [series]   install build prerequisites (apt, and a private CMake for 2.2)
-#   bash scripts/hdf5.sh build  [series]   build (or reuse) HDF5; the LAST line of stdout is the prefix
-#   bash scripts/hdf5.sh prefix [series]   print the prefix of an existing build (exit 1 if none)
-#   bash scripts/hdf5.sh env    [series]   print `export` lines for an existing build
-#   bash scripts/hdf5.sh api-test [series] [category]   run HDF5's VOL API tests (1.14 only)
+# Usage: bash scripts/hdf5.sh <command> [series]
+#   deps   [series]  install the build prerequisites (apt; for 2.2 also a private PyPI CMake >= 3.26)
+#   build  [series]  build HDF5, or reuse the cached build; the LAST line of stdout is the prefix
+#                    (progress goes to stderr, the full build output to a log file in the cache)
+#   prefix [series]  print the prefix of an existing build (exit 1 if there is none)
+#   env    [series]  print `export` lines for an existing build: eval "$(bash scripts/hdf5.sh env)"
+#                    (HDF5_DIR, PATH, LD_LIBRARY_PATH, PKG_CONFIG_PATH; for 1.14 also HDF5_API_TEST)
+#   api-test [series] [category]
+#                    run HDF5's VOL API test program (1.14 only) in a fresh scratch directory;
+#                    category: file group dataset datatype attribute link object misc (default all).
+#                    HDF5_VOL_CONNECTOR / HDF5_PLUGIN_PATH select the connector under test.
+#   --help           this text
 #
-# series: 1.14 (Debian's hdf5 source package: C, HL, Fortran, tools, API tests) or
-#         2.2  (crate hdf5-metno-src 0.10.4: C and HL only).
-#         Default: $DSET_SPLIT_HDF5, else 1.14.
+# series: 1.14  Debian's hdf5 source package (1.14.6 from sid/forky, else 1.14.5 from trixie):
+#               C, HL, Fortran, tools, h5cc/h5fc, h5_api_test
+#         2.2   the HDF5 2.2.0 sources carried by the Rust crate hdf5-metno-src 0.10.4: C and HL
+#         default: $DSET_SPLIT_HDF5, else 1.14
 #
 # Environment:
-#   DSET_SPLIT_CACHE          cache root (default: $HOME/.cache/dset-split)
-#   DSET_SPLIT_HDF5           default series
-#   DSET_SPLIT_HDF5_JOBS      parallel build jobs (default: nproc)
-#   DSET_SPLIT_DEBIAN_MIRROR  Debian archive URI to fetch sources from (default: the one in the
-#                             machine's own apt sources)
-#   DSET_SPLIT_HDF5_CMAKE_ARGS  extra CMake arguments (whitespace separated; part of the cache key)
+#   DSET_SPLIT_CACHE           cache root (default: $HOME/.cache/dset-split); prefixes are
+#                              $DSET_SPLIT_CACHE/hdf5/<version>-<hash of the build recipe>
+#   DSET_SPLIT_HDF5            default series
+#   DSET_SPLIT_HDF5_JOBS       parallel build jobs (default: nproc)
+#   DSET_SPLIT_HDF5_CMAKE_ARGS extra CMake arguments, whitespace separated (part of the cache key)
+#   DSET_SPLIT_HDF5_DEBIAN_VERSION  a specific Debian source version for 1.14 (e.g. 1.14.5+repack-3)
+#   DSET_SPLIT_DEBIAN_MIRROR   Debian archive URI for the sources (default: the main Debian archive
+#                              of the machine's own apt configuration)
 #
-# Nothing here writes to /etc/apt or /var/lib/apt/lists except `deps`, which runs the machine's
-# ordinary `apt-get update`/`apt-get install`. Debian sources are fetched with a private apt
-# configuration under the cache directory and verified by apt against the Debian archive keyring.
+# Only `deps` (which `build` runs first) changes the machine: apt-get update/install, and only
+# when a package is missing (never libhdf5-dev). Debian sources are
+# fetched with a private apt configuration under the cache directory (the machine's /etc/apt and
+# /var/lib/apt/lists are left alone); apt verifies them against the Debian archive keyring.
 set -euo pipefail
+shopt -s inherit_errexit # also stop on errors inside $(...)
 
 # Bump when the build steps change in a way that should produce a new prefix.
 readonly RECIPE_VERSION=1
@@ -108,10 +120,8 @@ series_arg() {
 as_root() {
     if [[ $(id -u) -eq 0 ]]; then
         "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
     else
-        die "need root (or sudo) to run: $*"
+        sudo -n "$@"
     fi
 }
 
@@ -143,6 +153,9 @@ deps_apt() {
     done
     if ((${#missing[@]})); then
         log "installing apt packages: ${missing[*]}"
+        if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
+            die "missing packages: ${missing[*]}; install them as root (or run: sudo bash $0 deps)"
+        fi
         mkdir -p "$HDF5_CACHE/logs"
         LOG=$HDF5_CACHE/logs/apt-deps.log
         : >"$LOG"
@@ -185,7 +198,7 @@ cmd_deps() {
     if [[ $series == 2.2 ]]; then
         deps_cmake_venv
         command -v cargo >/dev/null 2>&1 ||
-            die "cargo not found: the 2.2 sources come from crates.io through cargo (install Rust first)"
+            die "cargo not found: the 2.2 sources come from the Rust crate registry through cargo (install Rust first)"
     fi
 }
 
@@ -266,12 +279,17 @@ recipe_key() {
 
 # The newest complete prefix for <series> built with the current recipe, if any.
 find_prefix() {
-    local series=$1 key d best="" bestv=""
+    local series=$1 key d best="" bestv="" want=""
     key=$(recipe_key "$series")
+    if [[ $series == 1.14 && -n ${DSET_SPLIT_HDF5_DEBIAN_VERSION:-} ]]; then
+        want=${DSET_SPLIT_HDF5_DEBIAN_VERSION#*:} # 1.14.5+repack-3 -> 1.14.5
+        want=${want%%[+~-]*}
+    fi
     for d in "$HDF5_CACHE/$series".*-"$key"; do
         [[ -f $d/$STAMP_NAME ]] || continue
         local v=${d##*/}
         v=${v%-"$key"}
+        [[ -z $want || $v == "$want" ]] || continue
         if [[ -z $bestv ]] || version_ge "$v" "$bestv"; then
             best=$d
             bestv=$v
@@ -367,12 +385,28 @@ debian_mirror_candidates() {
                     s == "oldstable" || s == "testing" || s == "unstable" || s == "sid") print w[1]
             }
         ' "${files[@]}"
-    fi | cat
+    fi
 } 2>/dev/null
 
-# Unique candidates, security/cdrom archives excluded, trailing slash removed.
+# Unique candidates (security/cdrom archives excluded, trailing slash removed); URIs whose index
+# in the machine's apt lists says "Origin: Debian" / "Label: Debian" come first.
 debian_mirrors() {
-    debian_mirror_candidates | sed -e 's:/*$::' | grep -v -e '^cdrom:' -e '-security$' | awk '!seen[$0]++'
+    local lists=/var/lib/apt/lists uri stem known=() other=()
+    eval "$(apt-config shell lists Dir::State::Lists/d)"
+    while IFS= read -r uri; do
+        # apt's list file names: URI without scheme, '/' -> '_'.
+        stem=${uri#*://}
+        stem=${stem//\//_}
+        if compgen -G "$lists/${stem}_dists_*Release" >/dev/null &&
+            grep -qsx -e 'Origin: Debian' "$lists/${stem}"_dists_*Release 2>/dev/null &&
+            grep -qsx -e 'Label: Debian' "$lists/${stem}"_dists_*Release 2>/dev/null; then
+            known+=("$uri")
+        else
+            other+=("$uri")
+        fi
+    done < <(debian_mirror_candidates | sed -e 's:/*$::' | grep -v -e '^cdrom:' -e '-security$' | awk '!seen[$0]++')
+    if ((${#known[@]})); then printf '%s\n' "${known[@]}"; fi
+    if ((${#other[@]})); then printf '%s\n' "${other[@]}"; fi
 }
 
 APT_DIR=""
@@ -404,8 +438,12 @@ fetch_debian_source() {
     local dl=$HDF5_CACHE/downloads/debian
     mkdir -p "$dl"
     # Reuse a completed download (apt verified it when it was fetched): no network needed.
-    local done_dsc
-    done_dsc=$(find "$dl" -maxdepth 1 -name 'hdf5_1.14.*.dsc.complete' -printf '%f\n' 2>/dev/null |
+    local pin=${DSET_SPLIT_HDF5_DEBIAN_VERSION:-} pattern='hdf5_1.14.*.dsc.complete' done_dsc
+    if [[ -n $pin ]]; then
+        [[ $pin == 1.14.* ]] || die "DSET_SPLIT_HDF5_DEBIAN_VERSION=$pin is not a 1.14.x version"
+        pattern="hdf5_$pin.dsc.complete"
+    fi
+    done_dsc=$(find "$dl" -maxdepth 1 -name "$pattern" -printf '%f\n' 2>/dev/null |
         sed 's/\.complete$//' | sort -V | tail -n1)
     if [[ -n $done_dsc && -f $dl/$done_dsc ]]; then
         log "  reusing downloaded Debian source $done_dsc"
@@ -420,7 +458,7 @@ fetch_debian_source() {
         "$APT_DIR/cache/archives/partial"
     : >"$APT_DIR/preferences"
 
-    local mirrors mirror ok=""
+    local mirrors mirror ok="" records=""
     mapfile -t mirrors < <(debian_mirrors)
     ((${#mirrors[@]})) || die "no Debian archive found in /etc/apt/sources.list{,.d}; set DSET_SPLIT_DEBIAN_MIRROR to its URI"
     for mirror in "${mirrors[@]}"; do
@@ -437,17 +475,23 @@ fetch_debian_source() {
         # A suite missing on the mirror is not fatal; an index that fails verification is never
         # used by apt (unsigned/badly signed repositories are errors).
         apt_private apt-get update >>"$LOG" 2>&1 </dev/null || log "  (apt-get update reported errors, see log)"
-        if apt_private apt-cache showsrc --only-source hdf5 >/dev/null 2>&1; then
+        records=$(apt_private apt-cache showsrc --only-source hdf5 2>>"$LOG" || true)
+        if grep -q '^Version: 1\.14\.' <<<"$records"; then
             ok=1
             break
         fi
+        log "  no hdf5 1.14.x source package found at this mirror"
     done
-    [[ -n $ok ]] || fail_with_log "reading the Debian source indexes (no verified 'hdf5' source record found)"
+    [[ -n $ok ]] || fail_with_log "finding a verified hdf5 1.14.x source package (suites: $DEBIAN_SOURCE_SUITES)"
 
+    # Newest first; DSET_SPLIT_HDF5_DEBIAN_VERSION picks one.
     local versions v got=""
-    mapfile -t versions < <(apt_private apt-cache showsrc --only-source hdf5 2>/dev/null |
-        sed -n 's/^Version: //p' | grep -E '^1\.14\.' | sort -u -V -r)
-    ((${#versions[@]})) || fail_with_log "finding an hdf5 1.14.x source package (none in: $DEBIAN_SOURCE_SUITES)"
+    mapfile -t versions < <(sed -n 's/^Version: //p' <<<"$records" | grep -E '^1\.14\.' | sort -u -V -r)
+    if [[ -n $pin ]]; then
+        printf '%s\n' "${versions[@]}" | grep -qxF -e "$pin" ||
+            die "hdf5=$pin is not in the Debian source indexes (available: ${versions[*]})"
+        versions=("$pin")
+    fi
     for v in "${versions[@]}"; do
         log "  downloading Debian source package hdf5=$v"
         if (cd "$dl" && apt_private apt-get -q source --download-only "hdf5=$v") >>"$LOG" 2>&1 </dev/null; then
@@ -468,7 +512,7 @@ fetch_debian_source() {
 # sources: crate hdf5-metno-src (2.2)
 # ---------------------------------------------------------------------------------------------
 
-# Fetch the crate through cargo (checksum-verified against the crates.io index) and print the
+# Fetch the crate through cargo (checksum-verified against the registry index) and print the
 # directory holding its HDF5 sources.
 fetch_crate_source() {
     local proj=$HDF5_CACHE/downloads/crate-fetch
@@ -490,12 +534,13 @@ $CRATE_NAME = { version = "=$CRATE_VERSION", default-features = false }
 EOF
     : >"$proj/src/lib.rs"
     # Offline first (instant when the crate is already in cargo's cache), then online.
-    if ! cargo fetch --offline --manifest-path "$proj/Cargo.toml" >>"$LOG" 2>&1 </dev/null; then
+    # (Run from $proj, so that a rust-toolchain file of the caller's directory does not apply.)
+    if ! env -C "$proj" cargo fetch --offline >>"$LOG" 2>&1 </dev/null; then
         log "  fetching crate $CRATE_NAME $CRATE_VERSION with cargo"
-        run_logged "cargo fetch $CRATE_NAME $CRATE_VERSION" cargo fetch --manifest-path "$proj/Cargo.toml"
+        run_logged "cargo fetch ($CRATE_NAME $CRATE_VERSION)" env -C "$proj" cargo fetch
     fi
     local manifest
-    manifest=$(cargo metadata --offline --format-version 1 --manifest-path "$proj/Cargo.toml" 2>>"$LOG" |
+    manifest=$(env -C "$proj" cargo metadata --offline --format-version 1 2>>"$LOG" |
         "$(system_python)" -c '
 import json, sys
 name, version = sys.argv[1], sys.argv[2]
@@ -612,7 +657,9 @@ cmd_build() {
         printf '%s\n' "$existing"
         return 0
     fi
-    [[ $series == 2.2 ]] && cmd_deps 2.2
+    if [[ $series == 2.2 ]]; then
+        cmd_deps 2.2
+    fi
 
     mkdir -p "$HDF5_CACHE/logs"
     # One build per series at a time (several test processes may call this concurrently).
@@ -651,7 +698,11 @@ cmd_build() {
         local dsc
         dsc=$(fetch_debian_source)
         origin="Debian source package $(basename "$dsc" .dsc)"
-        step "unpack $(basename "$dsc") (with Debian's patches)" dpkg-source -x "$dsc" "$src"
+        log "  unpack $(basename "$dsc") (dpkg-source: checksums, Debian's patches) ..."
+        if ! (cd "$work" && dpkg-source -x "$dsc" "$src") >>"$LOG" 2>&1 </dev/null; then
+            rm -f "$dsc.complete" # re-download next time
+            fail_with_log "dpkg-source -x $dsc"
+        fi
         ;;
     2.2)
         local crate_src
@@ -686,6 +737,7 @@ cmd_build() {
     } >"$prefix/$STAMP_NAME.tmp"
     mv "$prefix/$STAMP_NAME.tmp" "$prefix/$STAMP_NAME"
     rm -rf "$work"
+    rmdir "$HDF5_CACHE/work" 2>/dev/null || true
     log "HDF5 $series: done in $(($(now) - t0)) s"
     printf '%s\n' "$prefix"
 }
@@ -732,7 +784,7 @@ cmd_api_test() {
     p=$(cmd_prefix "$series")
     [[ -x $p/bin/h5_api_test ]] || die "no $p/bin/h5_api_test"
     scratch=$(mktemp -d "${TMPDIR:-/tmp}/h5_api_test.XXXXXX")
-    log "running $p/bin/h5_api_test $* in $scratch"
+    log "running $p/bin/h5_api_test${*:+ $*} in $scratch"
     (cd "$scratch" && LD_LIBRARY_PATH="$p/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$p/bin/h5_api_test" "$@") || rc=$?
     rm -rf "$scratch"
     return "$rc"
@@ -748,7 +800,9 @@ main() {
         ;;
     deps | build | prefix | env)
         [[ $# -le 1 ]] || die "too many arguments for '$cmd' (see --help)"
-        "cmd_$cmd" "$(series_arg "${1:-}")"
+        local series
+        series=$(series_arg "${1:-}")
+        "cmd_$cmd" "$series"
         ;;
     api-test)
         local series

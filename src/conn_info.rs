@@ -233,11 +233,15 @@ impl Drop for ConnInfo {
     }
 }
 
-/// HDF5's built-in pass-through connector (value 1) is not a plugin and is registered only on
-/// demand; register it so that `under_vol=1` / `under_vol=pass_through` find it.
+/// In HDF5 1.14 the built-in pass-through connector (value 1) is not a plugin and is registered
+/// only on demand; register it so that `under_vol=1` / `under_vol=pass_through` find it.
+/// (HDF5 2.x registers it when the library starts.)
 fn ensure_pass_through_registered() {
+    #[cfg(not(hdf5_2))]
     // SAFETY: a singleton registration inside HDF5; it returns the id without a new reference.
-    unsafe { ffi::H5VL_pass_through_register() };
+    unsafe {
+        ffi::H5VL_pass_through_register()
+    };
 }
 
 /// An owned property list, closed on drop.

@@ -888,7 +888,8 @@ unsafe extern "C" {
     ) -> hid_t;
     pub fn H5VLregister_connector_by_name(connector_name: *const c_char, vipl_id: hid_t) -> hid_t;
     pub fn H5VLclose(connector_id: hid_t) -> herr_t;
-    /// From `H5VLpassthru.h`: registers HDF5's built-in pass-through connector (singleton).
+    /// From `H5VLpassthru.h` (1.14 only): registers HDF5's built-in pass-through connector.
+    #[cfg(not(hdf5_2))]
     pub fn H5VL_pass_through_register() -> hid_t;
     pub fn H5VLget_connector_name(id: hid_t, name: *mut c_char, size: usize) -> isize;
 
