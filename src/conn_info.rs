@@ -77,6 +77,12 @@ impl ConnInfo {
                     spec.under_info
                 )));
             }
+            if info.under_vol_info.is_null() {
+                return Err(Error::config(format!(
+                    "under_info={{{}}}: the connector below takes no info string (write under_info={{}})",
+                    spec.under_info
+                )));
+            }
         }
         Ok(info)
     }

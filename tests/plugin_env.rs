@@ -1,0 +1,176 @@
+//! The connector as users load it: a child process with HDF5_PLUGIN_PATH and HDF5_VOL_CONNECTOR
+//! pointing at a fresh directory that holds only the built plugin.
+//!
+//! The child is this test binary itself, re-run on the ignored `child_*` entry points.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+use hdf5_sys::h5f::{H5F_ACC_TRUNC, H5Fcreate};
+use hdf5_sys::h5p::H5P_DEFAULT;
+use serial_test::serial;
+
+const FULL_INFO: &str = "dset_split under_vol=0;under_info={}";
+
+fn run_child(entry: &str, connector: Option<&str>, dir: &Path, log: &Path) -> Output {
+    let plugins = plugin_dir();
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        entry,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("HDF5_PLUGIN_PATH", plugins.path())
+    .env("DSET_SPLIT_LOG", log)
+    .env("DSET_SPLIT_TEST_DIR", dir)
+    .env_remove("HDF5_VOL_CONNECTOR");
+    if let Some(c) = connector {
+        cmd.env("HDF5_VOL_CONNECTOR", c);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+#[test]
+#[ignore = "entry point for child processes spawned by the tests in this file"]
+fn child_write() {
+    let dir = std::path::PathBuf::from(std::env::var_os("DSET_SPLIT_TEST_DIR").unwrap());
+    let data: Vec<f64> = (0..1000).map(|x| (x as f64).sqrt()).collect();
+    write_vector(&dir.join("run.h5"), "sqrt", &data, H5P_DEFAULT);
+    assert_eq!(read_vector(&dir.join("run.h5"), "sqrt", data.len()), data);
+}
+
+#[test]
+#[ignore = "entry point for child processes spawned by the tests in this file"]
+fn child_leave_open() {
+    let dir = std::path::PathBuf::from(std::env::var_os("DSET_SPLIT_TEST_DIR").unwrap());
+    // The file is never closed: HDF5 closes it from its atexit handler, after main returns.
+    // SAFETY: plain call; the id is deliberately leaked.
+    let f = unsafe {
+        H5Fcreate(
+            cpath(&dir.join("open.h5")).as_ptr(),
+            H5F_ACC_TRUNC,
+            H5P_DEFAULT,
+            H5P_DEFAULT,
+        )
+    };
+    assert!(f >= 0);
+    assert_eq!(connector_name(f), "dset_split");
+}
+
+#[test]
+#[serial]
+fn unmodified_program_writes_through_the_env_loaded_plugin() {
+    for connector in [
+        FULL_INFO,
+        "dset_split",
+        "dset_split under_vol=1;under_info={under_vol=0;under_info={}}",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.txt");
+        let out = run_child("child_write", Some(connector), dir.path(), &log);
+        assert!(
+            out.status.success(),
+            "{connector}: child failed:\n{}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        for call in [
+            "initialize",
+            "file_create",
+            "dataset_create",
+            "dataset_write",
+            "dataset_read",
+            "file_close",
+            "terminated",
+        ] {
+            assert!(
+                log.lines()
+                    .any(|l| l.ends_with(call) || l.contains(&format!(" {call} "))),
+                "{connector}: no {call} in log:\n{log}"
+            );
+        }
+        // The file is plain HDF5: this process reads it with no connector.
+        let data: Vec<f64> = (0..1000).map(|x| (x as f64).sqrt()).collect();
+        assert_eq!(
+            read_vector(&dir.path().join("run.h5"), "sqrt", data.len()),
+            data
+        );
+    }
+}
+
+#[test]
+fn files_left_open_are_closed_cleanly_at_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.txt");
+    let out = run_child("child_leave_open", Some(FULL_INFO), dir.path(), &log);
+    assert!(
+        out.status.success(),
+        "child failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    let close = log
+        .find("file_close")
+        .expect("HDF5 closed the file at exit");
+    let term = log
+        .find("terminated")
+        .expect("the connector was terminated at exit");
+    assert!(
+        close < term,
+        "file closed before the connector terminated:\n{log}"
+    );
+}
+
+#[test]
+fn a_bad_info_string_is_explained_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.txt");
+    let out = run_child(
+        "child_write",
+        Some("dset_split under_vol=0;frob=1"),
+        dir.path(),
+        &log,
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("dset_split-DIAG")
+            && err.contains("unknown key 'frob' (accepted keys: under_vol, under_info)"),
+        "stderr does not explain the bad key:\n{err}"
+    );
+}
+
+#[test]
+fn the_logging_switch_is_off_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_write",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("HDF5_PLUGIN_PATH", plugins.path())
+        .env("HDF5_VOL_CONNECTOR", FULL_INFO)
+        .env("DSET_SPLIT_TEST_DIR", dir.path())
+        .env_remove("DSET_SPLIT_LOG")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stderr).contains("dset_split["),
+        "log lines without DSET_SPLIT_LOG"
+    );
+}
