@@ -414,6 +414,7 @@ apt_private() { # apt_private <apt-get|apt-cache> args...
     local tool=$1
     shift
     local opts=(
+        -c "$APT_DIR/apt.conf"
         -o "Dir::Etc::SourceList=$APT_DIR/sources.list"
         -o "Dir::Etc::SourceParts=$APT_DIR/sources.list.d"
         -o "Dir::Etc::Preferences=$APT_DIR/preferences"
@@ -457,6 +458,16 @@ fetch_debian_source() {
     mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/preferences.d" "$APT_DIR/lists/partial" \
         "$APT_DIR/cache/archives/partial"
     : >"$APT_DIR/preferences"
+    # The machine's apt.conf.d stays in effect (proxies etc.), but not its hooks: they act on the
+    # machine's own apt state (e.g. Docker images' "rm /var/cache/apt/archives/*.deb").
+    cat >"$APT_DIR/apt.conf" <<'EOF'
+#clear APT::Update::Pre-Invoke;
+#clear APT::Update::Post-Invoke;
+#clear APT::Update::Post-Invoke-Success;
+#clear DPkg::Pre-Invoke;
+#clear DPkg::Post-Invoke;
+#clear DPkg::Pre-Install-Pkgs;
+EOF
 
     local mirrors mirror ok="" records=""
     mapfile -t mirrors < <(debian_mirrors)
