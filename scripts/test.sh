@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Runs every test of the project, on each supported HDF5 series:
+#   formatting, clippy, the Rust tests, the C tests (plain and AddressSanitizer builds),
+#   and HDF5's own VOL API test suite natively and through dset_split (1.14).
+# Builds what it needs first (HDF5 into the cache, the crate). The last line counts the results.
+#
+#   bash scripts/test.sh              # both series
+#   DSET_SPLIT_TEST_SERIES=1.14 bash scripts/test.sh
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+need_cargo
+
+SERIES=${DSET_SPLIT_TEST_SERIES:-1.14 2.2}
+PASSED=0
+FAILED=0
+FAILURES=()
+LOGDIR=$ROOT/target/test-logs
+mkdir -p "$LOGDIR"
+
+# record NAME PASSED FAILED
+record() {
+    PASSED=$((PASSED + $2))
+    FAILED=$((FAILED + $3))
+    if [[ $3 -gt 0 ]]; then FAILURES+=("$1"); fi
+    printf '   %-44s %5d passed %5d failed\n' "$1" "$2" "$3" >&2
+}
+
+# step NAME COMMAND...: a check that passes or fails as a whole.
+step() {
+    local name=$1 log
+    shift
+    log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
+    if "$@" >"$log" 2>&1; then
+        record "$name" 1 0
+    else
+        tail -n 40 "$log" >&2
+        record "$name" 0 1
+    fi
+}
+
+# cargo_tests NAME: runs cargo test, counting the tests it reports.
+cargo_tests() {
+    local name=$1 log p f rc=0
+    log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
+    cargo test --locked >"$log" 2>&1 || rc=$?
+    p=$({ grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" || true; } | awk '{s+=$4} END {print s+0}')
+    f=$({ grep -Eo '[0-9]+ failed;' "$log" || true; } | awk '{s+=$1} END {print s+0}')
+    if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
+    [[ $rc -eq 0 ]] || grep -E -A15 '^(failures:|error)' "$log" | head -n 80 >&2 || true
+    record "$name" "$p" "$f"
+}
+
+# c_tests NAME BUILD_DIR [CMAKE ARGS...]: configures, builds and runs the CTest suite.
+c_tests() {
+    local name=$1 dir=$2 log p t rc=0
+    shift 2
+    log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
+    {
+        cmake -S "$ROOT" -B "$dir" -DHDF5_ROOT="$HDF5_DIR" -DDSET_SPLIT_LIB_DIR="$CARGO_TARGET_DIR/debug" "$@" &&
+            cmake --build "$dir" &&
+            ctest --test-dir "$dir" --output-on-failure
+    } >"$log" 2>&1 || rc=$?
+    t=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/p' "$log" | tail -n 1)
+    p=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/p' "$log" | tail -n 1)
+    if [[ -z $t ]]; then
+        tail -n 40 "$log" >&2
+        record "$name" 0 1
+    else
+        [[ $rc -eq 0 ]] || tail -n 60 "$log" >&2
+        record "$name" "$((t - p))" "$p"
+    fi
+}
+
+# api_tests: HDF5's h5_api_test natively and through dset_split; every test that passes
+# natively must pass through the connector.
+api_tests() {
+    local dir=$LOGDIR/api rc=0 p f
+    mkdir -p "$dir"
+    env -u HDF5_VOL_CONNECTOR bash scripts/hdf5.sh api-test 1.14 >"$dir/native.txt" 2>&1 || true
+    HDF5_PLUGIN_PATH=$PLUGIN_DIR HDF5_VOL_CONNECTOR="dset_split under_vol=0;under_info={}" \
+        bash scripts/hdf5.sh api-test 1.14 >"$dir/dset_split.txt" 2>&1 || true
+    python3 scripts/api_compare.py "$dir/native.txt" "$dir/dset_split.txt" >"$dir/compare.txt" 2>&1 || rc=$?
+    cat "$dir/compare.txt" >&2
+    p=$(sed -nE "s|^([0-9]+)/[0-9]+ .* passed with VOL connector 'dset_split'.*|\1|p" "$dir/dset_split.txt")
+    f=$(sed -nE "s|^([0-9]+)/[0-9]+ .* did not pass with VOL connector 'dset_split'.*|\1|p" "$dir/dset_split.txt")
+    [[ -n $p ]] || { p=0; f=1; }
+    if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then f=1; fi
+    record "h5_api_test through dset_split (1.14)" "$p" "${f:-0}"
+}
+
+say "formatting"
+step "cargo fmt --check" cargo fmt --check
+
+for series in $SERIES; do
+    say "HDF5 $series"
+    use_series "$series"
+    step "clippy ($series)" cargo clippy --locked --all-targets -- -D warnings
+    step "build ($series)" cargo build --locked
+    install_plugin "$CARGO_TARGET_DIR/debug"
+    cargo_tests "cargo test ($series)"
+    c_tests "C tests ($series)" "$ROOT/build/c-$series"
+    c_tests "C tests, AddressSanitizer ($series)" "$ROOT/build/asan-$series" -DDSET_SPLIT_SANITIZE=ON
+    if [[ $series == 1.14 ]]; then
+        api_tests
+    fi
+done
+
+say "summary"
+if [[ ${#FAILURES[@]} -gt 0 ]]; then
+    printf 'failed: %s\n' "${FAILURES[@]}" >&2
+fi
+echo "tests: $PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]
