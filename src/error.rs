@@ -240,6 +240,12 @@ pub fn release_at_terminate() {
 /// Runs `f` with the caller's error stack saved and restored, so that cleanup work cannot bury
 /// the error that is being reported.
 pub fn preserving_stack<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: H5Eget_num only reads the default stack (it does not clear it).
+    if unsafe { hdf5_sys::h5e::H5Eget_num(H5E_DEFAULT) } == 0 {
+        // Nothing to preserve: the usual case (every wrap context is freed this way), and saving
+        // an empty stack costs an allocation and an id.
+        return f();
+    }
     // SAFETY: H5Eget_current_stack copies the current stack into a new id (or fails with -1).
     let saved = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };
     let r = f();
