@@ -307,6 +307,67 @@ static void test_links(hid_t file) {
     OK(H5Gclose(g));
 }
 
+/* A user-defined link class whose traversal resolves to the root group. */
+#define UD_LINK_CLASS ((H5L_type_t)190)
+static hid_t ud_traverse(const char *link_name, hid_t cur_group, const void *lnkdata, size_t lnkdata_size,
+                         hid_t lapl_id, hid_t dxpl_id) {
+    (void)link_name;
+    (void)lnkdata;
+    (void)lnkdata_size;
+    (void)lapl_id;
+    (void)dxpl_id;
+    return H5Oopen(cur_group, "/", H5P_DEFAULT);
+}
+
+static void test_ud_links(hid_t file) {
+    static const H5L_class_t cls = {H5L_LINK_CLASS_T_VERS, UD_LINK_CLASS, "to_root", NULL, NULL, NULL,
+                                    ud_traverse, NULL, NULL};
+    H5L_info2_t              info;
+    hid_t                    obj;
+    const char               data[] = "payload";
+    OK(H5Lregister(&cls));
+    OK(H5Lcreate_ud(file, "/links/ud", UD_LINK_CLASS, data, sizeof data, H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Lget_info2(file, "/links/ud", &info, H5P_DEFAULT));
+    CHECK(info.type == UD_LINK_CLASS);
+    OK(obj = H5Oopen(file, "/links/ud", H5P_DEFAULT));
+    CHECK(H5Iget_type(obj) == H5I_GROUP);
+    OK(H5Oclose(obj));
+    OK(H5Ldelete(file, "/links/ud", H5P_DEFAULT));
+    OK(H5Lunregister(UD_LINK_CLASS));
+}
+
+/* A virtual dataset over two source datasets: HDF5 opens the sources itself. */
+static void test_virtual(hid_t file) {
+    hsize_t n = 4, vdims = 8, start, count = 4;
+    int     a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8}, r[8];
+    hid_t   s, vs, dcpl, d, src;
+    OK(s = H5Screate_simple(1, &n, NULL));
+    OK(d = H5Dcreate2(file, "/vds_src_a", H5T_NATIVE_INT, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, a));
+    OK(H5Dclose(d));
+    OK(d = H5Dcreate2(file, "/vds_src_b", H5T_NATIVE_INT, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, b));
+    OK(H5Dclose(d));
+    OK(vs = H5Screate_simple(1, &vdims, NULL));
+    OK(dcpl = H5Pcreate(H5P_DATASET_CREATE));
+    for (int i = 0; i < 2; i++) {
+        start = (hsize_t)i * 4;
+        OK(H5Sselect_hyperslab(vs, H5S_SELECT_SET, &start, NULL, &count, NULL));
+        OK(src = H5Screate_simple(1, &n, NULL));
+        OK(H5Pset_virtual(dcpl, vs, ".", i == 0 ? "/vds_src_a" : "/vds_src_b", src));
+        OK(H5Sclose(src));
+    }
+    OK(H5Sselect_all(vs));
+    OK(d = H5Dcreate2(file, "/vds", H5T_NATIVE_INT, vs, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    OK(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, r));
+    for (int i = 0; i < 8; i++)
+        CHECK(r[i] == i + 1);
+    OK(H5Dclose(d));
+    OK(H5Pclose(dcpl));
+    OK(H5Sclose(vs));
+    OK(H5Sclose(s));
+}
+
 static void test_objects(hid_t file) {
     H5O_info2_t info;
     hid_t       obj, dset;
@@ -324,9 +385,9 @@ static void test_objects(hid_t file) {
     CHECK(H5Iget_name(obj, name, sizeof name) > 0 && strcmp(name, "/sim") == 0);
     OK(H5Oclose(obj));
     OK(H5Ovisit3(file, H5_INDEX_NAME, H5_ITER_INC, count_objects, &ndsets, H5O_INFO_BASIC));
-    /* temp, multi_a, multi_b, anon, compact, records (also /links/hard*), copy_of_temp; soft and
-     * external links are not followed by H5Ovisit */
-    CHECK(ndsets == 7);
+    /* temp, multi_a, multi_b, anon, compact, records (also /links/hard*), copy_of_temp, vds and its
+     * two sources; soft and external links are not followed by H5Ovisit */
+    CHECK(ndsets == 10);
     /* object references */
     OK(H5Rcreate_object(file, "/records", H5P_DEFAULT, &ref));
     OK(dset = H5Ropen_object(&ref, H5P_DEFAULT, H5P_DEFAULT));
@@ -391,6 +452,11 @@ static void test_file_level(hid_t file) {
         OK(H5Pget_vol_cap_flags(fapl, &flags));
         CHECK(flags & H5VL_CAP_FLAG_DATASET_BASIC);
         OK(H5Pclose(fapl));
+        /* introspection of optional operations reaches the native connector below */
+        flags = 0;
+        OK(H5VLquery_optional(file, H5VL_SUBCLS_FILE, H5VL_NATIVE_FILE_GET_FREE_SPACE, &flags));
+        CHECK(flags & H5VL_OPT_QUERY_SUPPORTED);
+        CHECK(H5Fget_freespace(file) >= 0);
     }
 }
 
@@ -429,6 +495,8 @@ int main(int argc, char **argv) {
     test_attributes(file);
     test_datatypes(file);
     test_links(file);
+    test_ud_links(file);
+    test_virtual(file);
     test_objects(file);
     test_file_level(file);
     OK(H5Fclose(file));
