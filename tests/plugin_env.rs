@@ -67,6 +67,47 @@ fn child_leave_open() {
 }
 
 #[test]
+#[ignore = "entry point for child processes spawned by the tests in this file"]
+fn child_open_garbage() {
+    let dir = std::path::PathBuf::from(std::env::var_os("DSET_SPLIT_TEST_DIR").unwrap());
+    let path = dir.join("garbage.h5");
+    std::fs::write(&path, vec![0x5a; 4096]).unwrap();
+    // SAFETY: plain call; a failure is the expected outcome.
+    let f = unsafe {
+        hdf5_sys::h5f::H5Fopen(
+            cpath(&path).as_ptr(),
+            hdf5_sys::h5f::H5F_ACC_RDONLY,
+            H5P_DEFAULT,
+        )
+    };
+    assert!(f < 0, "a file of garbage opened");
+    // The library is still usable afterwards.
+    let data = [1.0, 2.0];
+    write_vector(&dir.join("after.h5"), "x", &data, H5P_DEFAULT);
+    assert_eq!(read_vector(&dir.join("after.h5"), "x", 2), data);
+}
+
+#[test]
+fn plugins_probed_after_a_failed_open_get_null_info_and_survive() {
+    // No HDF5_VOL_CONNECTOR: after the native open fails, HDF5 loads every plugin on the path and
+    // asks it whether it can open the file, with no connector info.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.txt");
+    let out = run_child("child_open_garbage", None, dir.path(), &log);
+    assert!(
+        out.status.success(),
+        "child failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        log.contains("initialize") && log.contains("file_specific"),
+        "the plugin was not probed:\n{log}"
+    );
+}
+
+#[test]
 #[serial]
 fn unmodified_program_writes_through_the_env_loaded_plugin() {
     for connector in [
