@@ -15,7 +15,9 @@ use serial_test::serial;
 
 const FULL_INFO: &str = "dset_split under_vol=0;under_info={}";
 
-fn run_child(entry: &str, connector: Option<&str>, dir: &Path, log: &Path) -> Output {
+/// Runs the child entry point `entry` with the plugin on HDF5_PLUGIN_PATH, `connector` as
+/// HDF5_VOL_CONNECTOR (unset if None) and DSET_SPLIT_LOG at `log` (unset if None).
+fn run_child(entry: &str, connector: Option<&str>, dir: &Path, log: Option<&Path>) -> Output {
     let plugins = plugin_dir();
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
@@ -26,9 +28,12 @@ fn run_child(entry: &str, connector: Option<&str>, dir: &Path, log: &Path) -> Ou
         "--test-threads=1",
     ])
     .env("HDF5_PLUGIN_PATH", plugins.path())
-    .env("DSET_SPLIT_LOG", log)
     .env("DSET_SPLIT_TEST_DIR", dir)
+    .env_remove("DSET_SPLIT_LOG")
     .env_remove("HDF5_VOL_CONNECTOR");
+    if let Some(log) = log {
+        cmd.env("DSET_SPLIT_LOG", log);
+    }
     if let Some(c) = connector {
         cmd.env("HDF5_VOL_CONNECTOR", c);
     }
@@ -93,7 +98,7 @@ fn plugins_probed_after_a_failed_open_get_null_info_and_survive() {
     // asks it whether it can open the file, with no connector info.
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log.txt");
-    let out = run_child("child_open_garbage", None, dir.path(), &log);
+    let out = run_child("child_open_garbage", None, dir.path(), Some(&log));
     assert!(
         out.status.success(),
         "child failed:\n{}\n{}",
@@ -117,7 +122,7 @@ fn unmodified_program_writes_through_the_env_loaded_plugin() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log.txt");
-        let out = run_child("child_write", Some(connector), dir.path(), &log);
+        let out = run_child("child_write", Some(connector), dir.path(), Some(&log));
         assert!(
             out.status.success(),
             "{connector}: child failed:\n{}\n{}",
@@ -153,7 +158,7 @@ fn unmodified_program_writes_through_the_env_loaded_plugin() {
 fn files_left_open_are_closed_cleanly_at_exit() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log.txt");
-    let out = run_child("child_leave_open", Some(FULL_INFO), dir.path(), &log);
+    let out = run_child("child_leave_open", Some(FULL_INFO), dir.path(), Some(&log));
     assert!(
         out.status.success(),
         "child failed:\n{}\n{}",
@@ -176,12 +181,11 @@ fn files_left_open_are_closed_cleanly_at_exit() {
 #[test]
 fn a_bad_info_string_is_explained_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("log.txt");
     let out = run_child(
         "child_write",
         Some("dset_split under_vol=0;frob=1"),
         dir.path(),
-        &log,
+        None,
     );
     let err = text(&out.stderr);
     assert!(
@@ -194,21 +198,7 @@ fn a_bad_info_string_is_explained_on_stderr() {
 #[test]
 fn the_logging_switch_is_off_by_default() {
     let dir = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_write",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("HDF5_PLUGIN_PATH", plugins.path())
-        .env("HDF5_VOL_CONNECTOR", FULL_INFO)
-        .env("DSET_SPLIT_TEST_DIR", dir.path())
-        .env_remove("DSET_SPLIT_LOG")
-        .output()
-        .unwrap();
+    let out = run_child("child_write", Some(FULL_INFO), dir.path(), None);
     assert!(out.status.success());
     assert!(
         !text(&out.stderr).contains("dset_split["),
