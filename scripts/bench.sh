@@ -2,7 +2,7 @@
 # Benchmarks the connector against native HDF5 in the same run and prints a Markdown table of
 # ratios (through dset_split / native) for BENCHMARKS.md. Runs are interleaved; medians of REPS.
 #
-#   bash scripts/bench.sh                     # HDF5 1.14, 1000 datasets, 7 repetitions
+#   bash scripts/bench.sh                     # HDF5 1.14, 5000 datasets, 9 repetitions
 #   DSET_SPLIT_HDF5=2.2 N=5000 REPS=9 bash scripts/bench.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -10,8 +10,8 @@ cd "$ROOT"
 need_cargo
 
 series=${DSET_SPLIT_HDF5:-1.14}
-N=${N:-1000}
-REPS=${REPS:-7}
+N=${N:-5000}
+REPS=${REPS:-9}
 use_series "$series" >&2
 cargo build --release --locked >&2
 install_plugin "$CARGO_TARGET_DIR/release"
