@@ -1,0 +1,41 @@
+//! Passes facts about the HDF5 that hdf5-metno-sys found on to the crate and its tests.
+
+fn main() {
+    // hdf5-metno-sys sets DEP_HDF5_VERSION_<x>_<y>_<z> for every known version <= the one found.
+    // Below 1.14 there is no usable VOL API (Debian 12's own HDF5 is 1.10): stop with a clear word.
+    if std::env::var_os("DEP_HDF5_VERSION_1_14_0").is_none() {
+        panic!(
+            "dset-split needs HDF5 >= 1.14, but the HDF5 found is older (Debian 12 ships 1.10). \
+             Point HDF5_DIR at a 1.14 or 2.x install, e.g. HDF5_DIR=$(bash scripts/hdf5.sh build 1.14 | tail -n1)"
+        );
+    }
+    // hdf5-metno-sys (links = "hdf5") exports DEP_HDF5_* to crates that depend on it directly.
+    let include = std::env::var("DEP_HDF5_INCLUDE").unwrap_or_default();
+    println!("cargo::rustc-env=DSET_SPLIT_HDF5_INCLUDE={include}");
+    let lib_dir = std::path::Path::new(&include)
+        .parent()
+        .map(|p| p.join("lib"))
+        .unwrap_or_default();
+    println!(
+        "cargo::rustc-env=DSET_SPLIT_HDF5_LIBDIR={}",
+        lib_dir.display()
+    );
+    // Test binaries and the CLI run outside HDF5's process: give them an rpath to this libhdf5.
+    // (The plugin itself gets none: it lives inside a process that already loaded libhdf5.)
+    if lib_dir.is_dir() {
+        println!(
+            "cargo::rustc-link-arg-tests=-Wl,-rpath,{}",
+            lib_dir.display()
+        );
+        println!(
+            "cargo::rustc-link-arg-bins=-Wl,-rpath,{}",
+            lib_dir.display()
+        );
+    }
+    let series2 = std::env::vars().any(|(k, _)| k.starts_with("DEP_HDF5_VERSION_2_"));
+    println!("cargo::rustc-check-cfg=cfg(hdf5_2)");
+    if series2 {
+        println!("cargo::rustc-cfg=hdf5_2");
+    }
+    println!("cargo::rerun-if-env-changed=HDF5_DIR");
+}
