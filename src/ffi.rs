@@ -898,6 +898,23 @@ unsafe extern "C" {
         connector_id1: hid_t,
         connector_id2: hid_t,
     ) -> herr_t;
+    pub fn H5VLwrap_register(obj: *mut c_void, type_: H5I_type_t) -> hid_t;
+    pub fn H5VLretrieve_lib_state(state: *mut *mut c_void) -> herr_t;
+    /// 1.14 name; 2.x replaced it with `H5VLopen_lib_context`.
+    #[cfg(not(hdf5_2))]
+    pub fn H5VLstart_lib_state() -> herr_t;
+    /// 1.14 name; 2.x replaced it with `H5VLclose_lib_context`.
+    #[cfg(not(hdf5_2))]
+    pub fn H5VLfinish_lib_state() -> herr_t;
+    #[cfg(hdf5_2)]
+    pub fn H5VLopen_lib_context(context: *mut *mut c_void) -> herr_t;
+    #[cfg(hdf5_2)]
+    pub fn H5VLclose_lib_context(context: *mut c_void) -> herr_t;
+    pub fn H5VLrestore_lib_state(state: *const c_void) -> herr_t;
+    pub fn H5VLfree_lib_state(state: *mut c_void) -> herr_t;
+    pub fn H5VLinitialize(connector_id: hid_t, vipl_id: hid_t) -> herr_t;
+    pub fn H5VLterminate(connector_id: hid_t) -> herr_t;
+    pub fn H5VLget_cap_flags(connector_id: hid_t, cap_flags: *mut u64) -> herr_t;
     pub fn H5VLget_object(obj: *mut c_void, connector_id: hid_t) -> *mut c_void;
     pub fn H5VLget_wrap_ctx(
         obj: *mut c_void,
