@@ -10,6 +10,7 @@ pub mod conn_info;
 pub mod error;
 pub mod ffi;
 pub mod info;
+pub mod layout;
 pub mod log;
 pub mod object;
 pub mod vol;

@@ -1,0 +1,323 @@
+//! The split layout, as pure logic: where a dataset's own file lives, given its HDF5 path.
+//!
+//! ```text
+//! <dir>/<stem>.<ext>                     the main file (run.h5, out.nc, data)
+//! <dir>/<stem>-split/                    its split folder (the suffix is configurable)
+//! <dir>/<stem>-split/g1/g2/temp.h5       the dataset /g1/g2/temp, stored at /data inside
+//! ```
+//!
+//! Each group on the path is a directory, the dataset is `<name>.h5`. Names are escaped so that
+//! the mapping is deterministic, injective, reversible and portable:
+//!
+//! - `%` and bytes that are unsafe or not portable in file names are written `%XX` (upper-case
+//!   hex): control characters, `/ \ : * ? " < > | ~`, and bytes that are not valid UTF-8;
+//! - a leading `.` (so `.`, `..` and hidden names) and a trailing `.` or space are written `%2E` /
+//!   `%20`; the first character of a Windows device name (`CON`, `nul.txt`, `COM1` ...) is escaped;
+//! - a group whose name ends in `.h5` has that dot escaped, so a group `x.h5` (a directory) never
+//!   meets the dataset `x` (the file `x.h5`);
+//! - a name with upper-case letters gets `~` and, in lower-case hex, the bit mask of its upper-case
+//!   characters: `Temp` -> `Temp~1.h5`, `temp` -> `temp.h5`, so names that differ only in case stay
+//!   apart on case-insensitive file systems;
+//! - a component longer than [`MAX_COMPONENT`] bytes keeps a prefix and ends in `~~` and a 64-bit
+//!   FNV-1a hash of the name (written nowhere else, so no other name can produce it).
+
+use std::path::{Path, PathBuf};
+
+/// The path of the one dataset inside each split file.
+pub const DATASET_PATH: &str = "/data";
+/// The same, as a C string.
+pub const DATASET_PATH_C: &std::ffi::CStr = c"/data";
+/// The default suffix of the split folder.
+pub const DEFAULT_SUFFIX: &str = "-split";
+/// The extension of split files.
+pub const EXT: &str = ".h5";
+/// The longest file-name component written (bytes): below the 255 of common file systems.
+pub const MAX_COMPONENT: usize = 240;
+
+/// What a path component names: a group (a directory) or the dataset (a file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Group,
+    Dataset,
+}
+
+/// The split folder of a main file: `<dir>/<stem><suffix>` (`run.h5` -> `run-split`).
+pub fn split_dir(main_file: &Path, suffix: &str) -> PathBuf {
+    let stem = main_file
+        .file_stem()
+        .map(|s| s.to_os_string())
+        .unwrap_or_default();
+    let mut name = stem;
+    name.push(suffix);
+    main_file.with_file_name(name)
+}
+
+/// The components of an HDF5 path, without empty and `.` components (HDF5 ignores both).
+/// `..` is an ordinary link name in HDF5 and is kept (and escaped when mapped).
+pub fn components(path: &[u8]) -> Vec<&[u8]> {
+    path.split(|b| *b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+        .collect()
+}
+
+fn must_escape(b: u8) -> bool {
+    b < 0x20 || b == 0x7f || b"%/\\:*?\"<>|~".contains(&b)
+}
+
+const DEVICE_NAMES: &[&str] = &[
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+fn is_device_name(name: &[u8]) -> bool {
+    let stem = name.split(|b| *b == b'.').next().unwrap_or_default();
+    let stem = String::from_utf8_lossy(stem)
+        .trim_end()
+        .to_ascii_lowercase();
+    DEVICE_NAMES.contains(&stem.as_str())
+}
+
+fn push_escaped(out: &mut String, b: u8) {
+    out.push_str(&format!("%{b:02X}"));
+}
+
+/// 64-bit FNV-1a: small, and stable across Rust releases and machines.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The case mark of a name: bit i set when character i is upper case; None if none is.
+fn case_mark(name: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(name);
+    let mut bits: Vec<bool> = Vec::new();
+    for c in text.chars() {
+        bits.push(c.is_uppercase());
+    }
+    if !bits.iter().any(|b| *b) {
+        return None;
+    }
+    // Hex digits, most significant first, of the number whose bit i is character i.
+    let mut digits = String::new();
+    let nibbles = bits.len().div_ceil(4);
+    for n in (0..nibbles).rev() {
+        let mut v = 0u8;
+        for k in 0..4 {
+            if bits.get(n * 4 + k).copied().unwrap_or(false) {
+                v |= 1 << k;
+            }
+        }
+        digits.push(char::from_digit(u32::from(v), 16).unwrap_or('0'));
+    }
+    Some(digits.trim_start_matches('0').to_string())
+}
+
+/// The file-system name of one component (without the `.h5` of a dataset).
+pub fn encode_component(name: &[u8], kind: Kind) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    let device = is_device_name(name);
+    // Index of a group's final ".h5" dot, if any.
+    let h5_dot = (kind == Kind::Group
+        && name.len() >= 3
+        && name[name.len() - 3..].eq_ignore_ascii_case(b".h5"))
+    .then(|| name.len() - 3);
+    let mut i = 0;
+    while i < name.len() {
+        let b = name[i];
+        let last = i + 1 == name.len();
+        // A valid UTF-8 sequence of more than one byte is kept whole.
+        if b >= 0x80 {
+            let len = utf8_len(&name[i..]);
+            if len > 0 {
+                out.push_str(std::str::from_utf8(&name[i..i + len]).unwrap_or_default());
+                i += len;
+                continue;
+            }
+            push_escaped(&mut out, b);
+        } else if must_escape(b)
+            || (i == 0 && (b == b'.' || device))
+            || (last && (b == b'.' || b == b' '))
+            || Some(i) == h5_dot
+        {
+            push_escaped(&mut out, b);
+        } else {
+            out.push(b as char);
+        }
+        i += 1;
+    }
+    if let Some(mark) = case_mark(name) {
+        out.push('~');
+        out.push_str(&mark);
+    }
+    let room = MAX_COMPONENT - if kind == Kind::Dataset { EXT.len() } else { 0 };
+    if out.len() > room {
+        let hash = format!("~~{:016x}", fnv1a(name));
+        let mut cut = room - hash.len();
+        // Never cut inside a %XX escape or a UTF-8 sequence.
+        while !out.is_char_boundary(cut) || out[..cut].rfind('%').is_some_and(|p| p + 3 > cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str(&hash);
+    }
+    out
+}
+
+/// Length of the valid UTF-8 sequence starting `bytes` (0 if it is not one, or is ASCII).
+fn utf8_len(bytes: &[u8]) -> usize {
+    let want = match bytes[0] {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return 0,
+    };
+    match bytes.get(..want).map(std::str::from_utf8) {
+        Some(Ok(_)) => want,
+        _ => 0,
+    }
+}
+
+/// The name a component was encoded from, or None if it is not an encoding of ours (or was
+/// shortened: a shortened name keeps only a hash of its end).
+pub fn decode_component(encoded: &str, kind: Kind) -> Option<Vec<u8>> {
+    let _ = kind;
+    if encoded.contains("~~") {
+        return None;
+    }
+    let body = match encoded.rfind('~') {
+        Some(p) => &encoded[..p],
+        None => encoded,
+    };
+    let bytes = body.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = body.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// The path of a dataset's file relative to the split folder, with `/` separators
+/// (`/g1/g2/temp` -> `g1/g2/temp.h5`). None for the root group (it is not a dataset).
+pub fn relative_file(hdf5_path: &[u8]) -> Option<String> {
+    let parts = components(hdf5_path);
+    let (leaf, groups) = parts.split_last()?;
+    let mut out = String::new();
+    for g in groups {
+        out.push_str(&encode_component(g, Kind::Group));
+        out.push('/');
+    }
+    out.push_str(&encode_component(leaf, Kind::Dataset));
+    out.push_str(EXT);
+    Some(out)
+}
+
+/// The directory of a group relative to the split folder (`/g1/g2` -> `g1/g2`; root -> "").
+pub fn relative_dir(hdf5_path: &[u8]) -> String {
+    components(hdf5_path)
+        .iter()
+        .map(|g| encode_component(g, Kind::Group))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The HDF5 path a relative file path was made from (`g1/g2/temp.h5` -> `/g1/g2/temp`).
+pub fn hdf5_path_of(relative: &str) -> Option<Vec<u8>> {
+    let dataset = relative.strip_suffix(EXT)?;
+    let mut out = Vec::new();
+    let parts: Vec<&str> = dataset.split('/').collect();
+    let (leaf, groups) = parts.split_last()?;
+    for g in groups {
+        out.push(b'/');
+        out.extend(decode_component(g, Kind::Group)?);
+    }
+    out.push(b'/');
+    out.extend(decode_component(leaf, Kind::Dataset)?);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples() {
+        assert_eq!(
+            relative_file(b"/g1/g2/temp").as_deref(),
+            Some("g1/g2/temp.h5")
+        );
+        assert_eq!(
+            relative_file(b"//g1/./g2//temp").as_deref(),
+            Some("g1/g2/temp.h5")
+        );
+        assert_eq!(relative_file(b"/x").as_deref(), Some("x.h5"));
+        assert_eq!(relative_file(b"/"), None);
+        assert_eq!(relative_file(b"/x.h5/x").as_deref(), Some("x%2Eh5/x.h5"));
+        assert_eq!(relative_file(b"/../a").as_deref(), Some("%2E%2E/a.h5"));
+        assert_eq!(encode_component(b"..", Kind::Group), "%2E%2E");
+        assert_eq!(encode_component(b".", Kind::Dataset), "%2E");
+        assert_eq!(encode_component(b".hidden", Kind::Dataset), "%2Ehidden");
+        assert_eq!(encode_component(b"Temp", Kind::Dataset), "Temp~1");
+        assert_eq!(encode_component(b"TEMP", Kind::Dataset), "TEMP~f");
+        assert_eq!(encode_component(b"a b ", Kind::Dataset), "a b%20");
+        assert_eq!(encode_component(b"x.", Kind::Dataset), "x%2E");
+        assert_eq!(encode_component(b"a:b*c?", Kind::Dataset), "a%3Ab%2Ac%3F");
+        assert_eq!(encode_component(b"100%", Kind::Dataset), "100%25");
+        assert_eq!(encode_component(b"con", Kind::Dataset), "%63on");
+        assert_eq!(encode_component(b"nul.txt", Kind::Dataset), "%6Eul.txt");
+        assert_eq!(
+            encode_component("température".as_bytes(), Kind::Dataset),
+            "température"
+        );
+        assert_eq!(
+            encode_component(b"bad\xffutf8", Kind::Dataset),
+            "bad%FFutf8"
+        );
+        assert_eq!(encode_component(b"tab\there", Kind::Dataset), "tab%09here");
+        assert_eq!(encode_component(b"x~1", Kind::Dataset), "x%7E1");
+        assert_eq!(hdf5_path_of("g1/Temp~1.h5").unwrap(), b"/g1/Temp");
+    }
+
+    #[test]
+    fn split_dir_replaces_the_extension() {
+        assert_eq!(
+            split_dir(Path::new("/d/run.h5"), "-split"),
+            Path::new("/d/run-split")
+        );
+        assert_eq!(
+            split_dir(Path::new("out.nc"), "-split"),
+            Path::new("out-split")
+        );
+        assert_eq!(
+            split_dir(Path::new("/d/data"), "-split"),
+            Path::new("/d/data-split")
+        );
+        assert_eq!(
+            split_dir(Path::new("/d/a.tar.h5"), "_parts"),
+            Path::new("/d/a.tar_parts")
+        );
+    }
+
+    #[test]
+    fn long_names_are_shortened_with_a_hash() {
+        let long = vec![b'a'; 1000];
+        let e = encode_component(&long, Kind::Dataset);
+        assert!(e.len() + EXT.len() <= MAX_COMPONENT, "{}", e.len());
+        assert!(e.contains("~~"));
+        let mut other = long.clone();
+        other[999] = b'b';
+        assert_ne!(e, encode_component(&other, Kind::Dataset));
+        assert_eq!(decode_component(&e, Kind::Dataset), None);
+    }
+}
