@@ -10,12 +10,15 @@ use hdf5_sys::h5p::{H5P_DEFAULT, H5Pclose, H5Pcopy, H5Pget_vol_info, H5Pset_vol}
 use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{self, hid_t};
 use crate::info::{self, InfoSpec, UnderVol};
+use crate::policy::Policy;
 
 /// Our info: owns one reference on `under_vol_id` and the (possibly NULL) `under_vol_info`.
 #[derive(Debug)]
 pub struct ConnInfo {
     pub under_vol_id: hid_t,
     pub under_vol_info: *mut c_void,
+    /// Which datasets get their own file.
+    pub policy: Policy,
 }
 
 impl ConnInfo {
@@ -63,6 +66,7 @@ impl ConnInfo {
         let mut info = ConnInfo {
             under_vol_id,
             under_vol_info: std::ptr::null_mut(),
+            policy: spec.policy.clone(),
         };
         if !spec.under_info.trim().is_empty() {
             let c = CString::new(spec.under_info.as_str())
@@ -121,6 +125,7 @@ impl ConnInfo {
         let mut copy = ConnInfo {
             under_vol_id: self.under_vol_id,
             under_vol_info: std::ptr::null_mut(),
+            policy: self.policy.clone(),
         };
         if !self.under_vol_info.is_null() {
             // SAFETY: our under info belongs to this connector id; the out pointer is ours.
@@ -166,6 +171,13 @@ impl ConnInfo {
                 "cannot compare the infos of the connector below",
             ));
         }
+        if cmp == 0 {
+            cmp = match self.policy.render().cmp(&other.policy.render()) {
+                std::cmp::Ordering::Less => -1,
+                std::cmp::Ordering::Equal => 0,
+                std::cmp::Ordering::Greater => 1,
+            };
+        }
         Ok(cmp)
     }
 
@@ -199,7 +211,7 @@ impl ConnInfo {
             unsafe { H5free_memory(under.cast()) };
             s
         };
-        Ok(info::render(value, &inner))
+        Ok(info::render(value, &inner, &self.policy))
     }
 
     /// Hands ownership to HDF5.

@@ -12,10 +12,12 @@
 //! |---|---|---|
 //! | `under_vol` | value (e.g. `0`) or name (e.g. `native`) of the connector below | `0` (native) |
 //! | `under_info` | `{...}`: the info string of the connector below, passed on unchanged | `{}` |
+//! | `split`, `min_size`, `include`, `exclude`, `suffix` | the splitting policy: see [`crate::policy`] | |
 //!
 //! An empty string (or no string at all) means every default: the native connector below.
 
 use crate::error::{Error, Result};
+use crate::policy::{self, Policy};
 
 /// How the info string names the connector below us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +34,8 @@ pub struct InfoSpec {
     pub under_vol: UnderVol,
     /// The inner info string for the connector below, without the braces.
     pub under_info: String,
+    /// Which datasets get their own file.
+    pub policy: Policy,
 }
 
 impl Default for InfoSpec {
@@ -39,12 +43,21 @@ impl Default for InfoSpec {
         InfoSpec {
             under_vol: UnderVol::Value(0),
             under_info: String::new(),
+            policy: Policy::default(),
         }
     }
 }
 
 /// Every key the grammar accepts, in the order `to_str` writes them.
-pub const KEYS: &[&str] = &["under_vol", "under_info"];
+pub const KEYS: &[&str] = &[
+    "under_vol",
+    "under_info",
+    "split",
+    "min_size",
+    "include",
+    "exclude",
+    "suffix",
+];
 
 fn err(input: &str, what: impl std::fmt::Display) -> Error {
     Error::config(format!("dset_split info string \"{input}\": {what}"))
@@ -186,21 +199,33 @@ pub fn parse(input: &str) -> Result<InfoSpec> {
                 spec.under_info = value.to_string();
             }
             other => {
-                return Err(err(
-                    input,
-                    format_args!("unknown key '{other}' (accepted keys: {})", KEYS.join(", ")),
-                ));
+                let known = spec
+                    .policy
+                    .set(other, value)
+                    .map_err(|e| err(input, e.msg))?;
+                if !known {
+                    return Err(err(
+                        input,
+                        format_args!("unknown key '{other}' (accepted keys: {})", KEYS.join(", ")),
+                    ));
+                }
             }
         }
     }
     Ok(spec)
 }
 
-/// Renders `spec` as `under_vol=<value>;under_info={<inner>}`, given the value of the connector
-/// below (names are resolved to values by the time HDF5 asks for the string).
-pub fn render(under_value: i32, under_info: &str) -> String {
-    format!("under_vol={under_value};under_info={{{under_info}}}")
+/// Renders an info string `under_vol=<value>;under_info={<inner>}` followed by the policy keys
+/// that differ from the defaults, given the value of the connector below (names are resolved to
+/// values by the time HDF5 asks for the string).
+pub fn render(under_value: i32, under_info: &str, policy: &Policy) -> String {
+    format!(
+        "under_vol={under_value};under_info={{{under_info}}}{}",
+        policy.render()
+    )
 }
+
+const _: () = assert!(policy::KEYS.len() + 2 == KEYS.len());
 
 #[cfg(test)]
 mod tests {
@@ -215,13 +240,7 @@ mod tests {
     #[test]
     fn canonical_form() {
         let s = parse("under_vol=0;under_info={}").unwrap();
-        assert_eq!(
-            s,
-            InfoSpec {
-                under_vol: UnderVol::Value(0),
-                under_info: String::new()
-            }
-        );
+        assert_eq!(s, InfoSpec::default());
     }
 
     #[test]
@@ -276,12 +295,32 @@ mod tests {
     }
 
     #[test]
+    fn policy_keys() {
+        let s = parse("under_vol=0;under_info={};split=off;min_size=64k;include={/a/**,b};exclude=c*;suffix=_parts")
+            .unwrap();
+        assert!(!s.policy.split);
+        assert_eq!(s.policy.min_size, 65536);
+        assert_eq!(s.policy.include, ["/a/**", "b"]);
+        assert_eq!(s.policy.exclude, ["c*"]);
+        assert_eq!(s.policy.suffix, "_parts");
+    }
+
+    #[test]
     fn render_round_trips() {
+        let mut policy = Policy::default();
         for inner in ["", "under_vol=0;under_info={}", "a={b={c}};d=e"] {
-            let text = render(7, inner);
+            let text = render(7, inner, &policy);
             let spec = parse(&text).unwrap();
             assert_eq!(spec.under_vol, UnderVol::Value(7));
             assert_eq!(spec.under_info, inner);
+            assert_eq!(spec.policy, policy);
+            policy.set("exclude", "/x/**,y").unwrap();
+            policy.set("min_size", "2M").unwrap();
+            policy.set("suffix", ".parts").unwrap();
         }
+        assert_eq!(
+            render(0, "", &Policy::default()),
+            "under_vol=0;under_info={}"
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod info;
 pub mod layout;
 pub mod log;
 pub mod object;
+pub mod policy;
 pub mod vol;
 
 use std::ffi::{CStr, c_void};

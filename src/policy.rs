@@ -1,0 +1,312 @@
+//! Which datasets get their own file: the policy keys of the info string, as pure logic.
+//!
+//! | key | value | default |
+//! |---|---|---|
+//! | `split` | `on` / `off` (`off`: pure passthrough) | `on` |
+//! | `min_size` | bytes, with an optional `k`/`M`/`G` (powers of 1024) and `B`/`iB`: datasets whose planned storage (elements x element size at creation) is smaller stay in the main file | `0` |
+//! | `include` | comma-separated patterns; if given, only matching datasets split | (all) |
+//! | `exclude` | comma-separated patterns; matching datasets stay in the main file | (none) |
+//! | `suffix` | the split folder's suffix: `<stem><suffix>/` | `-split` |
+//!
+//! Patterns: `*` matches within one path component, `**` across components, `?` one character.
+//! A pattern with a `/` is matched against the dataset's absolute HDF5 path (`/g1/*/temp`), one
+//! without against its name only (`temp*`).
+
+use crate::error::{Error, Result};
+use crate::layout::DEFAULT_SUFFIX;
+
+/// The splitting policy of one file (from the connector info).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub split: bool,
+    pub min_size: u64,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub suffix: String,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            split: true,
+            min_size: 0,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            suffix: DEFAULT_SUFFIX.into(),
+        }
+    }
+}
+
+/// The policy keys, in the order `to_str` writes them.
+pub const KEYS: &[&str] = &["split", "min_size", "include", "exclude", "suffix"];
+
+fn bad(key: &str, value: &str, accepted: &str) -> Error {
+    Error::config(format!(
+        "{key}={value} is not valid: {key} takes {accepted}"
+    ))
+}
+
+impl Policy {
+    /// Sets one key; `Ok(false)` if the key is not a policy key.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool> {
+        match key {
+            "split" => {
+                self.split = match value.to_ascii_lowercase().as_str() {
+                    "on" | "true" | "1" | "yes" => true,
+                    "off" | "false" | "0" | "no" => false,
+                    _ => return Err(bad(key, value, "on or off")),
+                }
+            }
+            "min_size" => {
+                self.min_size = parse_size(value).ok_or_else(|| {
+                    bad(
+                        key,
+                        value,
+                        "a size in bytes such as 0, 65536, 64k, 1M or 2GiB",
+                    )
+                })?
+            }
+            "include" | "exclude" => {
+                let patterns = parse_patterns(value).ok_or_else(|| {
+                    bad(key, value, "comma-separated patterns of HDF5 paths or names (*, **, ?), e.g. /fields/**,*_raw")
+                })?;
+                if key == "include" {
+                    self.include = patterns;
+                } else {
+                    self.exclude = patterns;
+                }
+            }
+            "suffix" => {
+                if value.is_empty()
+                    || value.contains(['/', '\\', '\0'])
+                    || value == "."
+                    || value == ".."
+                {
+                    return Err(bad(
+                        key,
+                        value,
+                        "a non-empty file-name suffix without '/' (e.g. -split)",
+                    ));
+                }
+                self.suffix = value.to_string();
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The non-default keys as `;key=value` text (empty for the default policy).
+    pub fn render(&self) -> String {
+        let d = Policy::default();
+        let mut out = String::new();
+        if self.split != d.split {
+            out.push_str(if self.split {
+                ";split=on"
+            } else {
+                ";split=off"
+            });
+        }
+        if self.min_size != d.min_size {
+            out.push_str(&format!(";min_size={}", self.min_size));
+        }
+        if !self.include.is_empty() {
+            out.push_str(&format!(";include={{{}}}", self.include.join(",")));
+        }
+        if !self.exclude.is_empty() {
+            out.push_str(&format!(";exclude={{{}}}", self.exclude.join(",")));
+        }
+        if self.suffix != d.suffix {
+            out.push_str(&format!(";suffix={{{}}}", self.suffix));
+        }
+        out
+    }
+
+    /// Whether the dataset at `path` (absolute HDF5 path) with `planned_bytes` of storage gets
+    /// its own file; `Err(reason)` says why it stays in the main file.
+    pub fn decide(&self, path: &[u8], planned_bytes: u64) -> std::result::Result<(), String> {
+        if !self.split {
+            return Err("splitting is off (split=off)".into());
+        }
+        if planned_bytes < self.min_size {
+            return Err(format!(
+                "its planned size ({planned_bytes} bytes) is below min_size={}",
+                self.min_size
+            ));
+        }
+        let path = String::from_utf8_lossy(path);
+        if !self.include.is_empty() && !self.include.iter().any(|p| matches(p, &path)) {
+            return Err(format!(
+                "it matches no include pattern ({})",
+                self.include.join(",")
+            ));
+        }
+        if let Some(p) = self.exclude.iter().find(|p| matches(p, &path)) {
+            return Err(format!("it matches the exclude pattern {p}"));
+        }
+        Ok(())
+    }
+}
+
+/// `64k` -> 65536. Powers of 1024; an optional trailing `B` or `iB`.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, mult) = match t.chars().last()? {
+        'k' | 'K' => (&t[..t.len() - 1], 1u64 << 10),
+        'm' | 'M' => (&t[..t.len() - 1], 1 << 20),
+        'g' | 'G' => (&t[..t.len() - 1], 1 << 30),
+        't' | 'T' => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    num.trim().parse::<u64>().ok()?.checked_mul(mult)
+}
+
+fn parse_patterns(text: &str) -> Option<Vec<String>> {
+    let patterns: Vec<String> = text
+        .split(',')
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    (!patterns.is_empty()).then_some(patterns)
+}
+
+/// Whether `pattern` matches the dataset at absolute `path` (see the module docs).
+pub fn matches(pattern: &str, path: &str) -> bool {
+    if pattern.contains('/') {
+        let pattern = if pattern.starts_with('/') {
+            pattern.to_string()
+        } else {
+            format!("/{pattern}")
+        };
+        glob(pattern.as_bytes(), path.as_bytes())
+    } else {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        glob(pattern.as_bytes(), name.as_bytes())
+    }
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    match p.first() {
+        None => s.is_empty(),
+        Some(b'*') if p.get(1) == Some(&b'*') => {
+            let rest = &p[2..];
+            // `**/` also matches zero components.
+            if rest.first() == Some(&b'/') && glob(&rest[1..], s) {
+                return true;
+            }
+            (0..=s.len()).any(|i| glob(rest, &s[i..]))
+        }
+        Some(b'*') => {
+            let rest = &p[1..];
+            (0..=s.len())
+                .take_while(|i| *i == 0 || s[i - 1] != b'/')
+                .any(|i| glob(rest, &s[i..]))
+        }
+        Some(b'?') => !s.is_empty() && s[0] != b'/' && glob(&p[1..], &s[1..]),
+        Some(c) => s.first() == Some(c) && glob(&p[1..], &s[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("0"), Some(0));
+        assert_eq!(parse_size("65536"), Some(65536));
+        assert_eq!(parse_size("64k"), Some(65536));
+        assert_eq!(parse_size("64KiB"), Some(65536));
+        assert_eq!(parse_size("1M"), Some(1 << 20));
+        assert_eq!(parse_size("2GB"), Some(2 << 30));
+        assert_eq!(parse_size("x"), None);
+        assert_eq!(parse_size("-1"), None);
+        assert_eq!(parse_size("99999999999T"), None);
+    }
+
+    #[test]
+    fn globs() {
+        assert!(matches("/fields/*", "/fields/temp"));
+        assert!(!matches("/fields/*", "/fields/a/temp"));
+        assert!(matches("/fields/**", "/fields/a/temp"));
+        assert!(matches("/**/temp", "/temp"));
+        assert!(matches("/**/temp", "/a/b/temp"));
+        assert!(matches("temp*", "/a/b/temperature"));
+        assert!(!matches("temp*", "/temperature/x"));
+        assert!(matches("t?mp", "/a/temp"));
+        assert!(matches("fields/*", "/fields/x"));
+        assert!(!matches("/a/*", "/a"));
+    }
+
+    #[test]
+    fn decisions() {
+        let mut p = Policy::default();
+        assert!(p.decide(b"/x", 0).is_ok());
+        p.set("min_size", "1k").unwrap();
+        assert!(
+            p.decide(b"/x", 1023)
+                .unwrap_err()
+                .contains("below min_size=1024")
+        );
+        assert!(p.decide(b"/x", 1024).is_ok());
+        p.set("include", "/big/**").unwrap();
+        assert!(
+            p.decide(b"/small/x", 4096)
+                .unwrap_err()
+                .contains("no include pattern")
+        );
+        assert!(p.decide(b"/big/x", 4096).is_ok());
+        p.set("exclude", "*_tmp, /big/keep").unwrap();
+        assert!(
+            p.decide(b"/big/a_tmp", 4096)
+                .unwrap_err()
+                .contains("exclude pattern *_tmp")
+        );
+        assert!(p.decide(b"/big/keep", 4096).is_err());
+        p.set("split", "off").unwrap();
+        assert!(p.decide(b"/big/x", 4096).unwrap_err().contains("split=off"));
+    }
+
+    #[test]
+    fn bad_values_say_what_is_accepted() {
+        let mut p = Policy::default();
+        assert!(
+            p.set("split", "maybe")
+                .unwrap_err()
+                .msg
+                .contains("split takes on or off")
+        );
+        assert!(
+            p.set("min_size", "big")
+                .unwrap_err()
+                .msg
+                .contains("a size in bytes")
+        );
+        assert!(
+            p.set("suffix", "a/b")
+                .unwrap_err()
+                .msg
+                .contains("without '/'")
+        );
+        assert!(
+            p.set("include", " , ")
+                .unwrap_err()
+                .msg
+                .contains("comma-separated patterns")
+        );
+        assert!(!p.set("colour", "red").unwrap());
+    }
+
+    #[test]
+    fn render_lists_only_what_differs() {
+        let mut p = Policy::default();
+        assert_eq!(p.render(), "");
+        p.set("min_size", "1k").unwrap();
+        p.set("exclude", "a,b").unwrap();
+        p.set("suffix", "_parts").unwrap();
+        assert_eq!(p.render(), ";min_size=1024;exclude={a,b};suffix={_parts}");
+    }
+}
