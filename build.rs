@@ -16,21 +16,12 @@ fn main() {
         .parent()
         .map(|p| p.join("lib"))
         .unwrap_or_default();
-    println!(
-        "cargo::rustc-env=DSET_SPLIT_HDF5_LIBDIR={}",
-        lib_dir.display()
-    );
+    println!("cargo::rustc-env=DSET_SPLIT_HDF5_LIBDIR={}", lib_dir.display());
     // Test binaries and the CLI run outside HDF5's process: give them an rpath to this libhdf5.
     // (The plugin itself gets none: it lives inside a process that already loaded libhdf5.)
     if lib_dir.is_dir() {
-        println!(
-            "cargo::rustc-link-arg-tests=-Wl,-rpath,{}",
-            lib_dir.display()
-        );
-        println!(
-            "cargo::rustc-link-arg-bins=-Wl,-rpath,{}",
-            lib_dir.display()
-        );
+        println!("cargo::rustc-link-arg-tests=-Wl,-rpath,{}", lib_dir.display());
+        println!("cargo::rustc-link-arg-bins=-Wl,-rpath,{}", lib_dir.display());
     }
     let series2 = std::env::vars().any(|(k, _)| k.starts_with("DEP_HDF5_VERSION_2_"));
     println!("cargo::rustc-check-cfg=cfg(hdf5_2)");

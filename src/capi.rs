@@ -29,12 +29,9 @@ pub const DSET_SPLIT_VERSION: &str = "0.1.0";
 pub extern "C" fn H5VL_dset_split_register() -> hid_t {
     guard("H5VL_dset_split_register", || {
         // SAFETY: registers our static class table, which lives for the whole process.
-        let id =
-            unsafe { ffi::H5VLregister_connector(&crate::vol::CLASS, hdf5_sys::h5p::H5P_DEFAULT) };
+        let id = unsafe { ffi::H5VLregister_connector(&crate::vol::CLASS, hdf5_sys::h5p::H5P_DEFAULT) };
         if id < 0 {
-            return Err(Error::library(
-                "H5VLregister_connector refused the dset_split class",
-            ));
+            return Err(Error::library("H5VLregister_connector refused the dset_split class"));
         }
         Ok(id)
     })

@@ -50,8 +50,7 @@ impl ConnInfo {
                         "under_vol={name} is dset_split itself; name the connector below it (0 for native)"
                     )));
                 }
-                let c = CString::new(name.as_str())
-                    .map_err(|_| Error::config("under_vol name holds a NUL byte"))?;
+                let c = CString::new(name.as_str()).map_err(|_| Error::config("under_vol name holds a NUL byte"))?;
                 // SAFETY: `c` is a valid NUL-terminated string.
                 let id = unsafe { ffi::H5VLregister_connector_by_name(c.as_ptr(), H5P_DEFAULT) };
                 if id < 0 {
@@ -69,12 +68,9 @@ impl ConnInfo {
             policy: spec.policy.clone(),
         };
         if !spec.under_info.trim().is_empty() {
-            let c = CString::new(spec.under_info.as_str())
-                .map_err(|_| Error::config("under_info holds a NUL byte"))?;
+            let c = CString::new(spec.under_info.as_str()).map_err(|_| Error::config("under_info holds a NUL byte"))?;
             // SAFETY: `c` is valid; the out pointer is a field we own.
-            let rc = unsafe {
-                ffi::H5VLconnector_str_to_info(c.as_ptr(), under_vol_id, &mut info.under_vol_info)
-            };
+            let rc = unsafe { ffi::H5VLconnector_str_to_info(c.as_ptr(), under_vol_id, &mut info.under_vol_info) };
             if rc < 0 {
                 return Err(Error::config(format!(
                     "under_info={{{}}} was rejected by the connector below (see the messages under this one)",
@@ -130,16 +126,10 @@ impl ConnInfo {
         if !self.under_vol_info.is_null() {
             // SAFETY: our under info belongs to this connector id; the out pointer is ours.
             let rc = unsafe {
-                ffi::H5VLcopy_connector_info(
-                    self.under_vol_id,
-                    &mut copy.under_vol_info,
-                    self.under_vol_info,
-                )
+                ffi::H5VLcopy_connector_info(self.under_vol_id, &mut copy.under_vol_info, self.under_vol_info)
             };
             if rc < 0 {
-                return Err(Error::library(
-                    "cannot copy the info of the connector below",
-                ));
+                return Err(Error::library("cannot copy the info of the connector below"));
             }
         }
         Ok(copy)
@@ -149,9 +139,7 @@ impl ConnInfo {
     pub fn compare(&self, other: &ConnInfo) -> Result<c_int> {
         let mut cmp: c_int = 0;
         // SAFETY: both ids are live; the out pointer is a local.
-        if unsafe { ffi::H5VLcmp_connector_cls(&mut cmp, self.under_vol_id, other.under_vol_id) }
-            < 0
-        {
+        if unsafe { ffi::H5VLcmp_connector_cls(&mut cmp, self.under_vol_id, other.under_vol_id) } < 0 {
             return Err(Error::library("cannot compare the connectors below"));
         }
         if cmp != 0 {
@@ -159,17 +147,10 @@ impl ConnInfo {
         }
         // SAFETY: both infos belong to the same connector class (just compared equal).
         let rc = unsafe {
-            ffi::H5VLcmp_connector_info(
-                &mut cmp,
-                self.under_vol_id,
-                self.under_vol_info,
-                other.under_vol_info,
-            )
+            ffi::H5VLcmp_connector_info(&mut cmp, self.under_vol_id, self.under_vol_info, other.under_vol_info)
         };
         if rc < 0 {
-            return Err(Error::library(
-                "cannot compare the infos of the connector below",
-            ));
+            return Err(Error::library("cannot compare the infos of the connector below"));
         }
         if cmp == 0 {
             cmp = match self.policy.render().cmp(&other.policy.render()) {
@@ -186,16 +167,11 @@ impl ConnInfo {
         let mut value: ffi::H5VL_class_value_t = -1;
         // SAFETY: the id is live; the out pointer is a local.
         if unsafe { ffi::H5VLget_value(self.under_vol_id, &mut value) } < 0 {
-            return Err(Error::library(
-                "cannot get the value of the connector below",
-            ));
+            return Err(Error::library("cannot get the value of the connector below"));
         }
         let mut under: *mut c_char = std::ptr::null_mut();
         // SAFETY: the info belongs to the connector; HDF5 allocates the string with H5allocate_memory.
-        if unsafe {
-            ffi::H5VLconnector_info_to_str(self.under_vol_info, self.under_vol_id, &mut under)
-        } < 0
-        {
+        if unsafe { ffi::H5VLconnector_info_to_str(self.under_vol_info, self.under_vol_id, &mut under) } < 0 {
             return Err(Error::library(
                 "cannot turn the info of the connector below into a string",
             ));
@@ -204,9 +180,7 @@ impl ConnInfo {
             String::new()
         } else {
             // SAFETY: HDF5 returned a NUL-terminated string, freed right after copying.
-            let s = unsafe { CStr::from_ptr(under) }
-                .to_string_lossy()
-                .into_owned();
+            let s = unsafe { CStr::from_ptr(under) }.to_string_lossy().into_owned();
             // SAFETY: the string was allocated by the HDF5 library.
             unsafe { H5free_memory(under.cast()) };
             s

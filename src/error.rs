@@ -10,8 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use hdf5_sys::h5e::{
-    H5E_DEFAULT, H5E_type_t, H5Eclose_msg, H5Ecreate_msg, H5Epush2, H5Eregister_class,
-    H5Eunregister_class,
+    H5E_DEFAULT, H5E_type_t, H5Eclose_msg, H5Ecreate_msg, H5Epush2, H5Eregister_class, H5Eunregister_class,
 };
 
 use crate::ffi::hid_t;
@@ -25,23 +24,21 @@ pub enum Kind {
     BadArgument,
     /// A call into the HDF5 library or the connector below us failed.
     Library,
+    /// A dataset's split file is missing (not materialised) or cannot be opened.
+    MissingFile,
     /// A bug in dset_split: a Rust panic caught at the C boundary.
     Panic,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [
-        Kind::BadConfig,
-        Kind::BadArgument,
-        Kind::Library,
-        Kind::Panic,
-    ];
+    const ALL: [Kind; 4] = [Kind::BadConfig, Kind::BadArgument, Kind::Library, Kind::Panic];
 
     fn text(self) -> &'static str {
         match self {
             Kind::BadConfig => "Invalid dset_split configuration",
             Kind::BadArgument => "Invalid argument",
             Kind::Library => "HDF5 call failed",
+            Kind::MissingFile => "Split file missing or unreadable",
             Kind::Panic => "Internal error (panic caught at the C boundary)",
         }
     }
@@ -60,10 +57,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: Kind, msg: impl Into<String>) -> Self {
-        Error {
-            kind,
-            msg: msg.into(),
-        }
+        Error { kind, msg: msg.into() }
     }
     pub fn config(msg: impl Into<String>) -> Self {
         Self::new(Kind::BadConfig, msg)
@@ -118,13 +112,7 @@ pub fn register() {
         return;
     }
     // SAFETY: `class` is the class id just registered; the message text is copied by HDF5.
-    let major = unsafe {
-        H5Ecreate_msg(
-            class,
-            H5E_type_t::H5E_MAJOR,
-            c"dset_split VOL connector".as_ptr(),
-        )
-    };
+    let major = unsafe { H5Ecreate_msg(class, H5E_type_t::H5E_MAJOR, c"dset_split VOL connector".as_ptr()) };
     for kind in Kind::ALL {
         let text = CString::new(kind.text()).unwrap_or_default();
         // SAFETY: as above; `text` outlives the call.

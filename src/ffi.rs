@@ -8,12 +8,7 @@
 //!
 //! C enums that HDF5 passes *into* our callbacks are plain integer aliases here, never Rust enums:
 //! a value Rust does not know (a newer HDF5) must not be undefined behaviour.
-#![allow(
-    non_camel_case_types,
-    non_snake_case,
-    missing_docs,
-    missing_debug_implementations
-)]
+#![allow(non_camel_case_types, non_snake_case, missing_docs, missing_debug_implementations)]
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
 
@@ -50,6 +45,30 @@ pub const H5VL_FILE_DELETE: H5VL_file_specific_t = 3;
 pub const H5VL_FILE_IS_EQUAL: H5VL_file_specific_t = 4;
 
 pub const H5VL_GROUP_MOUNT: H5VL_group_specific_t = 0;
+
+pub const H5VL_OBJECT_BY_SELF: H5VL_loc_type_t = 0;
+pub const H5VL_OBJECT_BY_NAME: H5VL_loc_type_t = 1;
+pub const H5I_FILE: H5I_type_t = 1;
+pub const H5I_GROUP: H5I_type_t = 2;
+pub const H5I_DATASET: H5I_type_t = 5;
+
+pub const H5VL_OBJECT_GET_FILE: c_int = 0;
+pub const H5VL_OBJECT_GET_NAME: c_int = 1;
+pub const H5VL_OBJECT_GET_TYPE: c_int = 2;
+pub const H5VL_LINK_DELETE: c_int = 0;
+pub const H5VL_LINK_EXISTS: c_int = 1;
+pub const H5VL_LINK_ITER: c_int = 2;
+pub const H5VL_LINK_GET_INFO: c_int = 0;
+pub const H5VL_LINK_GET_VAL: c_int = 2;
+
+pub const H5L_TYPE_HARD: H5L_type_t = 0;
+pub const H5L_TYPE_SOFT: H5L_type_t = 1;
+pub const H5L_TYPE_EXTERNAL: H5L_type_t = 64;
+pub const H5D_VIRTUAL: c_int = 3;
+pub const H5T_REFERENCE: c_int = 7;
+pub const H5F_ACC_RDWR: c_uint = 1;
+pub const H5F_ACC_TRUNC: c_uint = 2;
+pub const H5F_CLOSE_WEAK: c_int = 1;
 
 pub const H5VL_LINK_CREATE_HARD: H5VL_link_create_t = 0;
 pub const H5VL_LINK_CREATE_SOFT: H5VL_link_create_t = 1;
@@ -226,6 +245,113 @@ pub struct H5VL_link_create_args_t {
     pub args: H5VL_link_create_args_u,
 }
 
+// ---- object_get / link_get / link_specific (read by the split logic) -------------------------
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_object_get_name_t {
+    pub buf_size: usize,
+    pub buf: *mut c_char,
+    pub name_len: *mut usize,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_object_get_info_t {
+    pub fields: c_uint,
+    /// `H5O_info2_t *`
+    pub oinfo: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5VL_object_get_args_u {
+    pub get_file: *mut *mut c_void,
+    pub get_name: H5VL_object_get_name_t,
+    pub get_type: *mut c_int,
+    pub get_info: H5VL_object_get_info_t,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5VL_object_get_args_t {
+    pub op_type: c_int,
+    pub args: H5VL_object_get_args_u,
+}
+
+/// `H5L_info2_t`, with the link type as a plain integer (user-defined types are any value).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5L_info2_t {
+    pub type_: H5L_type_t,
+    pub corder_valid: bool,
+    pub corder: i64,
+    pub cset: c_int,
+    pub u: H5L_info2_u,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5L_info2_u {
+    pub token: H5O_token_t,
+    pub val_size: usize,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_link_get_name_t {
+    pub name_size: usize,
+    pub name: *mut c_char,
+    pub name_len: *mut usize,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_link_get_val_t {
+    pub buf_size: usize,
+    pub buf: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5VL_link_get_args_u {
+    pub get_info: *mut H5L_info2_t,
+    pub get_name: H5VL_link_get_name_t,
+    pub get_val: H5VL_link_get_val_t,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5VL_link_get_args_t {
+    pub op_type: c_int,
+    pub args: H5VL_link_get_args_u,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_link_iterate_args_t {
+    pub recursive: bool,
+    pub idx_type: H5_index_t,
+    pub order: H5_iter_order_t,
+    pub idx_p: *mut hsize_t,
+    pub op: *mut c_void,
+    pub op_data: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5VL_link_specific_args_u {
+    pub exists: *mut bool,
+    pub iterate: H5VL_link_iterate_args_t,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5VL_link_specific_args_t {
+    pub op_type: c_int,
+    pub args: H5VL_link_specific_args_u,
+}
+
 // ---- argument structs passed through untouched -----------------------------------------------
 // A passthrough connector never looks inside these; they are opaque here.
 
@@ -248,9 +374,6 @@ opaque!(
     H5VL_datatype_specific_args_t,
     H5VL_file_get_args_t,
     H5VL_group_get_args_t,
-    H5VL_link_get_args_t,
-    H5VL_link_specific_args_t,
-    H5VL_object_get_args_t,
     H5VL_object_specific_args_t,
     H5VL_request_specific_args_t,
     H5VL_blob_specific_args_t,
@@ -269,32 +392,19 @@ type LocParams = *const H5VL_loc_params_t;
 pub struct H5VL_info_class_t {
     pub size: usize,
     pub copy: Option<unsafe extern "C" fn(info: *const c_void) -> *mut c_void>,
-    pub cmp: Option<
-        unsafe extern "C" fn(
-            cmp_value: *mut c_int,
-            info1: *const c_void,
-            info2: *const c_void,
-        ) -> herr_t,
-    >,
+    pub cmp: Option<unsafe extern "C" fn(cmp_value: *mut c_int, info1: *const c_void, info2: *const c_void) -> herr_t>,
     pub free: Option<unsafe extern "C" fn(info: *mut c_void) -> herr_t>,
     pub to_str: Option<unsafe extern "C" fn(info: *const c_void, str: *mut *mut c_char) -> herr_t>,
-    pub from_str:
-        Option<unsafe extern "C" fn(str: *const c_char, info: *mut *mut c_void) -> herr_t>,
+    pub from_str: Option<unsafe extern "C" fn(str: *const c_char, info: *mut *mut c_void) -> herr_t>,
 }
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct H5VL_wrap_class_t {
     pub get_object: Option<unsafe extern "C" fn(obj: *const c_void) -> *mut c_void>,
-    pub get_wrap_ctx:
-        Option<unsafe extern "C" fn(obj: *const c_void, wrap_ctx: *mut *mut c_void) -> herr_t>,
-    pub wrap_object: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            obj_type: H5I_type_t,
-            wrap_ctx: *mut c_void,
-        ) -> *mut c_void,
-    >,
+    pub get_wrap_ctx: Option<unsafe extern "C" fn(obj: *const c_void, wrap_ctx: *mut *mut c_void) -> herr_t>,
+    pub wrap_object:
+        Option<unsafe extern "C" fn(obj: *mut c_void, obj_type: H5I_type_t, wrap_ctx: *mut c_void) -> *mut c_void>,
     pub unwrap_object: Option<unsafe extern "C" fn(obj: *mut c_void) -> *mut c_void>,
     pub free_wrap_ctx: Option<unsafe extern "C" fn(wrap_ctx: *mut c_void) -> herr_t>,
 }
@@ -344,12 +454,7 @@ pub struct H5VL_attr_class_t {
         ) -> herr_t,
     >,
     pub get: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_attr_get_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_attr_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub specific: Option<
         unsafe extern "C" fn(
@@ -361,12 +466,7 @@ pub struct H5VL_attr_class_t {
         ) -> herr_t,
     >,
     pub optional: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_optional_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_optional_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub close: Option<unsafe extern "C" fn(attr: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t>,
 }
@@ -423,12 +523,7 @@ pub struct H5VL_dataset_class_t {
         ) -> herr_t,
     >,
     pub get: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_dataset_get_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_dataset_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub specific: Option<
         unsafe extern "C" fn(
@@ -439,12 +534,7 @@ pub struct H5VL_dataset_class_t {
         ) -> herr_t,
     >,
     pub optional: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_optional_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_optional_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub close: Option<unsafe extern "C" fn(dset: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t>,
 }
@@ -476,12 +566,7 @@ pub struct H5VL_datatype_class_t {
         ) -> *mut c_void,
     >,
     pub get: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_datatype_get_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_datatype_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub specific: Option<
         unsafe extern "C" fn(
@@ -492,12 +577,7 @@ pub struct H5VL_datatype_class_t {
         ) -> herr_t,
     >,
     pub optional: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_optional_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_optional_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub close: Option<unsafe extern "C" fn(dt: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t>,
 }
@@ -525,12 +605,7 @@ pub struct H5VL_file_class_t {
         ) -> *mut c_void,
     >,
     pub get: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_file_get_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_file_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub specific: Option<
         unsafe extern "C" fn(
@@ -541,12 +616,7 @@ pub struct H5VL_file_class_t {
         ) -> herr_t,
     >,
     pub optional: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_optional_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_optional_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub close: Option<unsafe extern "C" fn(file: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t>,
 }
@@ -577,12 +647,7 @@ pub struct H5VL_group_class_t {
         ) -> *mut c_void,
     >,
     pub get: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_group_get_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_group_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub specific: Option<
         unsafe extern "C" fn(
@@ -593,12 +658,7 @@ pub struct H5VL_group_class_t {
         ) -> herr_t,
     >,
     pub optional: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_optional_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_optional_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
     pub close: Option<unsafe extern "C" fn(grp: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t>,
 }
@@ -729,49 +789,23 @@ pub struct H5VL_object_class_t {
 #[derive(Debug, Clone, Copy)]
 pub struct H5VL_introspect_class_t {
     pub get_conn_cls: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            lvl: H5VL_get_conn_lvl_t,
-            conn_cls: *mut *const H5VL_class_t,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, lvl: H5VL_get_conn_lvl_t, conn_cls: *mut *const H5VL_class_t) -> herr_t,
     >,
-    pub get_cap_flags:
-        Option<unsafe extern "C" fn(info: *const c_void, cap_flags: *mut u64) -> herr_t>,
+    pub get_cap_flags: Option<unsafe extern "C" fn(info: *const c_void, cap_flags: *mut u64) -> herr_t>,
     pub opt_query: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            cls: H5VL_subclass_t,
-            opt_type: c_int,
-            flags: *mut u64,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, cls: H5VL_subclass_t, opt_type: c_int, flags: *mut u64) -> herr_t,
     >,
 }
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct H5VL_request_class_t {
-    pub wait: Option<
-        unsafe extern "C" fn(
-            req: *mut c_void,
-            timeout: u64,
-            status: *mut H5VL_request_status_t,
-        ) -> herr_t,
-    >,
-    pub notify: Option<
-        unsafe extern "C" fn(
-            req: *mut c_void,
-            cb: H5VL_request_notify_t,
-            ctx: *mut c_void,
-        ) -> herr_t,
-    >,
-    pub cancel: Option<
-        unsafe extern "C" fn(req: *mut c_void, status: *mut H5VL_request_status_t) -> herr_t,
-    >,
-    pub specific: Option<
-        unsafe extern "C" fn(req: *mut c_void, args: *mut H5VL_request_specific_args_t) -> herr_t,
-    >,
-    pub optional:
-        Option<unsafe extern "C" fn(req: *mut c_void, args: *mut H5VL_optional_args_t) -> herr_t>,
+    pub wait:
+        Option<unsafe extern "C" fn(req: *mut c_void, timeout: u64, status: *mut H5VL_request_status_t) -> herr_t>,
+    pub notify: Option<unsafe extern "C" fn(req: *mut c_void, cb: H5VL_request_notify_t, ctx: *mut c_void) -> herr_t>,
+    pub cancel: Option<unsafe extern "C" fn(req: *mut c_void, status: *mut H5VL_request_status_t) -> herr_t>,
+    pub specific: Option<unsafe extern "C" fn(req: *mut c_void, args: *mut H5VL_request_specific_args_t) -> herr_t>,
+    pub optional: Option<unsafe extern "C" fn(req: *mut c_void, args: *mut H5VL_optional_args_t) -> herr_t>,
     pub free: Option<unsafe extern "C" fn(req: *mut c_void) -> herr_t>,
 }
 
@@ -797,19 +831,10 @@ pub struct H5VL_blob_class_t {
         ) -> herr_t,
     >,
     pub specific: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            blob_id: *mut c_void,
-            args: *mut H5VL_blob_specific_args_t,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, blob_id: *mut c_void, args: *mut H5VL_blob_specific_args_t) -> herr_t,
     >,
-    pub optional: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            blob_id: *mut c_void,
-            args: *mut H5VL_optional_args_t,
-        ) -> herr_t,
-    >,
+    pub optional:
+        Option<unsafe extern "C" fn(obj: *mut c_void, blob_id: *mut c_void, args: *mut H5VL_optional_args_t) -> herr_t>,
 }
 
 #[repr(C)]
@@ -865,12 +890,7 @@ pub struct H5VL_class_t {
     pub blob_cls: H5VL_blob_class_t,
     pub token_cls: H5VL_token_class_t,
     pub optional: Option<
-        unsafe extern "C" fn(
-            obj: *mut c_void,
-            args: *mut H5VL_optional_args_t,
-            dxpl_id: hid_t,
-            req: Req,
-        ) -> herr_t,
+        unsafe extern "C" fn(obj: *mut c_void, args: *mut H5VL_optional_args_t, dxpl_id: hid_t, req: Req) -> herr_t,
     >,
 }
 
@@ -882,22 +902,21 @@ unsafe impl Sync for H5VL_class_t {}
 
 unsafe extern "C" {
     pub fn H5VLregister_connector(cls: *const H5VL_class_t, vipl_id: hid_t) -> hid_t;
-    pub fn H5VLregister_connector_by_value(
-        connector_value: H5VL_class_value_t,
-        vipl_id: hid_t,
-    ) -> hid_t;
+    pub fn H5VLregister_connector_by_value(connector_value: H5VL_class_value_t, vipl_id: hid_t) -> hid_t;
     pub fn H5VLregister_connector_by_name(connector_name: *const c_char, vipl_id: hid_t) -> hid_t;
     pub fn H5VLclose(connector_id: hid_t) -> herr_t;
+    /// `H5Pget_layout`, returning the enum as an integer (-1 on failure).
+    pub fn H5Pget_layout(plist_id: hid_t) -> c_int;
+    /// `H5Tdetect_class`, with the class as an integer.
+    pub fn H5Tdetect_class(type_id: hid_t, cls: c_int) -> c_int;
+    /// `H5Pset_fclose_degree`, with the degree as an integer.
+    pub fn H5Pset_fclose_degree(fapl_id: hid_t, degree: c_int) -> herr_t;
     /// From `H5VLpassthru.h` (1.14 only): registers HDF5's built-in pass-through connector.
     #[cfg(not(hdf5_2))]
     pub fn H5VL_pass_through_register() -> hid_t;
     pub fn H5VLget_connector_name(id: hid_t, name: *mut c_char, size: usize) -> isize;
 
-    pub fn H5VLcmp_connector_cls(
-        cmp: *mut c_int,
-        connector_id1: hid_t,
-        connector_id2: hid_t,
-    ) -> herr_t;
+    pub fn H5VLcmp_connector_cls(cmp: *mut c_int, connector_id1: hid_t, connector_id2: hid_t) -> herr_t;
     pub fn H5VLwrap_register(obj: *mut c_void, type_: H5I_type_t) -> hid_t;
     pub fn H5VLretrieve_lib_state(state: *mut *mut c_void) -> herr_t;
     /// 1.14 name; 2.x replaced it with `H5VLopen_lib_context`.
@@ -916,11 +935,7 @@ unsafe extern "C" {
     pub fn H5VLterminate(connector_id: hid_t) -> herr_t;
     pub fn H5VLget_cap_flags(connector_id: hid_t, cap_flags: *mut u64) -> herr_t;
     pub fn H5VLget_object(obj: *mut c_void, connector_id: hid_t) -> *mut c_void;
-    pub fn H5VLget_wrap_ctx(
-        obj: *mut c_void,
-        connector_id: hid_t,
-        wrap_ctx: *mut *mut c_void,
-    ) -> herr_t;
+    pub fn H5VLget_wrap_ctx(obj: *mut c_void, connector_id: hid_t, wrap_ctx: *mut *mut c_void) -> herr_t;
     pub fn H5VLwrap_object(
         obj: *mut c_void,
         obj_type: H5I_type_t,
@@ -942,16 +957,8 @@ unsafe extern "C" {
         info2: *const c_void,
     ) -> herr_t;
     pub fn H5VLfree_connector_info(connector_id: hid_t, vol_info: *mut c_void) -> herr_t;
-    pub fn H5VLconnector_info_to_str(
-        info: *const c_void,
-        connector_id: hid_t,
-        str: *mut *mut c_char,
-    ) -> herr_t;
-    pub fn H5VLconnector_str_to_info(
-        str: *const c_char,
-        connector_id: hid_t,
-        info: *mut *mut c_void,
-    ) -> herr_t;
+    pub fn H5VLconnector_info_to_str(info: *const c_void, connector_id: hid_t, str: *mut *mut c_char) -> herr_t;
+    pub fn H5VLconnector_str_to_info(str: *const c_char, connector_id: hid_t, info: *mut *mut c_void) -> herr_t;
 
     pub fn H5VLattr_create(
         obj: *mut c_void,
@@ -1012,12 +1019,7 @@ unsafe extern "C" {
         dxpl_id: hid_t,
         req: Req,
     ) -> herr_t;
-    pub fn H5VLattr_close(
-        attr: *mut c_void,
-        connector_id: hid_t,
-        dxpl_id: hid_t,
-        req: Req,
-    ) -> herr_t;
+    pub fn H5VLattr_close(attr: *mut c_void, connector_id: hid_t, dxpl_id: hid_t, req: Req) -> herr_t;
 
     pub fn H5VLdataset_create(
         obj: *mut c_void,
@@ -1084,12 +1086,7 @@ unsafe extern "C" {
         dxpl_id: hid_t,
         req: Req,
     ) -> herr_t;
-    pub fn H5VLdataset_close(
-        dset: *mut c_void,
-        connector_id: hid_t,
-        dxpl_id: hid_t,
-        req: Req,
-    ) -> herr_t;
+    pub fn H5VLdataset_close(dset: *mut c_void, connector_id: hid_t, dxpl_id: hid_t, req: Req) -> herr_t;
 
     pub fn H5VLdatatype_commit(
         obj: *mut c_void,
@@ -1133,12 +1130,7 @@ unsafe extern "C" {
         dxpl_id: hid_t,
         req: Req,
     ) -> herr_t;
-    pub fn H5VLdatatype_close(
-        dt: *mut c_void,
-        connector_id: hid_t,
-        dxpl_id: hid_t,
-        req: Req,
-    ) -> herr_t;
+    pub fn H5VLdatatype_close(dt: *mut c_void, connector_id: hid_t, dxpl_id: hid_t, req: Req) -> herr_t;
 
     pub fn H5VLfile_create(
         name: *const c_char,
@@ -1148,13 +1140,7 @@ unsafe extern "C" {
         dxpl_id: hid_t,
         req: Req,
     ) -> *mut c_void;
-    pub fn H5VLfile_open(
-        name: *const c_char,
-        flags: c_uint,
-        fapl_id: hid_t,
-        dxpl_id: hid_t,
-        req: Req,
-    ) -> *mut c_void;
+    pub fn H5VLfile_open(name: *const c_char, flags: c_uint, fapl_id: hid_t, dxpl_id: hid_t, req: Req) -> *mut c_void;
     pub fn H5VLfile_get(
         file: *mut c_void,
         connector_id: hid_t,
@@ -1176,12 +1162,7 @@ unsafe extern "C" {
         dxpl_id: hid_t,
         req: Req,
     ) -> herr_t;
-    pub fn H5VLfile_close(
-        file: *mut c_void,
-        connector_id: hid_t,
-        dxpl_id: hid_t,
-        req: Req,
-    ) -> herr_t;
+    pub fn H5VLfile_close(file: *mut c_void, connector_id: hid_t, dxpl_id: hid_t, req: Req) -> herr_t;
 
     pub fn H5VLgroup_create(
         obj: *mut c_void,
@@ -1224,12 +1205,7 @@ unsafe extern "C" {
         dxpl_id: hid_t,
         req: Req,
     ) -> herr_t;
-    pub fn H5VLgroup_close(
-        grp: *mut c_void,
-        connector_id: hid_t,
-        dxpl_id: hid_t,
-        req: Req,
-    ) -> herr_t;
+    pub fn H5VLgroup_close(grp: *mut c_void, connector_id: hid_t, dxpl_id: hid_t, req: Req) -> herr_t;
 
     pub fn H5VLlink_create(
         args: *mut H5VL_link_create_args_t,
@@ -1340,11 +1316,7 @@ unsafe extern "C" {
         lvl: H5VL_get_conn_lvl_t,
         conn_cls: *mut *const H5VL_class_t,
     ) -> herr_t;
-    pub fn H5VLintrospect_get_cap_flags(
-        info: *const c_void,
-        connector_id: hid_t,
-        cap_flags: *mut u64,
-    ) -> herr_t;
+    pub fn H5VLintrospect_get_cap_flags(info: *const c_void, connector_id: hid_t, cap_flags: *mut u64) -> herr_t;
     pub fn H5VLintrospect_opt_query(
         obj: *mut c_void,
         connector_id: hid_t,
@@ -1365,21 +1337,13 @@ unsafe extern "C" {
         cb: H5VL_request_notify_t,
         ctx: *mut c_void,
     ) -> herr_t;
-    pub fn H5VLrequest_cancel(
-        req: *mut c_void,
-        connector_id: hid_t,
-        status: *mut H5VL_request_status_t,
-    ) -> herr_t;
+    pub fn H5VLrequest_cancel(req: *mut c_void, connector_id: hid_t, status: *mut H5VL_request_status_t) -> herr_t;
     pub fn H5VLrequest_specific(
         req: *mut c_void,
         connector_id: hid_t,
         args: *mut H5VL_request_specific_args_t,
     ) -> herr_t;
-    pub fn H5VLrequest_optional(
-        req: *mut c_void,
-        connector_id: hid_t,
-        args: *mut H5VL_optional_args_t,
-    ) -> herr_t;
+    pub fn H5VLrequest_optional(req: *mut c_void, connector_id: hid_t, args: *mut H5VL_optional_args_t) -> herr_t;
     pub fn H5VLrequest_free(req: *mut c_void, connector_id: hid_t) -> herr_t;
 
     pub fn H5VLblob_put(

@@ -84,16 +84,10 @@ fn items(input: &str) -> Result<Vec<(&str, &str, bool)>> {
         }
         let key = input[key_start..i].trim();
         if i >= bytes.len() || bytes[i] == b';' {
-            return Err(err(
-                input,
-                format_args!("'{key}' has no value: write {key}=<value>"),
-            ));
+            return Err(err(input, format_args!("'{key}' has no value: write {key}=<value>")));
         }
         if key.is_empty() {
-            return Err(err(
-                input,
-                format_args!("a value without a key at byte {key_start}"),
-            ));
+            return Err(err(input, format_args!("a value without a key at byte {key_start}")));
         }
         i += 1; // '='
         skip_ws(&mut i);
@@ -136,10 +130,7 @@ fn items(input: &str) -> Result<Vec<(&str, &str, bool)>> {
             if bytes[i] != b';' {
                 return Err(err(
                     input,
-                    format_args!(
-                        "expected ';' after the value of '{key}', found '{}'",
-                        &input[i..]
-                    ),
+                    format_args!("expected ';' after the value of '{key}', found '{}'", &input[i..]),
                 ));
             }
             i += 1;
@@ -169,40 +160,26 @@ pub fn parse(input: &str) -> Result<InfoSpec> {
                     match value.parse::<i32>() {
                         Ok(v) => UnderVol::Value(v),
                         Err(_) => {
-                            return Err(err(
-                                input,
-                                format_args!("under_vol={value} is out of range"),
-                            ));
+                            return Err(err(input, format_args!("under_vol={value} is out of range")));
                         }
                     }
-                } else if value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-                {
+                } else if value.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
                     UnderVol::Name(value.to_string())
                 } else {
                     return Err(err(
                         input,
-                        format_args!(
-                            "under_vol={value} is neither a connector value nor a connector name"
-                        ),
+                        format_args!("under_vol={value} is neither a connector value nor a connector name"),
                     ));
                 };
             }
             "under_info" => {
                 if !braced && !value.is_empty() {
-                    return Err(err(
-                        input,
-                        "under_info takes a braced value: under_info={...}",
-                    ));
+                    return Err(err(input, "under_info takes a braced value: under_info={...}"));
                 }
                 spec.under_info = value.to_string();
             }
             other => {
-                let known = spec
-                    .policy
-                    .set(other, value)
-                    .map_err(|e| err(input, e.msg))?;
+                let known = spec.policy.set(other, value).map_err(|e| err(input, e.msg))?;
                 if !known {
                     return Err(err(
                         input,
@@ -219,10 +196,7 @@ pub fn parse(input: &str) -> Result<InfoSpec> {
 /// that differ from the defaults, given the value of the connector below (names are resolved to
 /// values by the time HDF5 asks for the string).
 pub fn render(under_value: i32, under_info: &str, policy: &Policy) -> String {
-    format!(
-        "under_vol={under_value};under_info={{{under_info}}}{}",
-        policy.render()
-    )
+    format!("under_vol={under_value};under_info={{{under_info}}}{}", policy.render())
 }
 
 const _: () = assert!(policy::KEYS.len() + 2 == KEYS.len());
@@ -279,11 +253,7 @@ mod tests {
         let e = parse("under_vol").unwrap_err();
         assert!(e.msg.contains("has no value"), "{e}");
         let e = parse("under_vol=0 under_info={}").unwrap_err();
-        assert!(
-            e.msg
-                .contains("neither a connector value nor a connector name"),
-            "{e}"
-        );
+        assert!(e.msg.contains("neither a connector value nor a connector name"), "{e}");
         let e = parse("under_info=abc").unwrap_err();
         assert!(e.msg.contains("braced"), "{e}");
         let e = parse("under_vol=99999999999").unwrap_err();
@@ -318,9 +288,6 @@ mod tests {
             policy.set("min_size", "2M").unwrap();
             policy.set("suffix", ".parts").unwrap();
         }
-        assert_eq!(
-            render(0, "", &Policy::default()),
-            "under_vol=0;under_info={}"
-        );
+        assert_eq!(render(0, "", &Policy::default()), "under_vol=0;under_info={}");
     }
 }

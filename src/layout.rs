@@ -43,10 +43,7 @@ pub enum Kind {
 
 /// The split folder of a main file: `<dir>/<stem><suffix>` (`run.h5` -> `run-split`).
 pub fn split_dir(main_file: &Path, suffix: &str) -> PathBuf {
-    let stem = main_file
-        .file_stem()
-        .map(|s| s.to_os_string())
-        .unwrap_or_default();
+    let stem = main_file.file_stem().map(|s| s.to_os_string()).unwrap_or_default();
     let mut name = stem;
     name.push(suffix);
     main_file.with_file_name(name)
@@ -65,15 +62,13 @@ fn must_escape(b: u8) -> bool {
 }
 
 const DEVICE_NAMES: &[&str] = &[
-    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
-    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1", "lpt2",
+    "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];
 
 fn is_device_name(name: &[u8]) -> bool {
     let stem = name.split(|b| *b == b'.').next().unwrap_or_default();
-    let stem = String::from_utf8_lossy(stem)
-        .trim_end()
-        .to_ascii_lowercase();
+    let stem = String::from_utf8_lossy(stem).trim_end().to_ascii_lowercase();
     DEVICE_NAMES.contains(&stem.as_str())
 }
 
@@ -121,10 +116,8 @@ pub fn encode_component(name: &[u8], kind: Kind) -> String {
     let mut out = String::with_capacity(name.len() + 8);
     let device = is_device_name(name);
     // Index of a group's final ".h5" dot, if any.
-    let h5_dot = (kind == Kind::Group
-        && name.len() >= 3
-        && name[name.len() - 3..].eq_ignore_ascii_case(b".h5"))
-    .then(|| name.len() - 3);
+    let h5_dot = (kind == Kind::Group && name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b".h5"))
+        .then(|| name.len() - 3);
     let mut i = 0;
     while i < name.len() {
         let b = name[i];
@@ -253,14 +246,8 @@ mod tests {
 
     #[test]
     fn examples() {
-        assert_eq!(
-            relative_file(b"/g1/g2/temp").as_deref(),
-            Some("g1/g2/temp.h5")
-        );
-        assert_eq!(
-            relative_file(b"//g1/./g2//temp").as_deref(),
-            Some("g1/g2/temp.h5")
-        );
+        assert_eq!(relative_file(b"/g1/g2/temp").as_deref(), Some("g1/g2/temp.h5"));
+        assert_eq!(relative_file(b"//g1/./g2//temp").as_deref(), Some("g1/g2/temp.h5"));
         assert_eq!(relative_file(b"/x").as_deref(), Some("x.h5"));
         assert_eq!(relative_file(b"/"), None);
         assert_eq!(relative_file(b"/x.h5/x").as_deref(), Some("x%2Eh5/x.h5"));
@@ -276,14 +263,8 @@ mod tests {
         assert_eq!(encode_component(b"100%", Kind::Dataset), "100%25");
         assert_eq!(encode_component(b"con", Kind::Dataset), "%63on");
         assert_eq!(encode_component(b"nul.txt", Kind::Dataset), "%6Eul.txt");
-        assert_eq!(
-            encode_component("température".as_bytes(), Kind::Dataset),
-            "température"
-        );
-        assert_eq!(
-            encode_component(b"bad\xffutf8", Kind::Dataset),
-            "bad%FFutf8"
-        );
+        assert_eq!(encode_component("température".as_bytes(), Kind::Dataset), "température");
+        assert_eq!(encode_component(b"bad\xffutf8", Kind::Dataset), "bad%FFutf8");
         assert_eq!(encode_component(b"tab\there", Kind::Dataset), "tab%09here");
         assert_eq!(encode_component(b"x~1", Kind::Dataset), "x%7E1");
         assert_eq!(hdf5_path_of("g1/Temp~1.h5").unwrap(), b"/g1/Temp");
@@ -291,18 +272,9 @@ mod tests {
 
     #[test]
     fn split_dir_replaces_the_extension() {
-        assert_eq!(
-            split_dir(Path::new("/d/run.h5"), "-split"),
-            Path::new("/d/run-split")
-        );
-        assert_eq!(
-            split_dir(Path::new("out.nc"), "-split"),
-            Path::new("out-split")
-        );
-        assert_eq!(
-            split_dir(Path::new("/d/data"), "-split"),
-            Path::new("/d/data-split")
-        );
+        assert_eq!(split_dir(Path::new("/d/run.h5"), "-split"), Path::new("/d/run-split"));
+        assert_eq!(split_dir(Path::new("out.nc"), "-split"), Path::new("out-split"));
+        assert_eq!(split_dir(Path::new("/d/data"), "-split"), Path::new("/d/data-split"));
         assert_eq!(
             split_dir(Path::new("/d/a.tar.h5"), "_parts"),
             Path::new("/d/a.tar_parts")

@@ -4,6 +4,7 @@
 //! or registered from C with [`capi::H5VL_dset_split_register`]. See the README for the layout it
 //! writes and how to configure it.
 
+pub mod below;
 pub mod boundary;
 pub mod capi;
 pub mod conn_info;
@@ -14,6 +15,7 @@ pub mod layout;
 pub mod log;
 pub mod object;
 pub mod policy;
+pub mod split;
 pub mod vol;
 
 use std::ffi::{CStr, c_void};

@@ -3,30 +3,40 @@
 //! All conversions between HDF5's `void *` and our Rust types live here; the callbacks never cast.
 
 use std::ffi::c_void;
+use std::sync::Arc;
 
 use hdf5_sys::h5i::{H5Idec_ref, H5Iinc_ref};
 
 use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{self, H5I_type_t, herr_t, hid_t};
+use crate::split::FileCtx;
 
 /// A wrapped object (file, group, dataset, attribute, datatype, request...).
 ///
-/// Holds one reference on `under_vol_id`, released when the wrapper is freed.
+/// Holds one reference on `under_vol_id`, released when the wrapper is freed, and the context of
+/// the main file it was reached from (None for requests and objects outside any file of ours).
 #[derive(Debug)]
 pub struct Obj {
     pub under_vol_id: hid_t,
     pub under_object: *mut c_void,
+    pub ctx: Option<Arc<FileCtx>>,
 }
 
 impl Obj {
     /// Wraps `under_object` of connector `under_vol_id`, returning the pointer HDF5 keeps.
     pub fn wrap(under_object: *mut c_void, under_vol_id: hid_t) -> *mut c_void {
+        Self::wrap_in(under_object, under_vol_id, None)
+    }
+
+    /// Like [`Obj::wrap`], for an object of the main file `ctx` describes.
+    pub fn wrap_in(under_object: *mut c_void, under_vol_id: hid_t, ctx: Option<Arc<FileCtx>>) -> *mut c_void {
         // SAFETY: `under_vol_id` is a live connector id owned by our caller; taking another
         // reference keeps it alive for as long as this wrapper exists.
         unsafe { H5Iinc_ref(under_vol_id) };
         Box::into_raw(Box::new(Obj {
             under_vol_id,
             under_object,
+            ctx,
         }))
         .cast()
     }
@@ -85,6 +95,7 @@ pub unsafe fn wrap_request(req: *mut *mut c_void, under_vol_id: hid_t) {
 pub struct WrapCtx {
     pub under_vol_id: hid_t,
     pub under_wrap_ctx: *mut c_void,
+    pub ctx: Option<Arc<FileCtx>>,
 }
 
 impl WrapCtx {
@@ -92,19 +103,16 @@ impl WrapCtx {
     pub fn for_object(obj: &Obj) -> Result<*mut c_void> {
         let mut under_wrap_ctx = std::ptr::null_mut();
         // SAFETY: `obj` is a live wrapper; the out pointer is a valid local.
-        let rc = unsafe {
-            ffi::H5VLget_wrap_ctx(obj.under_object, obj.under_vol_id, &mut under_wrap_ctx)
-        };
+        let rc = unsafe { ffi::H5VLget_wrap_ctx(obj.under_object, obj.under_vol_id, &mut under_wrap_ctx) };
         if rc < 0 {
-            return Err(Error::library(
-                "cannot get the wrap context of the connector below",
-            ));
+            return Err(Error::library("cannot get the wrap context of the connector below"));
         }
         // SAFETY: the id is live (held by `obj`); this reference belongs to the new context.
         unsafe { H5Iinc_ref(obj.under_vol_id) };
         Ok(Box::into_raw(Box::new(WrapCtx {
             under_vol_id: obj.under_vol_id,
             under_wrap_ctx,
+            ctx: obj.ctx.clone(),
         }))
         .cast())
     }
@@ -113,23 +121,15 @@ impl WrapCtx {
     ///
     /// # Safety
     /// `ctx` must come from [`WrapCtx::for_object`] and not be freed.
-    pub unsafe fn wrap(
-        ctx: *mut c_void,
-        obj: *mut c_void,
-        obj_type: H5I_type_t,
-    ) -> Result<*mut c_void> {
+    pub unsafe fn wrap(ctx: *mut c_void, obj: *mut c_void, obj_type: H5I_type_t) -> Result<*mut c_void> {
         // SAFETY: by the contract above.
-        let ctx = unsafe { ctx.cast::<WrapCtx>().as_ref() }
-            .ok_or_else(|| Error::arg("NULL wrap context"))?;
+        let ctx = unsafe { ctx.cast::<WrapCtx>().as_ref() }.ok_or_else(|| Error::arg("NULL wrap context"))?;
         // SAFETY: forwards HDF5's object and type with the under connector's own wrap context.
-        let under =
-            unsafe { ffi::H5VLwrap_object(obj, obj_type, ctx.under_vol_id, ctx.under_wrap_ctx) };
+        let under = unsafe { ffi::H5VLwrap_object(obj, obj_type, ctx.under_vol_id, ctx.under_wrap_ctx) };
         if under.is_null() {
-            return Err(Error::library(
-                "the connector below could not wrap an object",
-            ));
+            return Err(Error::library("the connector below could not wrap an object"));
         }
-        Ok(Obj::wrap(under, ctx.under_vol_id))
+        Ok(Obj::wrap_in(under, ctx.under_vol_id, ctx.ctx.clone()))
     }
 
     /// Frees the context.
@@ -161,11 +161,7 @@ type Req = *mut *mut c_void;
 ///
 /// # Safety
 /// `obj` must be NULL or one of our live wrappers; `req` must be NULL or HDF5's request slot.
-pub unsafe fn forward<T>(
-    obj: *const c_void,
-    req: Req,
-    f: impl FnOnce(*mut c_void, hid_t) -> T,
-) -> Result<T> {
+pub unsafe fn forward<T>(obj: *const c_void, req: Req, f: impl FnOnce(*mut c_void, hid_t) -> T) -> Result<T> {
     // SAFETY: by the contract above.
     let (under, vol) = unsafe { Obj::from_ptr(obj) }.map(|o| (o.under_object, o.under_vol_id))?;
     let out = f(under, vol);
@@ -183,6 +179,8 @@ pub unsafe fn forward_new(
     req: Req,
     f: impl FnOnce(*mut c_void, hid_t) -> *mut c_void,
 ) -> Result<*mut c_void> {
+    // SAFETY: by the contract above.
+    let ctx = unsafe { Obj::from_ptr(obj) }?.ctx.clone();
     let mut vol_below = -1;
     // SAFETY: by the contract above.
     let made = unsafe {
@@ -194,7 +192,7 @@ pub unsafe fn forward_new(
     Ok(if made.is_null() {
         made
     } else {
-        Obj::wrap(made, vol_below)
+        Obj::wrap_in(made, vol_below, ctx)
     })
 }
 

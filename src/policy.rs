@@ -41,9 +41,7 @@ impl Default for Policy {
 pub const KEYS: &[&str] = &["split", "min_size", "include", "exclude", "suffix"];
 
 fn bad(key: &str, value: &str, accepted: &str) -> Error {
-    Error::config(format!(
-        "{key}={value} is not valid: {key} takes {accepted}"
-    ))
+    Error::config(format!("{key}={value} is not valid: {key} takes {accepted}"))
 }
 
 impl Policy {
@@ -58,17 +56,16 @@ impl Policy {
                 }
             }
             "min_size" => {
-                self.min_size = parse_size(value).ok_or_else(|| {
-                    bad(
-                        key,
-                        value,
-                        "a size in bytes such as 0, 65536, 64k, 1M or 2GiB",
-                    )
-                })?
+                self.min_size = parse_size(value)
+                    .ok_or_else(|| bad(key, value, "a size in bytes such as 0, 65536, 64k, 1M or 2GiB"))?
             }
             "include" | "exclude" => {
                 let patterns = parse_patterns(value).ok_or_else(|| {
-                    bad(key, value, "comma-separated patterns of HDF5 paths or names (*, **, ?), e.g. /fields/**,*_raw")
+                    bad(
+                        key,
+                        value,
+                        "comma-separated patterns of HDF5 paths or names (*, **, ?), e.g. /fields/**,*_raw",
+                    )
                 })?;
                 if key == "include" {
                     self.include = patterns;
@@ -77,11 +74,7 @@ impl Policy {
                 }
             }
             "suffix" => {
-                if value.is_empty()
-                    || value.contains(['/', '\\', '\0'])
-                    || value == "."
-                    || value == ".."
-                {
+                if value.is_empty() || value.contains(['/', '\\', '\0']) || value == "." || value == ".." {
                     return Err(bad(
                         key,
                         value,
@@ -100,11 +93,7 @@ impl Policy {
         let d = Policy::default();
         let mut out = String::new();
         if self.split != d.split {
-            out.push_str(if self.split {
-                ";split=on"
-            } else {
-                ";split=off"
-            });
+            out.push_str(if self.split { ";split=on" } else { ";split=off" });
         }
         if self.min_size != d.min_size {
             out.push_str(&format!(";min_size={}", self.min_size));
@@ -135,10 +124,7 @@ impl Policy {
         }
         let path = String::from_utf8_lossy(path);
         if !self.include.is_empty() && !self.include.iter().any(|p| matches(p, &path)) {
-            return Err(format!(
-                "it matches no include pattern ({})",
-                self.include.join(",")
-            ));
+            return Err(format!("it matches no include pattern ({})", self.include.join(",")));
         }
         if let Some(p) = self.exclude.iter().find(|p| matches(p, &path)) {
             return Err(format!("it matches the exclude pattern {p}"));
@@ -150,10 +136,7 @@ impl Policy {
 /// `64k` -> 65536. Powers of 1024; an optional trailing `B` or `iB`.
 pub fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
     let (num, mult) = match t.chars().last()? {
         'k' | 'K' => (&t[..t.len() - 1], 1u64 << 10),
         'm' | 'M' => (&t[..t.len() - 1], 1 << 20),
@@ -246,18 +229,10 @@ mod tests {
         let mut p = Policy::default();
         assert!(p.decide(b"/x", 0).is_ok());
         p.set("min_size", "1k").unwrap();
-        assert!(
-            p.decide(b"/x", 1023)
-                .unwrap_err()
-                .contains("below min_size=1024")
-        );
+        assert!(p.decide(b"/x", 1023).unwrap_err().contains("below min_size=1024"));
         assert!(p.decide(b"/x", 1024).is_ok());
         p.set("include", "/big/**").unwrap();
-        assert!(
-            p.decide(b"/small/x", 4096)
-                .unwrap_err()
-                .contains("no include pattern")
-        );
+        assert!(p.decide(b"/small/x", 4096).unwrap_err().contains("no include pattern"));
         assert!(p.decide(b"/big/x", 4096).is_ok());
         p.set("exclude", "*_tmp, /big/keep").unwrap();
         assert!(
@@ -279,18 +254,8 @@ mod tests {
                 .msg
                 .contains("split takes on or off")
         );
-        assert!(
-            p.set("min_size", "big")
-                .unwrap_err()
-                .msg
-                .contains("a size in bytes")
-        );
-        assert!(
-            p.set("suffix", "a/b")
-                .unwrap_err()
-                .msg
-                .contains("without '/'")
-        );
+        assert!(p.set("min_size", "big").unwrap_err().msg.contains("a size in bytes"));
+        assert!(p.set("suffix", "a/b").unwrap_err().msg.contains("without '/'"));
         assert!(
             p.set("include", " , ")
                 .unwrap_err()

@@ -109,6 +109,13 @@ fn facts() -> Vec<Fact> {
     layout!(f, H5VL_group_spec_mount_args_t: name, child_file, fmpl_id);
     layout!(f, H5VL_link_create_args_t: op_type, args.hard.curr_obj, args.hard.curr_loc_params, args.soft.target,
         args.ud.type_ as "args.ud.type", args.ud.buf, args.ud.buf_size);
+    layout!(f, H5VL_object_get_args_t: op_type, args.get_file as "args.get_file.file", args.get_name.buf_size, args.get_name.buf,
+        args.get_name.name_len, args.get_type as "args.get_type.obj_type", args.get_info.fields, args.get_info.oinfo);
+    layout!(f, H5L_info2_t: type_ as "type", corder_valid, corder, cset, u.token, u.val_size);
+    layout!(f, H5VL_link_get_args_t: op_type, args.get_info as "args.get_info.linfo", args.get_name.name_size,
+        args.get_name.name, args.get_name.name_len, args.get_val.buf_size, args.get_val.buf);
+    layout!(f, H5VL_link_specific_args_t: op_type, args.exists as "args.exists.exists", args.iterate.recursive,
+        args.iterate.idx_type, args.iterate.order, args.iterate.idx_p, args.iterate.op, args.iterate.op_data);
     layout!(f, H5VL_info_class_t: size, copy, cmp, free, to_str, from_str);
     layout!(f, H5VL_wrap_class_t: get_object, get_wrap_ctx, wrap_object, unwrap_object, free_wrap_ctx);
     layout!(f, H5VL_attr_class_t: create, open, read, write, get, specific, optional, close);

@@ -21,14 +21,8 @@ fn fapl_with(info: Option<&str>) -> i64 {
     assert!(fapl >= 0);
     let c = info.map(cstr);
     // SAFETY: `c` is NULL or a NUL-terminated string that outlives the call.
-    let rc = unsafe {
-        H5Pset_fapl_dset_split(fapl, c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()))
-    };
-    assert!(
-        rc >= 0,
-        "H5Pset_fapl_dset_split({info:?}): {:#?}",
-        take_error_stack()
-    );
+    let rc = unsafe { H5Pset_fapl_dset_split(fapl, c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) };
+    assert!(rc >= 0, "H5Pset_fapl_dset_split({info:?}): {:#?}", take_error_stack());
     fapl
 }
 
@@ -59,11 +53,7 @@ fn registered_connector_writes_plain_hdf5() {
             H5Fclose(f);
             H5Pclose(fapl);
         }
-        assert_eq!(
-            read_vector(&path, "values", data.len()),
-            data,
-            "read back natively"
-        );
+        assert_eq!(read_vector(&path, "values", data.len()), data, "read back natively");
     }
     // SAFETY: releases the id registered above.
     unsafe { H5VLclose(id) };
@@ -107,9 +97,7 @@ fn a_panic_becomes_an_hdf5_error_not_an_abort() {
     let rc: herr_t = dset_split::boundary::guard("attr_read", || panic!("deliberate test panic"));
     assert_eq!(rc, -1);
     assert_our_error("attr_read panicked: deliberate test panic");
-    let p: *mut c_void = dset_split::boundary::guard("dataset_open", || {
-        panic!("{}", String::from("owned message"))
-    });
+    let p: *mut c_void = dset_split::boundary::guard("dataset_open", || panic!("{}", String::from("owned message")));
     assert!(p.is_null());
     assert_our_error("dataset_open panicked: owned message");
 }

@@ -47,10 +47,7 @@ fn versions_agree() {
     let c_version = unsafe { std::ffi::CStr::from_ptr(dset_split::capi::dset_split_version()) };
     assert_eq!(c_version.to_str().unwrap(), version, "dset_split_version()");
     assert!(header.contains("#define DSET_SPLIT_NAME \"dset_split\""));
-    assert!(header.contains(&format!(
-        "#define DSET_SPLIT_VALUE {}",
-        dset_split::CONNECTOR_VALUE
-    )));
+    assert!(header.contains(&format!("#define DSET_SPLIT_VALUE {}", dset_split::CONNECTOR_VALUE)));
     assert!(
         (256..=511).contains(&dset_split::CONNECTOR_VALUE),
         "value must stay in HDF5's testing range"

@@ -1,9 +1,7 @@
 //! Property tests of the split layout's name mapping: deterministic, injective (also on
 //! case-insensitive file systems), reversible, portable, and confined to the split folder.
 
-use dset_split::layout::{
-    EXT, Kind, MAX_COMPONENT, decode_component, encode_component, hdf5_path_of, relative_file,
-};
+use dset_split::layout::{EXT, Kind, MAX_COMPONENT, decode_component, encode_component, hdf5_path_of, relative_file};
 use proptest::prelude::*;
 
 /// HDF5 link names: any bytes but '/' and NUL, not "." (which HDF5 resolves away).
@@ -13,14 +11,10 @@ fn name() -> impl Strategy<Value = Vec<u8>> {
         2 => prop::sample::select(b"%\\:*?\"<>|~\t\x01\x7f".to_vec()),
         1 => (1u8..=255u8).prop_filter("no / or NUL", |b| *b != b'/'),
     ];
-    let utf8 = prop::sample::select(vec!["é", "température", "Ω", "数据", "ß"])
-        .prop_map(|s| s.as_bytes().to_vec());
-    prop::collection::vec(
-        prop_oneof![4 => byte.prop_map(|b| vec![b]), 1 => utf8],
-        1..24,
-    )
-    .prop_map(|parts| parts.concat())
-    .prop_filter("not .", |n| n != b".")
+    let utf8 = prop::sample::select(vec!["é", "température", "Ω", "数据", "ß"]).prop_map(|s| s.as_bytes().to_vec());
+    prop::collection::vec(prop_oneof![4 => byte.prop_map(|b| vec![b]), 1 => utf8], 1..24)
+        .prop_map(|parts| parts.concat())
+        .prop_filter("not .", |n| n != b".")
 }
 
 fn long_name() -> impl Strategy<Value = Vec<u8>> {
@@ -49,9 +43,7 @@ fn portable(component: &str) -> Result<(), String> {
     if ["con", "prn", "aux", "nul", "com1", "lpt1"].contains(&stem.as_str()) {
         return Err("device name".into());
     }
-    std::str::from_utf8(bytes)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    std::str::from_utf8(bytes).map(|_| ()).map_err(|e| e.to_string())
 }
 
 proptest! {

@@ -20,17 +20,11 @@ const FULL_INFO: &str = "dset_split under_vol=0;under_info={}";
 fn run_child(entry: &str, connector: Option<&str>, dir: &Path, log: Option<&Path>) -> Output {
     let plugins = plugin_dir();
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        entry,
-        "--exact",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env("HDF5_PLUGIN_PATH", plugins.path())
-    .env("DSET_SPLIT_TEST_DIR", dir)
-    .env_remove("DSET_SPLIT_LOG")
-    .env_remove("HDF5_VOL_CONNECTOR");
+    cmd.args([entry, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("HDF5_PLUGIN_PATH", plugins.path())
+        .env("DSET_SPLIT_TEST_DIR", dir)
+        .env_remove("DSET_SPLIT_LOG")
+        .env_remove("HDF5_VOL_CONNECTOR");
     if let Some(log) = log {
         cmd.env("DSET_SPLIT_LOG", log);
     }
@@ -78,13 +72,7 @@ fn child_open_garbage() {
     let path = dir.join("garbage.h5");
     std::fs::write(&path, vec![0x5a; 4096]).unwrap();
     // SAFETY: plain call; a failure is the expected outcome.
-    let f = unsafe {
-        hdf5_sys::h5f::H5Fopen(
-            cpath(&path).as_ptr(),
-            hdf5_sys::h5f::H5F_ACC_RDONLY,
-            H5P_DEFAULT,
-        )
-    };
+    let f = unsafe { hdf5_sys::h5f::H5Fopen(cpath(&path).as_ptr(), hdf5_sys::h5f::H5F_ACC_RDONLY, H5P_DEFAULT) };
     assert!(f < 0, "a file of garbage opened");
     // The library is still usable afterwards.
     let data = [1.0, 2.0];
@@ -147,10 +135,7 @@ fn unmodified_program_writes_through_the_env_loaded_plugin() {
         }
         // The file is plain HDF5: this process reads it with no connector.
         let data: Vec<f64> = (0..1000).map(|x| (x as f64).sqrt()).collect();
-        assert_eq!(
-            read_vector(&dir.path().join("run.h5"), "sqrt", data.len()),
-            data
-        );
+        assert_eq!(read_vector(&dir.path().join("run.h5"), "sqrt", data.len()), data);
     }
 }
 
@@ -166,31 +151,21 @@ fn files_left_open_are_closed_cleanly_at_exit() {
         text(&out.stderr)
     );
     let log = std::fs::read_to_string(&log).unwrap();
-    let close = log
-        .find("file_close")
-        .expect("HDF5 closed the file at exit");
-    let term = log
-        .find("terminated")
-        .expect("the connector was terminated at exit");
-    assert!(
-        close < term,
-        "file closed before the connector terminated:\n{log}"
-    );
+    let close = log.find("file_close").expect("HDF5 closed the file at exit");
+    let term = log.find("terminated").expect("the connector was terminated at exit");
+    assert!(close < term, "file closed before the connector terminated:\n{log}");
 }
 
 #[test]
 fn a_bad_info_string_is_explained_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run_child(
-        "child_write",
-        Some("dset_split under_vol=0;frob=1"),
-        dir.path(),
-        None,
-    );
+    let out = run_child("child_write", Some("dset_split under_vol=0;frob=1"), dir.path(), None);
     let err = text(&out.stderr);
     assert!(
         err.contains("dset_split-DIAG")
-            && err.contains("unknown key 'frob' (accepted keys: under_vol, under_info, split, min_size, include, exclude, suffix)"),
+            && err.contains(
+                "unknown key 'frob' (accepted keys: under_vol, under_info, split, min_size, include, exclude, suffix)"
+            ),
         "stderr does not explain the bad key:\n{err}"
     );
 }

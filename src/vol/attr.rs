@@ -4,8 +4,7 @@ use std::ffi::{c_char, c_void};
 
 use crate::boundary::guard;
 use crate::ffi::{
-    self, H5VL_attr_get_args_t, H5VL_attr_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t,
-    herr_t, hid_t,
+    self, H5VL_attr_get_args_t, H5VL_attr_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
 };
 use crate::object::{forward, forward_close, forward_new};
 
@@ -92,19 +91,10 @@ pub unsafe extern "C" fn write(
 }
 
 /// `attr_cls.get`
-pub unsafe extern "C" fn get(
-    obj: *mut c_void,
-    args: *mut H5VL_attr_get_args_t,
-    dxpl_id: hid_t,
-    req: Req,
-) -> herr_t {
+pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_attr_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("attr_get", || {
         // SAFETY: see `create`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLattr_get(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLattr_get(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -147,10 +137,6 @@ pub unsafe extern "C" fn optional(
 pub unsafe extern "C" fn close(attr: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("attr_close", || {
         // SAFETY: see `create`; HDF5 never uses `attr` again once it is closed.
-        unsafe {
-            forward_close(attr, req, |under, vol| {
-                ffi::H5VLattr_close(under, vol, dxpl_id, req)
-            })
-        }
+        unsafe { forward_close(attr, req, |under, vol| ffi::H5VLattr_close(under, vol, dxpl_id, req)) }
     })
 }

@@ -4,9 +4,7 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use crate::boundary::guard;
-use crate::ffi::{
-    self, H5I_type_t, H5O_token_t, H5VL_blob_specific_args_t, H5VL_optional_args_t, herr_t,
-};
+use crate::ffi::{self, H5I_type_t, H5O_token_t, H5VL_blob_specific_args_t, H5VL_optional_args_t, herr_t};
 use crate::object::forward;
 
 const NO_REQ: *mut *mut c_void = std::ptr::null_mut();
@@ -65,11 +63,7 @@ pub unsafe extern "C" fn specific(
 }
 
 /// `blob_cls.optional`
-pub unsafe extern "C" fn optional(
-    obj: *mut c_void,
-    blob_id: *mut c_void,
-    args: *mut H5VL_optional_args_t,
-) -> herr_t {
+pub unsafe extern "C" fn optional(obj: *mut c_void, blob_id: *mut c_void, args: *mut H5VL_optional_args_t) -> herr_t {
     guard("blob_optional", || {
         // SAFETY: see `put`.
         unsafe {

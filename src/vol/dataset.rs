@@ -2,13 +2,14 @@
 
 use std::ffi::{c_char, c_void};
 
+use crate::below::Below;
 use crate::boundary::guard;
 use crate::error::{Error, Result};
 use crate::ffi::{
-    self, H5VL_dataset_get_args_t, H5VL_dataset_specific_args_t, H5VL_loc_params_t,
-    H5VL_optional_args_t, herr_t, hid_t,
+    self, H5VL_dataset_get_args_t, H5VL_dataset_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
 };
 use crate::object::{Obj, forward, forward_close, forward_new, wrap_request};
+use crate::split::{self, CreateArgs};
 
 type Req = *mut *mut c_void;
 
@@ -26,13 +27,28 @@ pub unsafe extern "C" fn create(
     req: Req,
 ) -> *mut c_void {
     guard("dataset_create", || {
+        // SAFETY: `obj` is our wrapper (HDF5 only hands us objects we returned).
+        let parent = unsafe { Obj::from_ptr(obj) }?;
+        let args = CreateArgs {
+            loc_params,
+            name,
+            lcpl_id,
+            type_id,
+            space_id,
+            dcpl_id,
+            dapl_id,
+            dxpl_id,
+        };
+        // SAFETY: HDF5's own arguments.
+        if let Some(made) = unsafe { split::create_dataset(parent, &args) }? {
+            return Ok(made);
+        }
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {
             forward_new(obj, req, |under, vol| {
                 ffi::H5VLdataset_create(
-                    under, loc_params, vol, name, lcpl_id, type_id, space_id, dcpl_id, dapl_id,
-                    dxpl_id, req,
+                    under, loc_params, vol, name, lcpl_id, type_id, space_id, dcpl_id, dapl_id, dxpl_id, req,
                 )
             })
         }
@@ -50,11 +66,18 @@ pub unsafe extern "C" fn open(
 ) -> *mut c_void {
     guard("dataset_open", || {
         // SAFETY: see `create`.
-        unsafe {
+        let made = unsafe {
             forward_new(obj, req, |under, vol| {
                 ffi::H5VLdataset_open(under, loc_params, vol, name, dapl_id, dxpl_id, req)
             })
+        }?;
+        if made.is_null() {
+            // SAFETY: `obj` is our wrapper; the other arguments are HDF5's own.
+            if let Some(err) = unsafe { split::explain_open_failure(Obj::from_ptr(obj)?, loc_params, name, dxpl_id) } {
+                return Err(err);
+            }
         }
+        Ok(made)
     })
 }
 
@@ -87,6 +110,96 @@ unsafe fn unwrap_all(count: usize, dset: *mut *mut c_void) -> Result<(Vec<*mut c
     Ok((under, vol_id.unwrap_or(-1)))
 }
 
+/// Multi-dataset I/O as HDF5 allows it: within one file. Split datasets each live in their own
+/// file, so the datasets are grouped by file and each group is one call below (synchronous when
+/// there is more than one group: one request cannot stand for several calls).
+///
+/// # Safety
+/// HDF5's own arguments of `dataset_cls.read` / `write`, with `B` the element type of `buf`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn io<B: Copy>(
+    count: usize,
+    dset: *mut *mut c_void,
+    mem_type_id: *mut hid_t,
+    mem_space_id: *mut hid_t,
+    file_space_id: *mut hid_t,
+    dxpl_id: hid_t,
+    buf: *mut B,
+    req: Req,
+    call: impl Fn(usize, *mut *mut c_void, hid_t, *mut hid_t, *mut hid_t, *mut hid_t, *mut B, Req) -> herr_t,
+) -> Result<herr_t> {
+    // SAFETY: HDF5 passes `count` of our dataset wrappers.
+    let (mut under, vol) = unsafe { unwrap_all(count, dset) }?;
+    let files: Vec<*mut c_void> = if count > 1 {
+        under
+            .iter()
+            .map(|u| {
+                Below {
+                    obj: *u,
+                    vol,
+                    obj_type: ffi::H5I_DATASET,
+                }
+                .file(dxpl_id)
+            })
+            .collect::<Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    if files.iter().all(|f| files.first() == Some(f)) {
+        let rc = call(
+            count,
+            under.as_mut_ptr(),
+            vol,
+            mem_type_id,
+            mem_space_id,
+            file_space_id,
+            buf,
+            req,
+        );
+        // SAFETY: `req` is HDF5's request slot.
+        unsafe { wrap_request(req, vol) };
+        return Ok(rc);
+    }
+    // SAFETY: HDF5's arrays hold `count` elements each.
+    let (mt, ms, fs, bufs) = unsafe {
+        (
+            std::slice::from_raw_parts(mem_type_id, count),
+            std::slice::from_raw_parts(mem_space_id, count),
+            std::slice::from_raw_parts(file_space_id, count),
+            std::slice::from_raw_parts(buf, count),
+        )
+    };
+    let mut done = vec![false; count];
+    for first in 0..count {
+        if done[first] {
+            continue;
+        }
+        let group: Vec<usize> = (first..count).filter(|i| files[*i] == files[first]).collect();
+        let mut g_under: Vec<*mut c_void> = group.iter().map(|i| under[*i]).collect();
+        let mut g_mt: Vec<hid_t> = group.iter().map(|i| mt[*i]).collect();
+        let mut g_ms: Vec<hid_t> = group.iter().map(|i| ms[*i]).collect();
+        let mut g_fs: Vec<hid_t> = group.iter().map(|i| fs[*i]).collect();
+        let mut g_buf: Vec<B> = group.iter().map(|i| bufs[*i]).collect();
+        let rc = call(
+            group.len(),
+            g_under.as_mut_ptr(),
+            vol,
+            g_mt.as_mut_ptr(),
+            g_ms.as_mut_ptr(),
+            g_fs.as_mut_ptr(),
+            g_buf.as_mut_ptr(),
+            std::ptr::null_mut(),
+        );
+        if rc < 0 {
+            return Ok(rc);
+        }
+        for i in group {
+            done[i] = true;
+        }
+    }
+    Ok(0)
+}
+
 /// `dataset_cls.read` (one or many datasets: `H5Dread`, `H5Dread_multi`)
 pub unsafe extern "C" fn read(
     count: usize,
@@ -99,25 +212,20 @@ pub unsafe extern "C" fn read(
     req: Req,
 ) -> herr_t {
     guard("dataset_read", || {
-        // SAFETY: HDF5 passes `count` of our dataset wrappers.
-        let (mut under, vol_id) = unsafe { unwrap_all(count, dset) }?;
-        // SAFETY: forwards HDF5's arrays unchanged, with the objects below in place of ours.
-        let rc = unsafe {
-            ffi::H5VLdataset_read(
+        // SAFETY: HDF5's own arguments; each call forwards them (or a per-file part of them) below.
+        unsafe {
+            io(
                 count,
-                under.as_mut_ptr(),
-                vol_id,
+                dset,
                 mem_type_id,
                 mem_space_id,
                 file_space_id,
                 dxpl_id,
                 buf,
                 req,
+                |n, d, vol, mt, ms, fs, b, r| ffi::H5VLdataset_read(n, d, vol, mt, ms, fs, dxpl_id, b, r),
             )
-        };
-        // SAFETY: `req` is HDF5's request slot.
-        unsafe { wrap_request(req, vol_id) };
-        Ok(rc)
+        }
     })
 }
 
@@ -133,35 +241,25 @@ pub unsafe extern "C" fn write(
     req: Req,
 ) -> herr_t {
     guard("dataset_write", || {
-        // SAFETY: HDF5 passes `count` of our dataset wrappers.
-        let (mut under, vol_id) = unsafe { unwrap_all(count, dset) }?;
-        // SAFETY: forwards HDF5's arrays unchanged, with the objects below in place of ours.
-        let rc = unsafe {
-            ffi::H5VLdataset_write(
+        // SAFETY: HDF5's own arguments; each call forwards them (or a per-file part of them) below.
+        unsafe {
+            io(
                 count,
-                under.as_mut_ptr(),
-                vol_id,
+                dset,
                 mem_type_id,
                 mem_space_id,
                 file_space_id,
                 dxpl_id,
                 buf,
                 req,
+                |n, d, vol, mt, ms, fs, b, r| ffi::H5VLdataset_write(n, d, vol, mt, ms, fs, dxpl_id, b, r),
             )
-        };
-        // SAFETY: `req` is HDF5's request slot.
-        unsafe { wrap_request(req, vol_id) };
-        Ok(rc)
+        }
     })
 }
 
 /// `dataset_cls.get`
-pub unsafe extern "C" fn get(
-    obj: *mut c_void,
-    args: *mut H5VL_dataset_get_args_t,
-    dxpl_id: hid_t,
-    req: Req,
-) -> herr_t {
+pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("dataset_get", || {
         // SAFETY: see `create`.
         unsafe {
@@ -210,10 +308,6 @@ pub unsafe extern "C" fn optional(
 pub unsafe extern "C" fn close(dset: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("dataset_close", || {
         // SAFETY: see `create`; HDF5 never uses `dset` again once it is closed.
-        unsafe {
-            forward_close(dset, req, |under, vol| {
-                ffi::H5VLdataset_close(under, vol, dxpl_id, req)
-            })
-        }
+        unsafe { forward_close(dset, req, |under, vol| ffi::H5VLdataset_close(under, vol, dxpl_id, req)) }
     })
 }

@@ -4,8 +4,8 @@ use std::ffi::{c_char, c_void};
 
 use crate::boundary::guard;
 use crate::ffi::{
-    self, H5VL_datatype_get_args_t, H5VL_datatype_specific_args_t, H5VL_loc_params_t,
-    H5VL_optional_args_t, herr_t, hid_t,
+    self, H5VL_datatype_get_args_t, H5VL_datatype_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t, herr_t,
+    hid_t,
 };
 use crate::object::{forward, forward_close, forward_new};
 
@@ -56,12 +56,7 @@ pub unsafe extern "C" fn open(
 }
 
 /// `datatype_cls.get`
-pub unsafe extern "C" fn get(
-    dt: *mut c_void,
-    args: *mut H5VL_datatype_get_args_t,
-    dxpl_id: hid_t,
-    req: Req,
-) -> herr_t {
+pub unsafe extern "C" fn get(dt: *mut c_void, args: *mut H5VL_datatype_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("datatype_get", || {
         // SAFETY: see `commit`.
         unsafe {
@@ -110,10 +105,6 @@ pub unsafe extern "C" fn optional(
 pub unsafe extern "C" fn close(dt: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("datatype_close", || {
         // SAFETY: see `commit`; HDF5 never uses `dt` again once it is closed.
-        unsafe {
-            forward_close(dt, req, |under, vol| {
-                ffi::H5VLdatatype_close(under, vol, dxpl_id, req)
-            })
-        }
+        unsafe { forward_close(dt, req, |under, vol| ffi::H5VLdatatype_close(under, vol, dxpl_id, req)) }
     })
 }

@@ -1,18 +1,30 @@
 //! `file_cls`: files. Create and open swap our connector for the one below on a copy of the file
 //! access property list; everything else is forwarded.
 
-use std::ffi::{c_char, c_uint, c_void};
+use std::ffi::{CStr, c_char, c_uint, c_void};
+use std::sync::Arc;
 
 use crate::boundary::guard;
 use crate::conn_info::{ConnInfo, under_fapl};
 use crate::error::Result;
 use crate::ffi::{
-    self, H5VL_FILE_DELETE, H5VL_FILE_IS_ACCESSIBLE, H5VL_FILE_REOPEN, H5VL_file_get_args_t,
-    H5VL_file_specific_args_t, H5VL_optional_args_t, herr_t, hid_t,
+    self, H5F_ACC_RDWR, H5F_ACC_TRUNC, H5VL_FILE_DELETE, H5VL_FILE_IS_ACCESSIBLE, H5VL_FILE_REOPEN,
+    H5VL_file_get_args_t, H5VL_file_specific_args_t, H5VL_optional_args_t, herr_t, hid_t,
 };
 use crate::object::{Obj, forward, forward_close, wrap_request};
+use crate::split::FileCtx;
 
 type Req = *mut *mut c_void;
+
+/// The split context of a main file (None for an unnamed file).
+fn file_ctx(name: *const c_char, under_fapl: hid_t, info: &ConnInfo, read_only: bool) -> Result<Option<Arc<FileCtx>>> {
+    if name.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: HDF5 passes a NUL-terminated file name.
+    let name = unsafe { CStr::from_ptr(name) };
+    Ok(Some(FileCtx::new(name, under_fapl, info.policy.clone(), read_only)?))
+}
 
 /// `file_cls.create`
 pub unsafe extern "C" fn create(
@@ -30,15 +42,21 @@ pub unsafe extern "C" fn create(
         });
         let info = ConnInfo::from_fapl(fapl_id)?;
         let fapl = under_fapl(fapl_id, &info)?;
+        let ctx = file_ctx(name, fapl.0, &info, false)?;
         // SAFETY: HDF5's own arguments, with the fapl naming the connector below.
         let under = unsafe { ffi::H5VLfile_create(name, flags, fcpl_id, fapl.0, dxpl_id, req) };
         // SAFETY: `req` is HDF5's request slot.
         unsafe { wrap_request(req, info.under_vol_id) };
-        Ok(if under.is_null() {
-            under
-        } else {
-            Obj::wrap(under, info.under_vol_id)
-        })
+        if under.is_null() {
+            return Ok(under);
+        }
+        if flags & H5F_ACC_TRUNC != 0 {
+            if let Some(ctx) = &ctx {
+                // The old file's datasets went with it: so do their split files.
+                ctx.clear_split_folder();
+            }
+        }
+        Ok(Obj::wrap_in(under, info.under_vol_id, ctx))
     })
 }
 
@@ -52,11 +70,10 @@ pub unsafe extern "C" fn open(
 ) -> *mut c_void {
     guard("file_open", || {
         // SAFETY: HDF5 passes NULL or a NUL-terminated name.
-        crate::trace!("file_open name={} flags={flags:#x}", unsafe {
-            crate::log::show(name)
-        });
+        crate::trace!("file_open name={} flags={flags:#x}", unsafe { crate::log::show(name) });
         let info = ConnInfo::from_fapl(fapl_id)?;
         let fapl = under_fapl(fapl_id, &info)?;
+        let ctx = file_ctx(name, fapl.0, &info, flags & H5F_ACC_RDWR == 0)?;
         // SAFETY: HDF5's own arguments, with the fapl naming the connector below.
         let under = unsafe { ffi::H5VLfile_open(name, flags, fapl.0, dxpl_id, req) };
         // SAFETY: `req` is HDF5's request slot.
@@ -64,18 +81,13 @@ pub unsafe extern "C" fn open(
         Ok(if under.is_null() {
             under
         } else {
-            Obj::wrap(under, info.under_vol_id)
+            Obj::wrap_in(under, info.under_vol_id, ctx)
         })
     })
 }
 
 /// `file_cls.get`
-pub unsafe extern "C" fn get(
-    file: *mut c_void,
-    args: *mut H5VL_file_get_args_t,
-    dxpl_id: hid_t,
-    req: Req,
-) -> herr_t {
+pub unsafe extern "C" fn get(file: *mut c_void, args: *mut H5VL_file_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("file_get", || {
         // SAFETY: `file` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
         unsafe {
@@ -88,12 +100,7 @@ pub unsafe extern "C" fn get(
 
 /// `H5Fis_accessible` / `H5Fdelete`: no file object, the connector below comes from the fapl
 /// (NULL info, as when HDF5 probes plugins after a failed open, means native).
-fn specific_by_fapl(
-    args: &H5VL_file_specific_args_t,
-    fapl_id: hid_t,
-    dxpl_id: hid_t,
-    req: Req,
-) -> Result<herr_t> {
+fn specific_by_fapl(args: &H5VL_file_specific_args_t, fapl_id: hid_t, dxpl_id: hid_t, req: Req) -> Result<herr_t> {
     let info = ConnInfo::from_fapl(fapl_id)?;
     let fapl = under_fapl(fapl_id, &info)?;
     let mut local = *args;
@@ -103,17 +110,17 @@ fn specific_by_fapl(
         local.args.del.fapl_id = fapl.0;
     }
     // SAFETY: a copy of HDF5's arguments with the fapl swapped; no object for these operations.
-    let rc = unsafe {
-        ffi::H5VLfile_specific(
-            std::ptr::null_mut(),
-            info.under_vol_id,
-            &mut local,
-            dxpl_id,
-            req,
-        )
-    };
+    let rc = unsafe { ffi::H5VLfile_specific(std::ptr::null_mut(), info.under_vol_id, &mut local, dxpl_id, req) };
     // SAFETY: `req` is HDF5's request slot.
     unsafe { wrap_request(req, info.under_vol_id) };
+    if local.op_type == H5VL_FILE_DELETE && rc >= 0 {
+        // H5Fdelete: the split folder goes with the file.
+        // SAFETY: for DELETE the union holds `del`, whose file name HDF5 passes NUL-terminated.
+        let name = unsafe { local.args.del.filename };
+        if let Some(ctx) = file_ctx(name, fapl.0, &info, true)? {
+            ctx.clear_split_folder();
+        }
+    }
     Ok(rc)
 }
 
@@ -139,6 +146,8 @@ pub unsafe extern "C" fn specific(
                 specific_by_fapl(a, fapl, dxpl_id, req)
             }
             op => {
+                // SAFETY: `file` is our wrapper.
+                let ctx = unsafe { Obj::from_ptr(file) }?.ctx.clone();
                 let mut vol_below = -1;
                 // SAFETY: `file` is our wrapper and `req` HDF5's request slot. IS_EQUAL needs no
                 // unwrapping: HDF5 already passes the terminal object of the second file.
@@ -153,7 +162,7 @@ pub unsafe extern "C" fn specific(
                     // below filled with its new file object.
                     let slot = unsafe { &mut *(*args).args.reopen.file };
                     if !slot.is_null() {
-                        *slot = Obj::wrap(*slot, vol_below);
+                        *slot = Obj::wrap_in(*slot, vol_below, ctx);
                     }
                 }
                 Ok(rc)
@@ -183,10 +192,6 @@ pub unsafe extern "C" fn optional(
 pub unsafe extern "C" fn close(file: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("file_close", || {
         // SAFETY: as for `get`; HDF5 never uses `file` again once it is closed.
-        unsafe {
-            forward_close(file, req, |under, vol| {
-                ffi::H5VLfile_close(under, vol, dxpl_id, req)
-            })
-        }
+        unsafe { forward_close(file, req, |under, vol| ffi::H5VLfile_close(under, vol, dxpl_id, req)) }
     })
 }

@@ -4,8 +4,8 @@ use std::ffi::{c_char, c_void};
 
 use crate::boundary::guard;
 use crate::ffi::{
-    self, H5VL_GROUP_MOUNT, H5VL_group_get_args_t, H5VL_group_specific_args_t, H5VL_loc_params_t,
-    H5VL_optional_args_t, herr_t, hid_t,
+    self, H5VL_GROUP_MOUNT, H5VL_group_get_args_t, H5VL_group_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t,
+    herr_t, hid_t,
 };
 use crate::object::{Obj, forward, forward_close, forward_new};
 
@@ -27,9 +27,7 @@ pub unsafe extern "C" fn create(
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {
             forward_new(obj, req, |under, vol| {
-                ffi::H5VLgroup_create(
-                    under, loc_params, vol, name, lcpl_id, gcpl_id, gapl_id, dxpl_id, req,
-                )
+                ffi::H5VLgroup_create(under, loc_params, vol, name, lcpl_id, gcpl_id, gapl_id, dxpl_id, req)
             })
         }
     })
@@ -55,12 +53,7 @@ pub unsafe extern "C" fn open(
 }
 
 /// `group_cls.get`
-pub unsafe extern "C" fn get(
-    obj: *mut c_void,
-    args: *mut H5VL_group_get_args_t,
-    dxpl_id: hid_t,
-    req: Req,
-) -> herr_t {
+pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_group_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("group_get", || {
         // SAFETY: see `create`.
         unsafe {
@@ -119,10 +112,6 @@ pub unsafe extern "C" fn optional(
 pub unsafe extern "C" fn close(grp: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("group_close", || {
         // SAFETY: see `create`; HDF5 never uses `grp` again once it is closed.
-        unsafe {
-            forward_close(grp, req, |under, vol| {
-                ffi::H5VLgroup_close(under, vol, dxpl_id, req)
-            })
-        }
+        unsafe { forward_close(grp, req, |under, vol| ffi::H5VLgroup_close(under, vol, dxpl_id, req)) }
     })
 }

@@ -13,18 +13,13 @@ use crate::ffi::herr_t;
 pub unsafe extern "C" fn copy(info: *const c_void) -> *mut c_void {
     guard("info_copy", || {
         // SAFETY: HDF5 hands us NULL or an info made by us.
-        let info = unsafe { ConnInfo::borrow(info) }
-            .ok_or_else(|| Error::arg("NULL connector info to copy"))?;
+        let info = unsafe { ConnInfo::borrow(info) }.ok_or_else(|| Error::arg("NULL connector info to copy"))?;
         Ok(info.try_clone()?.into_raw())
     })
 }
 
 /// `info_cls.cmp`
-pub unsafe extern "C" fn cmp(
-    cmp_value: *mut c_int,
-    info1: *const c_void,
-    info2: *const c_void,
-) -> herr_t {
+pub unsafe extern "C" fn cmp(cmp_value: *mut c_int, info1: *const c_void, info2: *const c_void) -> herr_t {
     guard("info_cmp", || {
         // SAFETY: HDF5 hands us NULL or infos made by us.
         let (a, b) = unsafe { (ConnInfo::borrow(info1), ConnInfo::borrow(info2)) };
@@ -57,8 +52,7 @@ pub unsafe extern "C" fn free(info: *mut c_void) -> herr_t {
 pub unsafe extern "C" fn to_str(info: *const c_void, out: *mut *mut c_char) -> herr_t {
     guard("info_to_str", || {
         // SAFETY: HDF5 hands us NULL or an info made by us.
-        let info =
-            unsafe { ConnInfo::borrow(info) }.ok_or_else(|| Error::arg("NULL connector info"))?;
+        let info = unsafe { ConnInfo::borrow(info) }.ok_or_else(|| Error::arg("NULL connector info"))?;
         let text = info.to_info_string()?;
         // SAFETY: plain allocation; checked for NULL below.
         let mem = unsafe { H5allocate_memory(text.len() + 1, 0) }.cast::<u8>();

@@ -6,8 +6,7 @@ use crate::boundary::guard;
 use crate::conn_info::ConnInfo;
 use crate::error::Error;
 use crate::ffi::{
-    self, H5VL_CAP_FLAG_THREADSAFE, H5VL_GET_CONN_LVL_CURR, H5VL_class_t, H5VL_get_conn_lvl_t,
-    H5VL_subclass_t, herr_t,
+    self, H5VL_CAP_FLAG_THREADSAFE, H5VL_GET_CONN_LVL_CURR, H5VL_class_t, H5VL_get_conn_lvl_t, H5VL_subclass_t, herr_t,
 };
 use crate::object::Obj;
 
@@ -27,9 +26,7 @@ pub unsafe extern "C" fn get_conn_cls(
         // SAFETY: `obj` is one of our wrappers.
         let o = unsafe { Obj::from_ptr(obj) }?;
         // SAFETY: asks the connector below with its own object.
-        Ok(unsafe {
-            ffi::H5VLintrospect_get_conn_cls(o.under_object, o.under_vol_id, lvl, conn_cls)
-        })
+        Ok(unsafe { ffi::H5VLintrospect_get_conn_cls(o.under_object, o.under_vol_id, lvl, conn_cls) })
     })
 }
 
@@ -48,13 +45,9 @@ pub unsafe extern "C" fn get_cap_flags(info: *const c_void, cap_flags: *mut u64)
         };
         let mut flags = 0u64;
         // SAFETY: asks the connector below with its own info; the out pointer is a local.
-        let rc = unsafe {
-            ffi::H5VLintrospect_get_cap_flags(info.under_vol_info, info.under_vol_id, &mut flags)
-        };
+        let rc = unsafe { ffi::H5VLintrospect_get_cap_flags(info.under_vol_info, info.under_vol_id, &mut flags) };
         if rc < 0 {
-            return Err(Error::library(
-                "cannot get the capability flags of the connector below",
-            ));
+            return Err(Error::library("cannot get the capability flags of the connector below"));
         }
         // SAFETY: HDF5's out slot.
         let out = unsafe { cap_flags.as_mut() }.ok_or_else(|| Error::arg("NULL flags slot"))?;
@@ -64,18 +57,11 @@ pub unsafe extern "C" fn get_cap_flags(info: *const c_void, cap_flags: *mut u64)
 }
 
 /// `introspect_cls.opt_query`: whether an optional operation is supported, asked below.
-pub unsafe extern "C" fn opt_query(
-    obj: *mut c_void,
-    cls: H5VL_subclass_t,
-    opt_type: c_int,
-    flags: *mut u64,
-) -> herr_t {
+pub unsafe extern "C" fn opt_query(obj: *mut c_void, cls: H5VL_subclass_t, opt_type: c_int, flags: *mut u64) -> herr_t {
     guard("introspect_opt_query", || {
         // SAFETY: `obj` is one of our wrappers.
         let o = unsafe { Obj::from_ptr(obj) }?;
         // SAFETY: asks the connector below with its own object.
-        Ok(unsafe {
-            ffi::H5VLintrospect_opt_query(o.under_object, o.under_vol_id, cls, opt_type, flags)
-        })
+        Ok(unsafe { ffi::H5VLintrospect_opt_query(o.under_object, o.under_vol_id, cls, opt_type, flags) })
     })
 }

@@ -5,8 +5,8 @@ use std::ffi::c_void;
 use crate::boundary::guard;
 use crate::error::Error;
 use crate::ffi::{
-    self, H5VL_LINK_CREATE_HARD, H5VL_link_create_args_t, H5VL_link_get_args_t,
-    H5VL_link_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
+    self, H5VL_LINK_CREATE_HARD, H5VL_link_create_args_t, H5VL_link_get_args_t, H5VL_link_specific_args_t,
+    H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
 };
 use crate::object::{Obj, forward, wrap_request};
 
@@ -36,15 +36,10 @@ pub unsafe extern "C" fn create(
                 local.args.hard.curr_obj = target.under_object;
             }
         }
-        let vol =
-            vol.ok_or_else(|| Error::arg("link create without a location or target object"))?;
+        let vol = vol.ok_or_else(|| Error::arg("link create without a location or target object"))?;
         let under = o.map_or(std::ptr::null_mut(), |o| o.under_object);
         // SAFETY: HDF5's arguments with our objects swapped for the ones below.
-        let rc = unsafe {
-            ffi::H5VLlink_create(
-                &mut local, under, loc_params, vol, lcpl_id, lapl_id, dxpl_id, req,
-            )
-        };
+        let rc = unsafe { ffi::H5VLlink_create(&mut local, under, loc_params, vol, lcpl_id, lapl_id, dxpl_id, req) };
         // SAFETY: `req` is HDF5's request slot.
         unsafe { wrap_request(req, vol) };
         Ok(rc)
@@ -88,19 +83,7 @@ unsafe fn copy_or_move(
         Op::Move => ffi::H5VLlink_move,
     };
     // SAFETY: HDF5's arguments with our objects swapped for the ones below.
-    let rc = unsafe {
-        f(
-            src,
-            loc_params1,
-            dst,
-            loc_params2,
-            vol,
-            lcpl_id,
-            lapl_id,
-            dxpl_id,
-            req,
-        )
-    };
+    let rc = unsafe { f(src, loc_params1, dst, loc_params2, vol, lcpl_id, lapl_id, dxpl_id, req) };
     // SAFETY: `req` is HDF5's request slot.
     unsafe { wrap_request(req, vol) };
     Ok(rc)

@@ -11,9 +11,9 @@ use std::ffi::c_void;
 use crate::boundary::guard;
 use crate::ffi::{
     self, H5VL_VERSION, H5VL_attr_class_t, H5VL_blob_class_t, H5VL_class_t, H5VL_dataset_class_t,
-    H5VL_datatype_class_t, H5VL_file_class_t, H5VL_group_class_t, H5VL_info_class_t,
-    H5VL_introspect_class_t, H5VL_link_class_t, H5VL_object_class_t, H5VL_optional_args_t,
-    H5VL_request_class_t, H5VL_token_class_t, H5VL_wrap_class_t, herr_t, hid_t,
+    H5VL_datatype_class_t, H5VL_file_class_t, H5VL_group_class_t, H5VL_info_class_t, H5VL_introspect_class_t,
+    H5VL_link_class_t, H5VL_object_class_t, H5VL_optional_args_t, H5VL_request_class_t, H5VL_token_class_t,
+    H5VL_wrap_class_t, herr_t, hid_t,
 };
 use crate::object::forward;
 
@@ -60,11 +60,7 @@ unsafe extern "C" fn optional(
 ) -> herr_t {
     guard("optional", || {
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLoptional(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLoptional(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -152,9 +148,9 @@ pub static CLASS: H5VL_class_t = H5VL_class_t {
         optional: Some(object::optional), // optional
     },
     introspect_cls: H5VL_introspect_class_t {
-        get_conn_cls: Some(introspect::get_conn_cls), // get_conn_cls
+        get_conn_cls: Some(introspect::get_conn_cls),   // get_conn_cls
         get_cap_flags: Some(introspect::get_cap_flags), // get_cap_flags
-        opt_query: Some(introspect::opt_query),       // opt_query
+        opt_query: Some(introspect::opt_query),         // opt_query
     },
     request_cls: H5VL_request_class_t {
         wait: Some(request::wait),         // wait

@@ -4,10 +4,11 @@ use std::ffi::{c_char, c_void};
 
 use crate::boundary::guard;
 use crate::ffi::{
-    self, H5I_type_t, H5VL_loc_params_t, H5VL_object_get_args_t, H5VL_object_specific_args_t,
-    H5VL_optional_args_t, herr_t, hid_t,
+    self, H5I_type_t, H5VL_loc_params_t, H5VL_object_get_args_t, H5VL_object_specific_args_t, H5VL_optional_args_t,
+    herr_t, hid_t,
 };
 use crate::object::{Obj, forward, forward_new, wrap_request};
+use crate::split;
 
 type Req = *mut *mut c_void;
 
@@ -22,11 +23,27 @@ pub unsafe extern "C" fn open(
     guard("object_open", || {
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
-        unsafe {
+        let made = unsafe {
             forward_new(obj, req, |under, vol| {
                 ffi::H5VLobject_open(under, loc_params, vol, opened_type, dxpl_id, req)
             })
+        }?;
+        if made.is_null() && !loc_params.is_null() {
+            // SAFETY: HDF5's valid location parameters.
+            let loc = unsafe { &*loc_params };
+            if loc.type_ == ffi::H5VL_OBJECT_BY_NAME {
+                // SAFETY: for BY_NAME the union holds `loc_by_name`; relative to `obj`.
+                let name = unsafe { loc.loc_data.loc_by_name.name };
+                let mut self_loc = *loc;
+                self_loc.type_ = ffi::H5VL_OBJECT_BY_SELF;
+                // SAFETY: `obj` is our wrapper; the name is HDF5's NUL-terminated string.
+                if let Some(err) = unsafe { split::explain_open_failure(Obj::from_ptr(obj)?, &self_loc, name, dxpl_id) }
+                {
+                    return Err(err);
+                }
+            }
         }
+        Ok(made)
     })
 }
 

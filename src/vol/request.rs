@@ -4,8 +4,8 @@ use std::ffi::c_void;
 
 use crate::boundary::guard;
 use crate::ffi::{
-    self, H5VL_REQUEST_STATUS_IN_PROGRESS, H5VL_optional_args_t, H5VL_request_notify_t,
-    H5VL_request_specific_args_t, H5VL_request_status_t, herr_t,
+    self, H5VL_REQUEST_STATUS_IN_PROGRESS, H5VL_optional_args_t, H5VL_request_notify_t, H5VL_request_specific_args_t,
+    H5VL_request_status_t, herr_t,
 };
 use crate::object::Obj;
 
@@ -30,11 +30,7 @@ unsafe fn call(
 }
 
 /// `request_cls.wait`: frees our wrapper once the request is no longer in progress.
-pub unsafe extern "C" fn wait(
-    req: *mut c_void,
-    timeout: u64,
-    status: *mut H5VL_request_status_t,
-) -> herr_t {
+pub unsafe extern "C" fn wait(req: *mut c_void, timeout: u64, status: *mut H5VL_request_status_t) -> herr_t {
     guard("request_wait", || {
         // SAFETY: `req` is our wrapper; `status` is HDF5's out slot, read only after a success.
         unsafe {
@@ -48,11 +44,7 @@ pub unsafe extern "C" fn wait(
 }
 
 /// `request_cls.notify`
-pub unsafe extern "C" fn notify(
-    req: *mut c_void,
-    cb: H5VL_request_notify_t,
-    ctx: *mut c_void,
-) -> herr_t {
+pub unsafe extern "C" fn notify(req: *mut c_void, cb: H5VL_request_notify_t, ctx: *mut c_void) -> herr_t {
     guard("request_notify", || {
         // SAFETY: `req` is our wrapper; the callback and context are HDF5's own.
         unsafe {
@@ -80,19 +72,10 @@ pub unsafe extern "C" fn cancel(req: *mut c_void, status: *mut H5VL_request_stat
 }
 
 /// `request_cls.specific`
-pub unsafe extern "C" fn specific(
-    req: *mut c_void,
-    args: *mut H5VL_request_specific_args_t,
-) -> herr_t {
+pub unsafe extern "C" fn specific(req: *mut c_void, args: *mut H5VL_request_specific_args_t) -> herr_t {
     guard("request_specific", || {
         // SAFETY: `req` is our wrapper; the arguments are HDF5's own.
-        unsafe {
-            call(
-                req,
-                |under, vol| ffi::H5VLrequest_specific(under, vol, args),
-                |_| false,
-            )
-        }
+        unsafe { call(req, |under, vol| ffi::H5VLrequest_specific(under, vol, args), |_| false) }
     })
 }
 
@@ -100,13 +83,7 @@ pub unsafe extern "C" fn specific(
 pub unsafe extern "C" fn optional(req: *mut c_void, args: *mut H5VL_optional_args_t) -> herr_t {
     guard("request_optional", || {
         // SAFETY: `req` is our wrapper; the arguments are HDF5's own.
-        unsafe {
-            call(
-                req,
-                |under, vol| ffi::H5VLrequest_optional(under, vol, args),
-                |_| false,
-            )
-        }
+        unsafe { call(req, |under, vol| ffi::H5VLrequest_optional(under, vol, args), |_| false) }
     })
 }
 
@@ -114,12 +91,6 @@ pub unsafe extern "C" fn optional(req: *mut c_void, args: *mut H5VL_optional_arg
 pub unsafe extern "C" fn free(req: *mut c_void) -> herr_t {
     guard("request_free", || {
         // SAFETY: `req` is our wrapper.
-        unsafe {
-            call(
-                req,
-                |under, vol| ffi::H5VLrequest_free(under, vol),
-                |rc| rc >= 0,
-            )
-        }
+        unsafe { call(req, |under, vol| ffi::H5VLrequest_free(under, vol), |rc| rc >= 0) }
     })
 }

@@ -34,11 +34,7 @@ pub unsafe extern "C" fn get_wrap_ctx(obj: *const c_void, wrap_ctx: *mut *mut c_
 }
 
 /// `wrap_cls.wrap_object`
-pub unsafe extern "C" fn wrap_object(
-    obj: *mut c_void,
-    obj_type: H5I_type_t,
-    wrap_ctx: *mut c_void,
-) -> *mut c_void {
+pub unsafe extern "C" fn wrap_object(obj: *mut c_void, obj_type: H5I_type_t, wrap_ctx: *mut c_void) -> *mut c_void {
     guard("wrap_object", || {
         // SAFETY: `wrap_ctx` came from our `get_wrap_ctx`.
         unsafe { WrapCtx::wrap(wrap_ctx, obj, obj_type) }

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 
 use hdf5_sys::h5::{H5open, herr_t};
 use hdf5_sys::h5d::{H5Dclose, H5Dcreate2, H5Dopen2, H5Dread, H5Dwrite};
-use hdf5_sys::h5e::{
-    H5E_DEFAULT, H5E_direction_t, H5E_error2_t, H5Eclear2, H5Eget_class_name, H5Ewalk2,
-};
+use hdf5_sys::h5e::{H5E_DEFAULT, H5E_direction_t, H5E_error2_t, H5Eclear2, H5Eget_class_name, H5Ewalk2};
 use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_TRUNC, H5Fclose, H5Fcreate, H5Fopen};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::H5P_DEFAULT;
@@ -17,11 +15,7 @@ use hdf5_sys::h5t::H5T_NATIVE_DOUBLE;
 
 /// The plugin cargo built for this test run (`cargo test` places the cdylib in `deps/`).
 pub fn built_plugin() -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
     let lib = deps.join("libdset_split.so");
     assert!(
         lib.exists(),
@@ -61,15 +55,7 @@ pub fn write_vector(path: &Path, name: &str, data: &[f64], fapl: hid_t) {
         let f = H5Fcreate(cpath(path).as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
         assert!(f >= 0, "H5Fcreate {}", path.display());
         let s = H5Screate_simple(1, dims.as_ptr(), std::ptr::null());
-        let d = H5Dcreate2(
-            f,
-            cstr(name).as_ptr(),
-            t,
-            s,
-            H5P_DEFAULT,
-            H5P_DEFAULT,
-            H5P_DEFAULT,
-        );
+        let d = H5Dcreate2(f, cstr(name).as_ptr(), t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         assert!(d >= 0, "H5Dcreate2 {name}");
         assert!(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.as_ptr().cast()) >= 0);
         assert!(H5Dclose(d) >= 0 && H5Sclose(s) >= 0 && H5Fclose(f) >= 0);
@@ -127,9 +113,7 @@ pub fn take_error_stack() -> Vec<(String, String)> {
             let n = unsafe { H5Eget_class_name(cls, buf.as_mut_ptr(), buf.len()) };
             let name = if n > 0 {
                 // SAFETY: HDF5 wrote a NUL-terminated string.
-                unsafe { CStr::from_ptr(buf.as_ptr()) }
-                    .to_string_lossy()
-                    .into_owned()
+                unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
             } else {
                 String::new()
             };
@@ -159,7 +143,5 @@ pub fn connector_name(obj: hid_t) -> String {
     let n = unsafe { dset_split::ffi::H5VLget_connector_name(obj, buf.as_mut_ptr(), buf.len()) };
     assert!(n > 0, "H5VLget_connector_name");
     // SAFETY: HDF5 wrote a NUL-terminated string.
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
 }

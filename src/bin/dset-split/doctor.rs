@@ -45,11 +45,7 @@ fn hdf5_version() -> String {
 
 /// Paths of the loaded shared objects whose file name starts with `libhdf5.so`.
 fn loaded_libhdf5() -> Vec<String> {
-    unsafe extern "C" fn visit(
-        info: *mut libc::dl_phdr_info,
-        _size: usize,
-        data: *mut c_void,
-    ) -> c_int {
+    unsafe extern "C" fn visit(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> c_int {
         // SAFETY: the loader passes a valid entry; `data` is the vector below.
         unsafe {
             let name = (*info).dlpi_name;
@@ -105,11 +101,7 @@ fn candidates(report: &mut Report, explicit: Option<&Path>) -> Vec<PathBuf> {
             })
             .collect();
         libs.sort();
-        report.info(format!(
-            "{}: {} plugin candidate(s)",
-            dir.display(),
-            libs.len()
-        ));
+        report.info(format!("{}: {} plugin candidate(s)", dir.display(), libs.len()));
         found.extend(libs);
     }
     found
@@ -127,9 +119,7 @@ fn check_plugin(report: &mut Report, path: &Path) -> bool {
             "unknown error".into()
         } else {
             // SAFETY: as above.
-            unsafe { CStr::from_ptr(err) }
-                .to_string_lossy()
-                .into_owned()
+            unsafe { CStr::from_ptr(err) }.to_string_lossy().into_owned()
         };
         report.fail(
             format!("{} cannot be loaded: {msg}", path.display()),
@@ -156,10 +146,7 @@ fn check_plugin(report: &mut Report, path: &Path) -> bool {
         (get_type(), get_info())
     };
     if kind != H5PL_TYPE_VOL || cls.is_null() {
-        report.info(format!(
-            "{}: an HDF5 plugin, but not a VOL connector",
-            path.display()
-        ));
+        report.info(format!("{}: an HDF5 plugin, but not a VOL connector", path.display()));
         return false;
     }
     // SAFETY: a VOL plugin's info is an H5VL_class_t; its first fields are the same in every
@@ -205,9 +192,7 @@ fn check_env_string(report: &mut Report) {
     };
     let raw = raw.to_string_lossy().into_owned();
     let trimmed = raw.trim_start();
-    let (name, rest) = trimmed
-        .split_once(char::is_whitespace)
-        .unwrap_or((trimmed, ""));
+    let (name, rest) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
     if name != dset_split::CONNECTOR_NAME {
         report.info(format!("HDF5_VOL_CONNECTOR names '{name}', not dset_split"));
         return;

@@ -1,0 +1,241 @@
+//! Small, checked calls into the connector below us, for the split logic: names, links, types.
+//!
+//! These go through `H5VL*` functions of `H5VLconnector_passthru.h`, never through the public
+//! API back into our own connector, and register no application-visible ids.
+
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::mem::MaybeUninit;
+
+use crate::error::{Error, Result};
+use crate::ffi::{
+    self, H5I_type_t, H5L_info2_t, H5VL_LINK_EXISTS, H5VL_LINK_GET_INFO, H5VL_LINK_GET_VAL, H5VL_OBJECT_BY_NAME,
+    H5VL_OBJECT_BY_SELF, H5VL_OBJECT_GET_NAME, H5VL_OBJECT_GET_TYPE, H5VL_link_get_args_t, H5VL_link_specific_args_t,
+    H5VL_loc_by_name_t, H5VL_loc_data_t, H5VL_loc_params_t, H5VL_object_get_args_t, hid_t,
+};
+
+/// An object of the connector below: its pointer, the connector, and what kind of object it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Below {
+    pub obj: *mut c_void,
+    pub vol: hid_t,
+    pub obj_type: H5I_type_t,
+}
+
+/// The default link access and dataset transfer property lists.
+pub fn default_lapl() -> hid_t {
+    // SAFETY: the library is initialized (we run inside one of its callbacks or after H5open),
+    // so the predefined property list ids are set.
+    unsafe {
+        hdf5_sys::h5::H5open();
+        *hdf5_sys::h5p::H5P_LST_LINK_ACCESS
+    }
+}
+
+pub fn default_lcpl() -> hid_t {
+    // SAFETY: as in `default_lapl`.
+    unsafe {
+        hdf5_sys::h5::H5open();
+        *hdf5_sys::h5p::H5P_LST_LINK_CREATE
+    }
+}
+
+impl Below {
+    pub fn loc_self(&self) -> H5VL_loc_params_t {
+        H5VL_loc_params_t {
+            obj_type: self.obj_type,
+            type_: H5VL_OBJECT_BY_SELF,
+            // SAFETY: BY_SELF reads no member of the union; zeroed is a valid bit pattern for it.
+            loc_data: unsafe { MaybeUninit::<H5VL_loc_data_t>::zeroed().assume_init() },
+        }
+    }
+
+    pub fn loc_by_name(&self, name: &CStr) -> H5VL_loc_params_t {
+        H5VL_loc_params_t {
+            obj_type: self.obj_type,
+            type_: H5VL_OBJECT_BY_NAME,
+            loc_data: H5VL_loc_data_t {
+                loc_by_name: H5VL_loc_by_name_t {
+                    name: name.as_ptr(),
+                    lapl_id: default_lapl(),
+                },
+            },
+        }
+    }
+
+    /// The path the object was opened by (HDF5 tracks it), or None for an anonymous object.
+    pub fn path(&self, dxpl: hid_t) -> Result<Option<Vec<u8>>> {
+        let mut len: usize = 0;
+        let loc = self.loc_self();
+        let mut args = H5VL_object_get_args_t {
+            op_type: H5VL_OBJECT_GET_NAME,
+            args: ffi::H5VL_object_get_args_u {
+                get_name: ffi::H5VL_object_get_name_t {
+                    buf_size: 0,
+                    buf: std::ptr::null_mut(),
+                    name_len: &mut len,
+                },
+            },
+        };
+        // SAFETY: our own argument struct; the connector writes only `len`.
+        let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(Error::library("cannot get the path of the location object"));
+        }
+        if len == 0 {
+            return Ok(None);
+        }
+        let mut buf = vec![0 as c_char; len + 1];
+        args.args.get_name = ffi::H5VL_object_get_name_t {
+            buf_size: buf.len(),
+            buf: buf.as_mut_ptr(),
+            name_len: &mut len,
+        };
+        // SAFETY: as above, with a buffer of `buf_size` bytes for the name and its NUL.
+        let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(Error::library("cannot get the path of the location object"));
+        }
+        // SAFETY: HDF5 wrote a NUL-terminated name into `buf`.
+        Ok(Some(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes().to_vec()))
+    }
+
+    /// The file object (of the connector below) this object lives in.
+    pub fn file(&self, dxpl: hid_t) -> Result<*mut c_void> {
+        let mut file: *mut c_void = std::ptr::null_mut();
+        let loc = self.loc_self();
+        let mut args = H5VL_object_get_args_t {
+            op_type: ffi::H5VL_OBJECT_GET_FILE,
+            args: ffi::H5VL_object_get_args_u { get_file: &mut file },
+        };
+        // SAFETY: our own argument struct; the connector writes only `file`.
+        let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
+        if rc < 0 || file.is_null() {
+            return Err(Error::library("cannot get the file of an object"));
+        }
+        Ok(file)
+    }
+
+    /// Whether a link `name` exists (relative to this object; its parent must exist).
+    pub fn link_exists(&self, name: &CStr, dxpl: hid_t) -> Result<bool> {
+        let mut exists = false;
+        let loc = self.loc_by_name(name);
+        let mut args = H5VL_link_specific_args_t {
+            op_type: H5VL_LINK_EXISTS,
+            args: ffi::H5VL_link_specific_args_u { exists: &mut exists },
+        };
+        // SAFETY: our own argument struct; the connector writes only `exists`.
+        let rc = unsafe { ffi::H5VLlink_specific(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(Error::library(format!(
+                "cannot check whether {} exists",
+                name.to_string_lossy()
+            )));
+        }
+        Ok(exists)
+    }
+
+    /// The kind of object (`H5O_type_t`: 0 group, 1 dataset, 2 named datatype) at `name`.
+    pub fn object_type(&self, name: &CStr, dxpl: hid_t) -> Result<c_int> {
+        let mut kind: c_int = -1;
+        let loc = self.loc_by_name(name);
+        let mut args = H5VL_object_get_args_t {
+            op_type: H5VL_OBJECT_GET_TYPE,
+            args: ffi::H5VL_object_get_args_u { get_type: &mut kind },
+        };
+        // SAFETY: our own argument struct; the connector writes only `kind`.
+        let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(Error::library(format!(
+                "cannot get the type of {}",
+                name.to_string_lossy()
+            )));
+        }
+        Ok(kind)
+    }
+
+    /// The link `name` (without following it).
+    pub fn link_info(&self, name: &CStr, dxpl: hid_t) -> Result<H5L_info2_t> {
+        let mut info = MaybeUninit::<H5L_info2_t>::zeroed();
+        let loc = self.loc_by_name(name);
+        let mut args = H5VL_link_get_args_t {
+            op_type: H5VL_LINK_GET_INFO,
+            args: ffi::H5VL_link_get_args_u {
+                get_info: info.as_mut_ptr(),
+            },
+        };
+        // SAFETY: our own argument struct; the connector fills `info`.
+        let rc = unsafe { ffi::H5VLlink_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(Error::library(format!(
+                "cannot get the link {}",
+                name.to_string_lossy()
+            )));
+        }
+        // SAFETY: filled by a successful call (and zeroed before, a valid pattern anyway).
+        Ok(unsafe { info.assume_init() })
+    }
+
+    /// The value of a soft or user-defined (e.g. external) link, `size` bytes long.
+    pub fn link_value(&self, name: &CStr, size: usize, dxpl: hid_t) -> Result<Vec<u8>> {
+        let mut buf = vec![0u8; size];
+        let loc = self.loc_by_name(name);
+        let mut args = H5VL_link_get_args_t {
+            op_type: H5VL_LINK_GET_VAL,
+            args: ffi::H5VL_link_get_args_u {
+                get_val: ffi::H5VL_link_get_val_t {
+                    buf_size: size,
+                    buf: buf.as_mut_ptr().cast(),
+                },
+            },
+        };
+        // SAFETY: our own argument struct with a buffer of `size` bytes.
+        let rc = unsafe { ffi::H5VLlink_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(Error::library(format!(
+                "cannot read the link {}",
+                name.to_string_lossy()
+            )));
+        }
+        Ok(buf)
+    }
+}
+
+/// The value of an external link: one byte `(version << 4) | flags` (both 0), the target file,
+/// NUL, the object path in it, NUL.
+pub fn pack_external_link(file: &str, object: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(file.len() + object.len() + 3);
+    v.push(0);
+    v.extend_from_slice(file.as_bytes());
+    v.push(0);
+    v.extend_from_slice(object.as_bytes());
+    v.push(0);
+    v
+}
+
+/// `(file, object)` of a packed external link value, if it is one.
+pub fn unpack_external_link(value: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (head, rest) = value.split_first()?;
+    if head >> 4 != 0 {
+        return None;
+    }
+    let mut parts = rest.splitn(3, |b| *b == 0);
+    let file = parts.next()?.to_vec();
+    let object = parts.next()?.to_vec();
+    Some((file, object))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_link_values_round_trip() {
+        let v = pack_external_link("run-split/g/x.h5", "/data");
+        assert_eq!(v[0], 0);
+        assert_eq!(
+            unpack_external_link(&v),
+            Some((b"run-split/g/x.h5".to_vec(), b"/data".to_vec()))
+        );
+        assert_eq!(unpack_external_link(&[0x10, b'a', 0, b'b', 0]), None);
+    }
+}

@@ -1,0 +1,601 @@
+//! Splitting: each dataset created through the connector gets its own HDF5 file in the main
+//! file's split folder, reached by an external link stored relative to the main file's directory.
+//! See `crate::layout` for the names and the README for the whole specification.
+
+use std::ffi::{CStr, CString, c_char, c_uint, c_void};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hdf5_sys::h5p::{
+    H5P_CLS_FILE_CREATE, H5Pcopy, H5Pcreate, H5Pget_create_intermediate_group, H5Pget_external_count,
+    H5Pset_obj_track_times,
+};
+use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
+use hdf5_sys::h5t::{H5Tcommitted, H5Tget_size};
+
+use crate::below::{self, Below};
+use crate::conn_info::Plist;
+use crate::error::{Error, Kind, Result, preserving_stack};
+use crate::ffi::{
+    self, H5D_VIRTUAL, H5F_ACC_TRUNC, H5F_CLOSE_WEAK, H5I_FILE, H5L_TYPE_EXTERNAL, H5T_REFERENCE, H5VL_LINK_CREATE_UD,
+    H5VL_OBJECT_BY_SELF, H5VL_link_create_args_t, H5VL_loc_params_t, hid_t,
+};
+use crate::layout::{self, DATASET_PATH, DATASET_PATH_C};
+use crate::object::Obj;
+use crate::policy::Policy;
+use crate::trace;
+
+/// What the connector knows about one main file, shared by every object reached from it.
+#[derive(Debug)]
+pub struct FileCtx {
+    /// The main file, absolute (made absolute when the file was created or opened).
+    pub main_path: PathBuf,
+    /// Its split folder, absolute.
+    pub split_dir: PathBuf,
+    pub policy: Policy,
+    pub read_only: bool,
+    /// File access properties for split files: the main file's, with the connector below and a
+    /// weak close degree (a split file stays open while its dataset is).
+    split_fapl: Plist,
+    /// HDF5's API context as it was when the main file was created or opened (it names the
+    /// connector stack files are opened with); restored around split-file creation.
+    lib_state: LibState,
+}
+
+/// A library state captured with `H5VLretrieve_lib_state`.
+#[derive(Debug)]
+struct LibState(*mut c_void);
+
+// SAFETY: the state is an opaque HDF5 allocation used only inside HDF5 calls, which HDF5's
+// global lock serializes (the connector does not declare itself thread-safe).
+unsafe impl Send for LibState {}
+// SAFETY: as above.
+unsafe impl Sync for LibState {}
+
+impl LibState {
+    /// Captures the current API context. Call from a callback of the main file's create/open.
+    fn capture() -> Result<LibState> {
+        let mut state = std::ptr::null_mut();
+        // SAFETY: writes an opaque state pointer, freed in Drop.
+        if unsafe { ffi::H5VLretrieve_lib_state(&mut state) } < 0 || state.is_null() {
+            return Err(Error::library(
+                "cannot capture HDF5's library state for the split files",
+            ));
+        }
+        Ok(LibState(state))
+    }
+
+    /// Runs `f` in a fresh API context holding the captured state.
+    fn run<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
+        #[cfg(not(hdf5_2))]
+        {
+            // SAFETY: pushes a new API context, popped below.
+            if unsafe { ffi::H5VLstart_lib_state() } < 0 {
+                return Err(Error::library("cannot start an HDF5 library context"));
+            }
+            // SAFETY: restores a state captured by `capture` into the new context.
+            let restored = unsafe { ffi::H5VLrestore_lib_state(self.0) } >= 0;
+            let out = if restored {
+                f()
+            } else {
+                Err(Error::library("cannot restore HDF5's library state"))
+            };
+            // SAFETY: pops the context pushed above.
+            preserving_stack(|| unsafe { ffi::H5VLfinish_lib_state() });
+            out
+        }
+        #[cfg(hdf5_2)]
+        {
+            let mut cx = std::ptr::null_mut();
+            // SAFETY: opens a new API context, closed below.
+            if unsafe { ffi::H5VLopen_lib_context(&mut cx) } < 0 {
+                return Err(Error::library("cannot open an HDF5 library context"));
+            }
+            // SAFETY: restores a state captured by `capture` into the new context.
+            let restored = unsafe { ffi::H5VLrestore_lib_state(self.0) } >= 0;
+            let out = if restored {
+                f()
+            } else {
+                Err(Error::library("cannot restore HDF5's library state"))
+            };
+            // SAFETY: closes the context opened above.
+            preserving_stack(|| unsafe { ffi::H5VLclose_lib_context(cx) });
+            out
+        }
+    }
+}
+
+impl Drop for LibState {
+    fn drop(&mut self) {
+        // SAFETY: frees the state captured in `capture`, once.
+        preserving_stack(|| unsafe { ffi::H5VLfree_lib_state(self.0) });
+    }
+}
+
+impl FileCtx {
+    /// The context of the main file `name`, opened or created with `under_fapl` (which already
+    /// names the connector below).
+    pub fn new(name: &CStr, under_fapl: hid_t, policy: Policy, read_only: bool) -> Result<Arc<FileCtx>> {
+        let name = Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(
+            name.to_bytes(),
+        ));
+        let main_path = std::path::absolute(name)
+            .map_err(|e| Error::arg(format!("cannot make {} absolute: {e}", name.display())))?;
+        let split_dir = layout::split_dir(&main_path, &policy.suffix);
+        if split_dir == main_path {
+            return Err(Error::config(format!(
+                "suffix={} makes the split folder of {} the file itself; choose another suffix",
+                policy.suffix,
+                main_path.display()
+            )));
+        }
+        // SAFETY: copies a valid property list; checked below.
+        let split_fapl = Plist(unsafe { H5Pcopy(under_fapl) });
+        if split_fapl.0 < 0 {
+            return Err(Error::library("cannot copy the file access property list"));
+        }
+        // SAFETY: our own copy of a file access property list.
+        if unsafe { ffi::H5Pset_fclose_degree(split_fapl.0, H5F_CLOSE_WEAK) } < 0 {
+            return Err(Error::library("cannot set the close degree of split files"));
+        }
+        let lib_state = LibState::capture()?;
+        Ok(Arc::new(FileCtx {
+            main_path,
+            split_dir,
+            policy,
+            read_only,
+            split_fapl,
+            lib_state,
+        }))
+    }
+
+    /// The main file's directory.
+    pub fn main_dir(&self) -> &Path {
+        self.main_path.parent().unwrap_or(Path::new("/"))
+    }
+
+    /// The external link target for a split file: relative to the main file's directory.
+    pub fn link_target(&self, relative: &str) -> String {
+        let folder = self
+            .split_dir
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!("{folder}/{relative}")
+    }
+
+    /// Removes the files of the split folder that belong to it (`*.h5` whose names are ours)
+    /// and the directories that become empty; foreign files stay. Used when the main file is
+    /// truncated or deleted.
+    pub fn clear_split_folder(&self) {
+        clear_dir(&self.split_dir, &self.split_dir);
+    }
+}
+
+fn clear_dir(dir: &Path, root: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            clear_dir(&path, root);
+        } else {
+            let rel = path
+                .strip_prefix(root)
+                .ok()
+                .and_then(|r| r.to_str())
+                .map(|r| r.replace('\\', "/"));
+            if rel.as_deref().and_then(layout::hdf5_path_of).is_some() {
+                if let Err(e) = std::fs::remove_file(&path) {
+                    trace!("cannot remove {}: {e}", path.display());
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
+/// Directories made for a new split file, removed again (innermost first) if creation fails.
+struct MadeDirs(Vec<PathBuf>);
+
+impl MadeDirs {
+    fn create(dir: &Path) -> std::io::Result<MadeDirs> {
+        let mut missing = Vec::new();
+        let mut d = dir;
+        while !d.exists() {
+            missing.push(d.to_path_buf());
+            match d.parent() {
+                Some(p) => d = p,
+                None => break,
+            }
+        }
+        let mut made = MadeDirs(Vec::new());
+        for d in missing.into_iter().rev() {
+            std::fs::create_dir(&d)?;
+            made.0.push(d);
+        }
+        Ok(made)
+    }
+
+    fn remove(self) {
+        for d in self.0.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+/// Why a dataset stays in the main file although splitting is on (None: it may split).
+///
+/// # Safety
+/// The ids are HDF5's own arguments of `dataset_cls.create`.
+unsafe fn structural_reason(type_id: hid_t, dcpl_id: hid_t) -> Option<&'static str> {
+    // SAFETY: plain queries on HDF5's own ids.
+    unsafe {
+        if H5Tcommitted(type_id) > 0 {
+            return Some(
+                "its datatype is committed in the main file (a dataset can use only a committed datatype of its own file)",
+            );
+        }
+        if ffi::H5Tdetect_class(type_id, H5T_REFERENCE) > 0 {
+            return Some("it holds references (a reference stored in another file would point at the wrong object)");
+        }
+        if ffi::H5Pget_layout(dcpl_id) == H5D_VIRTUAL {
+            return Some("it is a virtual dataset (its source paths are relative to the main file)");
+        }
+        if H5Pget_external_count(dcpl_id) > 0 {
+            return Some("its raw data is in external files (their paths are relative to the main file)");
+        }
+    }
+    None
+}
+
+/// The absolute HDF5 path of `name` created at `parent`.
+fn absolute_path(parent: &Below, name: &[u8], dxpl: hid_t) -> Result<Option<Vec<u8>>> {
+    let mut path = if name.first() == Some(&b'/') {
+        Vec::new()
+    } else {
+        match parent.path(dxpl)? {
+            Some(p) => p,
+            None => return Ok(None),
+        }
+    };
+    path.push(b'/');
+    path.extend_from_slice(name);
+    let parts = layout::components(&path);
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        parts
+            .iter()
+            .flat_map(|c| std::iter::once(b'/').chain(c.iter().copied()))
+            .collect(),
+    ))
+}
+
+/// Checks, before anything touches the disk, that `name` can be created at `parent`: every
+/// parent group exists (or will be created per the lcpl) and the name is free.
+fn check_name_is_free(parent: &Below, name: &[u8], lcpl_id: hid_t, dxpl: hid_t) -> Result<()> {
+    let mut intermediate: c_uint = 0;
+    // SAFETY: queries HDF5's own link creation property list.
+    unsafe { H5Pget_create_intermediate_group(lcpl_id, &mut intermediate) };
+    let absolute = name.first() == Some(&b'/');
+    let parts = layout::components(name);
+    let Some((_, groups)) = parts.split_last() else {
+        return Ok(());
+    };
+    let mut prefix: Vec<u8> = if absolute { b"/".to_vec() } else { Vec::new() };
+    for g in groups {
+        if !prefix.is_empty() && prefix.last() != Some(&b'/') {
+            prefix.push(b'/');
+        }
+        prefix.extend_from_slice(g);
+        let c = CString::new(prefix.clone()).map_err(|_| Error::arg("a name holds a NUL byte"))?;
+        if !parent.link_exists(&c, dxpl)? {
+            if intermediate != 0 {
+                return Ok(()); // the rest is created with the link; the name is free
+            }
+            return Err(Error::arg(format!(
+                "cannot create dataset {}: the group {} does not exist (set create-intermediate-group on the link creation property list to create it)",
+                String::from_utf8_lossy(name),
+                String::from_utf8_lossy(&prefix)
+            )));
+        }
+        if parent.object_type(&c, dxpl)? != 0 {
+            return Err(Error::arg(format!(
+                "cannot create dataset {}: {} is not a group",
+                String::from_utf8_lossy(name),
+                String::from_utf8_lossy(&prefix)
+            )));
+        }
+    }
+    let c = CString::new(name.to_vec()).map_err(|_| Error::arg("a name holds a NUL byte"))?;
+    if parent.link_exists(&c, dxpl)? {
+        return Err(Error::arg(format!(
+            "cannot create dataset {}: the name is already taken",
+            String::from_utf8_lossy(name)
+        )));
+    }
+    Ok(())
+}
+
+/// The arguments of `dataset_cls.create`.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateArgs {
+    pub loc_params: *const H5VL_loc_params_t,
+    pub name: *const c_char,
+    pub lcpl_id: hid_t,
+    pub type_id: hid_t,
+    pub space_id: hid_t,
+    pub dcpl_id: hid_t,
+    pub dapl_id: hid_t,
+    pub dxpl_id: hid_t,
+}
+
+/// Creates the dataset in its own split file and links it, or returns `Ok(None)` when it stays
+/// in the main file (the caller then forwards the create unchanged).
+///
+/// All or nothing: the name and its parents are checked first; a failure after the split file
+/// was made removes the file and the directories made for it.
+///
+/// # Safety
+/// `parent` is the wrapper HDF5 passed; the arguments are HDF5's own.
+pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut c_void>> {
+    let Some(ctx) = parent.ctx.as_ref() else {
+        return Ok(None);
+    };
+    if a.name.is_null() || a.loc_params.is_null() {
+        return Ok(None); // H5Dcreate_anon: stays in the main file
+    }
+    // SAFETY: HDF5 passes valid location parameters and a NUL-terminated name.
+    let (loc, name) = unsafe { (&*a.loc_params, CStr::from_ptr(a.name)) };
+    if loc.type_ != H5VL_OBJECT_BY_SELF || ctx.read_only {
+        return Ok(None); // HDF5 itself refuses to write into a read-only file
+    }
+    let at = Below {
+        obj: parent.under_object,
+        vol: parent.under_vol_id,
+        obj_type: loc.obj_type,
+    };
+    let Some(path) = absolute_path(&at, name.to_bytes(), a.dxpl_id)? else {
+        return Ok(None);
+    };
+    let show = String::from_utf8_lossy(&path).into_owned();
+    // SAFETY: HDF5's own type and dcpl ids.
+    if let Some(reason) = unsafe { structural_reason(a.type_id, a.dcpl_id) } {
+        trace!("dataset {show} stays in the main file: {reason}");
+        return Ok(None);
+    }
+    // SAFETY: plain queries on HDF5's own ids.
+    let planned = unsafe {
+        (H5Sget_simple_extent_npoints(a.space_id).max(0) as u64).saturating_mul(H5Tget_size(a.type_id) as u64)
+    };
+    if let Err(reason) = ctx.policy.decide(&path, planned) {
+        trace!("dataset {show} stays in the main file: {reason}");
+        return Ok(None);
+    }
+    check_name_is_free(&at, name.to_bytes(), a.lcpl_id, a.dxpl_id)?;
+
+    let relative = layout::relative_file(&path).ok_or_else(|| Error::arg("a dataset needs a name"))?;
+    let file_path = ctx.split_dir.join(&relative);
+    let dir = file_path.parent().unwrap_or(&ctx.split_dir);
+    let made = MadeDirs::create(dir).map_err(|e| {
+        Error::new(
+            Kind::Library,
+            format!(
+                "cannot create the split folder {} for dataset {show}: {e}",
+                dir.display()
+            ),
+        )
+    })?;
+    let inside = match (dir.canonicalize(), ctx.split_dir.canonicalize()) {
+        (Ok(d), Ok(root)) => d.starts_with(root),
+        _ => false,
+    };
+    if !inside {
+        made.remove();
+        return Err(Error::arg(format!(
+            "refusing to write dataset {show} to {}: a link in the split folder points outside it",
+            dir.display()
+        )));
+    }
+    trace!("dataset {show} -> {}", file_path.display());
+    // SAFETY: every call gets valid ids and pointers; failures roll back what was made.
+    match unsafe { make_split_dataset(parent, ctx, a, &file_path, loc, name, &relative) } {
+        Ok(dset) => Ok(Some(Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone())))),
+        Err(e) => {
+            let _ = std::fs::remove_file(&file_path);
+            made.remove();
+            Err(e)
+        }
+    }
+}
+
+/// Creates the split file, its dataset and the link; on failure closes what it opened (the
+/// caller removes the file and directories).
+///
+/// # Safety
+/// As for [`create_dataset`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn make_split_dataset(
+    parent: &Obj,
+    ctx: &FileCtx,
+    a: &CreateArgs,
+    file_path: &Path,
+    loc: &H5VL_loc_params_t,
+    name: &CStr,
+    relative: &str,
+) -> Result<*mut c_void> {
+    let vol = parent.under_vol_id;
+    let show = file_path.display().to_string();
+    let c_path =
+        CString::new(file_path.as_os_str().as_encoded_bytes()).map_err(|_| Error::arg("a path holds a NUL byte"))?;
+    // Deterministic bytes: no object times in split files.
+    // SAFETY: creates and sets our own property lists; results checked.
+    let fcpl = Plist(unsafe { H5Pcreate(*H5P_CLS_FILE_CREATE) });
+    // SAFETY: as above.
+    let dcpl = Plist(unsafe { H5Pcopy(a.dcpl_id) });
+    // SAFETY: sets a property on our own lists, each checked to be valid first.
+    let times_off = fcpl.0 >= 0
+        && dcpl.0 >= 0
+        && unsafe { H5Pset_obj_track_times(fcpl.0, 0) >= 0 && H5Pset_obj_track_times(dcpl.0, 0) >= 0 };
+    if !times_off {
+        return Err(Error::library("cannot prepare the creation properties of a split file"));
+    }
+    // Native file creation needs the API context of a file operation (it records the connector
+    // stack in the file): restore the one captured when the main file was created or opened.
+    let dset = ctx.lib_state.run(|| {
+        // SAFETY: creates the split file through the connector below (named by split_fapl).
+        let file = unsafe {
+            ffi::H5VLfile_create(
+                c_path.as_ptr(),
+                H5F_ACC_TRUNC,
+                fcpl.0,
+                ctx.split_fapl.0,
+                a.dxpl_id,
+                std::ptr::null_mut(),
+            )
+        };
+        if file.is_null() {
+            return Err(Error::library(format!("cannot create the split file {show}")));
+        }
+        let loc_root = Below {
+            obj: file,
+            vol,
+            obj_type: H5I_FILE,
+        }
+        .loc_self();
+        // SAFETY: creates the dataset in the new file with the application's type, space, properties.
+        let dset = unsafe {
+            ffi::H5VLdataset_create(
+                file,
+                &loc_root,
+                vol,
+                DATASET_PATH_C.as_ptr(),
+                below::default_lcpl(),
+                a.type_id,
+                a.space_id,
+                dcpl.0,
+                a.dapl_id,
+                a.dxpl_id,
+                std::ptr::null_mut(),
+            )
+        };
+        // The file stays open as long as the dataset is (weak close degree).
+        // SAFETY: closes the file object made above.
+        preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, a.dxpl_id, std::ptr::null_mut()) });
+        if dset.is_null() {
+            return Err(Error::library(format!(
+                "cannot create the dataset {DATASET_PATH} in the split file {show}"
+            )));
+        }
+        Ok(dset)
+    })?;
+    let value = below::pack_external_link(&ctx.link_target(relative), DATASET_PATH);
+    let mut args = H5VL_link_create_args_t {
+        op_type: H5VL_LINK_CREATE_UD,
+        args: ffi::H5VL_link_create_args_u {
+            ud: ffi::H5VL_link_create_ud_t {
+                type_: H5L_TYPE_EXTERNAL,
+                buf: value.as_ptr().cast(),
+                buf_size: value.len(),
+            },
+        },
+    };
+    let at = Below {
+        obj: parent.under_object,
+        vol,
+        obj_type: loc.obj_type,
+    };
+    let link_loc = at.loc_by_name(name);
+    // SAFETY: creates the external link where the dataset would have been, with the app's lcpl.
+    let rc = unsafe {
+        ffi::H5VLlink_create(
+            &mut args,
+            parent.under_object,
+            &link_loc,
+            vol,
+            a.lcpl_id,
+            below::default_lapl(),
+            a.dxpl_id,
+            std::ptr::null_mut(),
+        )
+    };
+    if rc < 0 {
+        // SAFETY: closes the dataset made above (and with it the split file).
+        preserving_stack(|| unsafe { ffi::H5VLdataset_close(dset, vol, a.dxpl_id, std::ptr::null_mut()) });
+        return Err(Error::library(format!(
+            "cannot link {} to its split file {show}",
+            name.to_string_lossy()
+        )));
+    }
+    Ok(dset)
+}
+
+/// After a failed open of `name` at `parent`: if it is an external link into a missing or
+/// unreadable split file, an error that names the dataset, the file and how to get it.
+///
+/// # Safety
+/// As for [`create_dataset`].
+pub unsafe fn explain_open_failure(
+    parent: &Obj,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    dxpl: hid_t,
+) -> Option<Error> {
+    let ctx = parent.ctx.as_ref()?;
+    if name.is_null() || loc.is_null() {
+        return None;
+    }
+    // SAFETY: HDF5's valid location parameters and NUL-terminated name.
+    let (loc, name) = unsafe { (&*loc, CStr::from_ptr(name)) };
+    if loc.type_ != H5VL_OBJECT_BY_SELF {
+        return None;
+    }
+    let at = Below {
+        obj: parent.under_object,
+        vol: parent.under_vol_id,
+        obj_type: loc.obj_type,
+    };
+    preserving_stack(|| {
+        let info = at.link_info(name, dxpl).ok()?;
+        if info.type_ != H5L_TYPE_EXTERNAL {
+            return None;
+        }
+        // SAFETY: for external links the union holds the value size.
+        let size = unsafe { info.u.val_size };
+        let value = at.link_value(name, size, dxpl).ok()?;
+        let (file, _) = below::unpack_external_link(&value)?;
+        let file = String::from_utf8_lossy(&file).into_owned();
+        let target = ctx.main_dir().join(&file);
+        let path = absolute_path(&at, name.to_bytes(), dxpl)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| name.to_bytes().to_vec());
+        let path = String::from_utf8_lossy(&path);
+        if !target.exists() {
+            Some(Error::new(
+                Kind::MissingFile,
+                format!(
+                    "dataset {path} is stored in {file} (next to {}), which is missing: it was not materialised; \
+                     fetch it, e.g. `dvc pull {file}` or `git annex get {file}`",
+                    ctx.main_path
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                ),
+            ))
+        } else {
+            Some(Error::new(
+                Kind::MissingFile,
+                format!(
+                    "dataset {path} is stored in {file}, which exists but cannot be opened as a split file (damaged, or not HDF5?)"
+                ),
+            ))
+        }
+    })
+}
