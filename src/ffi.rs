@@ -334,7 +334,7 @@ pub struct H5VL_link_iterate_args_t {
     pub idx_type: H5_index_t,
     pub order: H5_iter_order_t,
     pub idx_p: *mut hsize_t,
-    pub op: *mut c_void,
+    pub op: H5L_iterate2_t,
     pub op_data: *mut c_void,
 }
 
@@ -350,6 +350,58 @@ pub union H5VL_link_specific_args_u {
 pub struct H5VL_link_specific_args_t {
     pub op_type: c_int,
     pub args: H5VL_link_specific_args_u,
+}
+
+/// `H5O_info2_t`, with the object type as a plain integer.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5O_info2_t {
+    pub fileno: std::ffi::c_ulong,
+    pub token: H5O_token_t,
+    pub type_: c_int,
+    pub rc: c_uint,
+    pub atime: libc::time_t,
+    pub mtime: libc::time_t,
+    pub ctime: libc::time_t,
+    pub btime: libc::time_t,
+    pub num_attrs: hsize_t,
+}
+
+pub type H5O_iterate2_t = Option<
+    unsafe extern "C" fn(obj: hid_t, name: *const c_char, info: *const H5O_info2_t, op_data: *mut c_void) -> herr_t,
+>;
+pub type H5L_iterate2_t = Option<
+    unsafe extern "C" fn(group: hid_t, name: *const c_char, info: *const H5L_info2_t, op_data: *mut c_void) -> herr_t,
+>;
+
+pub const H5VL_OBJECT_VISIT: c_int = 3;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_object_visit_args_t {
+    pub idx_type: H5_index_t,
+    pub order: H5_iter_order_t,
+    pub fields: c_uint,
+    pub op: H5O_iterate2_t,
+    pub op_data: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5VL_object_specific_args_u {
+    pub change_rc: c_int,
+    pub exists: *mut bool,
+    pub lookup: *mut H5O_token_t,
+    pub visit: H5VL_object_visit_args_t,
+    pub flush: hid_t,
+    pub refresh: hid_t,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5VL_object_specific_args_t {
+    pub op_type: c_int,
+    pub args: H5VL_object_specific_args_u,
 }
 
 // ---- argument structs passed through untouched -----------------------------------------------
@@ -374,7 +426,6 @@ opaque!(
     H5VL_datatype_specific_args_t,
     H5VL_file_get_args_t,
     H5VL_group_get_args_t,
-    H5VL_object_specific_args_t,
     H5VL_request_specific_args_t,
     H5VL_blob_specific_args_t,
 );
@@ -905,6 +956,16 @@ unsafe extern "C" {
     pub fn H5VLregister_connector_by_value(connector_value: H5VL_class_value_t, vipl_id: hid_t) -> hid_t;
     pub fn H5VLregister_connector_by_name(connector_name: *const c_char, vipl_id: hid_t) -> hid_t;
     pub fn H5VLclose(connector_id: hid_t) -> herr_t;
+    /// `H5Oget_info_by_name3` (into our `H5O_info2_t`).
+    pub fn H5Oget_info_by_name3(
+        loc_id: hid_t,
+        name: *const c_char,
+        oinfo: *mut H5O_info2_t,
+        fields: c_uint,
+        lapl_id: hid_t,
+    ) -> herr_t;
+    /// `H5Lget_val`.
+    pub fn H5Lget_val(loc_id: hid_t, name: *const c_char, buf: *mut c_void, size: usize, lapl_id: hid_t) -> herr_t;
     /// `H5Pget_layout`, returning the enum as an integer (-1 on failure).
     pub fn H5Pget_layout(plist_id: hid_t) -> c_int;
     /// `H5Tdetect_class`, with the class as an integer.

@@ -16,6 +16,7 @@ pub mod log;
 pub mod object;
 pub mod policy;
 pub mod split;
+pub mod visit;
 pub mod vol;
 
 use std::ffi::{CStr, c_void};

@@ -116,6 +116,11 @@ fn facts() -> Vec<Fact> {
         args.get_name.name, args.get_name.name_len, args.get_val.buf_size, args.get_val.buf);
     layout!(f, H5VL_link_specific_args_t: op_type, args.exists as "args.exists.exists", args.iterate.recursive,
         args.iterate.idx_type, args.iterate.order, args.iterate.idx_p, args.iterate.op, args.iterate.op_data);
+    layout!(f, H5O_info2_t: fileno, token, type_ as "type", rc, atime, mtime, ctime, btime, num_attrs);
+    layout!(f, H5VL_object_specific_args_t: op_type, args.change_rc as "args.change_rc.delta",
+        args.exists as "args.exists.exists", args.lookup as "args.lookup.token_ptr", args.visit.idx_type,
+        args.visit.order, args.visit.fields, args.visit.op, args.visit.op_data, args.flush as "args.flush.obj_id",
+        args.refresh as "args.refresh.obj_id");
     layout!(f, H5VL_info_class_t: size, copy, cmp, free, to_str, from_str);
     layout!(f, H5VL_wrap_class_t: get_object, get_wrap_ctx, wrap_object, unwrap_object, free_wrap_ctx);
     layout!(f, H5VL_attr_class_t: create, open, read, write, get, specific, optional, close);

@@ -2,13 +2,14 @@
 
 use std::ffi::{c_char, c_void};
 
+use crate::below::Below;
 use crate::boundary::guard;
 use crate::ffi::{
     self, H5I_type_t, H5VL_loc_params_t, H5VL_object_get_args_t, H5VL_object_specific_args_t, H5VL_optional_args_t,
     herr_t, hid_t,
 };
 use crate::object::{Obj, forward, forward_new, wrap_request};
-use crate::split;
+use crate::{split, visit};
 
 type Req = *mut *mut c_void;
 
@@ -112,6 +113,24 @@ pub unsafe extern "C" fn specific(
     req: Req,
 ) -> herr_t {
     guard("object_specific", || {
+        // SAFETY: `obj` is our wrapper; HDF5 passes valid arguments.
+        let (o, op) = unsafe { (Obj::from_ptr(obj)?, (*args).op_type) };
+        if op == ffi::H5VL_OBJECT_VISIT && !loc_params.is_null() {
+            if let Some(ctx) = o.ctx.clone() {
+                // SAFETY: HDF5's valid location parameters.
+                let obj_type = unsafe { (*loc_params).obj_type };
+                let at = Below {
+                    obj: o.under_object,
+                    vol: o.under_vol_id,
+                    obj_type,
+                };
+                // SAFETY: HDF5's own arguments for a visit.
+                let rc = unsafe { visit::visit(&ctx, at, loc_params, args, dxpl_id, req) }?;
+                // SAFETY: `req` is HDF5's request slot.
+                unsafe { wrap_request(req, at.vol) };
+                return Ok(rc);
+            }
+        }
         // SAFETY: see `open` (a refresh may replace the wrapper: `forward` copies what it needs).
         unsafe {
             forward(obj, req, |under, vol| {
