@@ -12,10 +12,7 @@ fn main() {
     // hdf5-metno-sys (links = "hdf5") exports DEP_HDF5_* to crates that depend on it directly.
     let include = std::env::var("DEP_HDF5_INCLUDE").unwrap_or_default();
     println!("cargo::rustc-env=DSET_SPLIT_HDF5_INCLUDE={include}");
-    let lib_dir = std::path::Path::new(&include)
-        .parent()
-        .map(|p| p.join("lib"))
-        .unwrap_or_default();
+    let lib_dir = std::path::Path::new(&include).parent().map(|p| p.join("lib")).unwrap_or_default();
     println!("cargo::rustc-env=DSET_SPLIT_HDF5_LIBDIR={}", lib_dir.display());
     // Test binaries and the CLI run outside HDF5's process: give them an rpath to this libhdf5.
     // (The plugin itself gets none: it lives inside a process that already loaded libhdf5.)

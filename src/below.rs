@@ -54,10 +54,7 @@ impl Below {
             obj_type: self.obj_type,
             type_: H5VL_OBJECT_BY_NAME,
             loc_data: H5VL_loc_data_t {
-                loc_by_name: H5VL_loc_by_name_t {
-                    name: name.as_ptr(),
-                    lapl_id: default_lapl(),
-                },
+                loc_by_name: H5VL_loc_by_name_t { name: name.as_ptr(), lapl_id: default_lapl() },
             },
         }
     }
@@ -69,11 +66,7 @@ impl Below {
         let mut args = H5VL_object_get_args_t {
             op_type: H5VL_OBJECT_GET_NAME,
             args: ffi::H5VL_object_get_args_u {
-                get_name: ffi::H5VL_object_get_name_t {
-                    buf_size: 0,
-                    buf: std::ptr::null_mut(),
-                    name_len: &mut len,
-                },
+                get_name: ffi::H5VL_object_get_name_t { buf_size: 0, buf: std::ptr::null_mut(), name_len: &mut len },
             },
         };
         // SAFETY: our own argument struct; the connector writes only `len`.
@@ -85,11 +78,8 @@ impl Below {
             return Ok(None);
         }
         let mut buf = vec![0 as c_char; len + 1];
-        args.args.get_name = ffi::H5VL_object_get_name_t {
-            buf_size: buf.len(),
-            buf: buf.as_mut_ptr(),
-            name_len: &mut len,
-        };
+        args.args.get_name =
+            ffi::H5VL_object_get_name_t { buf_size: buf.len(), buf: buf.as_mut_ptr(), name_len: &mut len };
         // SAFETY: as above, with a buffer of `buf_size` bytes for the name and its NUL.
         let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
         if rc < 0 {
@@ -126,10 +116,7 @@ impl Below {
         // SAFETY: our own argument struct; the connector writes only `exists`.
         let rc = unsafe { ffi::H5VLlink_specific(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
         if rc < 0 {
-            return Err(Error::library(format!(
-                "cannot check whether {} exists",
-                name.to_string_lossy()
-            )));
+            return Err(Error::library(format!("cannot check whether {} exists", name.to_string_lossy())));
         }
         Ok(exists)
     }
@@ -145,10 +132,7 @@ impl Below {
         // SAFETY: our own argument struct; the connector writes only `kind`.
         let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
         if rc < 0 {
-            return Err(Error::library(format!(
-                "cannot get the type of {}",
-                name.to_string_lossy()
-            )));
+            return Err(Error::library(format!("cannot get the type of {}", name.to_string_lossy())));
         }
         Ok(kind)
     }
@@ -159,17 +143,12 @@ impl Below {
         let loc = self.loc_by_name(name);
         let mut args = H5VL_link_get_args_t {
             op_type: H5VL_LINK_GET_INFO,
-            args: ffi::H5VL_link_get_args_u {
-                get_info: info.as_mut_ptr(),
-            },
+            args: ffi::H5VL_link_get_args_u { get_info: info.as_mut_ptr() },
         };
         // SAFETY: our own argument struct; the connector fills `info`.
         let rc = unsafe { ffi::H5VLlink_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
         if rc < 0 {
-            return Err(Error::library(format!(
-                "cannot get the link {}",
-                name.to_string_lossy()
-            )));
+            return Err(Error::library(format!("cannot get the link {}", name.to_string_lossy())));
         }
         // SAFETY: filled by a successful call (and zeroed before, a valid pattern anyway).
         Ok(unsafe { info.assume_init() })
@@ -182,19 +161,13 @@ impl Below {
         let mut args = H5VL_link_get_args_t {
             op_type: H5VL_LINK_GET_VAL,
             args: ffi::H5VL_link_get_args_u {
-                get_val: ffi::H5VL_link_get_val_t {
-                    buf_size: size,
-                    buf: buf.as_mut_ptr().cast(),
-                },
+                get_val: ffi::H5VL_link_get_val_t { buf_size: size, buf: buf.as_mut_ptr().cast() },
             },
         };
         // SAFETY: our own argument struct with a buffer of `size` bytes.
         let rc = unsafe { ffi::H5VLlink_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
         if rc < 0 {
-            return Err(Error::library(format!(
-                "cannot read the link {}",
-                name.to_string_lossy()
-            )));
+            return Err(Error::library(format!("cannot read the link {}", name.to_string_lossy())));
         }
         Ok(buf)
     }
@@ -232,10 +205,7 @@ mod tests {
     fn external_link_values_round_trip() {
         let v = pack_external_link("run-split/g/x.h5", "/data");
         assert_eq!(v[0], 0);
-        assert_eq!(
-            unpack_external_link(&v),
-            Some((b"run-split/g/x.h5".to_vec(), b"/data".to_vec()))
-        );
+        assert_eq!(unpack_external_link(&v), Some((b"run-split/g/x.h5".to_vec(), b"/data".to_vec())));
         assert_eq!(unpack_external_link(&[0x10, b'a', 0, b'b', 0]), None);
     }
 }

@@ -64,9 +64,7 @@ pub unsafe extern "C" fn H5Pset_fapl_dset_split(fapl_id: hid_t, info: *const c_c
         // SAFETY: the property list holds its own reference on the connector now.
         unsafe { ffi::H5VLclose(id) };
         if rc < 0 {
-            return Err(Error::library(
-                "H5Pset_vol failed (is fapl_id a file access property list?)",
-            ));
+            return Err(Error::library("H5Pset_vol failed (is fapl_id a file access property list?)"));
         }
         Ok(0)
     })

@@ -62,11 +62,7 @@ impl ConnInfo {
             }
         };
         // From here on `info` owns the id: an early return releases it.
-        let mut info = ConnInfo {
-            under_vol_id,
-            under_vol_info: std::ptr::null_mut(),
-            policy: spec.policy.clone(),
-        };
+        let mut info = ConnInfo { under_vol_id, under_vol_info: std::ptr::null_mut(), policy: spec.policy.clone() };
         if !spec.under_info.trim().is_empty() {
             let c = CString::new(spec.under_info.as_str()).map_err(|_| Error::config("under_info holds a NUL byte"))?;
             // SAFETY: `c` is valid; the out pointer is a field we own.
@@ -103,9 +99,7 @@ impl ConnInfo {
         // SAFETY: HDF5 writes a copy of the fapl's connector info (made by our `copy`) or NULL.
         let rc = unsafe { H5Pget_vol_info(fapl_id, &mut raw) };
         if rc < 0 {
-            return Err(Error::library(
-                "cannot read the dset_split connector info from the file access property list",
-            ));
+            return Err(Error::library("cannot read the dset_split connector info from the file access property list"));
         }
         if raw.is_null() {
             return Self::native();
@@ -172,9 +166,7 @@ impl ConnInfo {
         let mut under: *mut c_char = std::ptr::null_mut();
         // SAFETY: the info belongs to the connector; HDF5 allocates the string with H5allocate_memory.
         if unsafe { ffi::H5VLconnector_info_to_str(self.under_vol_info, self.under_vol_id, &mut under) } < 0 {
-            return Err(Error::library(
-                "cannot turn the info of the connector below into a string",
-            ));
+            return Err(Error::library("cannot turn the info of the connector below into a string"));
         }
         let inner = if under.is_null() {
             String::new()
@@ -259,9 +251,7 @@ pub fn under_fapl(fapl_id: hid_t, info: &ConnInfo) -> Result<Plist> {
     let copy = Plist(copy);
     // SAFETY: `copy` is our property list; HDF5 copies the under info.
     if unsafe { H5Pset_vol(copy.0, info.under_vol_id, info.under_vol_info) } < 0 {
-        return Err(Error::library(
-            "cannot set the connector below on the file access property list",
-        ));
+        return Err(Error::library("cannot set the connector below on the file access property list"));
     }
     Ok(copy)
 }

@@ -40,24 +40,12 @@ pub struct InfoSpec {
 
 impl Default for InfoSpec {
     fn default() -> Self {
-        InfoSpec {
-            under_vol: UnderVol::Value(0),
-            under_info: String::new(),
-            policy: Policy::default(),
-        }
+        InfoSpec { under_vol: UnderVol::Value(0), under_info: String::new(), policy: Policy::default() }
     }
 }
 
 /// Every key the grammar accepts, in the order `to_str` writes them.
-pub const KEYS: &[&str] = &[
-    "under_vol",
-    "under_info",
-    "split",
-    "min_size",
-    "include",
-    "exclude",
-    "suffix",
-];
+pub const KEYS: &[&str] = &["under_vol", "under_info", "split", "min_size", "include", "exclude", "suffix"];
 
 fn err(input: &str, what: impl std::fmt::Display) -> Error {
     Error::config(format!("dset_split info string \"{input}\": {what}"))
@@ -110,10 +98,7 @@ fn items(input: &str) -> Result<Vec<(&str, &str, bool)>> {
                 i += 1;
             }
             let Some(close) = close else {
-                return Err(err(
-                    input,
-                    format_args!("the '{{' of '{key}' at byte {open} is never closed"),
-                ));
+                return Err(err(input, format_args!("the '{{' of '{key}' at byte {open} is never closed")));
             };
             i = close + 1;
             (&input[open + 1..close], true)
@@ -181,10 +166,7 @@ pub fn parse(input: &str) -> Result<InfoSpec> {
             other => {
                 let known = spec.policy.set(other, value).map_err(|e| err(input, e.msg))?;
                 if !known {
-                    return Err(err(
-                        input,
-                        format_args!("unknown key '{other}' (accepted keys: {})", KEYS.join(", ")),
-                    ));
+                    return Err(err(input, format_args!("unknown key '{other}' (accepted keys: {})", KEYS.join(", "))));
                 }
             }
         }
@@ -233,19 +215,13 @@ mod tests {
 
     #[test]
     fn names_are_accepted() {
-        assert_eq!(
-            parse("under_vol=pass_through").unwrap().under_vol,
-            UnderVol::Name("pass_through".into())
-        );
+        assert_eq!(parse("under_vol=pass_through").unwrap().under_vol, UnderVol::Name("pass_through".into()));
     }
 
     #[test]
     fn errors_name_the_problem() {
         let e = parse("under_vol=0;colour=blue").unwrap_err();
-        assert!(
-            e.msg.contains("unknown key 'colour'") && e.msg.contains("under_vol, under_info"),
-            "{e}"
-        );
+        assert!(e.msg.contains("unknown key 'colour'") && e.msg.contains("under_vol, under_info"), "{e}");
         let e = parse("under_vol=0;under_vol=1").unwrap_err();
         assert!(e.msg.contains("given twice"), "{e}");
         let e = parse("under_vol=0;under_info={").unwrap_err();

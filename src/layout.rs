@@ -52,9 +52,7 @@ pub fn split_dir(main_file: &Path, suffix: &str) -> PathBuf {
 /// The components of an HDF5 path, without empty and `.` components (HDF5 ignores both).
 /// `..` is an ordinary link name in HDF5 and is kept (and escaped when mapped).
 pub fn components(path: &[u8]) -> Vec<&[u8]> {
-    path.split(|b| *b == b'/')
-        .filter(|c| !c.is_empty() && *c != b".")
-        .collect()
+    path.split(|b| *b == b'/').filter(|c| !c.is_empty() && *c != b".").collect()
 }
 
 fn must_escape(b: u8) -> bool {
@@ -218,11 +216,7 @@ pub fn relative_file(hdf5_path: &[u8]) -> Option<String> {
 
 /// The directory of a group relative to the split folder (`/g1/g2` -> `g1/g2`; root -> "").
 pub fn relative_dir(hdf5_path: &[u8]) -> String {
-    components(hdf5_path)
-        .iter()
-        .map(|g| encode_component(g, Kind::Group))
-        .collect::<Vec<_>>()
-        .join("/")
+    components(hdf5_path).iter().map(|g| encode_component(g, Kind::Group)).collect::<Vec<_>>().join("/")
 }
 
 /// The HDF5 path a relative file path was made from (`g1/g2/temp.h5` -> `/g1/g2/temp`).
@@ -275,10 +269,7 @@ mod tests {
         assert_eq!(split_dir(Path::new("/d/run.h5"), "-split"), Path::new("/d/run-split"));
         assert_eq!(split_dir(Path::new("out.nc"), "-split"), Path::new("out-split"));
         assert_eq!(split_dir(Path::new("/d/data"), "-split"), Path::new("/d/data-split"));
-        assert_eq!(
-            split_dir(Path::new("/d/a.tar.h5"), "_parts"),
-            Path::new("/d/a.tar_parts")
-        );
+        assert_eq!(split_dir(Path::new("/d/a.tar.h5"), "_parts"), Path::new("/d/a.tar_parts"));
     }
 
     #[test]

@@ -30,11 +30,7 @@ fn open_target() -> i32 {
             };
             // SAFETY: `c` is a valid NUL-terminated path; open returns -1 on failure.
             let fd = unsafe {
-                libc::open(
-                    c.as_ptr(),
-                    libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND | libc::O_CLOEXEC,
-                    0o644,
-                )
+                libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND | libc::O_CLOEXEC, 0o644)
             };
             if fd < 0 { libc::STDERR_FILENO } else { fd }
         }
@@ -45,11 +41,7 @@ fn open_target() -> i32 {
 pub fn init() {
     if FD.load(Ordering::Acquire) == UNINIT {
         let fd = open_target();
-        if FD
-            .compare_exchange(UNINIT, fd, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-            && fd > 2
-        {
+        if FD.compare_exchange(UNINIT, fd, Ordering::AcqRel, Ordering::Acquire).is_err() && fd > 2 {
             // SAFETY: `fd` was opened above and lost the race, so nobody else uses it.
             unsafe { libc::close(fd) };
         }

@@ -33,12 +33,7 @@ impl Obj {
         // SAFETY: `under_vol_id` is a live connector id owned by our caller; taking another
         // reference keeps it alive for as long as this wrapper exists.
         unsafe { H5Iinc_ref(under_vol_id) };
-        Box::into_raw(Box::new(Obj {
-            under_vol_id,
-            under_object,
-            ctx,
-        }))
-        .cast()
+        Box::into_raw(Box::new(Obj { under_vol_id, under_object, ctx })).cast()
     }
 
     /// Borrows the wrapper behind a pointer HDF5 hands us.
@@ -109,12 +104,8 @@ impl WrapCtx {
         }
         // SAFETY: the id is live (held by `obj`); this reference belongs to the new context.
         unsafe { H5Iinc_ref(obj.under_vol_id) };
-        Ok(Box::into_raw(Box::new(WrapCtx {
-            under_vol_id: obj.under_vol_id,
-            under_wrap_ctx,
-            ctx: obj.ctx.clone(),
-        }))
-        .cast())
+        Ok(Box::into_raw(Box::new(WrapCtx { under_vol_id: obj.under_vol_id, under_wrap_ctx, ctx: obj.ctx.clone() }))
+            .cast())
     }
 
     /// Wraps an object HDF5 made, using the context.
@@ -189,11 +180,7 @@ pub unsafe fn forward_new(
             f(under, vol)
         })
     }?;
-    Ok(if made.is_null() {
-        made
-    } else {
-        Obj::wrap_in(made, vol_below, ctx)
-    })
+    Ok(if made.is_null() { made } else { Obj::wrap_in(made, vol_below, ctx) })
 }
 
 /// [`forward`] for calls that close an object: frees our wrapper once the object below closed.

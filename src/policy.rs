@@ -27,13 +27,7 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy {
-            split: true,
-            min_size: 0,
-            include: Vec::new(),
-            exclude: Vec::new(),
-            suffix: DEFAULT_SUFFIX.into(),
-        }
+        Policy { split: true, min_size: 0, include: Vec::new(), exclude: Vec::new(), suffix: DEFAULT_SUFFIX.into() }
     }
 }
 
@@ -61,11 +55,7 @@ impl Policy {
             }
             "include" | "exclude" => {
                 let patterns = parse_patterns(value).ok_or_else(|| {
-                    bad(
-                        key,
-                        value,
-                        "comma-separated patterns of HDF5 paths or names (*, **, ?), e.g. /fields/**,*_raw",
-                    )
+                    bad(key, value, "comma-separated patterns of HDF5 paths or names (*, **, ?), e.g. /fields/**,*_raw")
                 })?;
                 if key == "include" {
                     self.include = patterns;
@@ -75,11 +65,7 @@ impl Policy {
             }
             "suffix" => {
                 if value.is_empty() || value.contains(['/', '\\', '\0']) || value == "." || value == ".." {
-                    return Err(bad(
-                        key,
-                        value,
-                        "a non-empty file-name suffix without '/' (e.g. -split)",
-                    ));
+                    return Err(bad(key, value, "a non-empty file-name suffix without '/' (e.g. -split)"));
                 }
                 self.suffix = value.to_string();
             }
@@ -117,10 +103,7 @@ impl Policy {
             return Err("splitting is off (split=off)".into());
         }
         if planned_bytes < self.min_size {
-            return Err(format!(
-                "its planned size ({planned_bytes} bytes) is below min_size={}",
-                self.min_size
-            ));
+            return Err(format!("its planned size ({planned_bytes} bytes) is below min_size={}", self.min_size));
         }
         let path = String::from_utf8_lossy(path);
         if !self.include.is_empty() && !self.include.iter().any(|p| matches(p, &path)) {
@@ -148,22 +131,14 @@ pub fn parse_size(text: &str) -> Option<u64> {
 }
 
 fn parse_patterns(text: &str) -> Option<Vec<String>> {
-    let patterns: Vec<String> = text
-        .split(',')
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
-        .collect();
+    let patterns: Vec<String> = text.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
     (!patterns.is_empty()).then_some(patterns)
 }
 
 /// Whether `pattern` matches the dataset at absolute `path` (see the module docs).
 pub fn matches(pattern: &str, path: &str) -> bool {
     if pattern.contains('/') {
-        let pattern = if pattern.starts_with('/') {
-            pattern.to_string()
-        } else {
-            format!("/{pattern}")
-        };
+        let pattern = if pattern.starts_with('/') { pattern.to_string() } else { format!("/{pattern}") };
         glob(pattern.as_bytes(), path.as_bytes())
     } else {
         let name = path.rsplit('/').next().unwrap_or(path);
@@ -184,9 +159,7 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
         }
         Some(b'*') => {
             let rest = &p[1..];
-            (0..=s.len())
-                .take_while(|i| *i == 0 || s[i - 1] != b'/')
-                .any(|i| glob(rest, &s[i..]))
+            (0..=s.len()).take_while(|i| *i == 0 || s[i - 1] != b'/').any(|i| glob(rest, &s[i..]))
         }
         Some(b'?') => !s.is_empty() && s[0] != b'/' && glob(&p[1..], &s[1..]),
         Some(c) => s.first() == Some(c) && glob(&p[1..], &s[1..]),
@@ -235,11 +208,7 @@ mod tests {
         assert!(p.decide(b"/small/x", 4096).unwrap_err().contains("no include pattern"));
         assert!(p.decide(b"/big/x", 4096).is_ok());
         p.set("exclude", "*_tmp, /big/keep").unwrap();
-        assert!(
-            p.decide(b"/big/a_tmp", 4096)
-                .unwrap_err()
-                .contains("exclude pattern *_tmp")
-        );
+        assert!(p.decide(b"/big/a_tmp", 4096).unwrap_err().contains("exclude pattern *_tmp"));
         assert!(p.decide(b"/big/keep", 4096).is_err());
         p.set("split", "off").unwrap();
         assert!(p.decide(b"/big/x", 4096).unwrap_err().contains("split=off"));
@@ -248,20 +217,10 @@ mod tests {
     #[test]
     fn bad_values_say_what_is_accepted() {
         let mut p = Policy::default();
-        assert!(
-            p.set("split", "maybe")
-                .unwrap_err()
-                .msg
-                .contains("split takes on or off")
-        );
+        assert!(p.set("split", "maybe").unwrap_err().msg.contains("split takes on or off"));
         assert!(p.set("min_size", "big").unwrap_err().msg.contains("a size in bytes"));
         assert!(p.set("suffix", "a/b").unwrap_err().msg.contains("without '/'"));
-        assert!(
-            p.set("include", " , ")
-                .unwrap_err()
-                .msg
-                .contains("comma-separated patterns")
-        );
+        assert!(p.set("include", " , ").unwrap_err().msg.contains("comma-separated patterns"));
         assert!(!p.set("colour", "red").unwrap());
     }
 

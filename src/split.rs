@@ -58,9 +58,7 @@ impl LibState {
         let mut state = std::ptr::null_mut();
         // SAFETY: writes an opaque state pointer, freed in Drop.
         if unsafe { ffi::H5VLretrieve_lib_state(&mut state) } < 0 || state.is_null() {
-            return Err(Error::library(
-                "cannot capture HDF5's library state for the split files",
-            ));
+            return Err(Error::library("cannot capture HDF5's library state for the split files"));
         }
         Ok(LibState(state))
     }
@@ -75,11 +73,7 @@ impl LibState {
             }
             // SAFETY: restores a state captured by `capture` into the new context.
             let restored = unsafe { ffi::H5VLrestore_lib_state(self.0) } >= 0;
-            let out = if restored {
-                f()
-            } else {
-                Err(Error::library("cannot restore HDF5's library state"))
-            };
+            let out = if restored { f() } else { Err(Error::library("cannot restore HDF5's library state")) };
             // SAFETY: pops the context pushed above.
             preserving_stack(|| unsafe { ffi::H5VLfinish_lib_state() });
             out
@@ -93,11 +87,7 @@ impl LibState {
             }
             // SAFETY: restores a state captured by `capture` into the new context.
             let restored = unsafe { ffi::H5VLrestore_lib_state(self.0) } >= 0;
-            let out = if restored {
-                f()
-            } else {
-                Err(Error::library("cannot restore HDF5's library state"))
-            };
+            let out = if restored { f() } else { Err(Error::library("cannot restore HDF5's library state")) };
             // SAFETY: closes the context opened above.
             preserving_stack(|| unsafe { ffi::H5VLclose_lib_context(cx) });
             out
@@ -116,9 +106,7 @@ impl FileCtx {
     /// The context of the main file `name`, opened or created with `under_fapl` (which already
     /// names the connector below).
     pub fn new(name: &CStr, under_fapl: hid_t, policy: Policy, read_only: bool) -> Result<Arc<FileCtx>> {
-        let name = Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(
-            name.to_bytes(),
-        ));
+        let name = Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name.to_bytes()));
         let main_path = std::path::absolute(name)
             .map_err(|e| Error::arg(format!("cannot make {} absolute: {e}", name.display())))?;
         let split_dir = layout::split_dir(&main_path, &policy.suffix);
@@ -139,14 +127,7 @@ impl FileCtx {
             return Err(Error::library("cannot set the close degree of split files"));
         }
         let lib_state = LibState::capture()?;
-        Ok(Arc::new(FileCtx {
-            main_path,
-            split_dir,
-            policy,
-            read_only,
-            split_fapl,
-            lib_state,
-        }))
+        Ok(Arc::new(FileCtx { main_path, split_dir, policy, read_only, split_fapl, lib_state }))
     }
 
     /// The main file's directory.
@@ -156,11 +137,7 @@ impl FileCtx {
 
     /// The external link target for a split file: relative to the main file's directory.
     pub fn link_target(&self, relative: &str) -> String {
-        let folder = self
-            .split_dir
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let folder = self.split_dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         format!("{folder}/{relative}")
     }
 
@@ -184,11 +161,7 @@ fn clear_dir(dir: &Path, root: &Path) {
         if kind.is_dir() {
             clear_dir(&path, root);
         } else {
-            let rel = path
-                .strip_prefix(root)
-                .ok()
-                .and_then(|r| r.to_str())
-                .map(|r| r.replace('\\', "/"));
+            let rel = path.strip_prefix(root).ok().and_then(|r| r.to_str()).map(|r| r.replace('\\', "/"));
             if rel.as_deref().and_then(layout::hdf5_path_of).is_some() {
                 if let Err(e) = std::fs::remove_file(&path) {
                     trace!("cannot remove {}: {e}", path.display());
@@ -269,12 +242,7 @@ fn absolute_path(parent: &Below, name: &[u8], dxpl: hid_t) -> Result<Option<Vec<
     if parts.is_empty() {
         return Ok(None);
     }
-    Ok(Some(
-        parts
-            .iter()
-            .flat_map(|c| std::iter::once(b'/').chain(c.iter().copied()))
-            .collect(),
-    ))
+    Ok(Some(parts.iter().flat_map(|c| std::iter::once(b'/').chain(c.iter().copied())).collect()))
 }
 
 /// Checks, before anything touches the disk, that `name` can be created at `parent`: every
@@ -356,11 +324,7 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     if loc.type_ != H5VL_OBJECT_BY_SELF || ctx.read_only {
         return Ok(None); // HDF5 itself refuses to write into a read-only file
     }
-    let at = Below {
-        obj: parent.under_object,
-        vol: parent.under_vol_id,
-        obj_type: loc.obj_type,
-    };
+    let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
     let Some(path) = absolute_path(&at, name.to_bytes(), a.dxpl_id)? else {
         return Ok(None);
     };
@@ -384,13 +348,7 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     let file_path = ctx.split_dir.join(&relative);
     let dir = file_path.parent().unwrap_or(&ctx.split_dir);
     let made = MadeDirs::create(dir).map_err(|e| {
-        Error::new(
-            Kind::Library,
-            format!(
-                "cannot create the split folder {} for dataset {show}: {e}",
-                dir.display()
-            ),
-        )
+        Error::new(Kind::Library, format!("cannot create the split folder {} for dataset {show}: {e}", dir.display()))
     })?;
     let inside = match (dir.canonicalize(), ctx.split_dir.canonicalize()) {
         (Ok(d), Ok(root)) => d.starts_with(root),
@@ -463,12 +421,7 @@ unsafe fn make_split_dataset(
         if file.is_null() {
             return Err(Error::library(format!("cannot create the split file {show}")));
         }
-        let loc_root = Below {
-            obj: file,
-            vol,
-            obj_type: H5I_FILE,
-        }
-        .loc_self();
+        let loc_root = Below { obj: file, vol, obj_type: H5I_FILE }.loc_self();
         // SAFETY: creates the dataset in the new file with the application's type, space, properties.
         let dset = unsafe {
             ffi::H5VLdataset_create(
@@ -489,9 +442,7 @@ unsafe fn make_split_dataset(
         // SAFETY: closes the file object made above.
         preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, a.dxpl_id, std::ptr::null_mut()) });
         if dset.is_null() {
-            return Err(Error::library(format!(
-                "cannot create the dataset {DATASET_PATH} in the split file {show}"
-            )));
+            return Err(Error::library(format!("cannot create the dataset {DATASET_PATH} in the split file {show}")));
         }
         Ok(dset)
     })?;
@@ -506,11 +457,7 @@ unsafe fn make_split_dataset(
             },
         },
     };
-    let at = Below {
-        obj: parent.under_object,
-        vol,
-        obj_type: loc.obj_type,
-    };
+    let at = Below { obj: parent.under_object, vol, obj_type: loc.obj_type };
     let link_loc = at.loc_by_name(name);
     // SAFETY: creates the external link where the dataset would have been, with the app's lcpl.
     let rc = unsafe {
@@ -528,10 +475,7 @@ unsafe fn make_split_dataset(
     if rc < 0 {
         // SAFETY: closes the dataset made above (and with it the split file).
         preserving_stack(|| unsafe { ffi::H5VLdataset_close(dset, vol, a.dxpl_id, std::ptr::null_mut()) });
-        return Err(Error::library(format!(
-            "cannot link {} to its split file {show}",
-            name.to_string_lossy()
-        )));
+        return Err(Error::library(format!("cannot link {} to its split file {show}", name.to_string_lossy())));
     }
     Ok(dset)
 }
@@ -556,11 +500,7 @@ pub unsafe fn explain_open_failure(
     if loc.type_ != H5VL_OBJECT_BY_SELF {
         return None;
     }
-    let at = Below {
-        obj: parent.under_object,
-        vol: parent.under_vol_id,
-        obj_type: loc.obj_type,
-    };
+    let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
     preserving_stack(|| {
         let info = at.link_info(name, dxpl).ok()?;
         if info.type_ != H5L_TYPE_EXTERNAL {
@@ -572,10 +512,7 @@ pub unsafe fn explain_open_failure(
         let (file, _) = below::unpack_external_link(&value)?;
         let file = String::from_utf8_lossy(&file).into_owned();
         let target = ctx.main_dir().join(&file);
-        let path = absolute_path(&at, name.to_bytes(), dxpl)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| name.to_bytes().to_vec());
+        let path = absolute_path(&at, name.to_bytes(), dxpl).ok().flatten().unwrap_or_else(|| name.to_bytes().to_vec());
         let path = String::from_utf8_lossy(&path);
         if !target.exists() {
             Some(Error::new(
@@ -583,10 +520,7 @@ pub unsafe fn explain_open_failure(
                 format!(
                     "dataset {path} is stored in {file} (next to {}), which is missing: it was not materialised; \
                      fetch it, e.g. `dvc pull {file}` or `git annex get {file}`",
-                    ctx.main_path
-                        .file_name()
-                        .map(|f| f.to_string_lossy().into_owned())
-                        .unwrap_or_default()
+                    ctx.main_path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
                 ),
             ))
         } else {

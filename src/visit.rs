@@ -44,13 +44,7 @@ unsafe extern "C" fn collect(group: hid_t, name: *const c_char, info: *const H5L
             let mut value = vec![0u8; size];
             // SAFETY: reads the link value into a buffer of its size.
             let rc = unsafe {
-                ffi::H5Lget_val(
-                    group,
-                    name.as_ptr(),
-                    value.as_mut_ptr().cast(),
-                    size,
-                    below::default_lapl(),
-                )
+                ffi::H5Lget_val(group, name.as_ptr(), value.as_mut_ptr().cast(), size, below::default_lapl())
             };
             match below::unpack_external_link(&value) {
                 Some((file, object))
@@ -74,11 +68,7 @@ unsafe extern "C" fn collect(group: hid_t, name: *const c_char, info: *const H5L
 
 /// Whether an external link target names a file in this main file's split folder.
 fn is_ours(ctx: &FileCtx, target: &[u8]) -> bool {
-    let folder = ctx
-        .split_dir
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let folder = ctx.split_dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     target.starts_with(format!("{folder}/").as_bytes())
 }
 
@@ -97,13 +87,7 @@ impl Visit {
         let mut info = MaybeUninit::<H5O_info2_t>::zeroed();
         // SAFETY: `start` is the id HDF5 passed for the start object; the info is ours to fill.
         let rc = unsafe {
-            ffi::H5Oget_info_by_name3(
-                self.start,
-                name.as_ptr(),
-                info.as_mut_ptr(),
-                self.fields,
-                below::default_lapl(),
-            )
+            ffi::H5Oget_info_by_name3(self.start, name.as_ptr(), info.as_mut_ptr(), self.fields, below::default_lapl())
         };
         if rc < 0 {
             return rc;
@@ -181,11 +165,7 @@ pub unsafe fn visit(
         // SAFETY: forwards HDF5's own arguments unchanged.
         unsafe { ffi::H5VLobject_specific(at.obj, loc_params, at.vol, args, dxpl, req) }
     };
-    let mut collected = Collect {
-        ctx,
-        links: Vec::new(),
-        targets: Vec::new(),
-    };
+    let mut collected = Collect { ctx, links: Vec::new(), targets: Vec::new() };
     let mut link_args = H5VL_link_specific_args_t {
         op_type: H5VL_LINK_ITER,
         args: ffi::H5VL_link_specific_args_u {
@@ -211,14 +191,7 @@ pub unsafe fn visit(
         }
         return Ok(native());
     }
-    let mut state = Visit {
-        op,
-        op_data: v.op_data,
-        fields: v.fields,
-        links: collected.links,
-        cursor: 0,
-        start: -1,
-    };
+    let mut state = Visit { op, op_data: v.op_data, fields: v.fields, links: collected.links, cursor: 0, start: -1 };
     // SAFETY: HDF5 passes a valid argument struct; we change only our copy.
     let mut mine = unsafe { *args };
     mine.args.visit.op = Some(trampoline as VisitFn);

@@ -143,10 +143,7 @@ fn facts() -> Vec<Fact> {
 #[test]
 fn ffi_matches_installed_headers() {
     let include = env!("DSET_SPLIT_HDF5_INCLUDE");
-    assert!(
-        !include.is_empty(),
-        "hdf5-metno-sys did not report an include directory"
-    );
+    assert!(!include.is_empty(), "hdf5-metno-sys did not report an include directory");
     let facts = facts();
     let mut src = String::from(
         "#include <stddef.h>\n#include <stdio.h>\n#include <hdf5.h>\n#include <H5VLconnector.h>\n\
@@ -162,26 +159,11 @@ fn ffi_matches_installed_headers() {
     let exe = dir.path().join("probe");
     std::fs::write(&c_file, &src).unwrap();
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let out = Command::new(&cc)
-        .arg("-I")
-        .arg(include)
-        .arg(&c_file)
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .expect("run cc");
-    assert!(
-        out.status.success(),
-        "probe failed to compile:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(&cc).arg("-I").arg(include).arg(&c_file).arg("-o").arg(&exe).output().expect("run cc");
+    assert!(out.status.success(), "probe failed to compile:\n{}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new(&exe).output().expect("run probe");
     assert!(out.status.success());
-    let printed: Vec<i64> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| l.parse().unwrap())
-        .collect();
+    let printed: Vec<i64> = String::from_utf8(out.stdout).unwrap().lines().map(|l| l.parse().unwrap()).collect();
     assert_eq!(printed.len(), facts.len());
 
     let mismatches: Vec<String> = facts
@@ -190,10 +172,6 @@ fn ffi_matches_installed_headers() {
         .filter(|(fact, c)| fact.rust != **c)
         .map(|(fact, c)| format!("{}: C {c}, Rust {}", fact.label, fact.rust))
         .collect();
-    assert!(
-        mismatches.is_empty(),
-        "Rust FFI differs from {include}:\n{}",
-        mismatches.join("\n")
-    );
+    assert!(mismatches.is_empty(), "Rust FFI differs from {include}:\n{}", mismatches.join("\n"));
     assert!(facts.len() > 150, "the table shrank: {} facts", facts.len());
 }

@@ -32,15 +32,7 @@ fn registered_connector_writes_plain_hdf5() {
     let dir = tempfile::tempdir().unwrap();
     let id = H5VL_dset_split_register();
     assert!(id >= 0);
-    for (i, info) in [
-        Some("under_vol=0;under_info={}"),
-        None,
-        Some(""),
-        Some("under_vol=native"),
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, info) in [Some("under_vol=0;under_info={}"), None, Some(""), Some("under_vol=native")].iter().enumerate() {
         let fapl = fapl_with(*info);
         let path = dir.path().join(format!("f{i}.h5"));
         let data: Vec<f64> = (0..100).map(|x| x as f64 * 0.5 + i as f64).collect();
@@ -75,10 +67,7 @@ fn bad_info_strings_are_reported_in_our_error_class() {
         ("under_vol=dset_split", "is dset_split itself"),
         ("under_vol=0;under_info={under_vol=0", "never closed"),
         ("under_vol=4000", "no VOL connector with value 4000"),
-        (
-            "under_vol=0;under_info={bogus}",
-            "the connector below takes no info string",
-        ),
+        ("under_vol=0;under_info={bogus}", "the connector below takes no info string"),
     ] {
         let c = cstr(info);
         // SAFETY: `c` is a NUL-terminated string that outlives the call.
@@ -112,16 +101,7 @@ fn callbacks_refuse_null_objects_with_a_message() {
     assert_our_error("NULL object pointer");
     // SAFETY: as above.
     let rc = unsafe {
-        dset_split::vol::dataset::read(
-            0,
-            null_mut(),
-            null_mut(),
-            null_mut(),
-            null_mut(),
-            0,
-            null_mut(),
-            null_mut(),
-        )
+        dset_split::vol::dataset::read(0, null_mut(), null_mut(), null_mut(), null_mut(), 0, null_mut(), null_mut())
     };
     assert_eq!(rc, -1);
     assert_our_error("no dataset given");

@@ -19,10 +19,7 @@ fn a_working_setup_passes() {
     let out = doctor(dir.path(), "dset_split under_vol=0;under_info={}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("HDF5 registers 'dset_split' from HDF5_PLUGIN_PATH"),
-        "{text}"
-    );
+    assert!(text.contains("HDF5 registers 'dset_split' from HDF5_PLUGIN_PATH"), "{text}");
     assert!(text.contains("no problems found"), "{text}");
 }
 
@@ -34,10 +31,7 @@ fn a_plugin_that_cannot_be_loaded_is_explained() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("libdset_split.so cannot be loaded"), "{text}");
-    assert!(
-        text.contains("fix: the plugin must be built against the HDF5 series"),
-        "{text}"
-    );
+    assert!(text.contains("fix: the plugin must be built against the HDF5 series"), "{text}");
 }
 
 #[test]

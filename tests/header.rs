@@ -34,22 +34,12 @@ fn committed_header_is_fresh() {
 fn versions_agree() {
     let header = generate();
     let version = env!("CARGO_PKG_VERSION");
-    assert_eq!(
-        dset_split::VERSION_STRING,
-        version,
-        "src/capi.rs DSET_SPLIT_VERSION vs Cargo.toml"
-    );
-    assert!(
-        header.contains(&format!("#define DSET_SPLIT_VERSION \"{version}\"")),
-        "header version"
-    );
+    assert_eq!(dset_split::VERSION_STRING, version, "src/capi.rs DSET_SPLIT_VERSION vs Cargo.toml");
+    assert!(header.contains(&format!("#define DSET_SPLIT_VERSION \"{version}\"")), "header version");
     // SAFETY: the function returns a static NUL-terminated string.
     let c_version = unsafe { std::ffi::CStr::from_ptr(dset_split::capi::dset_split_version()) };
     assert_eq!(c_version.to_str().unwrap(), version, "dset_split_version()");
     assert!(header.contains("#define DSET_SPLIT_NAME \"dset_split\""));
     assert!(header.contains(&format!("#define DSET_SPLIT_VALUE {}", dset_split::CONNECTOR_VALUE)));
-    assert!(
-        (256..=511).contains(&dset_split::CONNECTOR_VALUE),
-        "value must stay in HDF5's testing range"
-    );
+    assert!((256..=511).contains(&dset_split::CONNECTOR_VALUE), "value must stay in HDF5's testing range");
 }

@@ -30,10 +30,7 @@ fn portable(component: &str) -> Result<(), String> {
     if bytes.is_empty() || bytes.len() > MAX_COMPONENT {
         return Err(format!("length {}", bytes.len()));
     }
-    if bytes
-        .iter()
-        .any(|b| *b < 0x20 || b"/\\:*?\"<>|".contains(b) || *b == 0x7f)
-    {
+    if bytes.iter().any(|b| *b < 0x20 || b"/\\:*?\"<>|".contains(b) || *b == 0x7f) {
         return Err("unsafe byte".into());
     }
     if bytes[0] == b'.' || bytes.ends_with(b".") || bytes.ends_with(b" ") {

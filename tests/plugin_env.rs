@@ -53,14 +53,7 @@ fn child_leave_open() {
     let dir = std::path::PathBuf::from(std::env::var_os("DSET_SPLIT_TEST_DIR").unwrap());
     // The file is never closed: HDF5 closes it from its atexit handler, after main returns.
     // SAFETY: plain call; the id is deliberately leaked.
-    let f = unsafe {
-        H5Fcreate(
-            cpath(&dir.join("open.h5")).as_ptr(),
-            H5F_ACC_TRUNC,
-            H5P_DEFAULT,
-            H5P_DEFAULT,
-        )
-    };
+    let f = unsafe { H5Fcreate(cpath(&dir.join("open.h5")).as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT) };
     assert!(f >= 0);
     assert_eq!(connector_name(f), "dset_split");
 }
@@ -87,49 +80,25 @@ fn plugins_probed_after_a_failed_open_get_null_info_and_survive() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log.txt");
     let out = run_child("child_open_garbage", None, dir.path(), Some(&log));
-    assert!(
-        out.status.success(),
-        "child failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    assert!(out.status.success(), "child failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
     let log = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(
-        log.contains("initialize") && log.contains("file_specific"),
-        "the plugin was not probed:\n{log}"
-    );
+    assert!(log.contains("initialize") && log.contains("file_specific"), "the plugin was not probed:\n{log}");
 }
 
 #[test]
 #[serial]
 fn unmodified_program_writes_through_the_env_loaded_plugin() {
-    for connector in [
-        FULL_INFO,
-        "dset_split",
-        "dset_split under_vol=1;under_info={under_vol=0;under_info={}}",
-    ] {
+    for connector in [FULL_INFO, "dset_split", "dset_split under_vol=1;under_info={under_vol=0;under_info={}}"] {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log.txt");
         let out = run_child("child_write", Some(connector), dir.path(), Some(&log));
-        assert!(
-            out.status.success(),
-            "{connector}: child failed:\n{}\n{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
+        assert!(out.status.success(), "{connector}: child failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
         let log = std::fs::read_to_string(&log).unwrap_or_default();
-        for call in [
-            "initialize",
-            "file_create",
-            "dataset_create",
-            "dataset_write",
-            "dataset_read",
-            "file_close",
-            "terminated",
-        ] {
+        for call in
+            ["initialize", "file_create", "dataset_create", "dataset_write", "dataset_read", "file_close", "terminated"]
+        {
             assert!(
-                log.lines()
-                    .any(|l| l.ends_with(call) || l.contains(&format!(" {call} "))),
+                log.lines().any(|l| l.ends_with(call) || l.contains(&format!(" {call} "))),
                 "{connector}: no {call} in log:\n{log}"
             );
         }
@@ -144,12 +113,7 @@ fn files_left_open_are_closed_cleanly_at_exit() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log.txt");
     let out = run_child("child_leave_open", Some(FULL_INFO), dir.path(), Some(&log));
-    assert!(
-        out.status.success(),
-        "child failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    assert!(out.status.success(), "child failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
     let log = std::fs::read_to_string(&log).unwrap();
     let close = log.find("file_close").expect("HDF5 closed the file at exit");
     let term = log.find("terminated").expect("the connector was terminated at exit");
@@ -175,8 +139,5 @@ fn the_logging_switch_is_off_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_child("child_write", Some(FULL_INFO), dir.path(), None);
     assert!(out.status.success());
-    assert!(
-        !text(&out.stderr).contains("dset_split["),
-        "log lines without DSET_SPLIT_LOG"
-    );
+    assert!(!text(&out.stderr).contains("dset_split["), "log lines without DSET_SPLIT_LOG");
 }

@@ -27,9 +27,7 @@ pub unsafe extern "C" fn create(
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {
             forward_new(obj, req, |under, vol| {
-                ffi::H5VLattr_create(
-                    under, loc_params, vol, name, type_id, space_id, acpl_id, aapl_id, dxpl_id, req,
-                )
+                ffi::H5VLattr_create(under, loc_params, vol, name, type_id, space_id, acpl_id, aapl_id, dxpl_id, req)
             })
         }
     })
@@ -47,9 +45,7 @@ pub unsafe extern "C" fn open(
     guard("attr_open", || {
         // SAFETY: see `create`.
         unsafe {
-            forward_new(obj, req, |under, vol| {
-                ffi::H5VLattr_open(under, loc_params, vol, name, aapl_id, dxpl_id, req)
-            })
+            forward_new(obj, req, |under, vol| ffi::H5VLattr_open(under, loc_params, vol, name, aapl_id, dxpl_id, req))
         }
     })
 }
@@ -64,11 +60,7 @@ pub unsafe extern "C" fn read(
 ) -> herr_t {
     guard("attr_read", || {
         // SAFETY: see `create`.
-        unsafe {
-            forward(attr, req, |under, vol| {
-                ffi::H5VLattr_read(under, vol, mem_type_id, buf, dxpl_id, req)
-            })
-        }
+        unsafe { forward(attr, req, |under, vol| ffi::H5VLattr_read(under, vol, mem_type_id, buf, dxpl_id, req)) }
     })
 }
 
@@ -82,11 +74,7 @@ pub unsafe extern "C" fn write(
 ) -> herr_t {
     guard("attr_write", || {
         // SAFETY: see `create`.
-        unsafe {
-            forward(attr, req, |under, vol| {
-                ffi::H5VLattr_write(under, vol, mem_type_id, buf, dxpl_id, req)
-            })
-        }
+        unsafe { forward(attr, req, |under, vol| ffi::H5VLattr_write(under, vol, mem_type_id, buf, dxpl_id, req)) }
     })
 }
 
@@ -108,11 +96,7 @@ pub unsafe extern "C" fn specific(
 ) -> herr_t {
     guard("attr_specific", || {
         // SAFETY: see `create`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLattr_specific(under, loc_params, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLattr_specific(under, loc_params, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -125,11 +109,7 @@ pub unsafe extern "C" fn optional(
 ) -> herr_t {
     guard("attr_optional", || {
         // SAFETY: see `create`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLattr_optional(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLattr_optional(under, vol, args, dxpl_id, req)) }
     })
 }
 

@@ -20,11 +20,7 @@ pub unsafe extern "C" fn put(
     guard("blob_put", || {
         // SAFETY: `obj` is our file wrapper; the other arguments are HDF5's own (the same holds
         // for every forward in this file).
-        unsafe {
-            forward(obj, NO_REQ, |under, vol| {
-                ffi::H5VLblob_put(under, vol, buf, size, blob_id, ctx)
-            })
-        }
+        unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLblob_put(under, vol, buf, size, blob_id, ctx)) }
     })
 }
 
@@ -38,11 +34,7 @@ pub unsafe extern "C" fn get(
 ) -> herr_t {
     guard("blob_get", || {
         // SAFETY: see `put`.
-        unsafe {
-            forward(obj, NO_REQ, |under, vol| {
-                ffi::H5VLblob_get(under, vol, blob_id, buf, size, ctx)
-            })
-        }
+        unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLblob_get(under, vol, blob_id, buf, size, ctx)) }
     })
 }
 
@@ -54,11 +46,7 @@ pub unsafe extern "C" fn specific(
 ) -> herr_t {
     guard("blob_specific", || {
         // SAFETY: see `put`.
-        unsafe {
-            forward(obj, NO_REQ, |under, vol| {
-                ffi::H5VLblob_specific(under, vol, blob_id, args)
-            })
-        }
+        unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLblob_specific(under, vol, blob_id, args)) }
     })
 }
 
@@ -66,11 +54,7 @@ pub unsafe extern "C" fn specific(
 pub unsafe extern "C" fn optional(obj: *mut c_void, blob_id: *mut c_void, args: *mut H5VL_optional_args_t) -> herr_t {
     guard("blob_optional", || {
         // SAFETY: see `put`.
-        unsafe {
-            forward(obj, NO_REQ, |under, vol| {
-                ffi::H5VLblob_optional(under, vol, blob_id, args)
-            })
-        }
+        unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLblob_optional(under, vol, blob_id, args)) }
     })
 }
 
@@ -83,11 +67,7 @@ pub unsafe extern "C" fn token_cmp(
 ) -> herr_t {
     guard("token_cmp", || {
         // SAFETY: see `put`.
-        unsafe {
-            forward(obj, NO_REQ, |under, vol| {
-                ffi::H5VLtoken_cmp(under, vol, token1, token2, cmp_value)
-            })
-        }
+        unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLtoken_cmp(under, vol, token1, token2, cmp_value)) }
     })
 }
 
@@ -100,11 +80,7 @@ pub unsafe extern "C" fn token_to_str(
 ) -> herr_t {
     guard("token_to_str", || {
         // SAFETY: see `put`.
-        unsafe {
-            forward(obj, NO_REQ, |under, vol| {
-                ffi::H5VLtoken_to_str(under, obj_type, vol, token, token_str)
-            })
-        }
+        unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLtoken_to_str(under, obj_type, vol, token, token_str)) }
     })
 }
 
@@ -117,10 +93,6 @@ pub unsafe extern "C" fn token_from_str(
 ) -> herr_t {
     guard("token_from_str", || {
         // SAFETY: see `put`.
-        unsafe {
-            forward(obj, NO_REQ, |under, vol| {
-                ffi::H5VLtoken_from_str(under, obj_type, vol, token_str, token)
-            })
-        }
+        unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLtoken_from_str(under, obj_type, vol, token_str, token)) }
     })
 }

@@ -29,16 +29,7 @@ pub unsafe extern "C" fn create(
     guard("dataset_create", || {
         // SAFETY: `obj` is our wrapper (HDF5 only hands us objects we returned).
         let parent = unsafe { Obj::from_ptr(obj) }?;
-        let args = CreateArgs {
-            loc_params,
-            name,
-            lcpl_id,
-            type_id,
-            space_id,
-            dcpl_id,
-            dapl_id,
-            dxpl_id,
-        };
+        let args = CreateArgs { loc_params, name, lcpl_id, type_id, space_id, dcpl_id, dapl_id, dxpl_id };
         // SAFETY: HDF5's own arguments.
         if let Some(made) = unsafe { split::create_dataset(parent, &args) }? {
             return Ok(made);
@@ -99,9 +90,7 @@ unsafe fn unwrap_all(count: usize, dset: *mut *mut c_void) -> Result<(Vec<*mut c
         match vol_id {
             None => vol_id = Some(o.under_vol_id),
             Some(id) if id != o.under_vol_id => {
-                return Err(Error::arg(
-                    "a multi-dataset I/O call mixes datasets of different connectors below",
-                ));
+                return Err(Error::arg("a multi-dataset I/O call mixes datasets of different connectors below"));
             }
             Some(_) => {}
         }
@@ -131,31 +120,12 @@ unsafe fn io<B: Copy>(
     // SAFETY: HDF5 passes `count` of our dataset wrappers.
     let (mut under, vol) = unsafe { unwrap_all(count, dset) }?;
     let files: Vec<*mut c_void> = if count > 1 {
-        under
-            .iter()
-            .map(|u| {
-                Below {
-                    obj: *u,
-                    vol,
-                    obj_type: ffi::H5I_DATASET,
-                }
-                .file(dxpl_id)
-            })
-            .collect::<Result<_>>()?
+        under.iter().map(|u| Below { obj: *u, vol, obj_type: ffi::H5I_DATASET }.file(dxpl_id)).collect::<Result<_>>()?
     } else {
         Vec::new()
     };
     if files.iter().all(|f| files.first() == Some(f)) {
-        let rc = call(
-            count,
-            under.as_mut_ptr(),
-            vol,
-            mem_type_id,
-            mem_space_id,
-            file_space_id,
-            buf,
-            req,
-        );
+        let rc = call(count, under.as_mut_ptr(), vol, mem_type_id, mem_space_id, file_space_id, buf, req);
         // SAFETY: `req` is HDF5's request slot.
         unsafe { wrap_request(req, vol) };
         return Ok(rc);
@@ -262,11 +232,7 @@ pub unsafe extern "C" fn write(
 pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("dataset_get", || {
         // SAFETY: see `create`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLdataset_get(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLdataset_get(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -279,11 +245,7 @@ pub unsafe extern "C" fn specific(
 ) -> herr_t {
     guard("dataset_specific", || {
         // SAFETY: see `create` (a refresh may replace the wrapper: `forward` copies what it needs).
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLdataset_specific(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLdataset_specific(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -296,11 +258,7 @@ pub unsafe extern "C" fn optional(
 ) -> herr_t {
     guard("dataset_optional", || {
         // SAFETY: see `create`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLdataset_optional(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLdataset_optional(under, vol, args, dxpl_id, req)) }
     })
 }
 

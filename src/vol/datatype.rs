@@ -28,9 +28,7 @@ pub unsafe extern "C" fn commit(
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {
             forward_new(obj, req, |under, vol| {
-                ffi::H5VLdatatype_commit(
-                    under, loc_params, vol, name, type_id, lcpl_id, tcpl_id, tapl_id, dxpl_id, req,
-                )
+                ffi::H5VLdatatype_commit(under, loc_params, vol, name, type_id, lcpl_id, tcpl_id, tapl_id, dxpl_id, req)
             })
         }
     })
@@ -59,11 +57,7 @@ pub unsafe extern "C" fn open(
 pub unsafe extern "C" fn get(dt: *mut c_void, args: *mut H5VL_datatype_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("datatype_get", || {
         // SAFETY: see `commit`.
-        unsafe {
-            forward(dt, req, |under, vol| {
-                ffi::H5VLdatatype_get(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(dt, req, |under, vol| ffi::H5VLdatatype_get(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -76,11 +70,7 @@ pub unsafe extern "C" fn specific(
 ) -> herr_t {
     guard("datatype_specific", || {
         // SAFETY: see `commit` (a refresh may replace the wrapper: `forward` copies what it needs).
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLdatatype_specific(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLdatatype_specific(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -93,11 +83,7 @@ pub unsafe extern "C" fn optional(
 ) -> herr_t {
     guard("datatype_optional", || {
         // SAFETY: see `commit`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLdatatype_optional(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLdatatype_optional(under, vol, args, dxpl_id, req)) }
     })
 }
 

@@ -37,9 +37,7 @@ pub unsafe extern "C" fn create(
 ) -> *mut c_void {
     guard("file_create", || {
         // SAFETY: HDF5 passes NULL or a NUL-terminated name.
-        crate::trace!("file_create name={} flags={flags:#x}", unsafe {
-            crate::log::show(name)
-        });
+        crate::trace!("file_create name={} flags={flags:#x}", unsafe { crate::log::show(name) });
         let info = ConnInfo::from_fapl(fapl_id)?;
         let fapl = under_fapl(fapl_id, &info)?;
         let ctx = file_ctx(name, fapl.0, &info, false)?;
@@ -78,11 +76,7 @@ pub unsafe extern "C" fn open(
         let under = unsafe { ffi::H5VLfile_open(name, flags, fapl.0, dxpl_id, req) };
         // SAFETY: `req` is HDF5's request slot.
         unsafe { wrap_request(req, info.under_vol_id) };
-        Ok(if under.is_null() {
-            under
-        } else {
-            Obj::wrap_in(under, info.under_vol_id, ctx)
-        })
+        Ok(if under.is_null() { under } else { Obj::wrap_in(under, info.under_vol_id, ctx) })
     })
 }
 
@@ -90,11 +84,7 @@ pub unsafe extern "C" fn open(
 pub unsafe extern "C" fn get(file: *mut c_void, args: *mut H5VL_file_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("file_get", || {
         // SAFETY: `file` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
-        unsafe {
-            forward(file, req, |under, vol| {
-                ffi::H5VLfile_get(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(file, req, |under, vol| ffi::H5VLfile_get(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -180,11 +170,7 @@ pub unsafe extern "C" fn optional(
 ) -> herr_t {
     guard("file_optional", || {
         // SAFETY: `file` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
-        unsafe {
-            forward(file, req, |under, vol| {
-                ffi::H5VLfile_optional(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(file, req, |under, vol| ffi::H5VLfile_optional(under, vol, args, dxpl_id, req)) }
     })
 }
 

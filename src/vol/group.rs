@@ -45,9 +45,7 @@ pub unsafe extern "C" fn open(
     guard("group_open", || {
         // SAFETY: see `create`.
         unsafe {
-            forward_new(obj, req, |under, vol| {
-                ffi::H5VLgroup_open(under, loc_params, vol, name, gapl_id, dxpl_id, req)
-            })
+            forward_new(obj, req, |under, vol| ffi::H5VLgroup_open(under, loc_params, vol, name, gapl_id, dxpl_id, req))
         }
     })
 }
@@ -56,11 +54,7 @@ pub unsafe extern "C" fn open(
 pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_group_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("group_get", || {
         // SAFETY: see `create`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLgroup_get(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLgroup_get(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -83,11 +77,7 @@ pub unsafe extern "C" fn specific(
             args
         };
         // SAFETY: see `create` (a refresh may replace the wrapper: `forward` copies what it needs).
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLgroup_specific(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLgroup_specific(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -100,11 +90,7 @@ pub unsafe extern "C" fn optional(
 ) -> herr_t {
     guard("group_optional", || {
         // SAFETY: see `create`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLgroup_optional(under, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLgroup_optional(under, vol, args, dxpl_id, req)) }
     })
 }
 

@@ -30,9 +30,7 @@ pub unsafe extern "C" fn cmp(cmp_value: *mut c_int, info1: *const c_void, info2:
             (Some(_), None) => 1,
         };
         // SAFETY: HDF5's out slot.
-        unsafe { cmp_value.as_mut() }
-            .ok_or_else(|| Error::arg("NULL comparison result slot"))?
-            .clone_from(&value);
+        unsafe { cmp_value.as_mut() }.ok_or_else(|| Error::arg("NULL comparison result slot"))?.clone_from(&value);
         Ok(0)
     })
 }
@@ -77,9 +75,7 @@ pub unsafe extern "C" fn from_str(text: *const c_char, out: *mut *mut c_void) ->
         } else {
             // SAFETY: HDF5 passes a NUL-terminated string.
             let text = unsafe { CStr::from_ptr(text) };
-            let text = text
-                .to_str()
-                .map_err(|_| Error::config("the dset_split info string is not UTF-8"))?;
+            let text = text.to_str().map_err(|_| Error::config("the dset_split info string is not UTF-8"))?;
             ConnInfo::parse(text)?
         };
         // SAFETY: HDF5's out slot.

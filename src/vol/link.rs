@@ -74,10 +74,8 @@ unsafe fn copy_or_move(
         .or(dst)
         .map(|o| o.under_vol_id)
         .ok_or_else(|| Error::arg("link copy/move without source or destination object"))?;
-    let (src, dst) = (
-        src.map_or(std::ptr::null_mut(), |o| o.under_object),
-        dst.map_or(std::ptr::null_mut(), |o| o.under_object),
-    );
+    let (src, dst) =
+        (src.map_or(std::ptr::null_mut(), |o| o.under_object), dst.map_or(std::ptr::null_mut(), |o| o.under_object));
     let f = match op {
         Op::Copy => ffi::H5VLlink_copy,
         Op::Move => ffi::H5VLlink_move,
@@ -102,19 +100,7 @@ pub unsafe extern "C" fn copy(
 ) -> herr_t {
     guard("link_copy", || {
         // SAFETY: HDF5's own arguments.
-        unsafe {
-            copy_or_move(
-                Op::Copy,
-                src_obj,
-                loc_params1,
-                dst_obj,
-                loc_params2,
-                lcpl_id,
-                lapl_id,
-                dxpl_id,
-                req,
-            )
-        }
+        unsafe { copy_or_move(Op::Copy, src_obj, loc_params1, dst_obj, loc_params2, lcpl_id, lapl_id, dxpl_id, req) }
     })
 }
 
@@ -131,19 +117,7 @@ pub unsafe extern "C" fn move_(
 ) -> herr_t {
     guard("link_move", || {
         // SAFETY: HDF5's own arguments.
-        unsafe {
-            copy_or_move(
-                Op::Move,
-                src_obj,
-                loc_params1,
-                dst_obj,
-                loc_params2,
-                lcpl_id,
-                lapl_id,
-                dxpl_id,
-                req,
-            )
-        }
+        unsafe { copy_or_move(Op::Move, src_obj, loc_params1, dst_obj, loc_params2, lcpl_id, lapl_id, dxpl_id, req) }
     })
 }
 
@@ -157,11 +131,7 @@ pub unsafe extern "C" fn get(
 ) -> herr_t {
     guard("link_get", || {
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLlink_get(under, loc_params, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLlink_get(under, loc_params, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -175,11 +145,7 @@ pub unsafe extern "C" fn specific(
 ) -> herr_t {
     guard("link_specific", || {
         // SAFETY: as for `get`. Iteration callbacks receive ids HDF5 wraps through our wrap_cls.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLlink_specific(under, loc_params, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLlink_specific(under, loc_params, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -193,10 +159,6 @@ pub unsafe extern "C" fn optional(
 ) -> herr_t {
     guard("link_optional", || {
         // SAFETY: as for `get`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLlink_optional(under, loc_params, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLlink_optional(under, loc_params, vol, args, dxpl_id, req)) }
     })
 }

@@ -25,9 +25,7 @@ pub unsafe extern "C" fn open(
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
         let made = unsafe {
-            forward_new(obj, req, |under, vol| {
-                ffi::H5VLobject_open(under, loc_params, vol, opened_type, dxpl_id, req)
-            })
+            forward_new(obj, req, |under, vol| ffi::H5VLobject_open(under, loc_params, vol, opened_type, dxpl_id, req))
         }?;
         if made.is_null() && !loc_params.is_null() {
             // SAFETY: HDF5's valid location parameters.
@@ -96,11 +94,7 @@ pub unsafe extern "C" fn get(
 ) -> herr_t {
     guard("object_get", || {
         // SAFETY: see `open`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLobject_get(under, loc_params, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLobject_get(under, loc_params, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -119,11 +113,7 @@ pub unsafe extern "C" fn specific(
             if let Some(ctx) = o.ctx.clone() {
                 // SAFETY: HDF5's valid location parameters.
                 let obj_type = unsafe { (*loc_params).obj_type };
-                let at = Below {
-                    obj: o.under_object,
-                    vol: o.under_vol_id,
-                    obj_type,
-                };
+                let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type };
                 // SAFETY: HDF5's own arguments for a visit.
                 let rc = unsafe { visit::visit(&ctx, at, loc_params, args, dxpl_id, req) }?;
                 // SAFETY: `req` is HDF5's request slot.
@@ -132,11 +122,7 @@ pub unsafe extern "C" fn specific(
             }
         }
         // SAFETY: see `open` (a refresh may replace the wrapper: `forward` copies what it needs).
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLobject_specific(under, loc_params, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLobject_specific(under, loc_params, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -150,10 +136,6 @@ pub unsafe extern "C" fn optional(
 ) -> herr_t {
     guard("object_optional", || {
         // SAFETY: see `open`.
-        unsafe {
-            forward(obj, req, |under, vol| {
-                ffi::H5VLobject_optional(under, loc_params, vol, args, dxpl_id, req)
-            })
-        }
+        unsafe { forward(obj, req, |under, vol| ffi::H5VLobject_optional(under, loc_params, vol, args, dxpl_id, req)) }
     })
 }

@@ -47,13 +47,7 @@ pub unsafe extern "C" fn wait(req: *mut c_void, timeout: u64, status: *mut H5VL_
 pub unsafe extern "C" fn notify(req: *mut c_void, cb: H5VL_request_notify_t, ctx: *mut c_void) -> herr_t {
     guard("request_notify", || {
         // SAFETY: `req` is our wrapper; the callback and context are HDF5's own.
-        unsafe {
-            call(
-                req,
-                |under, vol| ffi::H5VLrequest_notify(under, vol, cb, ctx),
-                |rc| rc >= 0,
-            )
-        }
+        unsafe { call(req, |under, vol| ffi::H5VLrequest_notify(under, vol, cb, ctx), |rc| rc >= 0) }
     })
 }
 
@@ -61,13 +55,7 @@ pub unsafe extern "C" fn notify(req: *mut c_void, cb: H5VL_request_notify_t, ctx
 pub unsafe extern "C" fn cancel(req: *mut c_void, status: *mut H5VL_request_status_t) -> herr_t {
     guard("request_cancel", || {
         // SAFETY: `req` is our wrapper; `status` is HDF5's out slot.
-        unsafe {
-            call(
-                req,
-                |under, vol| ffi::H5VLrequest_cancel(under, vol, status),
-                |rc| rc >= 0,
-            )
-        }
+        unsafe { call(req, |under, vol| ffi::H5VLrequest_cancel(under, vol, status), |rc| rc >= 0) }
     })
 }
 

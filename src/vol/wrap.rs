@@ -26,9 +26,7 @@ pub unsafe extern "C" fn get_wrap_ctx(obj: *const c_void, wrap_ctx: *mut *mut c_
         let o = unsafe { Obj::from_ptr(obj) }?;
         let ctx = WrapCtx::for_object(o)?;
         // SAFETY: HDF5's out slot.
-        unsafe { wrap_ctx.as_mut() }
-            .ok_or_else(|| Error::arg("NULL wrap context slot"))?
-            .clone_from(&ctx);
+        unsafe { wrap_ctx.as_mut() }.ok_or_else(|| Error::arg("NULL wrap context slot"))?.clone_from(&ctx);
         Ok(0)
     })
 }

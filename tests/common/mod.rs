@@ -17,11 +17,7 @@ use hdf5_sys::h5t::H5T_NATIVE_DOUBLE;
 pub fn built_plugin() -> PathBuf {
     let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
     let lib = deps.join("libdset_split.so");
-    assert!(
-        lib.exists(),
-        "{} is missing: cargo should have built the cdylib",
-        lib.display()
-    );
+    assert!(lib.exists(), "{} is missing: cargo should have built the cdylib", lib.display());
     lib
 }
 
@@ -86,25 +82,14 @@ pub fn take_error_stack() -> Vec<(String, String)> {
         unsafe {
             let out = &mut *data.cast::<Vec<(hid_t, String)>>();
             let desc = (*err).desc;
-            let desc = if desc.is_null() {
-                String::new()
-            } else {
-                CStr::from_ptr(desc).to_string_lossy().into_owned()
-            };
+            let desc = if desc.is_null() { String::new() } else { CStr::from_ptr(desc).to_string_lossy().into_owned() };
             out.push(((*err).cls_id, desc));
         }
         0
     }
     let mut raw: Vec<(hid_t, String)> = Vec::new();
     // SAFETY: walks the default stack with a callback that copies each entry.
-    unsafe {
-        H5Ewalk2(
-            H5E_DEFAULT,
-            H5E_direction_t::H5E_WALK_UPWARD,
-            Some(visit),
-            (&mut raw as *mut Vec<_>).cast(),
-        )
-    };
+    unsafe { H5Ewalk2(H5E_DEFAULT, H5E_direction_t::H5E_WALK_UPWARD, Some(visit), (&mut raw as *mut Vec<_>).cast()) };
     let out = raw
         .into_iter()
         .map(|(cls, desc)| {
@@ -129,9 +114,7 @@ pub fn take_error_stack() -> Vec<(String, String)> {
 pub fn assert_our_error(needle: &str) {
     let stack = take_error_stack();
     assert!(
-        stack
-            .iter()
-            .any(|(class, desc)| class == "dset_split" && desc.contains(needle)),
+        stack.iter().any(|(class, desc)| class == "dset_split" && desc.contains(needle)),
         "no dset_split message containing {needle:?} in {stack:#?}"
     );
 }

@@ -51,10 +51,7 @@ fn loaded_libhdf5() -> Vec<String> {
             let name = (*info).dlpi_name;
             if !name.is_null() {
                 let name = CStr::from_ptr(name).to_string_lossy().into_owned();
-                let file = Path::new(&name)
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let file = Path::new(&name).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
                 if file.starts_with("libhdf5.so") {
                     (*data.cast::<Vec<String>>()).push(name);
                 }
@@ -75,10 +72,7 @@ fn candidates(report: &mut Report, explicit: Option<&Path>) -> Vec<PathBuf> {
         return vec![p.to_path_buf()];
     }
     let Some(path) = std::env::var_os("HDF5_PLUGIN_PATH") else {
-        report.fail(
-            "HDF5_PLUGIN_PATH is not set",
-            "export HDF5_PLUGIN_PATH=<directory holding libdset_split.so>",
-        );
+        report.fail("HDF5_PLUGIN_PATH is not set", "export HDF5_PLUGIN_PATH=<directory holding libdset_split.so>");
         return Vec::new();
     };
     let mut found = Vec::new();
@@ -93,10 +87,7 @@ fn candidates(report: &mut Report, explicit: Option<&Path>) -> Vec<PathBuf> {
         let mut libs: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                let f = p
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let f = p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
                 f.starts_with("lib") && f.contains(".so")
             })
             .collect();
@@ -133,10 +124,7 @@ fn check_plugin(report: &mut Report, path: &Path) -> bool {
     // SAFETY: as above.
     let get_info = unsafe { libc::dlsym(handle, c"H5PLget_plugin_info".as_ptr()) };
     if get_type.is_null() || get_info.is_null() {
-        report.info(format!(
-            "{}: not an HDF5 plugin (no H5PLget_plugin_* symbols)",
-            path.display()
-        ));
+        report.info(format!("{}: not an HDF5 plugin (no H5PLget_plugin_* symbols)", path.display()));
         return false;
     }
     // SAFETY: the symbols have the C signatures HDF5's plugin interface defines.
@@ -154,34 +142,22 @@ fn check_plugin(report: &mut Report, path: &Path) -> bool {
     let (version, value, name) = unsafe {
         let cls = cls.cast::<dset_split::ffi::H5VL_class_t>();
         let name = (*cls).name;
-        let name = if name.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr(name).to_string_lossy().into_owned()
-        };
+        let name = if name.is_null() { String::new() } else { CStr::from_ptr(name).to_string_lossy().into_owned() };
         ((*cls).version, (*cls).value, name)
     };
     if name != dset_split::CONNECTOR_NAME {
-        report.info(format!(
-            "{}: VOL connector '{name}' (value {value}), not dset_split",
-            path.display()
-        ));
+        report.info(format!("{}: VOL connector '{name}' (value {value}), not dset_split", path.display()));
         return false;
     }
     if version != H5VL_VERSION {
         report.fail(
-            format!(
-                "{}: class version {version}, this HDF5 expects {H5VL_VERSION}",
-                path.display()
-            ),
+            format!("{}: class version {version}, this HDF5 expects {H5VL_VERSION}", path.display()),
             "build the plugin against the HDF5 the program uses",
         );
         return false;
     }
-    report.ok(format!(
-        "{}: loads, VOL connector 'dset_split' (value {value}, class version {version})",
-        path.display()
-    ));
+    report
+        .ok(format!("{}: loads, VOL connector 'dset_split' (value {value}, class version {version})", path.display()));
     true
 }
 
@@ -199,10 +175,9 @@ fn check_env_string(report: &mut Report) {
     }
     match info::parse(rest) {
         Ok(_) => report.ok(format!("HDF5_VOL_CONNECTOR=\"{raw}\" parses")),
-        Err(e) => report.fail(
-            format!("HDF5_VOL_CONNECTOR=\"{raw}\": {}", e.msg),
-            "see the README's info-string grammar",
-        ),
+        Err(e) => {
+            report.fail(format!("HDF5_VOL_CONNECTOR=\"{raw}\": {}", e.msg), "see the README's info-string grammar")
+        }
     }
 }
 
@@ -215,11 +190,7 @@ pub fn run(args: &Args) -> ExitCode {
     // SAFETY: nothing else runs yet (single thread, before any HDF5 call).
     unsafe { std::env::remove_var("HDF5_VOL_CONNECTOR") };
 
-    report.info(format!(
-        "this tool uses HDF5 {} ({})",
-        hdf5_version(),
-        loaded_libhdf5().join(", ")
-    ));
+    report.info(format!("this tool uses HDF5 {} ({})", hdf5_version(), loaded_libhdf5().join(", ")));
     let mut ours = 0;
     for path in candidates(&mut report, args.plugin.as_deref()) {
         if check_plugin(&mut report, &path) {
@@ -247,10 +218,7 @@ pub fn run(args: &Args) -> ExitCode {
             // SAFETY: closes the id registered above.
             unsafe { H5VLclose(id) };
         } else {
-            report.fail(
-                "HDF5 cannot register 'dset_split' (its error stack is above)",
-                "see the messages above",
-            );
+            report.fail("HDF5 cannot register 'dset_split' (its error stack is above)", "see the messages above");
             // SAFETY: prints the default error stack to stderr.
             unsafe { hdf5_sys::h5e::H5Eprint2(0, std::ptr::null_mut()) };
         }

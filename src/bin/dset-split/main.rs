@@ -7,11 +7,7 @@ use clap::{Parser, Subcommand};
 mod doctor;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "dset-split",
-    version,
-    about = "Companion tool for the dset_split HDF5 VOL connector"
-)]
+#[command(name = "dset-split", version, about = "Companion tool for the dset_split HDF5 VOL connector")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
