@@ -3,28 +3,54 @@
 
 Usage: api_compare.py NATIVE_OUTPUT CONNECTOR_OUTPUT [KNOWN_DIFFERENCES]
 
-Every line of the test program that ends in PASSED, FAILED or -SKIP- is one result; the two runs
-execute the same tests in the same order. Prints the summary of both runs and every test that
-passes natively but not through the connector; exits 1 if there is one that is not listed in
-KNOWN_DIFFERENCES (one test name per line, '#' comments allowed, each with its reason).
+Each result is keyed by its test, its subtest and its occurrence (the suite repeats subtest names
+such as "test setup"). Prints the summaries of both runs and every test that passes natively but
+not through the connector; exits 1 if one of them is not listed in KNOWN_DIFFERENCES (lines
+"test :: subtest", '#' starts a comment giving the reason), or if the connector run did not finish.
 """
+import collections
 import re
 import sys
 
-RESULT = re.compile(r"^\s*Testing (.*?)\s+(PASSED|FAILED|-SKIP-)\s*$")
+TESTING = re.compile(r"^(\s*)Testing (.*?)\s*(PASSED|\*FAILED\*|-SKIP-)?\s*$")
+STATUS = re.compile(r"^\s*(PASSED|\*FAILED\*|-SKIP-)\s*$")
 SUMMARY = re.compile(r"^\d+/\d+ .* API tests (passed|did not pass|were skipped) with VOL connector")
 
 
 def results(path):
-    out, summary = [], []
+    out = collections.OrderedDict()
+    summary, top, pending, seen = [], None, None, collections.Counter()
     with open(path, errors="replace") as f:
         for line in f:
-            m = RESULT.match(line)
+            line = line.rstrip("\n")
+            m = TESTING.match(line)
             if m:
-                out.append((m.group(1), m.group(2)))
+                indent, name, status = m.groups()
+                name = re.sub(r"\s+", " ", name).strip()
+                if not indent:
+                    top = name
+                key = (top, name if indent else "")
+                seen[key] += 1
+                key = key + (seen[key],)
+                if status:
+                    out[key] = status
+                    pending = None
+                else:
+                    pending = key
+                continue
+            m = STATUS.match(line)
+            if m and pending:
+                out[pending] = m.group(1)
+                pending = None
             elif SUMMARY.match(line):
                 summary.append(line.strip())
     return out, summary
+
+
+def label(key):
+    top, sub, n = key
+    text = f"{top} :: {sub}" if sub else top
+    return text + (f" #{n}" if n > 1 else "")
 
 
 def main():
@@ -36,17 +62,16 @@ def main():
             known = {l.split("#")[0].strip() for l in f if l.split("#")[0].strip()}
     for line in native_summary + through_summary:
         print(line)
-    if not native or len(native) != len(through):
-        print(f"api_compare: the runs differ in length ({len(native)} vs {len(through)} results)")
-        return 1
-    lost = [n for (n, s), (n2, s2) in zip(native, through) if s == "PASSED" and s2 != "PASSED"]
-    unexpected = [n for n in lost if n not in known]
-    for name in lost:
-        print(f"passes natively, not through the connector: {name}" + ("" if name in unexpected else " (known)"))
-    passed = sum(1 for _, s in through if s == "PASSED")
-    print(f"api_compare: {len(native)} results, {passed} pass through the connector, "
-          f"{len(lost)} pass only natively ({len(unexpected)} unexpected)")
-    return 1 if unexpected else 0
+    finished = len(through_summary) == 3
+    lost = [k for k, s in native.items() if s == "PASSED" and through.get(k) != "PASSED"]
+    unexpected = [k for k in lost if label(k) not in known]
+    for k in lost:
+        print(f"passes natively, not through the connector: {label(k)}" + ("" if k in unexpected else " (known)"))
+    passed = sum(1 for s in through.values() if s == "PASSED")
+    print(f"api_compare: {len(native)} results natively, {passed} pass through the connector, "
+          f"{len(lost)} pass only natively ({len(unexpected)} unexpected)"
+          + ("" if finished else "; the connector run did not finish"))
+    return 1 if unexpected or not finished or not native else 0
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ use std::mem::MaybeUninit;
 use crate::error::{Error, Result};
 use crate::ffi::{
     self, H5I_type_t, H5L_info2_t, H5VL_LINK_EXISTS, H5VL_LINK_GET_INFO, H5VL_LINK_GET_VAL, H5VL_OBJECT_BY_NAME,
-    H5VL_OBJECT_BY_SELF, H5VL_OBJECT_GET_NAME, H5VL_OBJECT_GET_TYPE, H5VL_link_get_args_t, H5VL_link_specific_args_t,
-    H5VL_loc_by_name_t, H5VL_loc_data_t, H5VL_loc_params_t, H5VL_object_get_args_t, hid_t,
+    H5VL_OBJECT_BY_SELF, H5VL_OBJECT_GET_NAME, H5VL_link_get_args_t, H5VL_link_specific_args_t, H5VL_loc_by_name_t,
+    H5VL_loc_data_t, H5VL_loc_params_t, H5VL_object_get_args_t, hid_t,
 };
 
 /// An object of the connector below: its pointer, the connector, and what kind of object it is.
@@ -89,22 +89,6 @@ impl Below {
         Ok(Some(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes().to_vec()))
     }
 
-    /// The file object (of the connector below) this object lives in.
-    pub fn file(&self, dxpl: hid_t) -> Result<*mut c_void> {
-        let mut file: *mut c_void = std::ptr::null_mut();
-        let loc = self.loc_self();
-        let mut args = H5VL_object_get_args_t {
-            op_type: ffi::H5VL_OBJECT_GET_FILE,
-            args: ffi::H5VL_object_get_args_u { get_file: &mut file },
-        };
-        // SAFETY: our own argument struct; the connector writes only `file`.
-        let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
-        if rc < 0 || file.is_null() {
-            return Err(Error::library("cannot get the file of an object"));
-        }
-        Ok(file)
-    }
-
     /// Whether a link `name` exists (relative to this object; its parent must exist).
     pub fn link_exists(&self, name: &CStr, dxpl: hid_t) -> Result<bool> {
         let mut exists = false;
@@ -123,18 +107,21 @@ impl Below {
 
     /// The kind of object (`H5O_type_t`: 0 group, 1 dataset, 2 named datatype) at `name`.
     pub fn object_type(&self, name: &CStr, dxpl: hid_t) -> Result<c_int> {
-        let mut kind: c_int = -1;
+        let mut info = MaybeUninit::<ffi::H5O_info2_t>::zeroed();
         let loc = self.loc_by_name(name);
         let mut args = H5VL_object_get_args_t {
-            op_type: H5VL_OBJECT_GET_TYPE,
-            args: ffi::H5VL_object_get_args_u { get_type: &mut kind },
+            op_type: ffi::H5VL_OBJECT_GET_INFO,
+            args: ffi::H5VL_object_get_args_u {
+                get_info: ffi::H5VL_object_get_info_t { fields: ffi::H5O_INFO_BASIC, oinfo: info.as_mut_ptr().cast() },
+            },
         };
-        // SAFETY: our own argument struct; the connector writes only `kind`.
+        // SAFETY: our own argument struct; the connector fills `info`.
         let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
         if rc < 0 {
             return Err(Error::library(format!("cannot get the type of {}", name.to_string_lossy())));
         }
-        Ok(kind)
+        // SAFETY: filled by a successful call (zeroed before, a valid pattern anyway).
+        Ok(unsafe { info.assume_init() }.type_)
     }
 
     /// The link `name` (without following it).

@@ -225,14 +225,41 @@ pub fn release_at_terminate() {
     }
 }
 
+/// Runs `f`, a probe that may fail, with the caller's error stack saved and restored and HDF5's
+/// automatic error printing off (a failed `H5VL*` call prints its stack otherwise).
+pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
+    preserving_stack(|| {
+        let mut func: hdf5_sys::h5e::H5E_auto2_t = None;
+        let mut data: *mut std::ffi::c_void = std::ptr::null_mut();
+        // SAFETY: reads the default stack's printing function into our locals.
+        let got = unsafe { hdf5_sys::h5e::H5Eget_auto2(H5E_DEFAULT, &mut func, &mut data) } >= 0;
+        if got {
+            // SAFETY: switches printing off; restored below.
+            unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut()) };
+        }
+        let r = f();
+        if got {
+            // SAFETY: restores what was read above.
+            unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, func, data) };
+        }
+        r
+    })
+}
+
 /// Runs `f` with the caller's error stack saved and restored, so that cleanup work cannot bury
 /// the error that is being reported.
 pub fn preserving_stack<R>(f: impl FnOnce() -> R) -> R {
     // SAFETY: H5Eget_num only reads the default stack (it does not clear it).
     if unsafe { hdf5_sys::h5e::H5Eget_num(H5E_DEFAULT) } == 0 {
         // Nothing to preserve: the usual case (every wrap context is freed this way), and saving
-        // an empty stack costs an allocation and an id.
-        return f();
+        // an empty stack costs an allocation and an id. Leave it empty again.
+        let r = f();
+        // SAFETY: plain call on the default stack.
+        if unsafe { hdf5_sys::h5e::H5Eget_num(H5E_DEFAULT) } != 0 {
+            // SAFETY: as above.
+            unsafe { hdf5_sys::h5e::H5Eclear2(H5E_DEFAULT) };
+        }
+        return r;
     }
     // SAFETY: H5Eget_current_stack copies the current stack into a new id (or fails with -1).
     let saved = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };

@@ -46,6 +46,10 @@ pub const H5VL_FILE_IS_EQUAL: H5VL_file_specific_t = 4;
 
 pub const H5VL_GROUP_MOUNT: H5VL_group_specific_t = 0;
 
+pub const H5VL_SUBCLS_FILE: H5VL_subclass_t = 6;
+pub const H5VL_NATIVE_FILE_POST_OPEN: c_int = 28;
+pub const H5VL_OPT_QUERY_SUPPORTED: u64 = 0x1;
+
 pub const H5VL_OBJECT_BY_SELF: H5VL_loc_type_t = 0;
 pub const H5VL_OBJECT_BY_NAME: H5VL_loc_type_t = 1;
 pub const H5I_FILE: H5I_type_t = 1;
@@ -55,6 +59,8 @@ pub const H5I_DATASET: H5I_type_t = 5;
 pub const H5VL_OBJECT_GET_FILE: c_int = 0;
 pub const H5VL_OBJECT_GET_NAME: c_int = 1;
 pub const H5VL_OBJECT_GET_TYPE: c_int = 2;
+pub const H5VL_OBJECT_GET_INFO: c_int = 3;
+pub const H5O_INFO_BASIC: c_uint = 1;
 pub const H5VL_LINK_DELETE: c_int = 0;
 pub const H5VL_LINK_EXISTS: c_int = 1;
 pub const H5VL_LINK_ITER: c_int = 2;
@@ -404,6 +410,54 @@ pub struct H5VL_object_specific_args_t {
     pub args: H5VL_object_specific_args_u,
 }
 
+// ---- file_get (GET_NAME is answered for split datasets) -------------------------------------
+
+pub const H5VL_FILE_GET_NAME: c_int = 5;
+pub const H5VL_FILE_GET_OBJ_COUNT: c_int = 6;
+pub const H5VL_FILE_GET_OBJ_IDS: c_int = 7;
+pub const H5F_OBJ_DATASET: c_uint = 0x2;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_file_get_obj_count_args_t {
+    pub types: c_uint,
+    pub count: *mut usize,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_file_get_obj_ids_args_t {
+    pub types: c_uint,
+    pub max_objs: usize,
+    pub oid_list: *mut hid_t,
+    pub count: *mut usize,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_file_get_name_args_t {
+    pub type_: H5I_type_t,
+    pub buf_size: usize,
+    pub buf: *mut c_char,
+    pub file_name_len: *mut usize,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5VL_file_get_args_u {
+    pub get_name: H5VL_file_get_name_args_t,
+    pub get_obj_count: H5VL_file_get_obj_count_args_t,
+    pub get_obj_ids: H5VL_file_get_obj_ids_args_t,
+    pub _pad: [u64; 4],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5VL_file_get_args_t {
+    pub op_type: c_int,
+    pub args: H5VL_file_get_args_u,
+}
+
 // ---- argument structs passed through untouched -----------------------------------------------
 // A passthrough connector never looks inside these; they are opaque here.
 
@@ -424,7 +478,6 @@ opaque!(
     H5VL_dataset_specific_args_t,
     H5VL_datatype_get_args_t,
     H5VL_datatype_specific_args_t,
-    H5VL_file_get_args_t,
     H5VL_group_get_args_t,
     H5VL_request_specific_args_t,
     H5VL_blob_specific_args_t,
@@ -976,6 +1029,7 @@ unsafe extern "C" {
     #[cfg(not(hdf5_2))]
     pub fn H5VL_pass_through_register() -> hid_t;
     pub fn H5VLget_connector_name(id: hid_t, name: *mut c_char, size: usize) -> isize;
+    pub fn H5VLobject(obj_id: hid_t) -> *mut c_void;
 
     pub fn H5VLcmp_connector_cls(cmp: *mut c_int, connector_id1: hid_t, connector_id2: hid_t) -> herr_t;
     pub fn H5VLwrap_register(obj: *mut c_void, type_: H5I_type_t) -> hid_t;

@@ -20,6 +20,8 @@ pub struct Obj {
     pub under_vol_id: hid_t,
     pub under_object: *mut c_void,
     pub ctx: Option<Arc<FileCtx>>,
+    /// For a split dataset: its file, as the external link names it (`run-split/g/x.h5`).
+    pub split: Option<Arc<str>>,
 }
 
 impl Obj {
@@ -33,7 +35,7 @@ impl Obj {
         // SAFETY: `under_vol_id` is a live connector id owned by our caller; taking another
         // reference keeps it alive for as long as this wrapper exists.
         unsafe { H5Iinc_ref(under_vol_id) };
-        Box::into_raw(Box::new(Obj { under_vol_id, under_object, ctx })).cast()
+        Box::into_raw(Box::new(Obj { under_vol_id, under_object, ctx, split: None })).cast()
     }
 
     /// Borrows the wrapper behind a pointer HDF5 hands us.
@@ -52,6 +54,17 @@ impl Obj {
     pub unsafe fn from_nullable<'a>(ptr: *const c_void) -> Option<&'a Obj> {
         // SAFETY: by the contract above a non-NULL `ptr` points at a live `Obj`.
         unsafe { ptr.cast::<Obj>().as_ref() }
+    }
+
+    /// Records that the wrapped dataset is a split dataset stored in `file` (the link target).
+    ///
+    /// # Safety
+    /// `ptr` must be a live wrapper made by [`Obj::wrap_in`] that nothing else borrows now.
+    pub unsafe fn set_split(ptr: *mut c_void, file: Arc<str>) {
+        // SAFETY: by the contract above.
+        if let Some(o) = unsafe { ptr.cast::<Obj>().as_mut() } {
+            o.split = Some(file);
+        }
     }
 
     /// Frees the wrapper and its reference on the connector below, keeping the error stack.
@@ -90,7 +103,8 @@ pub unsafe fn wrap_request(req: *mut *mut c_void, under_vol_id: hid_t) {
 pub struct WrapCtx {
     pub under_vol_id: hid_t,
     pub under_wrap_ctx: *mut c_void,
-    pub ctx: Option<Arc<FileCtx>>,
+    /// Weak: HDF5 may keep a wrap context inside state our `FileCtx` itself holds.
+    pub ctx: Option<std::sync::Weak<FileCtx>>,
 }
 
 impl WrapCtx {
@@ -104,8 +118,12 @@ impl WrapCtx {
         }
         // SAFETY: the id is live (held by `obj`); this reference belongs to the new context.
         unsafe { H5Iinc_ref(obj.under_vol_id) };
-        Ok(Box::into_raw(Box::new(WrapCtx { under_vol_id: obj.under_vol_id, under_wrap_ctx, ctx: obj.ctx.clone() }))
-            .cast())
+        Ok(Box::into_raw(Box::new(WrapCtx {
+            under_vol_id: obj.under_vol_id,
+            under_wrap_ctx,
+            ctx: obj.ctx.as_ref().map(Arc::downgrade),
+        }))
+        .cast())
     }
 
     /// Wraps an object HDF5 made, using the context.
@@ -120,7 +138,7 @@ impl WrapCtx {
         if under.is_null() {
             return Err(Error::library("the connector below could not wrap an object"));
         }
-        Ok(Obj::wrap_in(under, ctx.under_vol_id, ctx.ctx.clone()))
+        Ok(Obj::wrap_in(under, ctx.under_vol_id, ctx.ctx.as_ref().and_then(|w| w.upgrade())))
     }
 
     /// Frees the context.

@@ -15,7 +15,7 @@ use hdf5_sys::h5t::{H5Tcommitted, H5Tget_size};
 
 use crate::below::{self, Below};
 use crate::conn_info::Plist;
-use crate::error::{Error, Kind, Result, preserving_stack};
+use crate::error::{Error, Kind, Result, preserving_stack, quietly};
 use crate::ffi::{
     self, H5D_VIRTUAL, H5F_ACC_TRUNC, H5F_CLOSE_WEAK, H5I_FILE, H5L_TYPE_EXTERNAL, H5T_REFERENCE, H5VL_LINK_CREATE_UD,
     H5VL_OBJECT_BY_SELF, H5VL_link_create_args_t, H5VL_loc_params_t, hid_t,
@@ -30,6 +30,8 @@ use crate::trace;
 pub struct FileCtx {
     /// The main file, absolute (made absolute when the file was created or opened).
     pub main_path: PathBuf,
+    /// The main file's name as the application gave it (what `H5Fget_name` reports).
+    pub main_name: Vec<u8>,
     /// Its split folder, absolute.
     pub split_dir: PathBuf,
     pub policy: Policy,
@@ -37,9 +39,19 @@ pub struct FileCtx {
     /// File access properties for split files: the main file's, with the connector below and a
     /// weak close degree (a split file stays open while its dataset is).
     split_fapl: Plist,
-    /// HDF5's API context as it was when the main file was created or opened (it names the
-    /// connector stack files are opened with); restored around split-file creation.
-    lib_state: LibState,
+    /// HDF5's API context as it was when the main file was opened (it names the connector stack
+    /// files are opened with, and holds the main file's wrap context), captured when HDF5 makes
+    /// the file's 'post open' call; restored around split-file creation.
+    lib_state: std::sync::OnceLock<LibState>,
+    /// The connector-terminal objects of this file's open split datasets (see
+    /// [`open_split_dataset_ids`]).
+    open_split: std::sync::Mutex<Vec<usize>>,
+}
+
+impl Drop for FileCtx {
+    fn drop(&mut self) {
+        trace!("released the context of {}", self.main_path.display());
+    }
 }
 
 /// A library state captured with `H5VLretrieve_lib_state`.
@@ -106,6 +118,7 @@ impl FileCtx {
     /// The context of the main file `name`, opened or created with `under_fapl` (which already
     /// names the connector below).
     pub fn new(name: &CStr, under_fapl: hid_t, policy: Policy, read_only: bool) -> Result<Arc<FileCtx>> {
+        let main_name = name.to_bytes().to_vec();
         let name = Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name.to_bytes()));
         let main_path = std::path::absolute(name)
             .map_err(|e| Error::arg(format!("cannot make {} absolute: {e}", name.display())))?;
@@ -126,8 +139,49 @@ impl FileCtx {
         if unsafe { ffi::H5Pset_fclose_degree(split_fapl.0, H5F_CLOSE_WEAK) } < 0 {
             return Err(Error::library("cannot set the close degree of split files"));
         }
-        let lib_state = LibState::capture()?;
-        Ok(Arc::new(FileCtx { main_path, split_dir, policy, read_only, split_fapl, lib_state }))
+        Ok(Arc::new(FileCtx {
+            main_path,
+            main_name,
+            split_dir,
+            policy,
+            read_only,
+            split_fapl,
+            lib_state: Default::default(),
+            open_split: Default::default(),
+        }))
+    }
+
+    /// Captures HDF5's API context, once: call from the main file's 'post open' callback.
+    pub fn capture_lib_state(&self) -> Result<()> {
+        if self.lib_state.get().is_none() {
+            let _ = self.lib_state.set(LibState::capture()?);
+        }
+        Ok(())
+    }
+
+    /// Records an open split dataset wrapper `o` (marks it split with `file`).
+    ///
+    /// # Safety
+    /// `made` must be our fresh wrapper, not borrowed elsewhere.
+    unsafe fn track(&self, made: *mut c_void, file: Arc<str>) {
+        // SAFETY: by the contract above.
+        unsafe { Obj::set_split(made, file) };
+        // SAFETY: as above.
+        if let Ok(o) = unsafe { Obj::from_ptr(made) } {
+            // SAFETY: asks the connector below for its terminal object.
+            let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
+            self.open_split.lock().unwrap_or_else(|e| e.into_inner()).push(terminal);
+        }
+    }
+
+    /// Forgets a split dataset wrapper that is being closed.
+    pub fn untrack(&self, o: &Obj) {
+        // SAFETY: asks the connector below for its terminal object (still open).
+        let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
+        let mut open = self.open_split.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = open.iter().position(|t| *t == terminal) {
+            open.swap_remove(i);
+        }
     }
 
     /// The main file's directory.
@@ -364,7 +418,12 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     trace!("dataset {show} -> {}", file_path.display());
     // SAFETY: every call gets valid ids and pointers; failures roll back what was made.
     match unsafe { make_split_dataset(parent, ctx, a, &file_path, loc, name, &relative) } {
-        Ok(dset) => Ok(Some(Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone())))),
+        Ok(dset) => {
+            let made = Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone()));
+            // SAFETY: `made` is our fresh wrapper.
+            unsafe { ctx.track(made, Arc::from(ctx.link_target(&relative))) };
+            Ok(Some(made))
+        }
         Err(e) => {
             let _ = std::fs::remove_file(&file_path);
             made.remove();
@@ -406,7 +465,10 @@ unsafe fn make_split_dataset(
     }
     // Native file creation needs the API context of a file operation (it records the connector
     // stack in the file): restore the one captured when the main file was created or opened.
-    let dset = ctx.lib_state.run(|| {
+    let state = ctx.lib_state.get().ok_or_else(|| {
+        Error::library("the main file was opened without HDF5's 'post open' step; cannot create split files")
+    })?;
+    let file = state.run(|| {
         // SAFETY: creates the split file through the connector below (named by split_fapl).
         let file = unsafe {
             ffi::H5VLfile_create(
@@ -421,6 +483,34 @@ unsafe fn make_split_dataset(
         if file.is_null() {
             return Err(Error::library(format!("cannot create the split file {show}")));
         }
+        // What HDF5 does after opening any file: give it its connector-level file object (under
+        // the restored wrap context, so variable-length data and references in it work).
+        let mut supported = 0u64;
+        // SAFETY: queries the connector below about its own file object.
+        unsafe {
+            ffi::H5VLintrospect_opt_query(
+                file,
+                vol,
+                ffi::H5VL_SUBCLS_FILE,
+                ffi::H5VL_NATIVE_FILE_POST_OPEN,
+                &mut supported,
+            )
+        };
+        if supported & ffi::H5VL_OPT_QUERY_SUPPORTED != 0 {
+            let mut opt =
+                ffi::H5VL_optional_args_t { op_type: ffi::H5VL_NATIVE_FILE_POST_OPEN, args: std::ptr::null_mut() };
+            // SAFETY: the 'post open' operation takes no arguments.
+            if unsafe { ffi::H5VLfile_optional(file, vol, &mut opt, a.dxpl_id, std::ptr::null_mut()) } < 0 {
+                // SAFETY: closes the file made above.
+                preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, a.dxpl_id, std::ptr::null_mut()) });
+                return Err(Error::library(format!("cannot finish opening the split file {show}")));
+            }
+        }
+        Ok(file)
+    })?;
+    // The dataset is made in the application's own API context (H5Dcreate's): it carries the
+    // access properties (external file and VDS prefixes, chunk cache) HDF5 reads from there.
+    let dset = {
         let loc_root = Below { obj: file, vol, obj_type: H5I_FILE }.loc_self();
         // SAFETY: creates the dataset in the new file with the application's type, space, properties.
         let dset = unsafe {
@@ -444,8 +534,8 @@ unsafe fn make_split_dataset(
         if dset.is_null() {
             return Err(Error::library(format!("cannot create the dataset {DATASET_PATH} in the split file {show}")));
         }
-        Ok(dset)
-    })?;
+        dset
+    };
     let value = below::pack_external_link(&ctx.link_target(relative), DATASET_PATH);
     let mut args = H5VL_link_create_args_t {
         op_type: H5VL_LINK_CREATE_UD,
@@ -480,6 +570,111 @@ unsafe fn make_split_dataset(
     Ok(dset)
 }
 
+/// The split file an external link `name` at `at` leads to (its value, as stored), if it is one
+/// of this main file's split files.
+pub fn split_link_target(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Option<Arc<str>> {
+    if layout::components(name.to_bytes()).is_empty() {
+        return None; // the location itself ("." or "/"): no link to look at
+    }
+    quietly(|| {
+        let info = at.link_info(name, dxpl).ok()?;
+        if info.type_ != H5L_TYPE_EXTERNAL {
+            return None;
+        }
+        // SAFETY: for external links the union holds the value size.
+        let value = at.link_value(name, unsafe { info.u.val_size }, dxpl).ok()?;
+        let (file, object) = below::unpack_external_link(&value)?;
+        let folder = ctx.split_dir.file_name()?.to_str()?;
+        let file = String::from_utf8(file).ok()?;
+        (object == DATASET_PATH.as_bytes() && file.starts_with(&format!("{folder}/"))).then(|| Arc::from(file))
+    })
+}
+
+/// The open dataset ids of split datasets of the main file `ctx` (HDF5 counts a file's open
+/// objects by the file they live in; split datasets live in their own).
+pub fn open_split_dataset_ids(ctx: &Arc<FileCtx>) -> Vec<hid_t> {
+    struct State {
+        open: Vec<usize>,
+        ids: Vec<hid_t>,
+    }
+    unsafe extern "C" fn visit(id: hid_t, data: *mut c_void) -> ffi::herr_t {
+        // SAFETY: `data` is the `State` below.
+        let state = unsafe { &mut *data.cast::<State>() };
+        let mut name = [0 as c_char; 32];
+        // SAFETY: a valid id and a buffer of the given size.
+        let n = unsafe { ffi::H5VLget_connector_name(id, name.as_mut_ptr(), name.len()) };
+        // SAFETY: HDF5 wrote a NUL-terminated name.
+        if n <= 0 || unsafe { CStr::from_ptr(name.as_ptr()) }.to_bytes() != crate::CONNECTOR_NAME.as_bytes() {
+            return 0;
+        }
+        // SAFETY: H5VLobject returns the terminal (connector-below) object of a valid id.
+        let terminal = unsafe { ffi::H5VLobject(id) } as usize;
+        if state.open.contains(&terminal) {
+            state.ids.push(id);
+        }
+        0
+    }
+    let open = ctx.open_split.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if open.is_empty() {
+        return Vec::new();
+    }
+    let mut state = State { open, ids: Vec::new() };
+    // SAFETY: iterates dataset ids with a callback that only reads them.
+    quietly(|| unsafe {
+        hdf5_sys::h5i::H5Iiterate(
+            hdf5_sys::h5i::H5I_type_t::H5I_DATASET,
+            Some(visit),
+            (&mut state as *mut State).cast(),
+        )
+    });
+    state.ids
+}
+
+/// After `name` was opened at `parent` as `made`: marks it as a split dataset if its link is
+/// one of ours.
+///
+/// # Safety
+/// `made` is the wrapper just made for the opened object; the rest are HDF5's arguments.
+pub unsafe fn note_opened(
+    parent: &Obj,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    made: *mut c_void,
+    dxpl: hid_t,
+) {
+    let Some(ctx) = parent.ctx.as_ref() else { return };
+    if made.is_null() || name.is_null() || loc.is_null() {
+        return;
+    }
+    // SAFETY: HDF5's valid location parameters and NUL-terminated name.
+    let (loc, name) = unsafe { (&*loc, CStr::from_ptr(name)) };
+    let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
+    if let Some(file) = split_link_target(ctx, &at, name, dxpl) {
+        // SAFETY: `made` is our fresh wrapper, not borrowed elsewhere.
+        unsafe { ctx.track(made, file) };
+    }
+}
+
+/// For a hard link to `target` (+ `curr_loc`): the split file to link to instead, when the
+/// target is a split dataset (a hard link cannot cross files; an external link to the same split
+/// file shares the dataset the same way).
+///
+/// # Safety
+/// `curr_loc` is HDF5's valid location parameters for `target`.
+pub unsafe fn hard_link_replacement(target: &Obj, curr_loc: &H5VL_loc_params_t, dxpl: hid_t) -> Option<Arc<str>> {
+    let ctx = target.ctx.as_ref()?;
+    match curr_loc.type_ {
+        H5VL_OBJECT_BY_SELF => target.split.clone(),
+        ffi::H5VL_OBJECT_BY_NAME => {
+            // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+            let name = unsafe { CStr::from_ptr(curr_loc.loc_data.loc_by_name.name) };
+            let at = Below { obj: target.under_object, vol: target.under_vol_id, obj_type: curr_loc.obj_type };
+            split_link_target(ctx, &at, name, dxpl)
+        }
+        _ => None,
+    }
+}
+
 /// After a failed open of `name` at `parent`: if it is an external link into a missing or
 /// unreadable split file, an error that names the dataset, the file and how to get it.
 ///
@@ -501,7 +696,7 @@ pub unsafe fn explain_open_failure(
         return None;
     }
     let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
-    preserving_stack(|| {
+    quietly(|| {
         let info = at.link_info(name, dxpl).ok()?;
         if info.type_ != H5L_TYPE_EXTERNAL {
             return None;

@@ -55,6 +55,7 @@ macro_rules! typedef_size {
     )*};
 }
 
+#[rustfmt::skip]
 fn facts() -> Vec<Fact> {
     let mut f = Vec::new();
     typedef_size!(
@@ -78,22 +79,15 @@ fn facts() -> Vec<Fact> {
         H5O_token_t
     );
     constant!(
-        f,
-        H5VL_VERSION,
-        H5PL_TYPE_VOL,
-        H5VL_NATIVE_VALUE,
-        H5VL_GET_CONN_LVL_CURR,
-        H5VL_REQUEST_STATUS_IN_PROGRESS,
-        H5VL_CAP_FLAG_THREADSAFE,
-        H5VL_FILE_FLUSH,
-        H5VL_FILE_REOPEN,
-        H5VL_FILE_IS_ACCESSIBLE,
-        H5VL_FILE_DELETE,
-        H5VL_FILE_IS_EQUAL,
-        H5VL_GROUP_MOUNT,
-        H5VL_LINK_CREATE_HARD,
-        H5VL_LINK_CREATE_SOFT,
-        H5VL_LINK_CREATE_UD
+        f, H5VL_VERSION, H5PL_TYPE_VOL, H5VL_NATIVE_VALUE, H5VL_PASSTHRU_VALUE, H5VL_GET_CONN_LVL_CURR,
+        H5VL_REQUEST_STATUS_IN_PROGRESS, H5VL_CAP_FLAG_THREADSAFE, H5VL_FILE_FLUSH, H5VL_FILE_REOPEN,
+        H5VL_FILE_IS_ACCESSIBLE, H5VL_FILE_DELETE, H5VL_FILE_IS_EQUAL, H5VL_GROUP_MOUNT, H5VL_LINK_CREATE_HARD,
+        H5VL_LINK_CREATE_SOFT, H5VL_LINK_CREATE_UD, H5VL_OBJECT_BY_SELF, H5VL_OBJECT_BY_NAME, H5I_FILE, H5I_GROUP,
+        H5I_DATASET, H5VL_OBJECT_GET_FILE, H5VL_OBJECT_GET_NAME, H5VL_OBJECT_GET_TYPE, H5VL_OBJECT_GET_INFO,
+        H5O_INFO_BASIC, H5VL_LINK_DELETE, H5VL_LINK_EXISTS, H5VL_LINK_ITER, H5VL_LINK_GET_INFO, H5VL_LINK_GET_VAL,
+        H5L_TYPE_HARD, H5L_TYPE_SOFT, H5L_TYPE_EXTERNAL, H5D_VIRTUAL, H5T_REFERENCE, H5F_ACC_RDWR, H5F_ACC_TRUNC,
+        H5F_CLOSE_WEAK, H5VL_OBJECT_VISIT, H5VL_SUBCLS_FILE, H5VL_NATIVE_FILE_POST_OPEN, H5VL_OPT_QUERY_SUPPORTED, H5VL_FILE_GET_NAME,
+        H5VL_FILE_GET_OBJ_COUNT, H5VL_FILE_GET_OBJ_IDS, H5F_OBJ_DATASET
     );
     layout!(f, H5VL_loc_by_name_t: name, lapl_id);
     layout!(f, H5VL_loc_by_idx_t: name, idx_type, order, n, lapl_id);
@@ -121,6 +115,9 @@ fn facts() -> Vec<Fact> {
         args.exists as "args.exists.exists", args.lookup as "args.lookup.token_ptr", args.visit.idx_type,
         args.visit.order, args.visit.fields, args.visit.op, args.visit.op_data, args.flush as "args.flush.obj_id",
         args.refresh as "args.refresh.obj_id");
+    layout!(f, H5VL_file_get_args_t: op_type, args.get_name.type_ as "args.get_name.type", args.get_name.buf_size,
+        args.get_name.buf, args.get_name.file_name_len, args.get_obj_count.types, args.get_obj_count.count,
+        args.get_obj_ids.types, args.get_obj_ids.max_objs, args.get_obj_ids.oid_list, args.get_obj_ids.count);
     layout!(f, H5VL_info_class_t: size, copy, cmp, free, to_str, from_str);
     layout!(f, H5VL_wrap_class_t: get_object, get_wrap_ctx, wrap_object, unwrap_object, free_wrap_ctx);
     layout!(f, H5VL_attr_class_t: create, open, read, write, get, specific, optional, close);
@@ -147,7 +144,7 @@ fn ffi_matches_installed_headers() {
     let facts = facts();
     let mut src = String::from(
         "#include <stddef.h>\n#include <stdio.h>\n#include <hdf5.h>\n#include <H5VLconnector.h>\n\
-         #include <H5VLconnector_passthru.h>\n#include <H5PLextern.h>\n#include <H5VLpassthru.h>\nint main(void) {\n",
+         #include <H5VLconnector_passthru.h>\n#include <H5PLextern.h>\n#include <H5VLnative.h>\n#include <H5VLpassthru.h>\nint main(void) {\n",
     );
     for fact in &facts {
         writeln!(src, "  printf(\"%lld\\n\", (long long)({}));", fact.c_expr).unwrap();
@@ -159,7 +156,18 @@ fn ffi_matches_installed_headers() {
     let exe = dir.path().join("probe");
     std::fs::write(&c_file, &src).unwrap();
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let out = Command::new(&cc).arg("-I").arg(include).arg(&c_file).arg("-o").arg(&exe).output().expect("run cc");
+    let out = Command::new(&cc)
+        .arg("-I")
+        .arg(include)
+        .arg(&c_file)
+        .arg("-o")
+        .arg(&exe)
+        // Some constants (H5F_ACC_*) expand to calls that open the library.
+        .arg(format!("-L{}", env!("DSET_SPLIT_HDF5_LIBDIR")))
+        .arg(format!("-Wl,-rpath,{}", env!("DSET_SPLIT_HDF5_LIBDIR")))
+        .arg("-lhdf5")
+        .output()
+        .expect("run cc");
     assert!(out.status.success(), "probe failed to compile:\n{}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new(&exe).output().expect("run probe");
     assert!(out.status.success());

@@ -31,7 +31,13 @@ fn run_child(entry: &str, connector: Option<&str>, dir: &Path, log: Option<&Path
     if let Some(c) = connector {
         cmd.env("HDF5_VOL_CONNECTOR", c);
     }
-    cmd.output().unwrap()
+    let out = cmd.output().unwrap();
+    assert!(
+        !text(&out.stderr).contains("infinite loop closing library"),
+        "HDF5 could not shut down cleanly (a leaked object?):\n{}",
+        text(&out.stderr)
+    );
+    out
 }
 
 fn text(out: &[u8]) -> String {

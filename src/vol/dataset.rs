@@ -2,7 +2,6 @@
 
 use std::ffi::{c_char, c_void};
 
-use crate::below::Below;
 use crate::boundary::guard;
 use crate::error::{Error, Result};
 use crate::ffi::{
@@ -67,6 +66,9 @@ pub unsafe extern "C" fn open(
             if let Some(err) = unsafe { split::explain_open_failure(Obj::from_ptr(obj)?, loc_params, name, dxpl_id) } {
                 return Err(err);
             }
+        } else {
+            // SAFETY: `obj` is our wrapper, `made` the one just made; the rest are HDF5's.
+            unsafe { split::note_opened(Obj::from_ptr(obj)?, loc_params, name, made, dxpl_id) };
         }
         Ok(made)
     })
@@ -112,18 +114,20 @@ unsafe fn io<B: Copy>(
     mem_type_id: *mut hid_t,
     mem_space_id: *mut hid_t,
     file_space_id: *mut hid_t,
-    dxpl_id: hid_t,
     buf: *mut B,
     req: Req,
     call: impl Fn(usize, *mut *mut c_void, hid_t, *mut hid_t, *mut hid_t, *mut hid_t, *mut B, Req) -> herr_t,
 ) -> Result<herr_t> {
     // SAFETY: HDF5 passes `count` of our dataset wrappers.
     let (mut under, vol) = unsafe { unwrap_all(count, dset) }?;
-    let files: Vec<*mut c_void> = if count > 1 {
-        under.iter().map(|u| Below { obj: *u, vol, obj_type: ffi::H5I_DATASET }.file(dxpl_id)).collect::<Result<_>>()?
-    } else {
-        Vec::new()
-    };
+    // The file each dataset lives in: a split dataset's own file, or the shared one (asking the
+    // connector below for the file object would mark that file as held by an id and keep it open).
+    // SAFETY: as above.
+    let files: Vec<Option<std::sync::Arc<str>>> = unsafe { std::slice::from_raw_parts(dset, count) }
+        .iter()
+        // SAFETY: each element is one of our wrappers (checked by `unwrap_all`).
+        .map(|d| unsafe { Obj::from_ptr(*d) }.map(|o| o.split.clone()))
+        .collect::<Result<_>>()?;
     if files.iter().all(|f| files.first() == Some(f)) {
         let rc = call(count, under.as_mut_ptr(), vol, mem_type_id, mem_space_id, file_space_id, buf, req);
         // SAFETY: `req` is HDF5's request slot.
@@ -184,17 +188,9 @@ pub unsafe extern "C" fn read(
     guard("dataset_read", || {
         // SAFETY: HDF5's own arguments; each call forwards them (or a per-file part of them) below.
         unsafe {
-            io(
-                count,
-                dset,
-                mem_type_id,
-                mem_space_id,
-                file_space_id,
-                dxpl_id,
-                buf,
-                req,
-                |n, d, vol, mt, ms, fs, b, r| ffi::H5VLdataset_read(n, d, vol, mt, ms, fs, dxpl_id, b, r),
-            )
+            io(count, dset, mem_type_id, mem_space_id, file_space_id, buf, req, |n, d, vol, mt, ms, fs, b, r| {
+                ffi::H5VLdataset_read(n, d, vol, mt, ms, fs, dxpl_id, b, r)
+            })
         }
     })
 }
@@ -213,17 +209,9 @@ pub unsafe extern "C" fn write(
     guard("dataset_write", || {
         // SAFETY: HDF5's own arguments; each call forwards them (or a per-file part of them) below.
         unsafe {
-            io(
-                count,
-                dset,
-                mem_type_id,
-                mem_space_id,
-                file_space_id,
-                dxpl_id,
-                buf,
-                req,
-                |n, d, vol, mt, ms, fs, b, r| ffi::H5VLdataset_write(n, d, vol, mt, ms, fs, dxpl_id, b, r),
-            )
+            io(count, dset, mem_type_id, mem_space_id, file_space_id, buf, req, |n, d, vol, mt, ms, fs, b, r| {
+                ffi::H5VLdataset_write(n, d, vol, mt, ms, fs, dxpl_id, b, r)
+            })
         }
     })
 }
@@ -265,6 +253,11 @@ pub unsafe extern "C" fn optional(
 /// `dataset_cls.close`
 pub unsafe extern "C" fn close(dset: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("dataset_close", || {
+        // SAFETY: `dset` is our wrapper.
+        let o = unsafe { Obj::from_ptr(dset) }?;
+        if let (Some(ctx), Some(_)) = (&o.ctx, &o.split) {
+            ctx.untrack(o);
+        }
         // SAFETY: see `create`; HDF5 never uses `dset` again once it is closed.
         unsafe { forward_close(dset, req, |under, vol| ffi::H5VLdataset_close(under, vol, dxpl_id, req)) }
     })

@@ -12,7 +12,7 @@ use crate::ffi::{
     H5VL_file_get_args_t, H5VL_file_specific_args_t, H5VL_optional_args_t, herr_t, hid_t,
 };
 use crate::object::{Obj, forward, forward_close, wrap_request};
-use crate::split::FileCtx;
+use crate::split::{self, FileCtx};
 
 type Req = *mut *mut c_void;
 
@@ -83,8 +83,61 @@ pub unsafe extern "C" fn open(
 /// `file_cls.get`
 pub unsafe extern "C" fn get(file: *mut c_void, args: *mut H5VL_file_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("file_get", || {
+        // SAFETY: `file` is our wrapper (of any object: H5Fget_name takes any id); HDF5 passes a
+        // valid argument struct.
+        let (o, a) = unsafe { (Obj::from_ptr(file)?, &*args) };
+        if let (ffi::H5VL_FILE_GET_NAME, Some(ctx), Some(_)) = (a.op_type, o.ctx.as_ref(), o.split.as_ref()) {
+            // A split dataset's file is, for the application, the main file.
+            // SAFETY: for GET_NAME the union holds `get_name`, with HDF5's output slots.
+            let n = unsafe { a.args.get_name };
+            let name = &ctx.main_name;
+            if !n.buf.is_null() && n.buf_size > 0 {
+                let len = name.len().min(n.buf_size - 1);
+                // SAFETY: HDF5's buffer holds `buf_size` bytes; we write `len` + 1 of them.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(name.as_ptr(), n.buf.cast::<u8>(), len);
+                    *n.buf.add(len) = 0;
+                }
+            }
+            // SAFETY: HDF5's output slot for the full length.
+            if let Some(out) = unsafe { n.file_name_len.as_mut() } {
+                *out = name.len();
+            }
+            return Ok(0);
+        }
         // SAFETY: `file` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
-        unsafe { forward(file, req, |under, vol| ffi::H5VLfile_get(under, vol, args, dxpl_id, req)) }
+        let rc = unsafe { forward(file, req, |under, vol| ffi::H5VLfile_get(under, vol, args, dxpl_id, req)) }?;
+        let counts_datasets = |types: std::ffi::c_uint| types & ffi::H5F_OBJ_DATASET != 0;
+        match (rc >= 0, a.op_type, o.ctx.as_ref()) {
+            (true, ffi::H5VL_FILE_GET_OBJ_COUNT, Some(ctx)) if o.split.is_none() => {
+                // SAFETY: for GET_OBJ_COUNT the union holds `get_obj_count`, with HDF5's output.
+                let c = unsafe { a.args.get_obj_count };
+                if counts_datasets(c.types) {
+                    // SAFETY: HDF5's output slot, filled by the call below.
+                    if let Some(count) = unsafe { c.count.as_mut() } {
+                        *count += split::open_split_dataset_ids(ctx).len();
+                    }
+                }
+            }
+            (true, ffi::H5VL_FILE_GET_OBJ_IDS, Some(ctx)) if o.split.is_none() => {
+                // SAFETY: for GET_OBJ_IDS the union holds `get_obj_ids`, with HDF5's outputs.
+                let c = unsafe { a.args.get_obj_ids };
+                if counts_datasets(c.types) {
+                    // SAFETY: HDF5's output slot, filled by the call below.
+                    if let Some(count) = unsafe { c.count.as_mut() } {
+                        for id in split::open_split_dataset_ids(ctx) {
+                            if *count < c.max_objs && !c.oid_list.is_null() {
+                                // SAFETY: the list holds `max_objs` ids.
+                                unsafe { *c.oid_list.add(*count) = id };
+                                *count += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(rc)
     })
 }
 
@@ -169,8 +222,18 @@ pub unsafe extern "C" fn optional(
     req: Req,
 ) -> herr_t {
     guard("file_optional", || {
+        // SAFETY: `file` is our wrapper; HDF5 passes a valid argument struct.
+        let (ctx, op) = unsafe { (Obj::from_ptr(file)?.ctx.clone(), (*args).op_type) };
         // SAFETY: `file` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
-        unsafe { forward(file, req, |under, vol| ffi::H5VLfile_optional(under, vol, args, dxpl_id, req)) }
+        let rc = unsafe { forward(file, req, |under, vol| ffi::H5VLfile_optional(under, vol, args, dxpl_id, req)) }?;
+        if rc >= 0 && op == ffi::H5VL_NATIVE_FILE_POST_OPEN {
+            if let Some(ctx) = ctx {
+                // HDF5's context now names our connector stack and this file's wrap context:
+                // keep it for creating split files later.
+                ctx.capture_lib_state()?;
+            }
+        }
+        Ok(rc)
     })
 }
 

@@ -9,6 +9,7 @@ use crate::ffi::{
     H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
 };
 use crate::object::{Obj, forward, wrap_request};
+use crate::{below, split};
 
 type Req = *mut *mut c_void;
 
@@ -29,12 +30,31 @@ pub unsafe extern "C" fn create(
         let mut vol = o.map(|o| o.under_vol_id);
         // SAFETY: HDF5 passes a valid argument struct.
         let mut local = unsafe { *args };
+        let mut replacement = None;
         if local.op_type == H5VL_LINK_CREATE_HARD {
             // SAFETY: for HARD the union holds `hard`, whose target is NULL or one of our wrappers.
             if let Some(target) = unsafe { Obj::from_nullable(local.args.hard.curr_obj) } {
                 vol.get_or_insert(target.under_vol_id);
+                // A split dataset lives in its own file, which a hard link cannot reach: link its
+                // split file instead, as the dataset's own link does.
+                // SAFETY: HDF5's valid location parameters of the target.
+                replacement =
+                    unsafe { split::hard_link_replacement(target, &local.args.hard.curr_loc_params, dxpl_id) };
                 local.args.hard.curr_obj = target.under_object;
             }
+        }
+        let value = replacement.map(|file| below::pack_external_link(&file, crate::layout::DATASET_PATH));
+        if let Some(value) = &value {
+            local = H5VL_link_create_args_t {
+                op_type: ffi::H5VL_LINK_CREATE_UD,
+                args: ffi::H5VL_link_create_args_u {
+                    ud: ffi::H5VL_link_create_ud_t {
+                        type_: ffi::H5L_TYPE_EXTERNAL,
+                        buf: value.as_ptr().cast(),
+                        buf_size: value.len(),
+                    },
+                },
+            };
         }
         let vol = vol.ok_or_else(|| Error::arg("link create without a location or target object"))?;
         let under = o.map_or(std::ptr::null_mut(), |o| o.under_object);

@@ -27,7 +27,7 @@ pub unsafe extern "C" fn open(
         let made = unsafe {
             forward_new(obj, req, |under, vol| ffi::H5VLobject_open(under, loc_params, vol, opened_type, dxpl_id, req))
         }?;
-        if made.is_null() && !loc_params.is_null() {
+        if !loc_params.is_null() {
             // SAFETY: HDF5's valid location parameters.
             let loc = unsafe { &*loc_params };
             if loc.type_ == ffi::H5VL_OBJECT_BY_NAME {
@@ -36,9 +36,15 @@ pub unsafe extern "C" fn open(
                 let mut self_loc = *loc;
                 self_loc.type_ = ffi::H5VL_OBJECT_BY_SELF;
                 // SAFETY: `obj` is our wrapper; the name is HDF5's NUL-terminated string.
-                if let Some(err) = unsafe { split::explain_open_failure(Obj::from_ptr(obj)?, &self_loc, name, dxpl_id) }
-                {
-                    return Err(err);
+                let parent = unsafe { Obj::from_ptr(obj) }?;
+                if made.is_null() {
+                    // SAFETY: as above.
+                    if let Some(err) = unsafe { split::explain_open_failure(parent, &self_loc, name, dxpl_id) } {
+                        return Err(err);
+                    }
+                } else {
+                    // SAFETY: as above; `made` is the wrapper just made.
+                    unsafe { split::note_opened(parent, &self_loc, name, made, dxpl_id) };
                 }
             }
         }

@@ -34,6 +34,7 @@ pub unsafe extern "C" fn get_wrap_ctx(obj: *const c_void, wrap_ctx: *mut *mut c_
 /// `wrap_cls.wrap_object`
 pub unsafe extern "C" fn wrap_object(obj: *mut c_void, obj_type: H5I_type_t, wrap_ctx: *mut c_void) -> *mut c_void {
     guard("wrap_object", || {
+        crate::trace!("wrap_object type={obj_type} obj={obj:p}");
         // SAFETY: `wrap_ctx` came from our `get_wrap_ctx`.
         unsafe { WrapCtx::wrap(wrap_ctx, obj, obj_type) }
     })
@@ -46,6 +47,7 @@ pub unsafe extern "C" fn unwrap_object(obj: *mut c_void) -> *mut c_void {
         let o = unsafe { Obj::from_ptr(obj) }?;
         // SAFETY: asks the connector below to unwrap its own object.
         let under = unsafe { ffi::H5VLunwrap_object(o.under_object, o.under_vol_id) };
+        crate::trace!("unwrap_object obj={under:p}");
         if !under.is_null() {
             // SAFETY: the wrapper is no longer referenced by HDF5 after unwrapping.
             unsafe { Obj::free(obj) };
