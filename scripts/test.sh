@@ -14,6 +14,7 @@ need_cargo
 SERIES=${DSET_SPLIT_TEST_SERIES:-1.14 2.2}
 PASSED=0
 FAILED=0
+KNOWN=0
 FAILURES=()
 LOGDIR=$ROOT/target/test-logs
 mkdir -p "$LOGDIR"
@@ -72,21 +73,42 @@ c_tests() {
     fi
 }
 
-# api_tests: HDF5's h5_api_test natively and through dset_split; every test that passes
-# natively must pass through the connector.
+# api_test NAME OUTPUT [CONNECTOR]: one run of HDF5's h5_api_test (1.14), natively or through a
+# connector string.
+api_run() {
+    local out=$1 connector=${2:-}
+    if [[ -z $connector ]]; then
+        env -u HDF5_VOL_CONNECTOR bash scripts/hdf5.sh api-test 1.14 >"$out" 2>&1 || true
+    else
+        HDF5_PLUGIN_PATH=$PLUGIN_DIR HDF5_VOL_CONNECTOR="$connector" bash scripts/hdf5.sh api-test 1.14 >"$out" 2>&1 || true
+    fi
+}
+
+# api_compare NAME RUN [KNOWN]: every test that passes natively passes in RUN (or is listed in
+# KNOWN with its reason); counts the tests RUN passed.
+api_compare() {
+    local name=$1 run=$2 known=${3:-} dir=$LOGDIR/api rc=0 p
+    python3 scripts/api_compare.py "$dir/native.txt" "$dir/$run.txt" $known >"$dir/$run-compare.txt" 2>&1 || rc=$?
+    grep -v '^passes natively' "$dir/$run-compare.txt" | tail -n 4 >&2
+    grep '^passes natively' "$dir/$run-compare.txt" | grep -v '(known)' >&2 || true
+    p=$(sed -nE "s|^([0-9]+)/[0-9]+ .* passed with VOL connector 'dset_split'.*|\1|p" "$dir/$run.txt")
+    if [[ $rc -ne 0 || -z $p ]]; then
+        record "$name" "${p:-0}" 1
+    else
+        record "$name" "$p" 0
+    fi
+}
+
+# api_tests: natively; through dset_split as a pure passthrough (must equal native); and with
+# splitting on (every difference must be a known, documented one).
 api_tests() {
-    local dir=$LOGDIR/api rc=0 p f
-    mkdir -p "$dir"
-    env -u HDF5_VOL_CONNECTOR bash scripts/hdf5.sh api-test 1.14 >"$dir/native.txt" 2>&1 || true
-    HDF5_PLUGIN_PATH=$PLUGIN_DIR HDF5_VOL_CONNECTOR="dset_split under_vol=0;under_info={}" \
-        bash scripts/hdf5.sh api-test 1.14 >"$dir/dset_split.txt" 2>&1 || true
-    python3 scripts/api_compare.py "$dir/native.txt" "$dir/dset_split.txt" >"$dir/compare.txt" 2>&1 || rc=$?
-    cat "$dir/compare.txt" >&2
-    p=$(sed -nE "s|^([0-9]+)/[0-9]+ .* passed with VOL connector 'dset_split'.*|\1|p" "$dir/dset_split.txt")
-    f=$(sed -nE "s|^([0-9]+)/[0-9]+ .* did not pass with VOL connector 'dset_split'.*|\1|p" "$dir/dset_split.txt")
-    [[ -n $p ]] || { p=0; f=1; }
-    if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then f=1; fi
-    record "h5_api_test through dset_split (1.14)" "$p" "${f:-0}"
+    mkdir -p "$LOGDIR/api"
+    api_run "$LOGDIR/api/native.txt"
+    api_run "$LOGDIR/api/passthrough.txt" "dset_split under_vol=0;under_info={};split=off"
+    api_run "$LOGDIR/api/split.txt" "dset_split under_vol=0;under_info={}"
+    api_compare "h5_api_test, split=off (1.14)" passthrough
+    api_compare "h5_api_test, splitting (1.14)" split tests/api-known-differences.txt
+    KNOWN=$((KNOWN + $(grep -c '(known)$' "$LOGDIR/api/split-compare.txt" || true)))
 }
 
 say "formatting"
@@ -109,6 +131,9 @@ done
 say "summary"
 if [[ ${#FAILURES[@]} -gt 0 ]]; then
     printf 'failed: %s\n' "${FAILURES[@]}" >&2
+fi
+if [[ $KNOWN -gt 0 ]]; then
+    echo "known, documented differences from native HDF5 (tests/api-known-differences.txt): $KNOWN" >&2
 fi
 echo "tests: $PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]
