@@ -242,8 +242,14 @@ impl MadeDirs {
         }
         let mut made = MadeDirs(Vec::new());
         for d in missing.into_iter().rev() {
-            std::fs::create_dir(&d)?;
+            if let Err(e) = std::fs::create_dir(&d) {
+                made.remove();
+                return Err(e);
+            }
             made.0.push(d);
+        }
+        if !dir.is_dir() {
+            return Err(std::io::Error::other(format!("{} is in the way and is not a directory", dir.display())));
         }
         Ok(made)
     }

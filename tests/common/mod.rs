@@ -128,3 +128,125 @@ pub fn connector_name(obj: hid_t) -> String {
     // SAFETY: HDF5 wrote a NUL-terminated string.
     unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
 }
+
+/// A file access property list with dset_split configured by `info`.
+pub fn split_fapl(info: &str) -> hid_t {
+    // SAFETY: H5open makes the class id valid; the result is checked.
+    let fapl = unsafe {
+        H5open();
+        hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_FILE_ACCESS)
+    };
+    assert!(fapl >= 0);
+    let c = cstr(info);
+    // SAFETY: a NUL-terminated string that outlives the call.
+    let rc = unsafe { dset_split::capi::H5Pset_fapl_dset_split(fapl, c.as_ptr()) };
+    assert!(rc >= 0, "H5Pset_fapl_dset_split({info}): {:#?}", take_error_stack());
+    fapl
+}
+
+/// A link creation property list that creates missing parent groups.
+pub fn lcpl_intermediate() -> hid_t {
+    // SAFETY: as in `split_fapl`.
+    unsafe {
+        H5open();
+        let l = hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_LINK_CREATE);
+        assert!(hdf5_sys::h5p::H5Pset_create_intermediate_group(l, 1) >= 0);
+        l
+    }
+}
+
+/// Creates dataset `name` (1-D doubles) at `loc` with `lcpl`, writes `data`, closes it; on
+/// failure, the error stack HDF5 left.
+pub fn try_dataset(loc: hid_t, name: &str, data: &[f64], lcpl: hid_t) -> Result<(), Vec<(String, String)>> {
+    let t = native_double();
+    let dims = [data.len() as u64];
+    // SAFETY: ids checked; buffers outlive the calls.
+    unsafe {
+        let s = H5Screate_simple(1, dims.as_ptr(), std::ptr::null());
+        let d = H5Dcreate2(loc, cstr(name).as_ptr(), t, s, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        if d < 0 {
+            let stack = take_error_stack(); // before any other call clears it
+            H5Sclose(s);
+            return Err(stack);
+        }
+        H5Sclose(s);
+        assert!(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.as_ptr().cast()) >= 0);
+        assert!(H5Dclose(d) >= 0);
+    }
+    Ok(())
+}
+
+/// [`try_dataset`] that must succeed.
+pub fn make_dataset(loc: hid_t, name: &str, data: &[f64], lcpl: hid_t) -> bool {
+    try_dataset(loc, name, data, lcpl).map_err(|stack| panic!("creating {name}: {stack:#?}")).is_ok()
+}
+
+/// [`try_dataset`] that must fail with a dset_split message containing `needle`.
+pub fn refused_dataset(loc: hid_t, name: &str, lcpl: hid_t, needle: &str) {
+    let stack = try_dataset(loc, name, &[0.0], lcpl).err().unwrap_or_else(|| panic!("{name} was created"));
+    assert!(
+        stack.iter().any(|(class, desc)| class == "dset_split" && desc.contains(needle)),
+        "no dset_split message containing {needle:?} in {stack:#?}"
+    );
+}
+
+/// The type and (for external links) the `(file, object)` target of link `name`, read natively.
+pub fn link_of(path: &Path, name: &str) -> (i32, Option<(String, String)>) {
+    let mut info = std::mem::MaybeUninit::<dset_split::ffi::H5L_info2_t>::zeroed();
+    // SAFETY: ids checked; the info and buffer are ours.
+    unsafe {
+        let f = H5Fopen(cpath(path).as_ptr(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert!(f >= 0);
+        let n = cstr(name);
+        assert!(hdf5_sys::h5l::H5Lget_info2(f, n.as_ptr(), info.as_mut_ptr().cast(), H5P_DEFAULT) >= 0, "{name}");
+        let info = info.assume_init();
+        let mut target = None;
+        if info.type_ == dset_split::ffi::H5L_TYPE_EXTERNAL {
+            let mut buf = vec![0u8; info.u.val_size];
+            assert!(dset_split::ffi::H5Lget_val(f, n.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), H5P_DEFAULT) >= 0);
+            let (file, obj) = dset_split::below::unpack_external_link(&buf).unwrap();
+            target = Some((String::from_utf8(file).unwrap(), String::from_utf8(obj).unwrap()));
+        }
+        H5Fclose(f);
+        (info.type_, target)
+    }
+}
+
+/// Every file below `dir`, relative, sorted.
+pub fn files_below(dir: &Path) -> Vec<String> {
+    fn walk(d: &Path, root: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Switches HDF5's automatic error printing off until dropped (for expected failures).
+pub struct QuietErrors(hdf5_sys::h5e::H5E_auto2_t, *mut c_void);
+
+pub fn quiet_errors() -> QuietErrors {
+    let mut q = QuietErrors(None, std::ptr::null_mut());
+    // SAFETY: reads the current printing function into `q`, then switches printing off.
+    unsafe {
+        H5open();
+        hdf5_sys::h5e::H5Eget_auto2(H5E_DEFAULT, &mut q.0, &mut q.1);
+        hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut());
+    }
+    q
+}
+
+impl Drop for QuietErrors {
+    fn drop(&mut self) {
+        // SAFETY: restores what `quiet_errors` read.
+        unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, self.0, self.1) };
+    }
+}

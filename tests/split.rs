@@ -1,0 +1,258 @@
+//! The split layout, through the real HDF5 library in this process: where files go, how they
+//! are linked, and what happens around creation, truncation, deletion and failures. Files are
+//! always read back with the native connector (no plugin), as plain HDF5 users would.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use hdf5_sys::h5d::{H5Dclose, H5Dopen2};
+use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_RDWR, H5F_ACC_TRUNC, H5Fclose, H5Fcreate, H5Fopen};
+use hdf5_sys::h5l::H5Lexists;
+use hdf5_sys::h5p::{H5P_DEFAULT, H5Pclose};
+use serial_test::serial;
+
+const INFO: &str = "under_vol=0;under_info={}";
+
+fn create(path: &Path, fapl: i64) -> i64 {
+    // SAFETY: plain call; checked.
+    let f = unsafe { H5Fcreate(cpath(path).as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl) };
+    assert!(f >= 0, "H5Fcreate: {:#?}", take_error_stack());
+    f
+}
+
+fn close(id: i64) {
+    // SAFETY: closes a file id we own.
+    assert!(unsafe { H5Fclose(id) } >= 0);
+}
+
+fn exists(loc: i64, name: &str) -> bool {
+    // SAFETY: plain call.
+    unsafe { H5Lexists(loc, cstr(name).as_ptr(), H5P_DEFAULT) > 0 }
+}
+
+#[test]
+#[serial]
+fn each_dataset_gets_its_own_file_linked_relative_to_the_main_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let lcpl = lcpl_intermediate();
+    let f = create(&run, fapl);
+    let temp: Vec<f64> = (0..64).map(f64::from).collect();
+    assert!(make_dataset(f, "/g1/g2/temp", &temp, lcpl));
+    assert!(make_dataset(f, "x", &[1.0, 2.0], H5P_DEFAULT));
+    assert!(make_dataset(f, "/g1/Temp", &[3.0], H5P_DEFAULT));
+    close(f);
+
+    assert_eq!(files_below(&dir.path().join("run-split")), ["g1/Temp~1.h5", "g1/g2/temp.h5", "x.h5"]);
+    assert_eq!(
+        link_of(&run, "/g1/g2/temp"),
+        (dset_split::ffi::H5L_TYPE_EXTERNAL, Some(("run-split/g1/g2/temp.h5".into(), "/data".into())))
+    );
+    // Plain HDF5 reads it, here and after the whole tree moved somewhere else.
+    assert_eq!(read_vector(&run, "/g1/g2/temp", 64), temp);
+    let moved = tempfile::tempdir().unwrap();
+    let moved_run = moved.path().join("elsewhere/run.h5");
+    std::fs::rename(dir.path(), moved.path().join("elsewhere")).unwrap();
+    assert_eq!(read_vector(&moved_run, "/g1/g2/temp", 64), temp);
+    assert_eq!(read_vector(&moved_run, "x", 2), [1.0, 2.0]);
+    // ... and from another working directory, with a relative name.
+    let cwd = std::env::current_dir().unwrap();
+    std::env::set_current_dir(moved.path()).unwrap();
+    let relative = read_vector(Path::new("elsewhere/run.h5"), "/g1/g2/temp", 64);
+    std::env::set_current_dir(cwd).unwrap();
+    assert_eq!(relative, temp);
+    // SAFETY: closes our property lists.
+    unsafe {
+        H5Pclose(fapl);
+        H5Pclose(lcpl);
+    }
+}
+
+#[test]
+#[serial]
+fn the_same_program_writes_the_same_bytes_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let data: Vec<f64> = (0..1000).map(|x| f64::from(x).sin()).collect();
+    let mut snapshots = Vec::new();
+    for _ in 0..2 {
+        let f = create(&run, fapl);
+        assert!(make_dataset(f, "wave", &data, H5P_DEFAULT));
+        close(f);
+        snapshots.push(std::fs::read(dir.path().join("run-split/wave.h5")).unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(1100)); // a timestamp would change
+    }
+    assert!(snapshots[0] == snapshots[1], "split file bytes differ between identical runs");
+    // SAFETY: closes our property list.
+    unsafe { H5Pclose(fapl) };
+}
+
+#[test]
+#[serial]
+fn truncating_or_deleting_the_main_file_removes_its_split_files_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let f = create(&run, fapl);
+    assert!(make_dataset(f, "a", &[1.0], H5P_DEFAULT));
+    assert!(make_dataset(f, "b", &[2.0], H5P_DEFAULT));
+    close(f);
+    std::fs::write(dir.path().join("run-split/NOTES.txt"), "not ours").unwrap();
+    let f = create(&run, fapl);
+    assert!(make_dataset(f, "c", &[3.0], H5P_DEFAULT));
+    close(f);
+    assert_eq!(files_below(&dir.path().join("run-split")), ["NOTES.txt", "c.h5"]);
+    // SAFETY: deletes through the connector (the fapl names it).
+    assert!(unsafe { hdf5_sys::h5f::H5Fdelete(cpath(&run).as_ptr(), fapl) } >= 0);
+    assert!(!run.exists());
+    assert_eq!(files_below(&dir.path().join("run-split")), ["NOTES.txt"]);
+    // SAFETY: closes our property list.
+    unsafe { H5Pclose(fapl) };
+}
+
+#[test]
+#[serial]
+fn a_missing_split_file_is_named_with_how_to_get_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let f = create(&run, fapl);
+    assert!(make_dataset(f, "/fields/u", &[1.0], lcpl_intermediate()));
+    close(f);
+    std::fs::remove_file(dir.path().join("run-split/fields/u.h5")).unwrap();
+    // SAFETY: ids checked.
+    unsafe {
+        let f = H5Fopen(cpath(&run).as_ptr(), H5F_ACC_RDONLY, fapl);
+        assert!(f >= 0);
+        let _quiet = quiet_errors();
+        let d = H5Dopen2(f, cstr("/fields/u").as_ptr(), H5P_DEFAULT);
+        assert!(d < 0);
+        assert_our_error("dataset /fields/u is stored in run-split/fields/u.h5");
+        H5Fclose(f);
+        H5Pclose(fapl);
+    }
+}
+
+#[test]
+#[serial]
+fn creation_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let f = create(&run, fapl);
+    let quiet = quiet_errors(); // the failures below are expected
+    // The name is taken: refused before anything is written.
+    assert!(make_dataset(f, "x", &[1.0], H5P_DEFAULT));
+    refused_dataset(f, "x", H5P_DEFAULT, "cannot create dataset x: the name is already taken");
+    // The parent group is missing and the lcpl does not create it.
+    refused_dataset(f, "/no/such/group/y", H5P_DEFAULT, "the group /no does not exist");
+    // The split folder cannot be made (a file is in the way): nothing is left behind.
+    std::fs::create_dir_all(dir.path().join("run-split")).unwrap();
+    std::fs::write(dir.path().join("run-split/blocked"), "a file, not a folder").unwrap();
+    refused_dataset(f, "/blocked/z", lcpl_intermediate(), "cannot create the split folder");
+    assert!(!exists(f, "/blocked"));
+    // A symbolic link in the split folder that leads outside is refused.
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("run-split/escape")).unwrap();
+    refused_dataset(f, "/escape/w", lcpl_intermediate(), "points outside it");
+    assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "wrote outside the split folder");
+    close(f);
+    assert_eq!(files_below(&dir.path().join("run-split")), ["blocked", "x.h5"]);
+    drop(quiet);
+    // SAFETY: closes our property list.
+    unsafe { H5Pclose(fapl) };
+}
+
+#[test]
+#[serial]
+fn a_read_only_main_file_refuses_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    close(create(&run, fapl));
+    // SAFETY: ids checked.
+    unsafe {
+        let f = H5Fopen(cpath(&run).as_ptr(), H5F_ACC_RDONLY, fapl);
+        let _quiet = quiet_errors();
+        assert!(try_dataset(f, "x", &[1.0], H5P_DEFAULT).is_err());
+        H5Fclose(f);
+        H5Pclose(fapl);
+    }
+    assert!(!dir.path().join("run-split").exists());
+}
+
+#[test]
+#[serial]
+fn policy_decides_which_datasets_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl("under_vol=0;under_info={};min_size=64;exclude=*_tmp,/keep/**;suffix=.parts");
+    let lcpl = lcpl_intermediate();
+    let f = create(&run, fapl);
+    assert!(make_dataset(f, "big", &[0.0; 8], lcpl)); // 64 bytes: splits
+    assert!(make_dataset(f, "small", &[0.0; 7], lcpl)); // 56 bytes: stays
+    assert!(make_dataset(f, "scratch_tmp", &[0.0; 100], lcpl));
+    assert!(make_dataset(f, "/keep/a/b", &[0.0; 100], lcpl));
+    close(f);
+    assert_eq!(files_below(&dir.path().join("run.parts")), ["big.h5"]);
+    for inline in ["small", "scratch_tmp", "/keep/a/b"] {
+        assert_eq!(link_of(&run, inline).0, dset_split::ffi::H5L_TYPE_HARD, "{inline}");
+    }
+    // split=off: a pure passthrough.
+    let off = split_fapl("under_vol=0;under_info={};split=off");
+    let f = create(&dir.path().join("plain.h5"), off);
+    assert!(make_dataset(f, "big", &[0.0; 100], lcpl));
+    close(f);
+    assert!(!dir.path().join("plain-split").exists());
+    // SAFETY: closes our property lists.
+    unsafe {
+        H5Pclose(fapl);
+        H5Pclose(off);
+        H5Pclose(lcpl);
+    }
+}
+
+#[test]
+#[serial]
+fn hard_links_names_and_counts_of_split_datasets() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let f = create(&run, fapl);
+    assert!(make_dataset(f, "x", &[1.0, 2.0], H5P_DEFAULT));
+    // SAFETY: ids checked; buffers ours.
+    unsafe {
+        // A hard link to a split dataset cannot cross files: it becomes a link to the same file.
+        assert!(
+            hdf5_sys::h5l::H5Lcreate_hard(f, cstr("x").as_ptr(), f, cstr("alias").as_ptr(), H5P_DEFAULT, H5P_DEFAULT)
+                >= 0
+        );
+        let d = H5Dopen2(f, cstr("alias").as_ptr(), H5P_DEFAULT);
+        assert!(d >= 0);
+        // H5Fget_name of a split dataset names the main file, as natively.
+        let mut buf = [0 as std::ffi::c_char; 512];
+        let n = hdf5_sys::h5f::H5Fget_name(d, buf.as_mut_ptr(), buf.len());
+        assert!(n > 0);
+        assert_eq!(std::ffi::CStr::from_ptr(buf.as_ptr()).to_str().unwrap(), run.to_str().unwrap());
+        // ... and the main file counts it among its open objects.
+        assert_eq!(hdf5_sys::h5f::H5Fget_obj_count(f, hdf5_sys::h5f::H5F_OBJ_DATASET), 1);
+        H5Dclose(d);
+        assert_eq!(hdf5_sys::h5f::H5Fget_obj_count(f, hdf5_sys::h5f::H5F_OBJ_DATASET), 0);
+    }
+    close(f);
+    assert_eq!(link_of(&run, "alias").1, Some(("run-split/x.h5".into(), "/data".into())));
+    assert_eq!(read_vector(&run, "alias", 2), [1.0, 2.0]);
+    // Reopened read-write, the file takes new split datasets next to the old ones.
+    // SAFETY: ids checked.
+    unsafe {
+        let f = H5Fopen(cpath(&run).as_ptr(), H5F_ACC_RDWR, fapl);
+        assert!(make_dataset(f, "y", &[3.0], H5P_DEFAULT));
+        H5Fclose(f);
+        H5Pclose(fapl);
+    }
+    assert_eq!(files_below(&dir.path().join("run-split")), ["x.h5", "y.h5"]);
+}
