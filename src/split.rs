@@ -582,7 +582,10 @@ pub fn split_link_target(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) ->
     if layout::components(name.to_bytes()).is_empty() {
         return None; // the location itself ("." or "/"): no link to look at
     }
-    quietly(|| {
+    // Callers ask about names that exist (just opened, or the target of a new hard link), so
+    // the calls below do not fail and print nothing: keeping errors quiet would cost four more
+    // library calls on every dataset open.
+    preserving_stack(|| {
         let info = at.link_info(name, dxpl).ok()?;
         if info.type_ != H5L_TYPE_EXTERNAL {
             return None;
