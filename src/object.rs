@@ -9,7 +9,7 @@ use hdf5_sys::h5i::{H5Idec_ref, H5Iinc_ref};
 
 use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{self, H5I_type_t, herr_t, hid_t};
-use crate::split::FileCtx;
+use crate::split::{FileCtx, SplitInfo};
 
 /// A wrapped object (file, group, dataset, attribute, datatype, request...).
 ///
@@ -20,8 +20,8 @@ pub struct Obj {
     pub under_vol_id: hid_t,
     pub under_object: *mut c_void,
     pub ctx: Option<Arc<FileCtx>>,
-    /// For a split dataset: its file, as the external link names it (`run-split/g/x.h5`).
-    pub split: Option<Arc<str>>,
+    /// For a split dataset: its file and its path in the main file.
+    pub split: Option<Arc<SplitInfo>>,
 }
 
 impl Obj {
@@ -56,14 +56,14 @@ impl Obj {
         unsafe { ptr.cast::<Obj>().as_ref() }
     }
 
-    /// Records that the wrapped dataset is a split dataset stored in `file` (the link target).
+    /// Records that the wrapped dataset is a split dataset.
     ///
     /// # Safety
     /// `ptr` must be a live wrapper made by [`Obj::wrap_in`] that nothing else borrows now.
-    pub unsafe fn set_split(ptr: *mut c_void, file: Arc<str>) {
+    pub unsafe fn set_split(ptr: *mut c_void, info: Arc<SplitInfo>) {
         // SAFETY: by the contract above.
         if let Some(o) = unsafe { ptr.cast::<Obj>().as_mut() } {
-            o.split = Some(file);
+            o.split = Some(info);
         }
     }
 

@@ -25,6 +25,15 @@ use crate::object::Obj;
 use crate::policy::Policy;
 use crate::trace;
 
+/// What a split dataset's wrapper knows of it.
+#[derive(Debug)]
+pub struct SplitInfo {
+    /// Its file, as the external link names it (`run-split/g/x.h5`, relative to the main file).
+    pub file: Arc<str>,
+    /// Its absolute path in the main file (what `H5Iget_name` reports).
+    pub path: Vec<u8>,
+}
+
 /// What the connector knows about one main file, shared by every object reached from it.
 #[derive(Debug)]
 pub struct FileCtx {
@@ -163,9 +172,9 @@ impl FileCtx {
     ///
     /// # Safety
     /// `made` must be our fresh wrapper, not borrowed elsewhere.
-    unsafe fn track(&self, made: *mut c_void, file: Arc<str>) {
+    unsafe fn track(&self, made: *mut c_void, info: SplitInfo) {
         // SAFETY: by the contract above.
-        unsafe { Obj::set_split(made, file) };
+        unsafe { Obj::set_split(made, Arc::new(info)) };
         // SAFETY: as above.
         if let Ok(o) = unsafe { Obj::from_ptr(made) } {
             // SAFETY: asks the connector below for its terminal object.
@@ -427,7 +436,7 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
         Ok(dset) => {
             let made = Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone()));
             // SAFETY: `made` is our fresh wrapper.
-            unsafe { ctx.track(made, Arc::from(ctx.link_target(&relative))) };
+            unsafe { ctx.track(made, SplitInfo { file: Arc::from(ctx.link_target(&relative)), path }) };
             Ok(Some(made))
         }
         Err(e) => {
@@ -659,8 +668,10 @@ pub unsafe fn note_opened(
     let (loc, name) = unsafe { (&*loc, CStr::from_ptr(name)) };
     let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
     if let Some(file) = split_link_target(ctx, &at, name, dxpl) {
+        let path = preserving_stack(|| absolute_path(&at, name.to_bytes(), dxpl).ok().flatten())
+            .unwrap_or_else(|| name.to_bytes().to_vec());
         // SAFETY: `made` is our fresh wrapper, not borrowed elsewhere.
-        unsafe { ctx.track(made, file) };
+        unsafe { ctx.track(made, SplitInfo { file, path }) };
     }
 }
 
@@ -673,7 +684,7 @@ pub unsafe fn note_opened(
 pub unsafe fn hard_link_replacement(target: &Obj, curr_loc: &H5VL_loc_params_t, dxpl: hid_t) -> Option<Arc<str>> {
     let ctx = target.ctx.as_ref()?;
     match curr_loc.type_ {
-        H5VL_OBJECT_BY_SELF => target.split.clone(),
+        H5VL_OBJECT_BY_SELF => target.split.as_ref().map(|s| s.file.clone()),
         ffi::H5VL_OBJECT_BY_NAME => {
             // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
             let name = unsafe { CStr::from_ptr(curr_loc.loc_data.loc_by_name.name) };

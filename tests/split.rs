@@ -238,6 +238,10 @@ fn hard_links_names_and_counts_of_split_datasets() {
         let n = hdf5_sys::h5f::H5Fget_name(d, buf.as_mut_ptr(), buf.len());
         assert!(n > 0);
         assert_eq!(std::ffi::CStr::from_ptr(buf.as_ptr()).to_str().unwrap(), run.to_str().unwrap());
+        // H5Iget_name is its path in the main file (the link it was opened by), not "/data".
+        let n = hdf5_sys::h5i::H5Iget_name(d, buf.as_mut_ptr(), buf.len());
+        assert!(n > 0);
+        assert_eq!(std::ffi::CStr::from_ptr(buf.as_ptr()).to_str().unwrap(), "/alias");
         // ... and the main file counts it among its open objects.
         assert_eq!(hdf5_sys::h5f::H5Fget_obj_count(f, hdf5_sys::h5f::H5F_OBJ_DATASET), 1);
         H5Dclose(d);

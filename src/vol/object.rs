@@ -99,6 +99,28 @@ pub unsafe extern "C" fn get(
     req: Req,
 ) -> herr_t {
     guard("object_get", || {
+        // SAFETY: `obj` is our wrapper; HDF5 passes valid arguments.
+        let (o, a, by_self) = unsafe {
+            (Obj::from_ptr(obj)?, &*args, !loc_params.is_null() && (*loc_params).type_ == ffi::H5VL_OBJECT_BY_SELF)
+        };
+        if let (ffi::H5VL_OBJECT_GET_NAME, true, Some(split)) = (a.op_type, by_self, o.split.as_ref()) {
+            // H5Iget_name of a split dataset: its path in the main file, not "/data" in its own.
+            // SAFETY: for GET_NAME the union holds `get_name`, with HDF5's output slots.
+            let n = unsafe { a.args.get_name };
+            if !n.buf.is_null() && n.buf_size > 0 {
+                let len = split.path.len().min(n.buf_size - 1);
+                // SAFETY: HDF5's buffer holds `buf_size` bytes; we write `len` + 1 of them.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(split.path.as_ptr(), n.buf.cast::<u8>(), len);
+                    *n.buf.add(len) = 0;
+                }
+            }
+            // SAFETY: HDF5's output slot for the full length.
+            if let Some(out) = unsafe { n.name_len.as_mut() } {
+                *out = split.path.len();
+            }
+            return Ok(0);
+        }
         // SAFETY: see `open`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLobject_get(under, loc_params, vol, args, dxpl_id, req)) }
     })
