@@ -39,25 +39,32 @@ impl Failure for () {
 /// Runs `f`; on `Err` or panic, pushes a message attributed to `func` (at the caller's source
 /// location) and returns `T::FAIL`.
 #[track_caller]
+///
+/// HDF5 also calls the connector while it unwinds from an error (closing what it opened), and any
+/// call into the layer below resets the error stack: so an error already on the stack when the
+/// callback starts is set aside and put back afterwards, with our own message on top if the
+/// callback fails.
 pub fn guard<T: Failure>(func: &'static str, f: impl FnOnce() -> Result<T>) -> T {
     let at = std::panic::Location::caller();
     crate::trace!("{func}");
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(err)) => {
+    let pending = error::set_aside();
+    let outcome = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => Err(Error::new(
+            Kind::Panic,
+            format!(
+                "{func} panicked: {}; this is a bug in dset_split, please report it",
+                panic_message(payload.as_ref())
+            ),
+        )),
+    };
+    if let Some(stack) = pending {
+        error::put_back(stack);
+    }
+    match outcome {
+        Ok(value) => value,
+        Err(err) => {
             crate::trace!("{func}: error: {err}");
-            error::push(at, func, &err);
-            T::FAIL
-        }
-        Err(payload) => {
-            let err = Error::new(
-                Kind::Panic,
-                format!(
-                    "{func} panicked: {}; this is a bug in dset_split, please report it",
-                    panic_message(payload.as_ref())
-                ),
-            );
-            crate::trace!("{func}: {err}");
             // Pushing may itself fail in odd states (library shutting down): never let that unwind.
             let _ = catch_unwind(AssertUnwindSafe(|| error::push(at, func, &err)));
             T::FAIL

@@ -177,6 +177,24 @@ pub fn push(at: &std::panic::Location<'_>, func: &str, err: &Error) {
     };
 }
 
+/// If the default error stack holds messages, moves them to a new stack id (the default one is
+/// left empty) for [`put_back`].
+pub fn set_aside() -> Option<hid_t> {
+    // SAFETY: H5Eget_num only reads the default stack.
+    if unsafe { hdf5_sys::h5e::H5Eget_num(H5E_DEFAULT) } <= 0 {
+        return None;
+    }
+    // SAFETY: copies the default stack into a new id and clears it.
+    let id = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };
+    (id >= 0).then_some(id)
+}
+
+/// Makes a stack from [`set_aside`] the default one again (and releases its id).
+pub fn put_back(stack: hid_t) {
+    // SAFETY: `stack` came from H5Eget_current_stack; H5Eset_current_stack consumes it.
+    unsafe { hdf5_sys::h5e::H5Eset_current_stack(stack) };
+}
+
 /// Whether the error stack `stack_id` holds a message of our class.
 fn stack_mentions_us(stack_id: hid_t, class: hid_t) -> bool {
     unsafe extern "C" fn visit(

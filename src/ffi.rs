@@ -380,6 +380,7 @@ pub type H5L_iterate2_t = Option<
     unsafe extern "C" fn(group: hid_t, name: *const c_char, info: *const H5L_info2_t, op_data: *mut c_void) -> herr_t,
 >;
 
+pub const H5VL_OBJECT_LOOKUP: c_int = 2;
 pub const H5VL_OBJECT_VISIT: c_int = 3;
 
 #[repr(C)]

@@ -695,6 +695,45 @@ pub unsafe fn hard_link_replacement(target: &Obj, curr_loc: &H5VL_loc_params_t, 
     }
 }
 
+/// References (`H5Rcreate_object`, `H5Rcreate_region`, `H5Rcreate_attr`, the old `H5Rcreate`,
+/// and so `H5DSattach_scale`) look their object up to store its address. The address of a split
+/// dataset is one in its own file: stored in the main file (or anywhere else) and dereferenced
+/// there, it would open whatever sits at that address, silently. Refuse instead.
+///
+/// # Safety
+/// `loc` is HDF5's valid location parameters for `at_obj`.
+pub unsafe fn refuse_reference(at_obj: &Obj, loc: &H5VL_loc_params_t, dxpl: hid_t) -> Option<Error> {
+    let ctx = at_obj.ctx.as_ref()?;
+    let (path, file) = match loc.type_ {
+        H5VL_OBJECT_BY_SELF => {
+            let s = at_obj.split.as_ref()?;
+            (String::from_utf8_lossy(&s.path).into_owned(), s.file.to_string())
+        }
+        ffi::H5VL_OBJECT_BY_NAME => {
+            // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+            let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
+            if layout::components(name.to_bytes()).is_empty() {
+                // "." relative to the location: the location itself.
+                let s = at_obj.split.as_ref()?;
+                (String::from_utf8_lossy(&s.path).into_owned(), s.file.to_string())
+            } else {
+                let at = Below { obj: at_obj.under_object, vol: at_obj.under_vol_id, obj_type: loc.obj_type };
+                let file = quietly(|| split_link_target(ctx, &at, name, dxpl))?;
+                let path = quietly(|| absolute_path(&at, name.to_bytes(), dxpl).ok().flatten())
+                    .unwrap_or_else(|| name.to_bytes().to_vec());
+                (String::from_utf8_lossy(&path).into_owned(), file.to_string())
+            }
+        }
+        _ => return None,
+    };
+    Some(Error::arg(format!(
+        "cannot reference dataset {path}: it is stored in its own split file {file}, and an HDF5 reference \
+         (also a dimension scale attachment) holds an address inside one file, which would point at a wrong \
+         object elsewhere; keep datasets that are referenced or are dimension scales in the main file \
+         (e.g. exclude={path})"
+    )))
+}
+
 /// After a failed open of `name` at `parent`: if it is an external link into a missing or
 /// unreadable split file, an error that names the dataset, the file and how to get it.
 ///

@@ -137,6 +137,12 @@ pub unsafe extern "C" fn specific(
     guard("object_specific", || {
         // SAFETY: `obj` is our wrapper; HDF5 passes valid arguments.
         let (o, op) = unsafe { (Obj::from_ptr(obj)?, (*args).op_type) };
+        if op == ffi::H5VL_OBJECT_LOOKUP && !loc_params.is_null() {
+            // SAFETY: HDF5's valid location parameters.
+            if let Some(err) = unsafe { split::refuse_reference(o, &*loc_params, dxpl_id) } {
+                return Err(err);
+            }
+        }
         if op == ffi::H5VL_OBJECT_VISIT && !loc_params.is_null() {
             if let Some(ctx) = o.ctx.clone() {
                 // SAFETY: HDF5's valid location parameters.
