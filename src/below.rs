@@ -141,6 +141,30 @@ impl Below {
         Ok(unsafe { info.assume_init() })
     }
 
+    /// The name of the link `loc` designates (by index), relative to the group it names.
+    pub fn link_name(&self, loc: &H5VL_loc_params_t, dxpl: hid_t) -> Result<Vec<u8>> {
+        let mut len: usize = 0;
+        let mut args = H5VL_link_get_args_t {
+            op_type: ffi::H5VL_LINK_GET_NAME,
+            args: ffi::H5VL_link_get_args_u {
+                get_name: ffi::H5VL_link_get_name_t { name_size: 0, name: std::ptr::null_mut(), name_len: &mut len },
+            },
+        };
+        // SAFETY: our own argument struct; the connector writes only `len`.
+        if unsafe { ffi::H5VLlink_get(self.obj, loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) } < 0 {
+            return Err(Error::library("cannot get a link's name"));
+        }
+        let mut buf = vec![0 as c_char; len + 1];
+        args.args.get_name =
+            ffi::H5VL_link_get_name_t { name_size: buf.len(), name: buf.as_mut_ptr(), name_len: &mut len };
+        // SAFETY: as above, with a buffer for the name and its NUL.
+        if unsafe { ffi::H5VLlink_get(self.obj, loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) } < 0 {
+            return Err(Error::library("cannot get a link's name"));
+        }
+        // SAFETY: HDF5 wrote a NUL-terminated name.
+        Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes().to_vec())
+    }
+
     /// The value of a soft or user-defined (e.g. external) link, `size` bytes long.
     pub fn link_value(&self, name: &CStr, size: usize, dxpl: hid_t) -> Result<Vec<u8>> {
         let mut buf = vec![0u8; size];

@@ -52,6 +52,7 @@ pub const H5VL_OPT_QUERY_SUPPORTED: u64 = 0x1;
 
 pub const H5VL_OBJECT_BY_SELF: H5VL_loc_type_t = 0;
 pub const H5VL_OBJECT_BY_NAME: H5VL_loc_type_t = 1;
+pub const H5VL_OBJECT_BY_IDX: H5VL_loc_type_t = 2;
 pub const H5I_FILE: H5I_type_t = 1;
 pub const H5I_GROUP: H5I_type_t = 2;
 pub const H5I_DATASET: H5I_type_t = 5;
@@ -65,6 +66,7 @@ pub const H5VL_LINK_DELETE: c_int = 0;
 pub const H5VL_LINK_EXISTS: c_int = 1;
 pub const H5VL_LINK_ITER: c_int = 2;
 pub const H5VL_LINK_GET_INFO: c_int = 0;
+pub const H5VL_LINK_GET_NAME: c_int = 1;
 pub const H5VL_LINK_GET_VAL: c_int = 2;
 
 pub const H5L_TYPE_HARD: H5L_type_t = 0;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod ffi;
 pub mod info;
 pub mod layout;
+pub mod lifecycle;
 pub mod log;
 pub mod object;
 pub mod policy;

@@ -296,7 +296,7 @@ unsafe fn structural_reason(type_id: hid_t, dcpl_id: hid_t) -> Option<&'static s
 }
 
 /// The absolute HDF5 path of `name` created at `parent`.
-fn absolute_path(parent: &Below, name: &[u8], dxpl: hid_t) -> Result<Option<Vec<u8>>> {
+pub fn absolute_path(parent: &Below, name: &[u8], dxpl: hid_t) -> Result<Option<Vec<u8>>> {
     let mut path = if name.first() == Some(&b'/') {
         Vec::new()
     } else {

@@ -260,3 +260,76 @@ fn hard_links_names_and_counts_of_split_datasets() {
     }
     assert_eq!(files_below(&dir.path().join("run-split")), ["x.h5", "y.h5"]);
 }
+
+fn delete(loc: i64, name: &str) {
+    // SAFETY: plain call; checked.
+    assert!(unsafe { hdf5_sys::h5l::H5Ldelete(loc, cstr(name).as_ptr(), H5P_DEFAULT) } >= 0, "H5Ldelete {name}");
+}
+
+fn rename(loc: i64, from: &str, to: &str, lcpl: i64) {
+    // SAFETY: plain call; checked.
+    let rc = unsafe { hdf5_sys::h5l::H5Lmove(loc, cstr(from).as_ptr(), loc, cstr(to).as_ptr(), lcpl, H5P_DEFAULT) };
+    assert!(rc >= 0, "H5Lmove {from} {to}: {:#?}", take_error_stack());
+}
+
+#[test]
+#[serial]
+fn deleting_links_removes_split_files_nothing_else_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let split = dir.path().join("run-split");
+    let fapl = split_fapl(INFO);
+    let lcpl = lcpl_intermediate();
+    let f = create(&run, fapl);
+    for name in ["/a", "/b", "/g/c", "/g/sub/d"] {
+        assert!(make_dataset(f, name, &[1.0], lcpl));
+    }
+    // SAFETY: plain call; checked.
+    let rc = unsafe {
+        hdf5_sys::h5l::H5Lcreate_hard(f, cstr("/b").as_ptr(), f, cstr("/alias").as_ptr(), H5P_DEFAULT, H5P_DEFAULT)
+    };
+    assert!(rc >= 0);
+    delete(f, "/a");
+    assert_eq!(files_below(&split), ["b.h5", "g/c.h5", "g/sub/d.h5"]);
+    delete(f, "/b"); // /alias still leads to b.h5
+    assert_eq!(files_below(&split), ["b.h5", "g/c.h5", "g/sub/d.h5"]);
+    delete(f, "/alias");
+    assert_eq!(files_below(&split), ["g/c.h5", "g/sub/d.h5"]);
+    delete(f, "/g"); // a group: everything below it goes
+    assert!(files_below(&split).is_empty());
+    assert!(!split.join("g").exists());
+    close(f);
+    // SAFETY: closes our property lists.
+    unsafe {
+        H5Pclose(fapl);
+        H5Pclose(lcpl);
+    }
+}
+
+#[test]
+#[serial]
+fn moving_links_moves_split_files_so_the_layout_mirrors_the_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let split = dir.path().join("run-split");
+    let fapl = split_fapl(INFO);
+    let lcpl = lcpl_intermediate();
+    let f = create(&run, fapl);
+    assert!(make_dataset(f, "/g/x", &[1.0, 2.0], lcpl));
+    assert!(make_dataset(f, "/y", &[3.0], lcpl));
+    rename(f, "/y", "/h/y2", lcpl);
+    assert_eq!(files_below(&split), ["g/x.h5", "h/y2.h5"]);
+    rename(f, "/g", "/k", lcpl); // a group: everything below it moves
+    assert_eq!(files_below(&split), ["h/y2.h5", "k/x.h5"]);
+    rename(f, "/k/x", "/k/X", lcpl);
+    assert_eq!(files_below(&split), ["h/y2.h5", "k/X~1.h5"]);
+    close(f);
+    assert_eq!(link_of(&run, "/k/X").1, Some(("run-split/k/X~1.h5".into(), "/data".into())));
+    assert_eq!(read_vector(&run, "/k/X", 2), [1.0, 2.0]);
+    assert_eq!(read_vector(&run, "/h/y2", 1), [3.0]);
+    // SAFETY: closes our property lists.
+    unsafe {
+        H5Pclose(fapl);
+        H5Pclose(lcpl);
+    }
+}

@@ -9,7 +9,11 @@ use crate::ffi::{
     H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
 };
 use crate::object::{Obj, forward, wrap_request};
-use crate::{below, split};
+use std::ffi::{CStr, CString};
+
+use crate::below::Below;
+use crate::error::quietly;
+use crate::{below, lifecycle, split};
 
 type Req = *mut *mut c_void;
 
@@ -89,13 +93,15 @@ unsafe fn copy_or_move(
     req: Req,
 ) -> crate::error::Result<herr_t> {
     // SAFETY: both are NULL or our wrappers.
-    let (src, dst) = unsafe { (Obj::from_nullable(src_obj), Obj::from_nullable(dst_obj)) };
-    let vol = src
-        .or(dst)
+    let (src_o, dst_o) = unsafe { (Obj::from_nullable(src_obj), Obj::from_nullable(dst_obj)) };
+    let vol = src_o
+        .or(dst_o)
         .map(|o| o.under_vol_id)
         .ok_or_else(|| Error::arg("link copy/move without source or destination object"))?;
-    let (src, dst) =
-        (src.map_or(std::ptr::null_mut(), |o| o.under_object), dst.map_or(std::ptr::null_mut(), |o| o.under_object));
+    let (src, dst) = (
+        src_o.map_or(std::ptr::null_mut(), |o| o.under_object),
+        dst_o.map_or(std::ptr::null_mut(), |o| o.under_object),
+    );
     let f = match op {
         Op::Copy => ffi::H5VLlink_copy,
         Op::Move => ffi::H5VLlink_move,
@@ -104,6 +110,18 @@ unsafe fn copy_or_move(
     let rc = unsafe { f(src, loc_params1, dst, loc_params2, vol, lcpl_id, lapl_id, dxpl_id, req) };
     // SAFETY: `req` is HDF5's request slot.
     unsafe { wrap_request(req, vol) };
+    // A move renames HDF5 paths: move the split files too, so the layout keeps mirroring them.
+    // (A copied link leads to the same split file, as a copied hard link leads to the same object.)
+    if let (Op::Move, true, Some(to), false) = (op, rc >= 0, dst_o.or(src_o), loc_params2.is_null()) {
+        // SAFETY: HDF5's valid destination location parameters.
+        let loc = unsafe { &*loc_params2 };
+        if let (Some(ctx), ffi::H5VL_OBJECT_BY_NAME) = (to.ctx.as_ref(), loc.type_) {
+            let at = Below { obj: to.under_object, vol: to.under_vol_id, obj_type: loc.obj_type };
+            // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+            let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
+            lifecycle::relocate(ctx, &at, name, dxpl_id)?;
+        }
+    }
     Ok(rc)
 }
 
@@ -164,9 +182,52 @@ pub unsafe extern "C" fn specific(
     req: Req,
 ) -> herr_t {
     guard("link_specific", || {
+        // SAFETY: `obj` is our wrapper; HDF5 passes valid arguments.
+        let (o, op) = unsafe { (Obj::from_ptr(obj)?, (*args).op_type) };
+        // H5Ldelete: note the split files the link leads to, to remove those nothing else uses.
+        let doomed = match (op, o.ctx.as_ref(), loc_params.is_null()) {
+            (ffi::H5VL_LINK_DELETE, Some(ctx), false) => {
+                // SAFETY: HDF5's valid location parameters.
+                let loc = unsafe { &*loc_params };
+                let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: loc.obj_type };
+                // SAFETY: as above; the name (by name or by index) is HDF5's.
+                unsafe { deleted_name(&at, loc, dxpl_id) }
+                    .map(|name| (lifecycle::targets_of(ctx, &at, &name, dxpl_id), at, ctx.clone()))
+            }
+            _ => None,
+        };
         // SAFETY: as for `get`. Iteration callbacks receive ids HDF5 wraps through our wrap_cls.
-        unsafe { forward(obj, req, |under, vol| ffi::H5VLlink_specific(under, loc_params, vol, args, dxpl_id, req)) }
+        let rc = unsafe {
+            forward(obj, req, |under, vol| ffi::H5VLlink_specific(under, loc_params, vol, args, dxpl_id, req))
+        }?;
+        if let (true, Some((targets, at, ctx))) = (rc >= 0, doomed) {
+            lifecycle::remove_unreferenced(&ctx, &at, &targets, dxpl_id);
+        }
+        Ok(rc)
     })
+}
+
+/// The name, relative to the location object, of the link a delete designates.
+///
+/// # Safety
+/// HDF5's valid location parameters.
+unsafe fn deleted_name(at: &Below, loc: &H5VL_loc_params_t, dxpl: hid_t) -> Option<CString> {
+    match loc.type_ {
+        // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+        ffi::H5VL_OBJECT_BY_NAME => Some(unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) }.to_owned()),
+        ffi::H5VL_OBJECT_BY_IDX => {
+            // SAFETY: for BY_IDX the union holds `loc_by_idx`, whose group name is NUL-terminated.
+            let group = unsafe { CStr::from_ptr(loc.loc_data.loc_by_idx.name) }.to_bytes().to_vec();
+            let link = quietly(|| at.link_name(loc, dxpl)).ok()?;
+            let mut name = group;
+            if !name.is_empty() && name.last() != Some(&b'/') {
+                name.push(b'/');
+            }
+            name.extend_from_slice(&link);
+            CString::new(name).ok()
+        }
+        _ => None,
+    }
 }
 
 /// `link_cls.optional`

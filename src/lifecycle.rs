@@ -1,0 +1,233 @@
+//! Keeping the split folder in step with the main file after creation: deleting a link removes
+//! split files nothing references any more; moving or renaming moves split files so the layout
+//! keeps mirroring the HDF5 paths.
+
+use std::ffi::{CStr, CString, c_char, c_void};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::below::{self, Below};
+use crate::error::{Error, Result, quietly};
+use crate::ffi::{
+    self, H5L_TYPE_EXTERNAL, H5L_TYPE_HARD, H5L_info2_t, H5VL_LINK_DELETE, H5VL_LINK_ITER, H5VL_link_create_args_t,
+    H5VL_link_specific_args_t, herr_t, hid_t,
+};
+use crate::layout::{self, DATASET_PATH};
+use crate::split::{FileCtx, split_link_target};
+use crate::trace;
+
+/// One of our external links: its path relative to where the listing started, and its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitLink {
+    pub name: Vec<u8>,
+    pub target: Arc<str>,
+}
+
+struct Listing<'a> {
+    ctx: &'a FileCtx,
+    found: Vec<SplitLink>,
+}
+
+unsafe extern "C" fn list_cb(group: hid_t, name: *const c_char, info: *const H5L_info2_t, data: *mut c_void) -> herr_t {
+    // SAFETY: HDF5 passes a valid name and info; `data` is the `Listing` of `split_links_under`.
+    let (state, name, info) = unsafe { (&mut *data.cast::<Listing>(), CStr::from_ptr(name), &*info) };
+    if info.type_ == H5L_TYPE_EXTERNAL {
+        // SAFETY: for external links the union holds the value size.
+        let size = unsafe { info.u.val_size };
+        let mut value = vec![0u8; size];
+        // SAFETY: reads the link value into a buffer of its size.
+        let rc =
+            unsafe { ffi::H5Lget_val(group, name.as_ptr(), value.as_mut_ptr().cast(), size, below::default_lapl()) };
+        if rc >= 0 {
+            if let Some((file, object)) = below::unpack_external_link(&value) {
+                let folder = state.ctx.split_dir.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+                if let Ok(file) = String::from_utf8(file) {
+                    if object == DATASET_PATH.as_bytes() && file.starts_with(&format!("{folder}/")) {
+                        state.found.push(SplitLink { name: name.to_bytes().to_vec(), target: Arc::from(file) });
+                    }
+                }
+            }
+        }
+    }
+    0
+}
+
+/// Every link to one of our split files at or below `name` (relative to `at`; "/" for the whole
+/// file), with names relative to `name`.
+pub fn split_links_under(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Result<Vec<SplitLink>> {
+    let loc = at.loc_by_name(name);
+    let mut listing = Listing { ctx, found: Vec::new() };
+    let mut args = H5VL_link_specific_args_t {
+        op_type: H5VL_LINK_ITER,
+        args: ffi::H5VL_link_specific_args_u {
+            iterate: ffi::H5VL_link_iterate_args_t {
+                recursive: true,
+                idx_type: 0, // by name
+                order: 0,    // increasing
+                idx_p: std::ptr::null_mut(),
+                op: Some(list_cb),
+                op_data: (&mut listing as *mut Listing).cast(),
+            },
+        },
+    };
+    // SAFETY: our own argument struct and callback.
+    let rc = unsafe { ffi::H5VLlink_specific(at.obj, &loc, at.vol, &mut args, dxpl, std::ptr::null_mut()) };
+    if rc < 0 {
+        return Err(Error::library(format!("cannot list the links under {}", name.to_string_lossy())));
+    }
+    Ok(listing.found)
+}
+
+/// The split files a link `name` at `at` leads to: its own if it is one of our external links,
+/// those of everything below it if it is a hard link to a group.
+pub fn targets_of(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Vec<Arc<str>> {
+    quietly(|| {
+        let Ok(info) = at.link_info(name, dxpl) else { return Vec::new() };
+        match info.type_ {
+            H5L_TYPE_EXTERNAL => split_link_target(ctx, at, name, dxpl).into_iter().collect(),
+            H5L_TYPE_HARD if at.object_type(name, dxpl).ok() == Some(0) => split_links_under(ctx, at, name, dxpl)
+                .map(|v| v.into_iter().map(|l| l.target).collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    })
+}
+
+/// Removes the split files among `candidates` that no link in the main file leads to any more,
+/// and the directories that become empty. `at` is any object of the main file.
+pub fn remove_unreferenced(ctx: &FileCtx, at: &Below, candidates: &[Arc<str>], dxpl: hid_t) {
+    if candidates.is_empty() {
+        return;
+    }
+    let still = quietly(|| split_links_under(ctx, at, c"/", dxpl));
+    let Ok(still) = still else {
+        trace!("cannot list the main file's links: keeping {} split file(s)", candidates.len());
+        return;
+    };
+    for target in candidates {
+        if still.iter().any(|l| &l.target == target) {
+            continue; // another link still leads there
+        }
+        let file = ctx.main_dir().join(target.as_ref());
+        match std::fs::remove_file(&file) {
+            Ok(()) => {
+                trace!("removed {}", file.display());
+                prune_empty_dirs(file.parent(), &ctx.split_dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => trace!("cannot remove {}: {e}", file.display()),
+        }
+    }
+}
+
+/// Removes empty directories from `dir` upwards, up to and including `root`.
+fn prune_empty_dirs(dir: Option<&Path>, root: &Path) {
+    let mut d = dir;
+    while let Some(p) = d {
+        if !p.starts_with(root) || std::fs::remove_dir(p).is_err() {
+            break;
+        }
+        if p == root {
+            break;
+        }
+        d = p.parent();
+    }
+}
+
+/// After `name` (at `at`) was moved or renamed: moves the split files of the split datasets at or
+/// below it to the paths that mirror their new HDF5 paths, and points their links there. A split
+/// file another link also leads to stays where it is (its links stay valid).
+pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Result<()> {
+    let base = quietly(|| crate::split::absolute_path(at, name.to_bytes(), dxpl)).ok().flatten().unwrap_or_default();
+    let moved: Vec<SplitLink> = match quietly(|| at.link_info(name, dxpl)) {
+        Ok(info) if info.type_ == H5L_TYPE_EXTERNAL => split_link_target(ctx, at, name, dxpl)
+            .map(|target| vec![SplitLink { name: Vec::new(), target }])
+            .unwrap_or_default(),
+        Ok(info) if info.type_ == H5L_TYPE_HARD => {
+            quietly(|| split_links_under(ctx, at, name, dxpl)).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let all = quietly(|| split_links_under(ctx, at, c"/", dxpl))?;
+    for link in moved {
+        let mut path = base.clone();
+        if !link.name.is_empty() {
+            path.push(b'/');
+            path.extend_from_slice(&link.name);
+        }
+        let Some(relative) = layout::relative_file(&path) else { continue };
+        let new_target = ctx.link_target(&relative);
+        if *link.target == *new_target {
+            continue;
+        }
+        if all.iter().filter(|l| l.target == link.target).count() > 1 {
+            trace!("{} is shared by several links: it stays, and so do its links", link.target);
+            continue;
+        }
+        let (from, to) = (ctx.main_dir().join(link.target.as_ref()), ctx.main_dir().join(&new_target));
+        if to.exists() {
+            trace!("{} exists: {} stays where it is", to.display(), from.display());
+            continue;
+        }
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Error::library(format!("cannot create {} to move {}: {e}", parent.display(), from.display()))
+            })?;
+        }
+        std::fs::rename(&from, &to)
+            .map_err(|e| Error::library(format!("cannot move {} to {}: {e}", from.display(), to.display())))?;
+        let link_name = CString::new(path.clone()).map_err(|_| Error::arg("a name holds a NUL byte"))?;
+        if let Err(e) = replace_link(at, &link_name, &new_target, dxpl) {
+            // Put the file back so the old link stays valid.
+            let _ = std::fs::rename(&to, &from);
+            return Err(e);
+        }
+        trace!("moved {} -> {}", from.display(), to.display());
+        prune_empty_dirs(from.parent(), &ctx.split_dir);
+    }
+    Ok(())
+}
+
+/// Points the external link `name` at `target` (delete and create again).
+fn replace_link(at: &Below, name: &CStr, target: &str, dxpl: hid_t) -> Result<()> {
+    let loc = at.loc_by_name(name);
+    let mut del = H5VL_link_specific_args_t {
+        op_type: H5VL_LINK_DELETE,
+        args: ffi::H5VL_link_specific_args_u { exists: std::ptr::null_mut() },
+    };
+    // SAFETY: our own argument struct (DELETE reads no member).
+    if unsafe { ffi::H5VLlink_specific(at.obj, &loc, at.vol, &mut del, dxpl, std::ptr::null_mut()) } < 0 {
+        return Err(Error::library(format!("cannot update the link {}", name.to_string_lossy())));
+    }
+    let value = below::pack_external_link(target, DATASET_PATH);
+    let mut args = H5VL_link_create_args_t {
+        op_type: ffi::H5VL_LINK_CREATE_UD,
+        args: ffi::H5VL_link_create_args_u {
+            ud: ffi::H5VL_link_create_ud_t {
+                type_: H5L_TYPE_EXTERNAL,
+                buf: value.as_ptr().cast(),
+                buf_size: value.len(),
+            },
+        },
+    };
+    // SAFETY: creates the external link where the old one was.
+    let rc = unsafe {
+        ffi::H5VLlink_create(
+            &mut args,
+            at.obj,
+            &loc,
+            at.vol,
+            below::default_lcpl(),
+            below::default_lapl(),
+            dxpl,
+            std::ptr::null_mut(),
+        )
+    };
+    if rc < 0 {
+        return Err(Error::library(format!("cannot recreate the link {}", name.to_string_lossy())));
+    }
+    Ok(())
+}
