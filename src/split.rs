@@ -54,13 +54,22 @@ pub struct FileCtx {
     lib_state: std::sync::OnceLock<LibState>,
     /// The connector-terminal objects of this file's open split datasets (see
     /// [`open_split_dataset_ids`]).
-    open_split: std::sync::Mutex<Vec<usize>>,
+    open_split: std::sync::Mutex<Vec<OpenSplit>>,
 }
 
 impl Drop for FileCtx {
     fn drop(&mut self) {
         trace!("released the context of {}", self.main_path.display());
     }
+}
+
+/// An open split dataset: its connector-terminal object (to recognise its ids) and its object in
+/// the connector below (to flush its file).
+#[derive(Debug, Clone, Copy)]
+struct OpenSplit {
+    terminal: usize,
+    under: usize,
+    vol: hid_t,
 }
 
 /// A library state captured with `H5VLretrieve_lib_state`.
@@ -179,18 +188,37 @@ impl FileCtx {
         if let Ok(o) = unsafe { Obj::from_ptr(made) } {
             // SAFETY: asks the connector below for its terminal object.
             let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
-            self.open_split.lock().unwrap_or_else(|e| e.into_inner()).push(terminal);
+            let entry = OpenSplit { terminal, under: o.under_object as usize, vol: o.under_vol_id };
+            self.open_split.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
         }
     }
 
     /// Forgets a split dataset wrapper that is being closed.
     pub fn untrack(&self, o: &Obj) {
-        // SAFETY: asks the connector below for its terminal object (still open).
-        let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
         let mut open = self.open_split.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = open.iter().position(|t| *t == terminal) {
+        if let Some(i) = open.iter().position(|e| e.under == o.under_object as usize) {
             open.swap_remove(i);
         }
+    }
+
+    /// `H5Fflush` of the main file: flushes the files of its open split datasets too.
+    pub fn flush_split_files(&self, dxpl: hid_t) -> Result<()> {
+        let open = self.open_split.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for e in open {
+            let mut args = ffi::H5VL_file_specific_args_t {
+                op_type: ffi::H5VL_FILE_FLUSH,
+                args: ffi::H5VL_file_specific_args_u {
+                    flush: ffi::H5VL_file_specific_flush_t { obj_type: ffi::H5I_DATASET, scope: 0 },
+                },
+            };
+            // SAFETY: flushes the file of an open dataset of the connector below (scope: local).
+            let rc =
+                unsafe { ffi::H5VLfile_specific(e.under as *mut c_void, e.vol, &mut args, dxpl, std::ptr::null_mut()) };
+            if rc < 0 {
+                return Err(Error::library("cannot flush a split file"));
+            }
+        }
+        Ok(())
     }
 
     /// The main file's directory.
@@ -632,7 +660,8 @@ pub fn open_split_dataset_ids(ctx: &Arc<FileCtx>) -> Vec<hid_t> {
         }
         0
     }
-    let open = ctx.open_split.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let open: Vec<usize> =
+        ctx.open_split.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|e| e.terminal).collect();
     if open.is_empty() {
         return Vec::new();
     }

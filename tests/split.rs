@@ -333,3 +333,32 @@ fn moving_links_moves_split_files_so_the_layout_mirrors_the_paths() {
         H5Pclose(lcpl);
     }
 }
+
+#[test]
+#[serial]
+fn flushing_the_main_file_flushes_open_split_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let f = create(&run, fapl);
+    let pattern: Vec<f64> = (0..500).map(|i| 4242.4242 + f64::from(i)).collect();
+    let bytes: Vec<u8> = pattern.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let t = *hdf5_sys::h5t::H5T_NATIVE_DOUBLE;
+    // SAFETY: ids checked; the buffer outlives the calls.
+    unsafe {
+        let dims = [pattern.len() as u64];
+        let s = hdf5_sys::h5s::H5Screate_simple(1, dims.as_ptr(), std::ptr::null());
+        let d = hdf5_sys::h5d::H5Dcreate2(f, cstr("wave").as_ptr(), t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        assert!(d >= 0);
+        let all = hdf5_sys::h5s::H5S_ALL;
+        assert!(hdf5_sys::h5d::H5Dwrite(d, t, all, all, H5P_DEFAULT, pattern.as_ptr().cast()) >= 0);
+        // The dataset stays open; flushing the main file must put its data on disk.
+        assert!(hdf5_sys::h5f::H5Fflush(f, hdf5_sys::h5f::H5F_scope_t::H5F_SCOPE_LOCAL) >= 0);
+        let on_disk = std::fs::read(dir.path().join("run-split/wave.h5")).unwrap();
+        assert!(on_disk.windows(bytes.len()).any(|w| w == bytes.as_slice()), "the data is not on disk after H5Fflush");
+        H5Dclose(d);
+        hdf5_sys::h5s::H5Sclose(s);
+        H5Pclose(fapl);
+    }
+    close(f);
+}

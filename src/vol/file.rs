@@ -190,7 +190,8 @@ pub unsafe extern "C" fn specific(
             }
             op => {
                 // SAFETY: `file` is our wrapper.
-                let ctx = unsafe { Obj::from_ptr(file) }?.ctx.clone();
+                let o = unsafe { Obj::from_ptr(file) }?;
+                let (ctx, is_main) = (o.ctx.clone(), o.split.is_none());
                 let mut vol_below = -1;
                 // SAFETY: `file` is our wrapper and `req` HDF5's request slot. IS_EQUAL needs no
                 // unwrapping: HDF5 already passes the terminal object of the second file.
@@ -206,6 +207,12 @@ pub unsafe extern "C" fn specific(
                     let slot = unsafe { &mut *(*args).args.reopen.file };
                     if !slot.is_null() {
                         *slot = Obj::wrap_in(*slot, vol_below, ctx);
+                    }
+                } else if op == ffi::H5VL_FILE_FLUSH && rc >= 0 && is_main {
+                    // H5Fflush of the main file (or an object in it): its split datasets live in
+                    // files of their own.
+                    if let Some(ctx) = &ctx {
+                        ctx.flush_split_files(dxpl_id)?;
                     }
                 }
                 Ok(rc)
