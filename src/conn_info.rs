@@ -241,7 +241,8 @@ impl Drop for Plist {
     }
 }
 
-/// A copy of `fapl_id` that names the connector below us, for forwarding file operations.
+/// A copy of `fapl_id` that names the connector below us, for forwarding file operations (with
+/// the external file cache size of the policy, unless the application set one).
 pub fn under_fapl(fapl_id: hid_t, info: &ConnInfo) -> Result<Plist> {
     // SAFETY: plain call; a negative result is checked.
     let copy = unsafe { H5Pcopy(fapl_id) };
@@ -252,6 +253,15 @@ pub fn under_fapl(fapl_id: hid_t, info: &ConnInfo) -> Result<Plist> {
     // SAFETY: `copy` is our property list; HDF5 copies the under info.
     if unsafe { H5Pset_vol(copy.0, info.under_vol_id, info.under_vol_info) } < 0 {
         return Err(Error::library("cannot set the connector below on the file access property list"));
+    }
+    if info.policy.elink_cache > 0 {
+        let mut current: std::ffi::c_uint = 0;
+        // SAFETY: reads and sets properties of our own copy.
+        unsafe {
+            if hdf5_sys::h5p::H5Pget_elink_file_cache_size(copy.0, &mut current) >= 0 && current == 0 {
+                hdf5_sys::h5p::H5Pset_elink_file_cache_size(copy.0, info.policy.elink_cache);
+            }
+        }
     }
     Ok(copy)
 }

@@ -7,6 +7,7 @@
 //! | `include` | comma-separated patterns; if given, only matching datasets split | (all) |
 //! | `exclude` | comma-separated patterns; matching datasets stay in the main file | (none) |
 //! | `suffix` | the split folder's suffix: `<stem><suffix>/` | `-split` |
+//! | `elink_cache` | files HDF5 keeps open for external links from the main file (`H5Pset_elink_file_cache_size`) | `0` |
 //!
 //! Patterns: `*` matches within one path component, `**` across components, `?` one character.
 //! A pattern with a `/` is matched against the dataset's absolute HDF5 path (`/g1/*/temp`), one
@@ -23,16 +24,25 @@ pub struct Policy {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub suffix: String,
+    /// Size of HDF5's external file cache for the main file (0: HDF5's default, none).
+    pub elink_cache: u32,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { split: true, min_size: 0, include: Vec::new(), exclude: Vec::new(), suffix: DEFAULT_SUFFIX.into() }
+        Policy {
+            split: true,
+            min_size: 0,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            suffix: DEFAULT_SUFFIX.into(),
+            elink_cache: 0,
+        }
     }
 }
 
 /// The policy keys, in the order `to_str` writes them.
-pub const KEYS: &[&str] = &["split", "min_size", "include", "exclude", "suffix"];
+pub const KEYS: &[&str] = &["split", "min_size", "include", "exclude", "suffix", "elink_cache"];
 
 fn bad(key: &str, value: &str, accepted: &str) -> Error {
     Error::config(format!("{key}={value} is not valid: {key} takes {accepted}"))
@@ -69,6 +79,11 @@ impl Policy {
                 }
                 self.suffix = value.to_string();
             }
+            "elink_cache" => {
+                self.elink_cache = value
+                    .parse()
+                    .map_err(|_| bad(key, value, "a number of files to keep open (0 for none, HDF5's default)"))?
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -92,6 +107,9 @@ impl Policy {
         }
         if self.suffix != d.suffix {
             out.push_str(&format!(";suffix={{{}}}", self.suffix));
+        }
+        if self.elink_cache != d.elink_cache {
+            out.push_str(&format!(";elink_cache={}", self.elink_cache));
         }
         out
     }
