@@ -184,6 +184,32 @@ impl Below {
     }
 }
 
+impl Below {
+    /// Creates an external link `name` (relative to this object) to `/data` in `target`.
+    pub fn create_external_link(&self, name: &CStr, target: &str, lcpl: hid_t, dxpl: hid_t) -> Result<()> {
+        let value = pack_external_link(target, crate::layout::DATASET_PATH);
+        let mut args = ffi::H5VL_link_create_args_t {
+            op_type: ffi::H5VL_LINK_CREATE_UD,
+            args: ffi::H5VL_link_create_args_u {
+                ud: ffi::H5VL_link_create_ud_t {
+                    type_: ffi::H5L_TYPE_EXTERNAL,
+                    buf: value.as_ptr().cast(),
+                    buf_size: value.len(),
+                },
+            },
+        };
+        let loc = self.loc_by_name(name);
+        // SAFETY: our own argument struct; the value outlives the call.
+        let rc = unsafe {
+            ffi::H5VLlink_create(&mut args, self.obj, &loc, self.vol, lcpl, default_lapl(), dxpl, std::ptr::null_mut())
+        };
+        if rc < 0 {
+            return Err(Error::library(format!("cannot link {} to {target}", name.to_string_lossy())));
+        }
+        Ok(())
+    }
+}
+
 /// The value of an external link: one byte `(version << 4) | flags` (both 0), the target file,
 /// NUL, the object path in it, NUL.
 pub fn pack_external_link(file: &str, object: &str) -> Vec<u8> {

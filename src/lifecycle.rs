@@ -9,8 +9,8 @@ use std::sync::Arc;
 use crate::below::{self, Below};
 use crate::error::{Error, Result, quietly};
 use crate::ffi::{
-    self, H5L_TYPE_EXTERNAL, H5L_TYPE_HARD, H5L_info2_t, H5VL_LINK_DELETE, H5VL_LINK_ITER, H5VL_link_create_args_t,
-    H5VL_link_specific_args_t, herr_t, hid_t,
+    self, H5L_TYPE_EXTERNAL, H5L_TYPE_HARD, H5L_info2_t, H5VL_LINK_DELETE, H5VL_LINK_ITER, H5VL_link_specific_args_t,
+    herr_t, hid_t,
 };
 use crate::layout::{self, DATASET_PATH};
 use crate::split::{FileCtx, split_link_target};
@@ -202,32 +202,6 @@ fn replace_link(at: &Below, name: &CStr, target: &str, dxpl: hid_t) -> Result<()
     if unsafe { ffi::H5VLlink_specific(at.obj, &loc, at.vol, &mut del, dxpl, std::ptr::null_mut()) } < 0 {
         return Err(Error::library(format!("cannot update the link {}", name.to_string_lossy())));
     }
-    let value = below::pack_external_link(target, DATASET_PATH);
-    let mut args = H5VL_link_create_args_t {
-        op_type: ffi::H5VL_LINK_CREATE_UD,
-        args: ffi::H5VL_link_create_args_u {
-            ud: ffi::H5VL_link_create_ud_t {
-                type_: H5L_TYPE_EXTERNAL,
-                buf: value.as_ptr().cast(),
-                buf_size: value.len(),
-            },
-        },
-    };
-    // SAFETY: creates the external link where the old one was.
-    let rc = unsafe {
-        ffi::H5VLlink_create(
-            &mut args,
-            at.obj,
-            &loc,
-            at.vol,
-            below::default_lcpl(),
-            below::default_lapl(),
-            dxpl,
-            std::ptr::null_mut(),
-        )
-    };
-    if rc < 0 {
-        return Err(Error::library(format!("cannot recreate the link {}", name.to_string_lossy())));
-    }
+    at.create_external_link(name, target, below::default_lcpl(), dxpl)?;
     Ok(())
 }

@@ -17,8 +17,8 @@ use crate::below::{self, Below};
 use crate::conn_info::Plist;
 use crate::error::{Error, Kind, Result, preserving_stack, quietly};
 use crate::ffi::{
-    self, H5D_VIRTUAL, H5F_ACC_TRUNC, H5F_CLOSE_WEAK, H5I_FILE, H5L_TYPE_EXTERNAL, H5T_REFERENCE, H5VL_LINK_CREATE_UD,
-    H5VL_OBJECT_BY_SELF, H5VL_link_create_args_t, H5VL_loc_params_t, hid_t,
+    self, H5D_VIRTUAL, H5F_ACC_TRUNC, H5F_CLOSE_WEAK, H5I_FILE, H5L_TYPE_EXTERNAL, H5T_REFERENCE, H5VL_OBJECT_BY_SELF,
+    H5VL_loc_params_t, hid_t,
 };
 use crate::layout::{self, DATASET_PATH, DATASET_PATH_C};
 use crate::object::Obj;
@@ -298,6 +298,49 @@ impl MadeDirs {
     }
 }
 
+/// Where a new split file goes: its path relative to the main file's directory and on disk, and
+/// the directories made for it (removed again on failure).
+struct Place {
+    relative: String,
+    file_path: PathBuf,
+    made: MadeDirs,
+}
+
+impl Place {
+    /// Makes the directories for the split file of the dataset at `path`, refusing to leave the
+    /// split folder.
+    fn prepare(ctx: &FileCtx, path: &[u8]) -> Result<Place> {
+        let show = String::from_utf8_lossy(path);
+        let relative = layout::relative_file(path).ok_or_else(|| Error::arg("a dataset needs a name"))?;
+        let file_path = ctx.split_dir.join(&relative);
+        let dir = file_path.parent().unwrap_or(&ctx.split_dir).to_path_buf();
+        let made = MadeDirs::create(&dir).map_err(|e| {
+            Error::new(
+                Kind::Library,
+                format!("cannot create the split folder {} for dataset {show}: {e}", dir.display()),
+            )
+        })?;
+        let inside = match (dir.canonicalize(), ctx.split_dir.canonicalize()) {
+            (Ok(d), Ok(root)) => d.starts_with(root),
+            _ => false,
+        };
+        if !inside {
+            made.remove();
+            return Err(Error::arg(format!(
+                "refusing to write dataset {show} to {}: a link in the split folder points outside it",
+                dir.display()
+            )));
+        }
+        Ok(Place { relative, file_path, made })
+    }
+
+    /// Undoes `prepare` and whatever file was made there.
+    fn remove(self) {
+        let _ = std::fs::remove_file(&self.file_path);
+        self.made.remove();
+    }
+}
+
 /// Why a dataset stays in the main file although splitting is on (None: it may split).
 ///
 /// # Safety
@@ -441,38 +484,73 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     }
     check_name_is_free(&at, name.to_bytes(), a.lcpl_id, a.dxpl_id)?;
 
-    let relative = layout::relative_file(&path).ok_or_else(|| Error::arg("a dataset needs a name"))?;
-    let file_path = ctx.split_dir.join(&relative);
-    let dir = file_path.parent().unwrap_or(&ctx.split_dir);
-    let made = MadeDirs::create(dir).map_err(|e| {
-        Error::new(Kind::Library, format!("cannot create the split folder {} for dataset {show}: {e}", dir.display()))
-    })?;
-    let inside = match (dir.canonicalize(), ctx.split_dir.canonicalize()) {
-        (Ok(d), Ok(root)) => d.starts_with(root),
-        _ => false,
-    };
-    if !inside {
-        made.remove();
-        return Err(Error::arg(format!(
-            "refusing to write dataset {show} to {}: a link in the split folder points outside it",
-            dir.display()
-        )));
-    }
+    let Place { relative, file_path, made } = Place::prepare(ctx, &path)?;
     trace!("dataset {show} -> {}", file_path.display());
     // SAFETY: every call gets valid ids and pointers; failures roll back what was made.
     match unsafe { make_split_dataset(parent, ctx, a, &file_path, loc, name, &relative) } {
         Ok(dset) => {
-            let made = Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone()));
-            // SAFETY: `made` is our fresh wrapper.
-            unsafe { ctx.track(made, SplitInfo { file: Arc::from(ctx.link_target(&relative)), path }) };
-            Ok(Some(made))
+            let wrapper = Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone()));
+            // SAFETY: `wrapper` is our fresh wrapper.
+            unsafe { ctx.track(wrapper, SplitInfo { file: Arc::from(ctx.link_target(&relative)), path }) };
+            Ok(Some(wrapper))
         }
         Err(e) => {
-            let _ = std::fs::remove_file(&file_path);
-            made.remove();
+            Place { relative, file_path, made }.remove();
             Err(e)
         }
     }
+}
+
+/// Creates an empty split file through the connector below, as HDF5 would open any file: inside
+/// HDF5's API context of a file operation (the native layer records the connector stack of every
+/// file from there; restored from the main file's open) and followed by the 'post open' step
+/// (which gives the file its own connector-level object, used for variable-length data).
+///
+/// # Safety
+/// `vol` is the connector below of the main file; `dxpl` a valid transfer property list.
+unsafe fn create_split_file(ctx: &FileCtx, vol: hid_t, c_path: &CStr, dxpl: hid_t) -> Result<*mut c_void> {
+    let show = c_path.to_string_lossy();
+    // Deterministic bytes: no object times in split files (the root group's included).
+    // SAFETY: creates and sets our own property list; checked.
+    let fcpl = Plist(unsafe { H5Pcreate(*H5P_CLS_FILE_CREATE) });
+    // SAFETY: as above.
+    if fcpl.0 < 0 || unsafe { H5Pset_obj_track_times(fcpl.0, 0) } < 0 {
+        return Err(Error::library("cannot prepare the creation properties of a split file"));
+    }
+    let state = ctx.lib_state.get().ok_or_else(|| {
+        Error::library("the main file was opened without HDF5's 'post open' step; cannot create split files")
+    })?;
+    state.run(|| {
+        // SAFETY: creates the split file through the connector below (named by split_fapl).
+        let file = unsafe {
+            ffi::H5VLfile_create(c_path.as_ptr(), H5F_ACC_TRUNC, fcpl.0, ctx.split_fapl.0, dxpl, std::ptr::null_mut())
+        };
+        if file.is_null() {
+            return Err(Error::library(format!("cannot create the split file {show}")));
+        }
+        let mut supported = 0u64;
+        // SAFETY: queries the connector below about its own file object.
+        unsafe {
+            ffi::H5VLintrospect_opt_query(
+                file,
+                vol,
+                ffi::H5VL_SUBCLS_FILE,
+                ffi::H5VL_NATIVE_FILE_POST_OPEN,
+                &mut supported,
+            )
+        };
+        if supported & ffi::H5VL_OPT_QUERY_SUPPORTED != 0 {
+            let mut opt =
+                ffi::H5VL_optional_args_t { op_type: ffi::H5VL_NATIVE_FILE_POST_OPEN, args: std::ptr::null_mut() };
+            // SAFETY: the 'post open' operation takes no arguments.
+            if unsafe { ffi::H5VLfile_optional(file, vol, &mut opt, dxpl, std::ptr::null_mut()) } < 0 {
+                // SAFETY: closes the file made above.
+                preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, dxpl, std::ptr::null_mut()) });
+                return Err(Error::library(format!("cannot finish opening the split file {show}")));
+            }
+        }
+        Ok(file)
+    })
 }
 
 /// Creates the split file, its dataset and the link; on failure closes what it opened (the
@@ -495,62 +573,14 @@ unsafe fn make_split_dataset(
     let c_path =
         CString::new(file_path.as_os_str().as_encoded_bytes()).map_err(|_| Error::arg("a path holds a NUL byte"))?;
     // Deterministic bytes: no object times in split files.
-    // SAFETY: creates and sets our own property lists; results checked.
-    let fcpl = Plist(unsafe { H5Pcreate(*H5P_CLS_FILE_CREATE) });
-    // SAFETY: as above.
+    // SAFETY: copies HDF5's own dcpl; checked.
     let dcpl = Plist(unsafe { H5Pcopy(a.dcpl_id) });
-    // SAFETY: sets a property on our own lists, each checked to be valid first.
-    let times_off = fcpl.0 >= 0
-        && dcpl.0 >= 0
-        && unsafe { H5Pset_obj_track_times(fcpl.0, 0) >= 0 && H5Pset_obj_track_times(dcpl.0, 0) >= 0 };
-    if !times_off {
-        return Err(Error::library("cannot prepare the creation properties of a split file"));
+    // SAFETY: sets a property on our own list, checked to be valid first.
+    if dcpl.0 < 0 || unsafe { H5Pset_obj_track_times(dcpl.0, 0) } < 0 {
+        return Err(Error::library("cannot prepare the creation properties of a split dataset"));
     }
-    // Native file creation needs the API context of a file operation (it records the connector
-    // stack in the file): restore the one captured when the main file was created or opened.
-    let state = ctx.lib_state.get().ok_or_else(|| {
-        Error::library("the main file was opened without HDF5's 'post open' step; cannot create split files")
-    })?;
-    let file = state.run(|| {
-        // SAFETY: creates the split file through the connector below (named by split_fapl).
-        let file = unsafe {
-            ffi::H5VLfile_create(
-                c_path.as_ptr(),
-                H5F_ACC_TRUNC,
-                fcpl.0,
-                ctx.split_fapl.0,
-                a.dxpl_id,
-                std::ptr::null_mut(),
-            )
-        };
-        if file.is_null() {
-            return Err(Error::library(format!("cannot create the split file {show}")));
-        }
-        // What HDF5 does after opening any file: give it its connector-level file object (under
-        // the restored wrap context, so variable-length data and references in it work).
-        let mut supported = 0u64;
-        // SAFETY: queries the connector below about its own file object.
-        unsafe {
-            ffi::H5VLintrospect_opt_query(
-                file,
-                vol,
-                ffi::H5VL_SUBCLS_FILE,
-                ffi::H5VL_NATIVE_FILE_POST_OPEN,
-                &mut supported,
-            )
-        };
-        if supported & ffi::H5VL_OPT_QUERY_SUPPORTED != 0 {
-            let mut opt =
-                ffi::H5VL_optional_args_t { op_type: ffi::H5VL_NATIVE_FILE_POST_OPEN, args: std::ptr::null_mut() };
-            // SAFETY: the 'post open' operation takes no arguments.
-            if unsafe { ffi::H5VLfile_optional(file, vol, &mut opt, a.dxpl_id, std::ptr::null_mut()) } < 0 {
-                // SAFETY: closes the file made above.
-                preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, a.dxpl_id, std::ptr::null_mut()) });
-                return Err(Error::library(format!("cannot finish opening the split file {show}")));
-            }
-        }
-        Ok(file)
-    })?;
+    // SAFETY: HDF5's own transfer property list.
+    let file = unsafe { create_split_file(ctx, vol, &c_path, a.dxpl_id) }?;
     // The dataset is made in the application's own API context (H5Dcreate's): it carries the
     // access properties (external file and VDS prefixes, chunk cache) HDF5 reads from there.
     let dset = {
@@ -579,36 +609,11 @@ unsafe fn make_split_dataset(
         }
         dset
     };
-    let value = below::pack_external_link(&ctx.link_target(relative), DATASET_PATH);
-    let mut args = H5VL_link_create_args_t {
-        op_type: H5VL_LINK_CREATE_UD,
-        args: ffi::H5VL_link_create_args_u {
-            ud: ffi::H5VL_link_create_ud_t {
-                type_: H5L_TYPE_EXTERNAL,
-                buf: value.as_ptr().cast(),
-                buf_size: value.len(),
-            },
-        },
-    };
     let at = Below { obj: parent.under_object, vol, obj_type: loc.obj_type };
-    let link_loc = at.loc_by_name(name);
-    // SAFETY: creates the external link where the dataset would have been, with the app's lcpl.
-    let rc = unsafe {
-        ffi::H5VLlink_create(
-            &mut args,
-            parent.under_object,
-            &link_loc,
-            vol,
-            a.lcpl_id,
-            below::default_lapl(),
-            a.dxpl_id,
-            std::ptr::null_mut(),
-        )
-    };
-    if rc < 0 {
+    if let Err(e) = at.create_external_link(name, &ctx.link_target(relative), a.lcpl_id, a.dxpl_id) {
         // SAFETY: closes the dataset made above (and with it the split file).
         preserving_stack(|| unsafe { ffi::H5VLdataset_close(dset, vol, a.dxpl_id, std::ptr::null_mut()) });
-        return Err(Error::library(format!("cannot link {} to its split file {show}", name.to_string_lossy())));
+        return Err(e);
     }
     Ok(dset)
 }
@@ -761,6 +766,83 @@ pub unsafe fn refuse_reference(at_obj: &Obj, loc: &H5VL_loc_params_t, dxpl: hid_
          object elsewhere; keep datasets that are referenced or are dimension scales in the main file \
          (e.g. exclude={path})"
     )))
+}
+
+/// `H5Ocopy` of a split dataset into a main file of ours: the copy gets a split file of its own
+/// (an independent copy, as natively), instead of landing in the main file. `Ok(false)`: not such
+/// a copy; the caller forwards it.
+///
+/// # Safety
+/// HDF5's own arguments of `object_cls.copy`.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn copy_split(
+    src: &Obj,
+    src_loc: &H5VL_loc_params_t,
+    src_name: &CStr,
+    dst: &Obj,
+    dst_loc: &H5VL_loc_params_t,
+    dst_name: &CStr,
+    ocpypl: hid_t,
+    lcpl: hid_t,
+    dxpl: hid_t,
+) -> Result<bool> {
+    let (Some(sctx), Some(dctx)) = (src.ctx.as_ref(), dst.ctx.as_ref()) else { return Ok(false) };
+    if src_loc.type_ != H5VL_OBJECT_BY_SELF || dst_loc.type_ != H5VL_OBJECT_BY_SELF || dctx.read_only {
+        return Ok(false);
+    }
+    let src_at = Below { obj: src.under_object, vol: src.under_vol_id, obj_type: src_loc.obj_type };
+    if split_link_target(sctx, &src_at, src_name, dxpl).is_none() {
+        return Ok(false);
+    }
+    let dst_at = Below { obj: dst.under_object, vol: dst.under_vol_id, obj_type: dst_loc.obj_type };
+    let Some(path) = absolute_path(&dst_at, dst_name.to_bytes(), dxpl)? else { return Ok(false) };
+    if dctx.policy.decide(&path, u64::MAX).is_err() {
+        return Ok(false);
+    }
+    check_name_is_free(&dst_at, dst_name.to_bytes(), lcpl, dxpl)?;
+    let place = Place::prepare(dctx, &path)?;
+    let vol = dst.under_vol_id;
+    let result = (|| {
+        let c_path = CString::new(place.file_path.as_os_str().as_encoded_bytes())
+            .map_err(|_| Error::arg("a path holds a NUL byte"))?;
+        // SAFETY: HDF5's own transfer property list.
+        let file = unsafe { create_split_file(dctx, vol, &c_path, dxpl) }?;
+        let root = Below { obj: file, vol, obj_type: H5I_FILE }.loc_self();
+        // SAFETY: copies the source (through its link) into the new file, with HDF5's own
+        // object copy properties.
+        let rc = unsafe {
+            ffi::H5VLobject_copy(
+                src.under_object,
+                src_loc,
+                src_name.as_ptr(),
+                file,
+                &root,
+                DATASET_PATH_C.as_ptr(),
+                vol,
+                ocpypl,
+                below::default_lcpl(),
+                dxpl,
+                std::ptr::null_mut(),
+            )
+        };
+        // SAFETY: closes the file made above.
+        preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, dxpl, std::ptr::null_mut()) });
+        if rc < 0 {
+            return Err(Error::library(format!(
+                "cannot copy {} into {}",
+                src_name.to_string_lossy(),
+                c_path.to_string_lossy()
+            )));
+        }
+        dst_at.create_external_link(dst_name, &dctx.link_target(&place.relative), lcpl, dxpl)
+    })();
+    match result {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            place.remove();
+            Err(e)
+        }
+    }
 }
 
 /// After a failed open of `name` at `parent`: if it is an external link into a missing or

@@ -362,3 +362,35 @@ fn flushing_the_main_file_flushes_open_split_files() {
     }
     close(f);
 }
+
+#[test]
+#[serial]
+fn copying_a_split_dataset_makes_an_independent_split_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let lcpl = lcpl_intermediate();
+    let f = create(&run, fapl);
+    assert!(make_dataset(f, "x", &[1.0, 2.0, 3.0], lcpl));
+    // SAFETY: ids checked.
+    unsafe {
+        let rc = hdf5_sys::h5o::H5Ocopy(f, cstr("x").as_ptr(), f, cstr("/copies/x2").as_ptr(), H5P_DEFAULT, lcpl);
+        assert!(rc >= 0, "H5Ocopy: {:#?}", take_error_stack());
+        // Change the copy: the original stays as it was.
+        let d = H5Dopen2(f, cstr("/copies/x2").as_ptr(), H5P_DEFAULT);
+        let t = *hdf5_sys::h5t::H5T_NATIVE_DOUBLE;
+        let all = hdf5_sys::h5s::H5S_ALL;
+        assert!(hdf5_sys::h5d::H5Dwrite(d, t, all, all, H5P_DEFAULT, [9.0f64, 9.0, 9.0].as_ptr().cast()) >= 0);
+        H5Dclose(d);
+    }
+    close(f);
+    assert_eq!(files_below(&dir.path().join("run-split")), ["copies/x2.h5", "x.h5"]);
+    assert_eq!(link_of(&run, "/copies/x2").1, Some(("run-split/copies/x2.h5".into(), "/data".into())));
+    assert_eq!(read_vector(&run, "x", 3), [1.0, 2.0, 3.0]);
+    assert_eq!(read_vector(&run, "/copies/x2", 3), [9.0, 9.0, 9.0]);
+    // SAFETY: closes our property lists.
+    unsafe {
+        H5Pclose(fapl);
+        H5Pclose(lcpl);
+    }
+}

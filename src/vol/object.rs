@@ -68,6 +68,25 @@ pub unsafe extern "C" fn copy(
     guard("object_copy", || {
         // SAFETY: both objects are our wrappers.
         let (src, dst) = unsafe { (Obj::from_ptr(src_obj)?, Obj::from_ptr(dst_obj)?) };
+        if !src_loc_params.is_null() && !dst_loc_params.is_null() && !src_name.is_null() && !dst_name.is_null() {
+            // SAFETY: HDF5's valid location parameters and NUL-terminated names.
+            let copied = unsafe {
+                split::copy_split(
+                    src,
+                    &*src_loc_params,
+                    std::ffi::CStr::from_ptr(src_name),
+                    dst,
+                    &*dst_loc_params,
+                    std::ffi::CStr::from_ptr(dst_name),
+                    ocpypl_id,
+                    lcpl_id,
+                    dxpl_id,
+                )
+            }?;
+            if copied {
+                return Ok(0);
+            }
+        }
         // SAFETY: HDF5's arguments with our objects swapped for the ones below.
         let rc = unsafe {
             ffi::H5VLobject_copy(
