@@ -1,0 +1,156 @@
+/*
+ * The split layout seen from an ordinary C program run through dset_split (HDF5_VOL_CONNECTOR):
+ * where files go, relative links, reading with the native connector (no dset_split), deleting,
+ * moving and copying split datasets, truncation, a missing split file, a read-only main file,
+ * and objects that stay open after the main file is closed.
+ */
+#include <hdf5.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static char dir[1024];
+
+static const char *at(const char *rel) {
+    static char buf[4][1300];
+    static int  i = 0;
+    i             = (i + 1) % 4;
+    snprintf(buf[i], sizeof buf[i], "%s/%s", dir, rel);
+    return buf[i];
+}
+
+static int exists(const char *rel) {
+    struct stat st;
+    return stat(at(rel), &st) == 0;
+}
+
+/* A file access property list that names the native connector: reads without dset_split. */
+static hid_t native_fapl(void) {
+    hid_t fapl, native;
+    OK(fapl = H5Pcreate(H5P_FILE_ACCESS));
+    OK(native = H5VLget_connector_id_by_name("native"));
+    OK(H5Pset_vol(fapl, native, NULL));
+    OK(H5VLclose(native));
+    return fapl;
+}
+
+static void write_ints(hid_t loc, const char *name, int base, hid_t lcpl) {
+    hsize_t n = 8;
+    int     v[8];
+    hid_t   s, d;
+    for (int i = 0; i < 8; i++)
+        v[i] = base + i;
+    OK(s = H5Screate_simple(1, &n, NULL));
+    OK(d = H5Dcreate2(loc, name, H5T_NATIVE_INT, s, lcpl, H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+    OK(H5Dclose(d));
+    OK(H5Sclose(s));
+}
+
+static int read_first(hid_t file, const char *name) {
+    int   v[8];
+    hid_t d;
+    OK(d = H5Dopen2(file, name, H5P_DEFAULT));
+    OK(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+    OK(H5Dclose(d));
+    return v[0];
+}
+
+static void expect_external(hid_t file, const char *name, const char *target) {
+    H5L_info2_t info;
+    char        val[512];
+    const char *fname, *oname;
+    unsigned    flags;
+    OK(H5Lget_info2(file, name, &info, H5P_DEFAULT));
+    CHECK(info.type == H5L_TYPE_EXTERNAL);
+    OK(H5Lget_val(file, name, val, sizeof val, H5P_DEFAULT));
+    OK(H5Lunpack_elink_val(val, info.u.val_size, &flags, &fname, &oname));
+    if (strcmp(fname, target) != 0 || strcmp(oname, "/data") != 0) {
+        fprintf(stderr, "%s -> %s:%s, expected %s:/data\n", name, fname, oname, target);
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv) {
+    hid_t file, lcpl, nat, d;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
+        return 2;
+    }
+    snprintf(dir, sizeof dir, "%s", argv[1]);
+    OK(lcpl = H5Pcreate(H5P_LINK_CREATE));
+    OK(H5Pset_create_intermediate_group(lcpl, 1));
+
+    /* layout and relative links */
+    OK(file = H5Fcreate(at("run.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    write_ints(file, "/fields/u", 100, lcpl);
+    write_ints(file, "/fields/v", 200, lcpl);
+    write_ints(file, "/t", 300, lcpl);
+    CHECK(exists("run-split/fields/u.h5") && exists("run-split/fields/v.h5") && exists("run-split/t.h5"));
+    expect_external(file, "/fields/u", "run-split/fields/u.h5");
+
+    /* delete, move, copy */
+    OK(H5Ldelete(file, "/t", H5P_DEFAULT));
+    CHECK(!exists("run-split/t.h5"));
+    OK(H5Lmove(file, "/fields/v", file, "/archive/v_old", lcpl, H5P_DEFAULT));
+    CHECK(!exists("run-split/fields/v.h5") && exists("run-split/archive/v_old.h5"));
+    expect_external(file, "/archive/v_old", "run-split/archive/v_old.h5");
+    OK(H5Ocopy(file, "/fields/u", file, "/backup/u", H5P_DEFAULT, lcpl));
+    CHECK(exists("run-split/backup/u.h5"));
+
+    /* an object still open after the main file is closed keeps working */
+    OK(d = H5Dopen2(file, "/fields/u", H5P_DEFAULT));
+    OK(H5Fclose(file));
+    {
+        int v[8];
+        OK(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+        CHECK(v[0] == 100);
+        OK(H5Dclose(d));
+    }
+
+    /* plain HDF5 (the native connector) reads everything, from another working directory */
+    OK(nat = native_fapl());
+    CHECK(chdir("/") == 0);
+    OK(file = H5Fopen(at("run.h5"), H5F_ACC_RDONLY, nat));
+    CHECK(read_first(file, "/fields/u") == 100);
+    CHECK(read_first(file, "/archive/v_old") == 200);
+    CHECK(read_first(file, "/backup/u") == 100);
+    OK(H5Fclose(file));
+
+    /* a missing split file: a message that names the dataset and how to get it */
+    CHECK(rename(at("run-split/backup/u.h5"), at("u.h5.away")) == 0);
+    OK(file = H5Fopen(at("run.h5"), H5F_ACC_RDONLY, H5P_DEFAULT));
+    H5E_BEGIN_TRY {
+        CHECK(H5Dopen2(file, "/backup/u", H5P_DEFAULT) < 0);
+    }
+    H5E_END_TRY
+    CHECK(rename(at("u.h5.away"), at("run-split/backup/u.h5")) == 0);
+
+    /* a read-only main file refuses new datasets without writing anything */
+    H5E_BEGIN_TRY {
+        hsize_t n = 1;
+        hid_t   s = H5Screate_simple(1, &n, NULL);
+        CHECK(H5Dcreate2(file, "/new", H5T_NATIVE_INT, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) < 0);
+        H5Sclose(s);
+    }
+    H5E_END_TRY
+    CHECK(!exists("run-split/new.h5"));
+    OK(H5Fclose(file));
+
+    /* truncating the main file removes its old split files */
+    OK(file = H5Fcreate(at("run.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    CHECK(!exists("run-split/fields/u.h5") && !exists("run-split/archive/v_old.h5"));
+    write_ints(file, "w", 400, lcpl);
+    OK(H5Fclose(file));
+    OK(file = H5Fopen(at("run.h5"), H5F_ACC_RDONLY, nat));
+    CHECK(read_first(file, "w") == 400);
+    OK(H5Fclose(file));
+
+    OK(H5Pclose(nat));
+    OK(H5Pclose(lcpl));
+    printf("split_layout: all checks passed\n");
+    return 0;
+}
