@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHECK(expr)                                                                                 \
     do {                                                                                            \
@@ -16,5 +17,29 @@
 
 /* An HDF5 call that must succeed (non-negative). */
 #define OK(expr) CHECK((expr) >= 0)
+
+/* Whether a message of the "dset_split" error class containing `needle` is on the default error
+ * stack (turn automatic printing off first: H5E_BEGIN_TRY/END_TRY resets the stack). */
+typedef struct {
+    const char *needle;
+    int         found;
+} check_search_t;
+
+static inline herr_t check_find_msg(unsigned n, const H5E_error2_t *err, void *data) {
+    check_search_t *s = (check_search_t *)data;
+    char            cls[64];
+    (void)n;
+    /* read the entry before calling H5Eget_class_name: any API call resets the default stack */
+    if (err->desc && strstr(err->desc, s->needle) && H5Eget_class_name(err->cls_id, cls, sizeof cls) > 0 &&
+        strcmp(cls, "dset_split") == 0)
+        s->found = 1;
+    return 0;
+}
+
+static inline int stack_has(const char *needle) {
+    check_search_t s = {needle, 0};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, check_find_msg, &s);
+    return s.found;
+}
 
 #endif

@@ -11,29 +11,6 @@
 
 static char dir[1024];
 
-/* Collects whether some message of class "dset_split" on the current stack contains `needle`. */
-typedef struct {
-    const char *needle;
-    int         found;
-} search_t;
-
-static herr_t find_msg(unsigned n, const H5E_error2_t *err, void *data) {
-    search_t *s = (search_t *)data;
-    char      cls[64];
-    (void)n;
-    /* read the entry before calling H5Eget_class_name: any API call clears the default stack */
-    if (err->desc && strstr(err->desc, s->needle) && H5Eget_class_name(err->cls_id, cls, sizeof cls) > 0 &&
-        strcmp(cls, DSET_SPLIT_NAME) == 0)
-        s->found = 1;
-    return 0;
-}
-
-static int stack_has(const char *needle) {
-    search_t s = {needle, 0};
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_msg, &s);
-    return s.found;
-}
-
 static void bad_info(hid_t fapl, const char *info, const char *needle) {
     /* automatic printing is off (see main), so the stack is left for us to inspect */
     CHECK(H5Pset_fapl_dset_split(fapl, info) < 0);

@@ -11,27 +11,9 @@
 
 #include "check.h"
 
-typedef struct {
-    const char *needle;
-    int         found;
-} search_t;
-
-static herr_t find_msg(unsigned n, const H5E_error2_t *err, void *data) {
-    search_t *s = (search_t *)data;
-    char      cls[64];
-    (void)n;
-    /* read the entry before calling H5Eget_class_name: API calls reset the default stack */
-    if (err->desc && strstr(err->desc, s->needle) && H5Eget_class_name(err->cls_id, cls, sizeof cls) > 0 &&
-        strcmp(cls, "dset_split") == 0)
-        s->found = 1;
-    return 0;
-}
-
 static void expect_refused(herr_t rc, const char *needle) {
-    search_t s = {needle, 0};
     CHECK(rc < 0);
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_msg, &s);
-    if (!s.found) {
+    if (!stack_has(needle)) {
         fprintf(stderr, "no dset_split message containing \"%s\":\n", needle);
         H5Eprint2(H5E_DEFAULT, stderr);
         exit(1);

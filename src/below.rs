@@ -188,16 +188,7 @@ impl Below {
     /// Creates an external link `name` (relative to this object) to `/data` in `target`.
     pub fn create_external_link(&self, name: &CStr, target: &str, lcpl: hid_t, dxpl: hid_t) -> Result<()> {
         let value = pack_external_link(target, crate::layout::DATASET_PATH);
-        let mut args = ffi::H5VL_link_create_args_t {
-            op_type: ffi::H5VL_LINK_CREATE_UD,
-            args: ffi::H5VL_link_create_args_u {
-                ud: ffi::H5VL_link_create_ud_t {
-                    type_: ffi::H5L_TYPE_EXTERNAL,
-                    buf: value.as_ptr().cast(),
-                    buf_size: value.len(),
-                },
-            },
-        };
+        let mut args = external_link_args(&value);
         let loc = self.loc_by_name(name);
         // SAFETY: our own argument struct; the value outlives the call.
         let rc = unsafe {
@@ -207,6 +198,21 @@ impl Below {
             return Err(Error::library(format!("cannot link {} to {target}", name.to_string_lossy())));
         }
         Ok(())
+    }
+}
+
+/// `link_cls.create` arguments for an external link with the packed `value` (which must outlive
+/// the call).
+pub fn external_link_args(value: &[u8]) -> ffi::H5VL_link_create_args_t {
+    ffi::H5VL_link_create_args_t {
+        op_type: ffi::H5VL_LINK_CREATE_UD,
+        args: ffi::H5VL_link_create_args_u {
+            ud: ffi::H5VL_link_create_ud_t {
+                type_: ffi::H5L_TYPE_EXTERNAL,
+                buf: value.as_ptr().cast(),
+                buf_size: value.len(),
+            },
+        },
     }
 }
 

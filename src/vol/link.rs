@@ -49,16 +49,7 @@ pub unsafe extern "C" fn create(
         }
         let value = replacement.map(|file| below::pack_external_link(&file, crate::layout::DATASET_PATH));
         if let Some(value) = &value {
-            local = H5VL_link_create_args_t {
-                op_type: ffi::H5VL_LINK_CREATE_UD,
-                args: ffi::H5VL_link_create_args_u {
-                    ud: ffi::H5VL_link_create_ud_t {
-                        type_: ffi::H5L_TYPE_EXTERNAL,
-                        buf: value.as_ptr().cast(),
-                        buf_size: value.len(),
-                    },
-                },
-            };
+            local = below::external_link_args(value);
         }
         let vol = vol.ok_or_else(|| Error::arg("link create without a location or target object"))?;
         let under = o.map_or(std::ptr::null_mut(), |o| o.under_object);
