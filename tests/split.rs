@@ -394,3 +394,30 @@ fn copying_a_split_dataset_makes_an_independent_split_copy() {
         H5Pclose(lcpl);
     }
 }
+
+#[test]
+#[serial]
+fn split_files_get_the_main_files_access_properties() {
+    // Format bounds on the main file's fapl reach the split files: with "1.8 and later", HDF5
+    // writes superblock version 2 instead of 0.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    // SAFETY: sets a property on our own fapl.
+    let rc = unsafe {
+        hdf5_sys::h5p::H5Pset_libver_bounds(
+            fapl,
+            hdf5_sys::h5f::H5F_libver_t::H5F_LIBVER_V18,
+            hdf5_sys::h5f::H5F_libver_t::H5F_LIBVER_V18,
+        )
+    };
+    assert!(rc >= 0);
+    let f = create(&run, fapl);
+    assert!(make_dataset(f, "x", &[1.0], H5P_DEFAULT));
+    close(f);
+    let superblock_version = |p: &Path| std::fs::read(p).unwrap()[8];
+    assert_eq!(superblock_version(&run), 2);
+    assert_eq!(superblock_version(&dir.path().join("run-split/x.h5")), 2);
+    // SAFETY: closes our property list.
+    unsafe { H5Pclose(fapl) };
+}
