@@ -29,6 +29,9 @@ pub const DATASET_PATH: &str = "/data";
 pub const DATASET_PATH_C: &std::ffi::CStr = c"/data";
 /// The default suffix of the split folder.
 pub const DEFAULT_SUFFIX: &str = "-split";
+/// The file in a split folder that names the main file owning it (two main files with the same
+/// stem in one directory, `run.h5` and `run.nc`, would otherwise share `run-split/`).
+pub const OWNER_FILE: &str = ".dset-split";
 /// The extension of split files.
 pub const EXT: &str = ".h5";
 /// The longest file-name component written (bytes): below the 255 of common file systems.

@@ -236,7 +236,57 @@ impl FileCtx {
     /// and the directories that become empty; foreign files stay. Used when the main file is
     /// truncated or deleted.
     pub fn clear_split_folder(&self) {
+        match self.owner() {
+            Ok(false) => {}
+            _ => {
+                trace!("{} belongs to another main file: left as it is", self.split_dir.display());
+                return;
+            }
+        }
+        let _ = std::fs::remove_file(self.split_dir.join(layout::OWNER_FILE));
         clear_dir(&self.split_dir, &self.split_dir);
+    }
+
+    /// The main file's own name, as written in its split folder's owner file.
+    fn owner_name(&self) -> String {
+        self.main_path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// Whether the split folder is claimed by *another* main file (`Ok(false)`: unclaimed or ours).
+    fn owner(&self) -> std::io::Result<bool> {
+        match std::fs::read_to_string(self.split_dir.join(layout::OWNER_FILE)) {
+            Ok(text) => Ok(text.trim_end_matches('\n') != self.owner_name()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Claims the split folder for this main file; `Ok(true)` if the owner file was written now.
+    fn claim(&self) -> Result<bool> {
+        let owner = self.split_dir.join(layout::OWNER_FILE);
+        match self.owner() {
+            Ok(false) if owner.exists() => Ok(false),
+            Ok(false) => {
+                std::fs::write(&owner, format!("{}\n", self.owner_name()))
+                    .map_err(|e| Error::library(format!("cannot write {}: {e}", owner.display())))?;
+                Ok(true)
+            }
+            Ok(true) => {
+                let other = std::fs::read_to_string(&owner).unwrap_or_default();
+                Err(Error::config(format!(
+                    "the split folder {} belongs to {} (see its {} file): two main files with the same stem \
+                     in one directory need different suffixes, e.g. suffix=-{}-split",
+                    self.split_dir.display(),
+                    other.trim_end(),
+                    layout::OWNER_FILE,
+                    self.main_path
+                        .extension()
+                        .map(|e| e.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "main".into())
+                )))
+            }
+            Err(e) => Err(Error::library(format!("cannot read {}: {e}", owner.display()))),
+        }
     }
 }
 
@@ -304,6 +354,8 @@ struct Place {
     relative: String,
     file_path: PathBuf,
     made: MadeDirs,
+    /// The split folder's owner file, if this creation wrote it.
+    claimed: Option<PathBuf>,
 }
 
 impl Place {
@@ -331,12 +383,23 @@ impl Place {
                 dir.display()
             )));
         }
-        Ok(Place { relative, file_path, made })
+        let claimed = match ctx.claim() {
+            Ok(true) => Some(ctx.split_dir.join(layout::OWNER_FILE)),
+            Ok(false) => None,
+            Err(e) => {
+                made.remove();
+                return Err(e);
+            }
+        };
+        Ok(Place { relative, file_path, made, claimed })
     }
 
     /// Undoes `prepare` and whatever file was made there.
     fn remove(self) {
         let _ = std::fs::remove_file(&self.file_path);
+        if let Some(owner) = &self.claimed {
+            let _ = std::fs::remove_file(owner);
+        }
         self.made.remove();
     }
 }
@@ -484,7 +547,7 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     }
     check_name_is_free(&at, name.to_bytes(), a.lcpl_id, a.dxpl_id)?;
 
-    let Place { relative, file_path, made } = Place::prepare(ctx, &path)?;
+    let Place { relative, file_path, made, claimed } = Place::prepare(ctx, &path)?;
     trace!("dataset {show} -> {}", file_path.display());
     // SAFETY: every call gets valid ids and pointers; failures roll back what was made.
     match unsafe { make_split_dataset(parent, ctx, a, &file_path, loc, name, &relative) } {
@@ -495,7 +558,7 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
             Ok(Some(wrapper))
         }
         Err(e) => {
-            Place { relative, file_path, made }.remove();
+            Place { relative, file_path, made, claimed }.remove();
             Err(e)
         }
     }

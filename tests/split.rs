@@ -421,3 +421,33 @@ fn split_files_get_the_main_files_access_properties() {
     // SAFETY: closes our property list.
     unsafe { H5Pclose(fapl) };
 }
+
+#[test]
+#[serial]
+fn two_main_files_with_one_stem_never_share_or_clear_each_others_split_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h5, nc) = (dir.path().join("run.h5"), dir.path().join("run.nc"));
+    let fapl = split_fapl(INFO);
+    let f = create(&h5, fapl);
+    assert!(make_dataset(f, "x", &[1.0], H5P_DEFAULT));
+    close(f);
+    assert_eq!(std::fs::read_to_string(dir.path().join("run-split/.dset-split")).unwrap(), "run.h5\n");
+    // run.nc would map to the same folder: truncating it leaves run.h5's files alone, and
+    // splitting into it is refused with a way out.
+    let g = create(&nc, fapl);
+    let _quiet = quiet_errors();
+    refused_dataset(g, "y", H5P_DEFAULT, "the split folder");
+    close(g);
+    assert_eq!(files_below(&dir.path().join("run-split")), ["x.h5"]);
+    let other = split_fapl("under_vol=0;under_info={};suffix=-nc-split");
+    let g = create(&nc, other);
+    assert!(make_dataset(g, "y", &[2.0], H5P_DEFAULT));
+    close(g);
+    assert_eq!(files_below(&dir.path().join("run-nc-split")), ["y.h5"]);
+    assert_eq!(read_vector(&h5, "x", 1), [1.0]);
+    // SAFETY: closes our property lists.
+    unsafe {
+        H5Pclose(fapl);
+        H5Pclose(other);
+    }
+}

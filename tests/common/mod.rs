@@ -212,13 +212,15 @@ pub fn link_of(path: &Path, name: &str) -> (i32, Option<(String, String)>) {
     }
 }
 
-/// Every file below `dir`, relative, sorted.
+/// Every file below `dir`, relative, sorted (without a split folder's owner file).
 pub fn files_below(dir: &Path) -> Vec<String> {
     fn walk(d: &Path, root: &Path, out: &mut Vec<String>) {
         for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
             let p = e.path();
             if p.is_dir() {
                 walk(&p, root, out);
+            } else if p.file_name().is_some_and(|n| n == dset_split::layout::OWNER_FILE) && d == root {
+                // the split folder's owner file: checked by its own test
             } else {
                 out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
             }
