@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, on each supported HDF5 series:
-#   formatting, clippy, the Rust tests, the C tests (plain and AddressSanitizer builds),
-#   and HDF5's own VOL API test suite natively and through dset_split (1.14).
+#   formatting, clippy, the Rust tests, the C tests (plain and AddressSanitizer builds), real h5py
+#   scripts (h5py built from source against the series), and HDF5's own VOL API test suite
+#   natively and through dset_split (1.14).
 # Builds what it needs first (HDF5 into the cache, the crate). The last line counts the results.
 #
 #   bash scripts/test.sh              # both series
@@ -73,6 +74,23 @@ c_tests() {
     fi
 }
 
+# python_tests NAME: the h5py clients (tests/python), with h5py built against this series' HDF5.
+python_tests() {
+    local name=$1 log py p f rc=0
+    log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
+    if ! py=$(bash scripts/h5py.sh "$series" 2>"$log.build" | tail -n 1) || [[ ! -x $py ]]; then
+        tail -n 30 "$log.build" >&2
+        record "$name" 0 1
+        return
+    fi
+    DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR "$py" -m pytest -q -p no:cacheprovider tests/python >"$log" 2>&1 || rc=$?
+    p=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' "$log" | tail -n 1)
+    f=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' "$log" | tail -n 1)
+    [[ $rc -eq 0 ]] || tail -n 60 "$log" >&2
+    if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then f=1; fi
+    record "$name" "${p:-0}" "${f:-0}"
+}
+
 # api_test NAME OUTPUT [CONNECTOR]: one run of HDF5's h5_api_test (1.14), natively or through a
 # connector string.
 api_run() {
@@ -123,6 +141,7 @@ for series in $SERIES; do
     cargo_tests "cargo test ($series)"
     c_tests "C tests ($series)" "$ROOT/build/c-$series"
     c_tests "C tests, AddressSanitizer ($series)" "$ROOT/build/asan-$series" -DDSET_SPLIT_SANITIZE=ON
+    python_tests "h5py clients ($series)"
     if [[ $series == 1.14 ]]; then
         api_tests
     fi

@@ -141,6 +141,20 @@ impl Below {
         Ok(unsafe { info.assume_init() })
     }
 
+    /// A new id for a dataset's creation property list, dataspace or datatype (`op`: one of
+    /// `H5VL_DATASET_GET_DCPL/SPACE/TYPE`); the caller closes it.
+    pub fn dataset_get_id(&self, op: c_int, dxpl: hid_t) -> Result<hid_t> {
+        let mut args = ffi::H5VL_dataset_get_args_t { op_type: op, args: ffi::H5VL_dataset_get_args_u { id: -1 } };
+        // SAFETY: our own argument struct; the connector writes one id.
+        let rc = unsafe { ffi::H5VLdataset_get(self.obj, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
+        // SAFETY: the union holds the id just written (or -1).
+        let id = unsafe { args.args.id };
+        if rc < 0 || id < 0 {
+            return Err(Error::library("cannot query a dataset"));
+        }
+        Ok(id)
+    }
+
     /// The name of the link `loc` designates (by index), relative to the group it names.
     pub fn link_name(&self, loc: &H5VL_loc_params_t, dxpl: hid_t) -> Result<Vec<u8>> {
         let mut len: usize = 0;

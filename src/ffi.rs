@@ -461,6 +461,27 @@ pub struct H5VL_file_get_args_t {
     pub args: H5VL_file_get_args_u,
 }
 
+// ---- dataset_get (GET_DCPL / GET_SPACE / GET_TYPE, read when an anonymous dataset is linked) ----
+
+pub const H5VL_DATASET_GET_DCPL: c_int = 1;
+pub const H5VL_DATASET_GET_SPACE: c_int = 2;
+pub const H5VL_DATASET_GET_TYPE: c_int = 5;
+
+/// `H5VL_dataset_get_args_t`: every member used here is one `hid_t` output; `_pad` keeps the size.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5VL_dataset_get_args_u {
+    pub id: hid_t,
+    pub _pad: [u64; 1],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5VL_dataset_get_args_t {
+    pub op_type: c_int,
+    pub args: H5VL_dataset_get_args_u,
+}
+
 // ---- argument structs passed through untouched -----------------------------------------------
 // A passthrough connector never looks inside these; they are opaque here.
 
@@ -477,7 +498,6 @@ macro_rules! opaque {
 opaque!(
     H5VL_attr_get_args_t,
     H5VL_attr_specific_args_t,
-    H5VL_dataset_get_args_t,
     H5VL_dataset_specific_args_t,
     H5VL_datatype_get_args_t,
     H5VL_datatype_specific_args_t,

@@ -87,7 +87,8 @@ fn facts() -> Vec<Fact> {
         H5O_INFO_BASIC, H5VL_LINK_DELETE, H5VL_LINK_EXISTS, H5VL_LINK_ITER, H5VL_LINK_GET_INFO, H5VL_LINK_GET_NAME, H5VL_LINK_GET_VAL,
         H5L_TYPE_HARD, H5L_TYPE_SOFT, H5L_TYPE_EXTERNAL, H5D_VIRTUAL, H5T_REFERENCE, H5F_ACC_RDWR, H5F_ACC_TRUNC,
         H5F_CLOSE_WEAK, H5VL_OBJECT_VISIT, H5VL_OBJECT_LOOKUP, H5VL_SUBCLS_FILE, H5VL_NATIVE_FILE_POST_OPEN, H5VL_OPT_QUERY_SUPPORTED, H5VL_FILE_GET_NAME,
-        H5VL_FILE_GET_OBJ_COUNT, H5VL_FILE_GET_OBJ_IDS, H5F_OBJ_DATASET
+        H5VL_FILE_GET_OBJ_COUNT, H5VL_FILE_GET_OBJ_IDS, H5F_OBJ_DATASET,
+        H5VL_DATASET_GET_DCPL, H5VL_DATASET_GET_SPACE, H5VL_DATASET_GET_TYPE
     );
     layout!(f, H5VL_loc_by_name_t: name, lapl_id);
     layout!(f, H5VL_loc_by_idx_t: name, idx_type, order, n, lapl_id);
@@ -118,6 +119,7 @@ fn facts() -> Vec<Fact> {
     layout!(f, H5VL_file_get_args_t: op_type, args.get_name.type_ as "args.get_name.type", args.get_name.buf_size,
         args.get_name.buf, args.get_name.file_name_len, args.get_obj_count.types, args.get_obj_count.count,
         args.get_obj_ids.types, args.get_obj_ids.max_objs, args.get_obj_ids.oid_list, args.get_obj_ids.count);
+    layout!(f, H5VL_dataset_get_args_t: op_type, args.id as "args.get_dcpl.dcpl_id");
     layout!(f, H5VL_info_class_t: size, copy, cmp, free, to_str, from_str);
     layout!(f, H5VL_wrap_class_t: get_object, get_wrap_ctx, wrap_object, unwrap_object, free_wrap_ctx);
     layout!(f, H5VL_attr_class_t: create, open, read, write, get, specific, optional, close);

@@ -451,3 +451,34 @@ fn two_main_files_with_one_stem_never_share_or_clear_each_others_split_files() {
         H5Pclose(other);
     }
 }
+
+#[test]
+#[serial]
+fn an_anonymous_dataset_linked_later_is_split_and_keeps_working() {
+    // h5py's `group[name] = data` makes datasets this way: H5Dcreate_anon, write, H5Olink.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let f = create(&run, fapl);
+    let t = *hdf5_sys::h5t::H5T_NATIVE_DOUBLE;
+    let all = hdf5_sys::h5s::H5S_ALL;
+    // SAFETY: ids checked; buffers outlive the calls.
+    unsafe {
+        let dims = [3u64];
+        let s = hdf5_sys::h5s::H5Screate_simple(1, dims.as_ptr(), std::ptr::null());
+        let d = hdf5_sys::h5d::H5Dcreate_anon(f, t, s, H5P_DEFAULT, H5P_DEFAULT);
+        assert!(d >= 0);
+        assert!(hdf5_sys::h5d::H5Dwrite(d, t, all, all, H5P_DEFAULT, [1.0f64, 2.0, 3.0].as_ptr().cast()) >= 0);
+        let rc = hdf5_sys::h5o::H5Olink(d, f, cstr("/later/named").as_ptr(), lcpl_intermediate(), H5P_DEFAULT);
+        assert!(rc >= 0, "H5Olink: {:#?}", take_error_stack());
+        // Written after linking: must land in the split file too.
+        assert!(hdf5_sys::h5d::H5Dwrite(d, t, all, all, H5P_DEFAULT, [4.0f64, 5.0, 6.0].as_ptr().cast()) >= 0);
+        H5Dclose(d);
+        hdf5_sys::h5s::H5Sclose(s);
+        H5Pclose(fapl);
+    }
+    close(f);
+    assert_eq!(files_below(&dir.path().join("run-split")), ["later/named.h5"]);
+    assert_eq!(link_of(&run, "/later/named").1, Some(("run-split/later/named.h5".into(), "/data".into())));
+    assert_eq!(read_vector(&run, "/later/named", 3), [4.0, 5.0, 6.0]);
+}

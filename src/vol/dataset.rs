@@ -33,6 +33,9 @@ pub unsafe extern "C" fn create(
         if let Some(made) = unsafe { split::create_dataset(parent, &args) }? {
             return Ok(made);
         }
+        // An anonymous dataset may move into a split file when it is linked: no object times.
+        let anon_dcpl = if name.is_null() { split::anonymous_dcpl(parent, dcpl_id)? } else { None };
+        let dcpl_id = anon_dcpl.as_ref().map_or(dcpl_id, |p| p.0);
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {

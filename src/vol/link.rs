@@ -34,6 +34,20 @@ pub unsafe extern "C" fn create(
         let mut vol = o.map(|o| o.under_vol_id);
         // SAFETY: HDF5 passes a valid argument struct.
         let mut local = unsafe { *args };
+        // H5Olink of an anonymous dataset: it may move into a split file of its own.
+        if local.op_type == H5VL_LINK_CREATE_HARD && !loc_params.is_null() {
+            // SAFETY: for HARD the union holds `hard`; the target is NULL or one of our wrappers.
+            let (target_ptr, curr_loc) = unsafe { (local.args.hard.curr_obj, local.args.hard.curr_loc_params) };
+            // SAFETY: as above.
+            if let (Some(target), Some(at)) = (unsafe { Obj::from_nullable(target_ptr) }, o) {
+                if curr_loc.type_ == ffi::H5VL_OBJECT_BY_SELF && curr_loc.obj_type == ffi::H5I_DATASET {
+                    // SAFETY: HDF5's arguments; nothing else borrows the target wrapper now.
+                    if unsafe { split::link_anonymous(target_ptr, target, at, &*loc_params, lcpl_id, dxpl_id) }? {
+                        return Ok(0);
+                    }
+                }
+            }
+        }
         let mut replacement = None;
         if local.op_type == H5VL_LINK_CREATE_HARD {
             // SAFETY: for HARD the union holds `hard`, whose target is NULL or one of our wrappers.

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds h5py from source against the project's HDF5 (wheels bundle their own renamed libhdf5, so
+# they would never load our plugin) into a virtual environment in the cache, reused when present.
+# The last line of stdout is the environment's python.
+#
+#   bash scripts/h5py.sh [1.14|2.2]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+H5PY_VERSION=3.16.0
+series=${1:-${DSET_SPLIT_HDF5:-1.14}}
+prefix=$(bash "$ROOT/scripts/hdf5.sh" build "$series" | tail -n 1)
+cache=${DSET_SPLIT_CACHE:-$HOME/.cache/dset-split}
+venv=$cache/h5py/$H5PY_VERSION-$(basename "$prefix")
+if [[ ! -f $venv/.complete ]]; then
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    echo "[h5py.sh] building h5py $H5PY_VERSION against HDF5 $(basename "$prefix") (a few minutes, once)" >&2
+    python3 -m venv "$venv"
+    log=$venv/build.log
+    if ! {
+        "$venv/bin/pip" install --quiet --upgrade pip &&
+            "$venv/bin/pip" install --quiet numpy pytest &&
+            HDF5_DIR=$prefix "$venv/bin/pip" install --no-binary=h5py --no-cache-dir "h5py==$H5PY_VERSION"
+    } >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        die "building h5py failed (full log: $log)"
+    fi
+    got=$(LD_LIBRARY_PATH=$prefix/lib "$venv/bin/python" -c 'import h5py; print(h5py.version.hdf5_version)')
+    want=$(basename "$prefix" | cut -d- -f1)
+    [[ $got == "$want" ]] || die "h5py reports HDF5 $got, expected $want"
+    touch "$venv/.complete"
+fi
+echo "$venv/bin/python"
