@@ -89,8 +89,8 @@ python_tests() {
     fi
     DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?
-    p=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' "$log" | tail -n 1)
-    f=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' "$log" | tail -n 1)
+    p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
+    f=$({ grep -Eo '[0-9]+ failed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
     [[ $rc -eq 0 ]] || tail -n 60 "$log" >&2
     if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then f=1; fi
     record "$name" "${p:-0}" "${f:-0}"
