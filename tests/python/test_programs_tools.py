@@ -1,0 +1,138 @@
+"""C and Fortran programs and the HDF5 command-line tools.
+
+The C writer and reader (examples/c) are built against the series under test and run unchanged
+natively and through dset_split; the reader prints the same text for the native file, for the
+split layout read with plain HDF5 after moving the tree (from another working directory), and
+through the connector. The HDF5 1.14 tools read the split layout as it is, and
+`h5repack --merge` makes one self-contained file that h5diff finds equal to the native one (the
+1.14 tools also check files written by 2.2). The Fortran example (examples/fortran, built with
+h5fc) needs the 1.14 build: scripts/test.sh runs test_fortran_* only there.
+
+DSET_SPLIT_HDF5_PREFIX: the HDF5 of the series under test; DSET_SPLIT_TOOLS_PREFIX: the HDF5 1.14
+install with the tools and h5fc; DSET_SPLIT_PLUGIN_DIR: the directory holding the built plugin.
+"""
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CONNECTOR = "dset_split under_vol=0;under_info={}"
+
+
+def prefix_from(var, needed):
+    p = os.environ.get(var)
+    if not p or not pathlib.Path(p, needed).exists():
+        pytest.fail(f"set {var} to an HDF5 install with {needed}")
+    return pathlib.Path(p)
+
+
+@pytest.fixture(scope="module")
+def series():
+    return prefix_from("DSET_SPLIT_HDF5_PREFIX", "include/hdf5.h")
+
+
+@pytest.fixture(scope="module")
+def tools():
+    return prefix_from("DSET_SPLIT_TOOLS_PREFIX", "bin/h5repack")
+
+
+def env(lib, connector=False):
+    e = {k: v for k, v in os.environ.items() if k not in ("HDF5_VOL_CONNECTOR", "HDF5_PLUGIN_PATH")}
+    e["LD_LIBRARY_PATH"] = str(lib / "lib")
+    if connector:
+        e["HDF5_PLUGIN_PATH"] = os.environ["DSET_SPLIT_PLUGIN_DIR"]
+        e["HDF5_VOL_CONNECTOR"] = CONNECTOR
+    return e
+
+
+def sh(cmd, cwd, e, ok=True):
+    p = subprocess.run([str(c) for c in cmd], cwd=cwd, env=e, capture_output=True, text=True, timeout=600)
+    if ok:
+        assert p.returncode == 0, f"{cmd} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}"
+    assert "infinite loop closing library" not in p.stderr
+    return p
+
+
+def build_c(series, out, source):
+    cc = os.environ.get("CC", "cc")
+    sh([cc, "-O2", f"-I{series / 'include'}", source, f"-L{series / 'lib'}", "-lhdf5", "-lm",
+        f"-Wl,-rpath,{series / 'lib'}", "-o", out], out.parent, env(series))
+    return out
+
+
+@pytest.fixture(scope="module")
+def programs(series, tmp_path_factory):
+    bin_dir = tmp_path_factory.mktemp("bin")
+    return (build_c(series, bin_dir / "sim_writer", ROOT / "examples/c/sim_writer.c"),
+            build_c(series, bin_dir / "sim_reader", ROOT / "examples/c/sim_reader.c"))
+
+
+def test_c_writer_and_reader_natively_split_and_moved(series, programs, tmp_path):
+    writer, reader = programs
+    (tmp_path / "native").mkdir()
+    (tmp_path / "split").mkdir()
+    sh([writer, "run.h5"], tmp_path / "native", env(series))
+    sh([writer, "run.h5"], tmp_path / "split", env(series, connector=True))
+    assert sorted(p.name for p in (tmp_path / "split/run-split").rglob("*.h5")) == ["energy.h5"] + ["temperature.h5"] * 4
+    expected = sh([reader, tmp_path / "native/run.h5"], tmp_path, env(series)).stdout
+    assert expected.count("step ") == 4
+    moved = tmp_path / "moved/deeper"
+    shutil.move(tmp_path / "split", moved)
+    elsewhere = tmp_path / "moved"
+    assert sh([reader, moved / "run.h5"], elsewhere, env(series)).stdout == expected, "plain HDF5 after moving"
+    assert sh([reader, moved / "run.h5"], elsewhere, env(series, connector=True)).stdout == expected
+
+
+def test_tools_read_and_merge_the_split_layout(series, tools, programs, tmp_path):
+    writer, _ = programs
+    sh([writer, "native.h5"], tmp_path, env(series))
+    sh([writer, "run.h5"], tmp_path, env(series, connector=True))
+    t = tools / "bin"
+    e = env(tools)
+    # One self-contained file from the split layout, with no connector loaded.
+    sh([t / "h5repack", "--merge", "run.h5", "merged.h5"], tmp_path, e)
+    assert sh([t / "h5diff", "native.h5", "merged.h5"], tmp_path, e, ok=False).returncode == 0
+    elsewhere = tmp_path.parent
+    assert "1023.66" in sh([t / "h5dump", "-d", "/energy", tmp_path / "run.h5"], elsewhere, e).stdout
+    assert "External Link" in sh([t / "h5ls", "-r", tmp_path / "run.h5"], elsewhere, e).stdout
+    sh([t / "h5stat", tmp_path / "run.h5"], elsewhere, e)
+    # h5copy with external links expanded: a plain copy of one split dataset.
+    sh([t / "h5copy", "-i", "run.h5", "-o", "one.h5", "-s", "/step0001/temperature", "-d", "/t", "-f", "ext"],
+       tmp_path, e)
+    assert "Dataset {64, 64}" in sh([t / "h5ls", "one.h5"], tmp_path, e).stdout
+
+
+def test_tools_through_the_connector(series, tools, programs, tmp_path):
+    if series != tools:
+        pytest.fail("run this test on the 1.14 series only (the plugin must match the tools' HDF5)")
+    writer, _ = programs
+    sh([writer, "run.h5"], tmp_path, env(series, connector=True))
+    t = tools / "bin"
+    e = env(tools, connector=True)
+    assert "1023.66" in sh([t / "h5dump", "-d", "/energy", "run.h5"], tmp_path, e).stdout
+    assert sh([t / "h5ls", "-r", "run.h5"], tmp_path, e).stdout.count("External Link") == 5
+    sh([t / "h5stat", "run.h5"], tmp_path, e)
+    # h5repack through the connector writes its output through it too: split again.
+    sh([t / "h5repack", "--merge", "run.h5", "again.h5"], tmp_path, e)
+    assert len(list((tmp_path / "again-split").rglob("*.h5"))) == 5
+    assert "1023.66" in sh([t / "h5dump", "-d", "/energy", "again.h5"], tmp_path, env(tools)).stdout
+
+
+def test_fortran_writer_through_the_connector(tools, tmp_path):
+    h5fc = tools / "bin" / "h5fc"
+    sh([h5fc, "-o", tmp_path / "sim_writer", ROOT / "examples/fortran/sim_writer.f90"], tmp_path, env(tools))
+    sh([tmp_path / "sim_writer", "native.h5"], tmp_path, env(tools))
+    sh([tmp_path / "sim_writer", "run.h5"], tmp_path, env(tools, connector=True))
+    assert len(list((tmp_path / "run-split").rglob("*.h5"))) == 4
+    t = tools / "bin"
+    sh([t / "h5repack", "--merge", "run.h5", "merged.h5"], tmp_path, env(tools))
+    assert sh([t / "h5diff", "native.h5", "merged.h5"], tmp_path, env(tools), ok=False).returncode == 0
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.move(tmp_path / "run.h5", moved / "run.h5")
+    shutil.move(tmp_path / "run-split", moved / "run-split")
+    dump = sh([t / "h5dump", "-d", "/step0002/temperature", moved / "run.h5"], tmp_path, env(tools)).stdout
+    assert "DATASPACE  SIMPLE { ( 12, 16 ) / ( 12, 16 ) }" in dump
