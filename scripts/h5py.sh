@@ -4,13 +4,26 @@
 # The last line of stdout is the environment's python.
 #
 #   bash scripts/h5py.sh [1.14|2.2]
+#   bash scripts/h5py.sh wheel        # h5py's own wheel (its bundled HDF5): a plain reader
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 H5PY_VERSION=3.16.0
+cache=${DSET_SPLIT_CACHE:-$HOME/.cache/dset-split}
+if [[ ${1:-} == wheel ]]; then
+    venv=$cache/h5py/$H5PY_VERSION-wheel
+    if [[ ! -f $venv/.complete ]]; then
+        rm -rf "$venv"
+        mkdir -p "$(dirname "$venv")"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet "h5py==$H5PY_VERSION" >"$venv.log" 2>&1 || { tail -n 20 "$venv.log" >&2; die "installing the h5py wheel failed"; }
+        touch "$venv/.complete"
+    fi
+    echo "$venv/bin/python"
+    exit 0
+fi
 series=${1:-${DSET_SPLIT_HDF5:-1.14}}
 prefix=$(bash "$ROOT/scripts/hdf5.sh" build "$series" | tail -n 1)
-cache=${DSET_SPLIT_CACHE:-$HOME/.cache/dset-split}
 venv=$cache/h5py/$H5PY_VERSION-$(basename "$prefix")
 if [[ ! -f $venv/.complete ]]; then
     rm -rf "$venv"

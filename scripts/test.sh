@@ -90,7 +90,10 @@ python_tests() {
         only+=(--deselect tests/python/test_programs_tools.py::test_tools_through_the_connector
             --deselect tests/python/test_programs_tools.py::test_fortran_writer_through_the_connector)
     fi
+    local wheel
+    wheel=$(bash scripts/h5py.sh wheel 2>>"$log.build" | tail -n 1)
     DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
+        DSET_SPLIT_WHEEL_PYTHON=$wheel \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?
     p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
     f=$({ grep -Eo '[0-9]+ failed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)

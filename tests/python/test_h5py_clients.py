@@ -64,6 +64,15 @@ def test_same_data_natively_and_through_dset_split(tmp_path, script, args):
     shutil.rmtree(split)
     assert dump(moved / "run.h5", tmp_path) == expected, "content differs after moving the tree"
 
+    # h5py's own wheel (its bundled HDF5, no plugin possible) reads the split layout the same way.
+    wheel = os.environ.get("DSET_SPLIT_WHEEL_PYTHON")
+    if not wheel:
+        pytest.fail("set DSET_SPLIT_WHEEL_PYTHON to a python with h5py's wheel (scripts/h5py.sh wheel)")
+    p = subprocess.run([wheel, str(EXAMPLES / "dump.py"), str(moved / "run.h5")], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=600, env={k: v for k, v in os.environ.items() if not k.startswith("HDF5_")})
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == expected, "h5py's wheel reads different content"
+
 
 def test_writer_splits_what_it_should(tmp_path):
     run(EXAMPLES / "writer.py", [tmp_path / "run.h5"], tmp_path, CONNECTOR)
