@@ -57,9 +57,8 @@ def sh(cmd, cwd, e, ok=True):
 
 
 def build_c(series, out, source):
-    cc = os.environ.get("CC", "cc")
-    sh([cc, "-O2", f"-I{series / 'include'}", source, f"-L{series / 'lib'}", "-lhdf5", "-lm",
-        f"-Wl,-rpath,{series / 'lib'}", "-o", out], out.parent, env(series))
+    # HDF5's own compiler wrapper, as users build; -lm for the writer's sin/cos.
+    sh([series / "bin" / "h5cc", "-O2", source, "-lm", "-o", out], out.parent, env(series))
     return out
 
 
