@@ -46,7 +46,7 @@ impl Default for InfoSpec {
 
 /// Every key the grammar accepts, in the order `to_str` writes them.
 pub const KEYS: &[&str] =
-    &["under_vol", "under_info", "split", "min_size", "include", "exclude", "suffix", "elink_cache"];
+    &["under_vol", "under_info", "split", "min_size", "include", "exclude", "suffix", "elink_cache", "track_times"];
 
 fn err(input: &str, what: impl std::fmt::Display) -> Error {
     Error::config(format!("dset_split info string \"{input}\": {what}"))

@@ -7,6 +7,7 @@
 //! | `include` | comma-separated patterns; if given, only matching datasets split | (all) |
 //! | `exclude` | comma-separated patterns; matching datasets stay in the main file | (none) |
 //! | `suffix` | the split folder's suffix: `<stem><suffix>/` | `-split` |
+//! | `track_times` | `on`: objects of the main file record their times, as natively; `off`: they do not, so re-running a program gives the same bytes | `off` |
 //! | `elink_cache` | files HDF5 keeps open for external links from the main file (`H5Pset_elink_file_cache_size`) | `0` |
 //!
 //! Patterns: `*` matches within one path component, `**` across components, `?` one character.
@@ -26,6 +27,9 @@ pub struct Policy {
     pub suffix: String,
     /// Size of HDF5's external file cache for the main file (0: HDF5's default, none).
     pub elink_cache: u32,
+    /// Whether objects of the main file record times (HDF5's default); off by default, so that
+    /// the same program writing the same data makes the same bytes.
+    pub track_times: bool,
 }
 
 impl Default for Policy {
@@ -37,12 +41,13 @@ impl Default for Policy {
             exclude: Vec::new(),
             suffix: DEFAULT_SUFFIX.into(),
             elink_cache: 0,
+            track_times: false,
         }
     }
 }
 
 /// The policy keys, in the order `to_str` writes them.
-pub const KEYS: &[&str] = &["split", "min_size", "include", "exclude", "suffix", "elink_cache"];
+pub const KEYS: &[&str] = &["split", "min_size", "include", "exclude", "suffix", "elink_cache", "track_times"];
 
 fn bad(key: &str, value: &str, accepted: &str) -> Error {
     Error::config(format!("{key}={value} is not valid: {key} takes {accepted}"))
@@ -79,6 +84,13 @@ impl Policy {
                 }
                 self.suffix = value.to_string();
             }
+            "track_times" => {
+                self.track_times = match value.to_ascii_lowercase().as_str() {
+                    "on" | "true" | "1" | "yes" => true,
+                    "off" | "false" | "0" | "no" => false,
+                    _ => return Err(bad(key, value, "on or off")),
+                }
+            }
             "elink_cache" => {
                 self.elink_cache = value
                     .parse()
@@ -110,6 +122,9 @@ impl Policy {
         }
         if self.elink_cache != d.elink_cache {
             out.push_str(&format!(";elink_cache={}", self.elink_cache));
+        }
+        if self.track_times != d.track_times {
+            out.push_str(if self.track_times { ";track_times=on" } else { ";track_times=off" });
         }
         out
     }

@@ -71,24 +71,62 @@ fn each_dataset_gets_its_own_file_linked_relative_to_the_main_file() {
     }
 }
 
+/// Writes a small layout: groups, a split dataset, an inline (small) one, an attribute.
+fn write_layout(run: &Path, fapl: i64) {
+    let lcpl = lcpl_intermediate();
+    let f = create(run, fapl);
+    let data: Vec<f64> = (0..1000).map(|x| f64::from(x).sin()).collect();
+    assert!(make_dataset(f, "/group/wave", &data, lcpl));
+    assert!(make_dataset(f, "/group/tiny", &[1.0], lcpl));
+    // SAFETY: ids checked.
+    unsafe {
+        let s = hdf5_sys::h5s::H5Screate(hdf5_sys::h5s::H5S_class_t::H5S_SCALAR);
+        let a = hdf5_sys::h5a::H5Acreate2(
+            f,
+            cstr("note").as_ptr(),
+            *hdf5_sys::h5t::H5T_NATIVE_INT,
+            s,
+            H5P_DEFAULT,
+            H5P_DEFAULT,
+        );
+        assert!(hdf5_sys::h5a::H5Awrite(a, *hdf5_sys::h5t::H5T_NATIVE_INT, [7i32].as_ptr().cast()) >= 0);
+        hdf5_sys::h5a::H5Aclose(a);
+        hdf5_sys::h5s::H5Sclose(s);
+        H5Pclose(lcpl);
+    }
+    close(f);
+}
+
 #[test]
 #[serial]
 fn the_same_program_writes_the_same_bytes_twice() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run.h5");
-    let fapl = split_fapl(INFO);
-    let data: Vec<f64> = (0..1000).map(|x| f64::from(x).sin()).collect();
+    // min_size keeps /group/tiny in the main file.
+    let fapl = split_fapl("under_vol=0;under_info={};min_size=64");
     let mut snapshots = Vec::new();
     for _ in 0..2 {
-        let f = create(&run, fapl);
-        assert!(make_dataset(f, "wave", &data, H5P_DEFAULT));
-        close(f);
-        snapshots.push(std::fs::read(dir.path().join("run-split/wave.h5")).unwrap());
+        write_layout(&run, fapl);
+        let main = std::fs::read(&run).unwrap();
+        let split = std::fs::read(dir.path().join("run-split/group/wave.h5")).unwrap();
+        snapshots.push((main, split));
         std::thread::sleep(std::time::Duration::from_millis(1100)); // a timestamp would change
     }
-    assert!(snapshots[0] == snapshots[1], "split file bytes differ between identical runs");
-    // SAFETY: closes our property list.
-    unsafe { H5Pclose(fapl) };
+    assert!(snapshots[0].1 == snapshots[1].1, "split file bytes differ between identical runs");
+    assert!(snapshots[0].0 == snapshots[1].0, "main file bytes differ between identical runs");
+    assert_eq!(link_of(&run, "/group/tiny").0, dset_split::ffi::H5L_TYPE_HARD);
+    // track_times=on: the main file records times, as natively, and so changes.
+    let native_times = split_fapl("under_vol=0;under_info={};min_size=64;track_times=on");
+    write_layout(&run, native_times);
+    let first = std::fs::read(&run).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    write_layout(&run, native_times);
+    assert!(first != std::fs::read(&run).unwrap(), "track_times=on should record (changing) times");
+    // SAFETY: closes our property lists.
+    unsafe {
+        H5Pclose(fapl);
+        H5Pclose(native_times);
+    }
 }
 
 #[test]

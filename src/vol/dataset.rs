@@ -33,9 +33,15 @@ pub unsafe extern "C" fn create(
         if let Some(made) = unsafe { split::create_dataset(parent, &args) }? {
             return Ok(made);
         }
-        // An anonymous dataset may move into a split file when it is linked: no object times.
-        let anon_dcpl = if name.is_null() { split::anonymous_dcpl(parent, dcpl_id)? } else { None };
-        let dcpl_id = anon_dcpl.as_ref().map_or(dcpl_id, |p| p.0);
+        // An anonymous dataset may move into a split file when it is linked: no object times;
+        // the others stay in the main file, which records no times unless track_times=on.
+        let own_dcpl = match name.is_null() {
+            true => split::anonymous_dcpl(parent, dcpl_id)?.or(split::without_times(parent.ctx.as_ref(), dcpl_id)?),
+            false => split::without_times(parent.ctx.as_ref(), dcpl_id)?,
+        };
+        let dcpl_id = own_dcpl.as_ref().map_or(dcpl_id, |p| p.0);
+        // SAFETY: HDF5's own arguments.
+        unsafe { split::parents_for(parent, loc_params, name, lcpl_id, dxpl_id) }?;
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {

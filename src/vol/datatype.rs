@@ -7,7 +7,7 @@ use crate::ffi::{
     self, H5VL_datatype_get_args_t, H5VL_datatype_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t, herr_t,
     hid_t,
 };
-use crate::object::{forward, forward_close, forward_new};
+use crate::object::{Obj, forward, forward_close, forward_new};
 
 type Req = *mut *mut c_void;
 
@@ -24,6 +24,13 @@ pub unsafe extern "C" fn commit(
     req: Req,
 ) -> *mut c_void {
     guard("datatype_commit", || {
+        // The main file records no object times unless track_times=on.
+        // SAFETY: `obj` is our wrapper.
+        let parent = unsafe { Obj::from_ptr(obj) }?;
+        let own = crate::split::without_times(parent.ctx.as_ref(), tcpl_id)?;
+        let tcpl_id = own.as_ref().map_or(tcpl_id, |p| p.0);
+        // SAFETY: HDF5's own arguments.
+        unsafe { crate::split::parents_for(parent, loc_params, name, lcpl_id, dxpl_id) }?;
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {

@@ -41,6 +41,9 @@ pub unsafe extern "C" fn create(
         let info = ConnInfo::from_fapl(fapl_id)?;
         let fapl = under_fapl(fapl_id, &info)?;
         let ctx = file_ctx(name, fapl.0, &info, false)?;
+        // The root group records no times unless track_times=on.
+        let own_fcpl = crate::split::without_times(ctx.as_ref(), fcpl_id)?;
+        let fcpl_id = own_fcpl.as_ref().map_or(fcpl_id, |p| p.0);
         // SAFETY: HDF5's own arguments, with the fapl naming the connector below.
         let under = unsafe { ffi::H5VLfile_create(name, flags, fcpl_id, fapl.0, dxpl_id, req) };
         // SAFETY: `req` is HDF5's request slot.

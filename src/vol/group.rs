@@ -23,6 +23,13 @@ pub unsafe extern "C" fn create(
     req: Req,
 ) -> *mut c_void {
     guard("group_create", || {
+        // The main file records no object times unless track_times=on.
+        // SAFETY: `obj` is our wrapper.
+        let parent = unsafe { Obj::from_ptr(obj) }?;
+        let own = crate::split::without_times(parent.ctx.as_ref(), gcpl_id)?;
+        let gcpl_id = own.as_ref().map_or(gcpl_id, |p| p.0);
+        // SAFETY: HDF5's own arguments.
+        unsafe { crate::split::parents_for(parent, loc_params, name, lcpl_id, dxpl_id) }?;
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {

@@ -66,6 +66,10 @@ pub unsafe extern "C" fn create(
             local = below::external_link_args(value);
         }
         let vol = vol.ok_or_else(|| Error::arg("link create without a location or target object"))?;
+        if let Some(o) = o {
+            // SAFETY: HDF5's own location parameters.
+            unsafe { split::parents_for_link(o, loc_params, lcpl_id, dxpl_id) }?;
+        }
         let under = o.map_or(std::ptr::null_mut(), |o| o.under_object);
         // SAFETY: HDF5's arguments with our objects swapped for the ones below.
         let rc = unsafe { ffi::H5VLlink_create(&mut local, under, loc_params, vol, lcpl_id, lapl_id, dxpl_id, req) };
@@ -103,6 +107,10 @@ unsafe fn copy_or_move(
         .or(dst_o)
         .map(|o| o.under_vol_id)
         .ok_or_else(|| Error::arg("link copy/move without source or destination object"))?;
+    if let Some(to) = dst_o.or(src_o) {
+        // SAFETY: HDF5's own destination location parameters.
+        unsafe { split::parents_for_link(to, loc_params2, lcpl_id, dxpl_id) }?;
+    }
     let (src, dst) = (
         src_o.map_or(std::ptr::null_mut(), |o| o.under_object),
         dst_o.map_or(std::ptr::null_mut(), |o| o.under_object),
