@@ -8,6 +8,7 @@ pub mod below;
 pub mod boundary;
 pub mod capi;
 pub mod conn_info;
+pub mod cow;
 pub mod error;
 pub mod ffi;
 pub mod info;

@@ -642,6 +642,7 @@ unsafe fn make_split_dataset(
     if dcpl.0 < 0 || unsafe { H5Pset_obj_track_times(dcpl.0, 0) } < 0 {
         return Err(Error::library("cannot prepare the creation properties of a split dataset"));
     }
+    crate::cow::unlink_shared(file_path)?;
     // SAFETY: HDF5's own transfer property list.
     let file = unsafe { create_split_file(ctx, vol, &c_path, a.dxpl_id) }?;
     // The dataset is made in the application's own API context (H5Dcreate's): it carries the
@@ -745,6 +746,38 @@ pub fn open_split_dataset_ids(ctx: &Arc<FileCtx>) -> Vec<hid_t> {
         )
     });
     state.ids
+}
+
+/// Before something at `name` (relative to `parent`, by `loc`) is opened in a main file open for
+/// writing: if it is a split dataset whose file is a link into a cache (DVC's hardlink/symlink
+/// modes), gives it a private copy first, so that writing can never modify the cache.
+///
+/// # Safety
+/// `loc` and `name` are NULL or HDF5's valid arguments; with `name` NULL, a BY_NAME `loc` names.
+pub unsafe fn make_writable(
+    parent: &Obj,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    dxpl: hid_t,
+) -> Result<()> {
+    let Some(ctx) = parent.ctx.as_ref() else { return Ok(()) };
+    if ctx.read_only || loc.is_null() {
+        return Ok(());
+    }
+    // SAFETY: by the contract above.
+    let loc = unsafe { &*loc };
+    let name = match (loc.type_, name.is_null()) {
+        // SAFETY: as above.
+        (H5VL_OBJECT_BY_SELF, false) => unsafe { CStr::from_ptr(name) },
+        // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+        (ffi::H5VL_OBJECT_BY_NAME, true) => unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) },
+        _ => return Ok(()),
+    };
+    let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
+    if let Some(target) = quietly(|| split_link_target(ctx, &at, name, dxpl)) {
+        crate::cow::own_copy(&ctx.main_dir().join(target.as_ref()))?;
+    }
+    Ok(())
 }
 
 /// After `name` was opened at `parent` as `made`: marks it as a split dataset if its link is

@@ -520,3 +520,53 @@ fn an_anonymous_dataset_linked_later_is_split_and_keeps_working() {
     assert_eq!(link_of(&run, "/later/named").1, Some(("run-split/later/named.h5".into(), "/data".into())));
     assert_eq!(read_vector(&run, "/later/named", 3), [4.0, 5.0, 6.0]);
 }
+
+#[test]
+#[serial]
+fn writing_never_modifies_a_cache_that_split_files_link_into() {
+    // DVC's hardlink and symlink cache modes leave workspace files as read-only links into its
+    // cache; as root, read-only would not stop a write. Simulate both and write through them.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run.h5");
+    let fapl = split_fapl(INFO);
+    let f = create(&run, fapl);
+    assert!(make_dataset(f, "hard", &[1.0, 2.0], H5P_DEFAULT));
+    assert!(make_dataset(f, "soft", &[3.0, 4.0], H5P_DEFAULT));
+    close(f);
+    let cache = dir.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    for (name, symbolic) in [("hard", false), ("soft", true)] {
+        let file = dir.path().join(format!("run-split/{name}.h5"));
+        let cached = cache.join(name);
+        std::fs::rename(&file, &cached).unwrap();
+        let mut perms = std::fs::metadata(&cached).unwrap().permissions();
+        perms.set_readonly(true);
+        std::fs::set_permissions(&cached, perms).unwrap();
+        if symbolic {
+            std::os::unix::fs::symlink(&cached, &file).unwrap();
+        } else {
+            std::fs::hard_link(&cached, &file).unwrap();
+        }
+    }
+    let before: Vec<Vec<u8>> = ["hard", "soft"].iter().map(|n| std::fs::read(cache.join(n)).unwrap()).collect();
+    let t = *hdf5_sys::h5t::H5T_NATIVE_DOUBLE;
+    let all = hdf5_sys::h5s::H5S_ALL;
+    // SAFETY: ids checked.
+    unsafe {
+        let f = H5Fopen(cpath(&run).as_ptr(), H5F_ACC_RDWR, fapl);
+        assert!(f >= 0);
+        for name in ["hard", "soft"] {
+            let d = H5Dopen2(f, cstr(name).as_ptr(), H5P_DEFAULT);
+            assert!(d >= 0, "{name}: {:#?}", take_error_stack());
+            assert!(hdf5_sys::h5d::H5Dwrite(d, t, all, all, H5P_DEFAULT, [9.0f64, 9.0].as_ptr().cast()) >= 0);
+            H5Dclose(d);
+        }
+        H5Fclose(f);
+        H5Pclose(fapl);
+    }
+    let after: Vec<Vec<u8>> = ["hard", "soft"].iter().map(|n| std::fs::read(cache.join(n)).unwrap()).collect();
+    assert!(before == after, "the cache was modified");
+    assert_eq!(read_vector(&run, "hard", 2), [9.0, 9.0]);
+    assert_eq!(read_vector(&run, "soft", 2), [9.0, 9.0]);
+    assert!(!std::fs::symlink_metadata(dir.path().join("run-split/soft.h5")).unwrap().file_type().is_symlink());
+}

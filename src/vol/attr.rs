@@ -6,7 +6,7 @@ use crate::boundary::guard;
 use crate::ffi::{
     self, H5VL_attr_get_args_t, H5VL_attr_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
 };
-use crate::object::{forward, forward_close, forward_new};
+use crate::object::{Obj, forward, forward_close, forward_new};
 
 type Req = *mut *mut c_void;
 
@@ -23,6 +23,9 @@ pub unsafe extern "C" fn create(
     req: Req,
 ) -> *mut c_void {
     guard("attr_create", || {
+        // By name through a split dataset's link: its file must not be a link into a cache.
+        // SAFETY: `obj` is our wrapper; the location is HDF5's.
+        unsafe { crate::split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {
@@ -43,6 +46,9 @@ pub unsafe extern "C" fn open(
     req: Req,
 ) -> *mut c_void {
     guard("attr_open", || {
+        // By name through a split dataset's link: its file must not be a link into a cache.
+        // SAFETY: `obj` is our wrapper; the location is HDF5's.
+        unsafe { crate::split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
         // SAFETY: see `create`.
         unsafe {
             forward_new(obj, req, |under, vol| ffi::H5VLattr_open(under, loc_params, vol, name, aapl_id, dxpl_id, req))
@@ -95,6 +101,9 @@ pub unsafe extern "C" fn specific(
     req: Req,
 ) -> herr_t {
     guard("attr_specific", || {
+        // By name through a split dataset's link: its file must not be a link into a cache.
+        // SAFETY: `obj` is our wrapper; the location is HDF5's.
+        unsafe { crate::split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
         // SAFETY: see `create`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLattr_specific(under, loc_params, vol, args, dxpl_id, req)) }
     })

@@ -64,6 +64,8 @@ pub unsafe extern "C" fn open(
     req: Req,
 ) -> *mut c_void {
     guard("dataset_open", || {
+        // SAFETY: `obj` is our wrapper; the other arguments are HDF5's own.
+        unsafe { split::make_writable(Obj::from_ptr(obj)?, loc_params, name, dxpl_id) }?;
         // SAFETY: see `create`.
         let made = unsafe {
             forward_new(obj, req, |under, vol| {

@@ -41,6 +41,10 @@ pub unsafe extern "C" fn create(
         let info = ConnInfo::from_fapl(fapl_id)?;
         let fapl = under_fapl(fapl_id, &info)?;
         let ctx = file_ctx(name, fapl.0, &info, false)?;
+        if let (Some(ctx), true) = (&ctx, flags & H5F_ACC_TRUNC != 0) {
+            // Truncating through a link into a cache would empty the cache's file.
+            crate::cow::unlink_shared(&ctx.main_path)?;
+        }
         // The root group records no times unless track_times=on.
         let own_fcpl = crate::split::without_times(ctx.as_ref(), fcpl_id)?;
         let fcpl_id = own_fcpl.as_ref().map_or(fcpl_id, |p| p.0);
@@ -75,6 +79,10 @@ pub unsafe extern "C" fn open(
         let info = ConnInfo::from_fapl(fapl_id)?;
         let fapl = under_fapl(fapl_id, &info)?;
         let ctx = file_ctx(name, fapl.0, &info, flags & H5F_ACC_RDWR == 0)?;
+        if let (Some(ctx), true) = (&ctx, flags & H5F_ACC_RDWR != 0) {
+            // Writing through a link into a cache would modify the cache's file.
+            crate::cow::own_copy(&ctx.main_path)?;
+        }
         // SAFETY: HDF5's own arguments, with the fapl naming the connector below.
         let under = unsafe { ffi::H5VLfile_open(name, flags, fapl.0, dxpl_id, req) };
         // SAFETY: `req` is HDF5's request slot.

@@ -22,6 +22,8 @@ pub unsafe extern "C" fn open(
     req: Req,
 ) -> *mut c_void {
     guard("object_open", || {
+        // SAFETY: `obj` is our wrapper; the location is HDF5's.
+        unsafe { split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
         let made = unsafe {
