@@ -19,7 +19,8 @@
 #define OK(expr) CHECK((expr) >= 0)
 
 /* Whether a message of the "dset_split" error class containing `needle` is on the default error
- * stack (turn automatic printing off first: H5E_BEGIN_TRY/END_TRY resets the stack). */
+ * stack (turn automatic printing off first: H5E_BEGIN_TRY/END_TRY resets the stack). The stack is
+ * left as it was. */
 typedef struct {
     const char *needle;
     int         found;
@@ -38,7 +39,30 @@ static inline herr_t check_find_msg(unsigned n, const H5E_error2_t *err, void *d
 
 static inline int stack_has(const char *needle) {
     check_search_t s = {needle, 0};
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, check_find_msg, &s);
+    /* walk a copy: H5Eget_class_name in the callback would reset the default stack; the copy is
+     * put back afterwards, so the stack can be searched again */
+    hid_t copy = H5Eget_current_stack();
+    H5Ewalk2(copy, H5E_WALK_UPWARD, check_find_msg, &s);
+    H5Eset_current_stack(copy);
+    return s.found;
+}
+
+/* Whether the innermost entry of the default error stack (the one HDF5 reports as the cause, and
+ * the only one h5py shows) is a "dset_split" message containing `needle`. */
+static inline herr_t check_innermost(unsigned n, const H5E_error2_t *err, void *data) {
+    check_search_t *s = (check_search_t *)data;
+    char            cls[64];
+    if (n == 0 && err->desc && strstr(err->desc, s->needle) &&
+        H5Eget_class_name(err->cls_id, cls, sizeof cls) > 0 && strcmp(cls, "dset_split") == 0)
+        s->found = 1;
+    return 1; /* the first entry walked upward is the innermost: stop there */
+}
+
+static inline int innermost_has(const char *needle) {
+    check_search_t s = {needle, 0};
+    hid_t          copy = H5Eget_current_stack(); /* as in stack_has */
+    H5Ewalk2(copy, H5E_WALK_UPWARD, check_innermost, &s);
+    H5Eset_current_stack(copy);
     return s.found;
 }
 

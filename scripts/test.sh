@@ -74,7 +74,8 @@ c_tests() {
     fi
 }
 
-# python_tests NAME: the h5py clients (tests/python), with h5py built against this series' HDF5.
+# python_tests NAME: the h5py clients and DVC end to end (tests/python), with h5py built against
+# this series' HDF5.
 python_tests() {
     local name=$1 log py p f rc=0
     log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
@@ -90,10 +91,11 @@ python_tests() {
         only+=(--deselect tests/python/test_programs_tools.py::test_tools_through_the_connector
             --deselect tests/python/test_programs_tools.py::test_fortran_writer_through_the_connector)
     fi
-    local wheel
+    local wheel dvc
     wheel=$(bash scripts/h5py.sh wheel 2>>"$log.build" | tail -n 1)
+    dvc=$(bash scripts/dvc.sh 2>>"$log.build" | tail -n 1)
     DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
-        DSET_SPLIT_WHEEL_PYTHON=$wheel \
+        DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_DVC=$dvc \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?
     p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
     f=$({ grep -Eo '[0-9]+ failed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)

@@ -48,7 +48,7 @@ pub fn guard<T: Failure>(func: &'static str, f: impl FnOnce() -> Result<T>) -> T
     let at = std::panic::Location::caller();
     crate::trace!("{func}");
     let pending = error::set_aside();
-    let outcome = match catch_unwind(AssertUnwindSafe(f)) {
+    let outcome = match catch_unwind(AssertUnwindSafe(|| error::without_printing(f))) {
         Ok(result) => result,
         Err(payload) => Err(Error::new(
             Kind::Panic,
@@ -66,7 +66,13 @@ pub fn guard<T: Failure>(func: &'static str, f: impl FnOnce() -> Result<T>) -> T
         Err(err) => {
             crate::trace!("{func}: error: {err}");
             // Pushing may itself fail in odd states (library shutting down): never let that unwind.
-            let _ = catch_unwind(AssertUnwindSafe(|| error::push(at, func, &err)));
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                if err.kind == Kind::MissingFile {
+                    error::push_as_cause(at, func, &err)
+                } else {
+                    error::push(at, func, &err)
+                }
+            }));
             T::FAIL
         }
     }

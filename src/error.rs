@@ -149,6 +149,66 @@ pub fn class_id() -> hid_t {
     IDS.class.load(Ordering::Acquire)
 }
 
+/// Pushes `err` below the messages already on the default stack: it becomes the innermost entry,
+/// the one HDF5 reports as the cause. For explanations of a failure below (a split file that is
+/// missing): clients such as h5py show only the innermost message, so the explanation must be it.
+pub fn push_as_cause(at: &std::panic::Location<'_>, func: &str, err: &Error) {
+    // SAFETY: H5Eget_num only reads the default stack.
+    if unsafe { hdf5_sys::h5e::H5Eget_num(H5E_DEFAULT) } <= 0 {
+        return push(at, func, err);
+    }
+    // SAFETY: copies the current stack into a new id and clears the current stack.
+    let below = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };
+    push(at, func, err);
+    if below < 0 {
+        return;
+    }
+    // SAFETY: as above, now the stack holding only our message.
+    let ours = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };
+    if ours < 0 {
+        // SAFETY: `below` is the stack id made above; closing it releases it.
+        unsafe { hdf5_sys::h5e::H5Eclose_stack(below) };
+        return;
+    }
+    // SAFETY: both ids are stacks made above; H5Eappend_stack closes `below` (true), and
+    // H5Eset_current_stack consumes `ours`.
+    unsafe {
+        hdf5_sys::h5e::H5Eappend_stack(ours, below, true as _);
+        hdf5_sys::h5e::H5Eset_current_stack(ours);
+    }
+}
+
+/// Runs `f` with HDF5's automatic error printing off, restored afterwards. A callback calls
+/// public `H5VL*` functions to reach the connector below, and a failing public function prints
+/// the stack when printing is on: the application would see the same error twice (once from
+/// inside the callback, once from its own call). Only the version-2 printing function (the
+/// default, and what `H5Eset_auto2` sets) is switched off; a program that uses `H5Eset_auto1`
+/// keeps it as it is.
+pub fn without_printing<R>(f: impl FnOnce() -> R) -> R {
+    let mut v2: c_uint = 0;
+    // SAFETY: reads a flag of the default stack into our local; does not clear the stack.
+    if unsafe { hdf5_sys::h5e::H5Eauto_is_v2(H5E_DEFAULT, &mut v2) } < 0 || v2 == 0 {
+        return f();
+    }
+    let mut func: hdf5_sys::h5e::H5E_auto2_t = None;
+    let mut data: *mut std::ffi::c_void = std::ptr::null_mut();
+    // SAFETY: reads the default stack's printing function into our locals (does not clear).
+    if unsafe { hdf5_sys::h5e::H5Eget_auto2(H5E_DEFAULT, &mut func, &mut data) } < 0 || func.is_none() {
+        return f();
+    }
+    // SAFETY: switches printing off (does not clear the stack); restored below.
+    unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut()) };
+    struct Restore(hdf5_sys::h5e::H5E_auto2_t, *mut std::ffi::c_void);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: restores the function and data read above, also if `f` panicked.
+            unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, self.0, self.1) };
+        }
+    }
+    let _restore = Restore(func, data);
+    f()
+}
+
 /// Pushes `err` on the default HDF5 error stack, in our class, attributed to `func` at `at`.
 pub fn push(at: &std::panic::Location<'_>, func: &str, err: &Error) {
     let class = class_id();
