@@ -38,17 +38,36 @@ impl Failure for () {
 
 /// Runs `f`; on `Err` or panic, pushes a message attributed to `func` (at the caller's source
 /// location) and returns `T::FAIL`.
-#[track_caller]
 ///
 /// HDF5 also calls the connector while it unwinds from an error (closing what it opened), and any
 /// call into the layer below resets the error stack: so an error already on the stack when the
 /// callback starts is set aside and put back afterwards, with our own message on top if the
 /// callback fails.
+///
+/// HDF5's automatic error printing is off while `f` runs ([`error::without_printing`]): a failing
+/// call to the connector below would print the stack a first time from inside the callback.
+#[track_caller]
 pub fn guard<T: Failure>(func: &'static str, f: impl FnOnce() -> Result<T>) -> T {
-    let at = std::panic::Location::caller();
+    guarded(func, std::panic::Location::caller(), || error::without_printing(f))
+}
+
+/// [`guard`] for the bookkeeping callbacks HDF5 makes around nearly every operation (wrap
+/// contexts, info strings, tokens, introspection, initialize/terminate): they do not reach the
+/// connector below in ways that fail and print, and switching printing off and on again would
+/// cost four more API calls each time (measured in BENCHMARKS.md).
+#[track_caller]
+pub fn guard_light<T: Failure>(func: &'static str, f: impl FnOnce() -> Result<T>) -> T {
+    guarded(func, std::panic::Location::caller(), f)
+}
+
+fn guarded<T: Failure>(
+    func: &'static str,
+    at: &'static std::panic::Location<'static>,
+    f: impl FnOnce() -> Result<T>,
+) -> T {
     crate::trace!("{func}");
     let pending = error::set_aside();
-    let outcome = match catch_unwind(AssertUnwindSafe(|| error::without_printing(f))) {
+    let outcome = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(payload) => Err(Error::new(
             Kind::Panic,

@@ -55,6 +55,10 @@ pub struct FileCtx {
     /// The connector-terminal objects of this file's open split datasets (see
     /// [`open_split_dataset_ids`]).
     open_split: std::sync::Mutex<Vec<OpenSplit>>,
+    /// Copies of HDF5's default creation property lists without object times, made once per file:
+    /// most objects are created with the defaults, and copying a list for each one cost more than
+    /// the rest of the passthrough (BENCHMARKS.md). Keyed by the default list's id.
+    timeless_defaults: std::sync::Mutex<Vec<(hid_t, Arc<Plist>)>>,
 }
 
 impl Drop for FileCtx {
@@ -166,6 +170,7 @@ impl FileCtx {
             split_fapl,
             lib_state: Default::default(),
             open_split: Default::default(),
+            timeless_defaults: Default::default(),
         }))
     }
 
@@ -944,21 +949,49 @@ pub unsafe fn copy_split(
     }
 }
 
-/// A copy of the object creation property list `plist_id` (gcpl, dcpl, tcpl, fcpl) without
-/// object times, when the main file's policy says so (`track_times=off`, the default); None
-/// keeps the application's list.
-pub fn without_times(ctx: Option<&Arc<FileCtx>>, plist_id: hid_t) -> Result<Option<Plist>> {
+/// Creation properties to use instead of the application's: `.0` is the list's id; the list is
+/// ours (closed when this is dropped) or a per-file cached copy of a default list.
+#[derive(Debug)]
+pub struct Timeless(pub hid_t, #[allow(dead_code)] Arc<Plist>);
+
+/// The object creation property list `plist_id` (gcpl, dcpl, tcpl, fcpl) without object times,
+/// when the main file's policy says so (`track_times=off`, the default); None keeps the
+/// application's list.
+pub fn without_times(ctx: Option<&Arc<FileCtx>>, plist_id: hid_t) -> Result<Option<Timeless>> {
     match ctx {
-        Some(ctx) if !ctx.policy.track_times => {}
-        _ => return Ok(None),
+        Some(ctx) if !ctx.policy.track_times => timeless(ctx, plist_id).map(Some),
+        _ => Ok(None),
     }
-    // SAFETY: copies HDF5's own property list; checked.
-    let copy = Plist(unsafe { H5Pcopy(plist_id) });
-    // SAFETY: sets a property on our own list, checked to be valid first.
-    if copy.0 < 0 || unsafe { H5Pset_obj_track_times(copy.0, 0) } < 0 {
-        return Err(Error::library("cannot prepare creation properties without object times"));
+}
+
+/// `plist_id` without object times: a copy made now, or for one of HDF5's default lists (what
+/// `H5P_DEFAULT` stands for by the time the connector sees it) a copy made once per file.
+fn timeless(ctx: &FileCtx, plist_id: hid_t) -> Result<Timeless> {
+    use hdf5_sys::h5p::{H5P_LST_DATASET_CREATE, H5P_LST_DATATYPE_CREATE, H5P_LST_GROUP_CREATE};
+    let copy = || {
+        // SAFETY: copies HDF5's own property list; checked.
+        let copy = Plist(unsafe { H5Pcopy(plist_id) });
+        // SAFETY: sets a property on our own list, checked to be valid first.
+        if copy.0 < 0 || unsafe { H5Pset_obj_track_times(copy.0, 0) } < 0 {
+            return Err(Error::library("cannot prepare creation properties without object times"));
+        }
+        Ok(Arc::new(copy))
+    };
+    // HDF5's global default list ids (the library is initialised: we are in a callback).
+    let is_default = plist_id == *H5P_LST_DATASET_CREATE
+        || plist_id == *H5P_LST_GROUP_CREATE
+        || plist_id == *H5P_LST_DATATYPE_CREATE;
+    if !is_default {
+        let list = copy()?;
+        return Ok(Timeless(list.0, list));
     }
-    Ok(Some(copy))
+    let mut cache = ctx.timeless_defaults.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, list)) = cache.iter().find(|(id, _)| *id == plist_id) {
+        return Ok(Timeless(list.0, list.clone()));
+    }
+    let list = copy()?;
+    cache.push((plist_id, list.clone()));
+    Ok(Timeless(list.0, list))
 }
 
 /// When the link creation properties ask HDF5 to create missing parent groups and the main file
@@ -1071,18 +1104,11 @@ pub unsafe fn parents_for_link(obj: &Obj, loc: *const H5VL_loc_params_t, lcpl_id
 /// The creation properties for an anonymous dataset (`H5Dcreate_anon`) made while splitting is on:
 /// the application's, without object times, because the dataset may move into a split file when
 /// it is linked (and split files record no times). None: use the application's as they are.
-pub fn anonymous_dcpl(parent: &Obj, dcpl_id: hid_t) -> Result<Option<Plist>> {
+pub fn anonymous_dcpl(parent: &Obj, dcpl_id: hid_t) -> Result<Option<Timeless>> {
     match parent.ctx.as_ref() {
-        Some(ctx) if ctx.policy.split && !ctx.read_only => {}
-        _ => return Ok(None),
+        Some(ctx) if ctx.policy.split && !ctx.read_only => timeless(ctx, dcpl_id).map(Some),
+        _ => Ok(None),
     }
-    // SAFETY: copies HDF5's own dcpl; checked.
-    let dcpl = Plist(unsafe { H5Pcopy(dcpl_id) });
-    // SAFETY: sets a property on our own list, checked to be valid first.
-    if dcpl.0 < 0 || unsafe { H5Pset_obj_track_times(dcpl.0, 0) } < 0 {
-        return Err(Error::library("cannot prepare the creation properties of an anonymous dataset"));
-    }
-    Ok(Some(dcpl))
 }
 
 /// `H5Olink` of an anonymous dataset (h5py's `group[name] = data` makes datasets this way): if the

@@ -3,7 +3,7 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use crate::boundary::guard;
+use crate::boundary::{guard, guard_light};
 use crate::ffi::{self, H5I_type_t, H5O_token_t, H5VL_blob_specific_args_t, H5VL_optional_args_t, herr_t};
 use crate::object::forward;
 
@@ -65,7 +65,7 @@ pub unsafe extern "C" fn token_cmp(
     token2: *const H5O_token_t,
     cmp_value: *mut c_int,
 ) -> herr_t {
-    guard("token_cmp", || {
+    guard_light("token_cmp", || {
         // SAFETY: see `put`.
         unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLtoken_cmp(under, vol, token1, token2, cmp_value)) }
     })
@@ -78,7 +78,7 @@ pub unsafe extern "C" fn token_to_str(
     token: *const H5O_token_t,
     token_str: *mut *mut c_char,
 ) -> herr_t {
-    guard("token_to_str", || {
+    guard_light("token_to_str", || {
         // SAFETY: see `put`.
         unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLtoken_to_str(under, obj_type, vol, token, token_str)) }
     })
@@ -91,7 +91,7 @@ pub unsafe extern "C" fn token_from_str(
     token_str: *const c_char,
     token: *mut H5O_token_t,
 ) -> herr_t {
-    guard("token_from_str", || {
+    guard_light("token_from_str", || {
         // SAFETY: see `put`.
         unsafe { forward(obj, NO_REQ, |under, vol| ffi::H5VLtoken_from_str(under, obj_type, vol, token_str, token)) }
     })

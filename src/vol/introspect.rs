@@ -2,7 +2,7 @@
 
 use std::ffi::{c_int, c_void};
 
-use crate::boundary::guard;
+use crate::boundary::guard_light;
 use crate::conn_info::ConnInfo;
 use crate::error::Error;
 use crate::ffi::{
@@ -16,7 +16,7 @@ pub unsafe extern "C" fn get_conn_cls(
     lvl: H5VL_get_conn_lvl_t,
     conn_cls: *mut *const H5VL_class_t,
 ) -> herr_t {
-    guard("introspect_get_conn_cls", || {
+    guard_light("introspect_get_conn_cls", || {
         // SAFETY: HDF5's out slot.
         let slot = unsafe { conn_cls.as_mut() }.ok_or_else(|| Error::arg("NULL class slot"))?;
         if lvl == H5VL_GET_CONN_LVL_CURR {
@@ -33,7 +33,7 @@ pub unsafe extern "C" fn get_conn_cls(
 /// `introspect_cls.get_cap_flags`: the flags of the connector below, plus ours, minus
 /// thread-safety (our wrappers rely on HDF5's global lock).
 pub unsafe extern "C" fn get_cap_flags(info: *const c_void, cap_flags: *mut u64) -> herr_t {
-    guard("introspect_get_cap_flags", || {
+    guard_light("introspect_get_cap_flags", || {
         let native;
         // SAFETY: HDF5 hands us NULL or an info made by us.
         let info = match unsafe { ConnInfo::borrow(info) } {
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn get_cap_flags(info: *const c_void, cap_flags: *mut u64)
 
 /// `introspect_cls.opt_query`: whether an optional operation is supported, asked below.
 pub unsafe extern "C" fn opt_query(obj: *mut c_void, cls: H5VL_subclass_t, opt_type: c_int, flags: *mut u64) -> herr_t {
-    guard("introspect_opt_query", || {
+    guard_light("introspect_opt_query", || {
         // SAFETY: `obj` is one of our wrappers.
         let o = unsafe { Obj::from_ptr(obj) }?;
         // SAFETY: asks the connector below with its own object.

@@ -8,7 +8,7 @@
 
 use std::ffi::c_void;
 
-use crate::boundary::guard;
+use crate::boundary::{guard, guard_light};
 use crate::ffi::{
     self, H5VL_VERSION, H5VL_attr_class_t, H5VL_blob_class_t, H5VL_class_t, H5VL_dataset_class_t,
     H5VL_datatype_class_t, H5VL_file_class_t, H5VL_group_class_t, H5VL_info_class_t, H5VL_introspect_class_t,
@@ -32,7 +32,7 @@ pub mod wrap;
 
 /// `initialize`: registers our error class; reads `DSET_SPLIT_LOG`.
 unsafe extern "C" fn initialize(_vipl_id: hid_t) -> herr_t {
-    guard("initialize", || {
+    guard_light("initialize", || {
         crate::log::init();
         crate::error::register();
         crate::trace!("initialized dset_split {}", crate::VERSION_STRING);
@@ -43,7 +43,7 @@ unsafe extern "C" fn initialize(_vipl_id: hid_t) -> herr_t {
 /// `terminate`: may run from HDF5's `atexit` handler after `main` returned, so it touches no
 /// thread-local and no Rust standard stream.
 unsafe extern "C" fn terminate() -> herr_t {
-    guard("terminate", || {
+    guard_light("terminate", || {
         crate::trace!("terminated");
         crate::error::release_at_terminate();
         crate::log::shutdown();
