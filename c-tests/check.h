@@ -18,6 +18,18 @@
 /* An HDF5 call that must succeed (non-negative). */
 #define OK(expr) CHECK((expr) >= 0)
 
+/* The scratch directory a test program was given (its first argument), and paths inside it: each
+ * call returns one of four rotating buffers, so up to four can be used in one expression. */
+static char scratch_dir[1024];
+
+static inline const char *scratch(const char *rel) {
+    static char buf[4][1300];
+    static int  i = 0;
+    i             = (i + 1) % 4;
+    snprintf(buf[i], sizeof buf[i], "%s/%s", scratch_dir, rel);
+    return buf[i];
+}
+
 /* Whether a message of the "dset_split" error class containing `needle` is on the default error
  * stack (turn automatic printing off first: H5E_BEGIN_TRY/END_TRY resets the stack). The stack is
  * left as it was. */

@@ -15,16 +15,6 @@
 
 #define N 16
 
-static char dir[1024];
-
-static const char *path(const char *name) {
-    static char buf[4][1200];
-    static int  i = 0;
-    i             = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
-    return buf[i];
-}
-
 static void expect_connector(hid_t file) {
     const char *want     = getenv("DSET_SPLIT_EXPECT_CONNECTOR");
     char        name[64] = "";
@@ -259,7 +249,7 @@ static void test_links(hid_t file) {
     H5L_info2_t linfo;
 
     /* a second file, reached by an external link */
-    OK(other = H5Fcreate(path("other.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    OK(other = H5Fcreate(scratch("other.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     OK(space = H5Screate_simple(1, &n, NULL));
     OK(dset = H5Dcreate2(other, "/x", H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
     OK(H5Dwrite(dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, w));
@@ -477,17 +467,17 @@ static void test_file_level(hid_t file) {
     ssize_t  len;
 
     len = H5Fget_name(file, name, sizeof name);
-    CHECK(len > 0 && strcmp(name, path("main.h5")) == 0);
+    CHECK(len > 0 && strcmp(name, scratch("main.h5")) == 0);
     OK(H5Fget_intent(file, &intent));
     CHECK(intent & H5F_ACC_RDWR);
     OK(H5Fflush(file, H5F_SCOPE_GLOBAL));
     OK(again = H5Freopen(file));
     CHECK(H5Fget_obj_count(again, H5F_OBJ_FILE) >= 1);
     OK(H5Fclose(again));
-    CHECK(H5Fis_accessible(path("main.h5"), H5P_DEFAULT) > 0);
+    CHECK(H5Fis_accessible(scratch("main.h5"), H5P_DEFAULT) > 0);
 
     /* mount another file on a group */
-    OK(child = H5Fopen(path("other.h5"), H5F_ACC_RDONLY, H5P_DEFAULT));
+    OK(child = H5Fopen(scratch("other.h5"), H5F_ACC_RDONLY, H5P_DEFAULT));
     OK(g = H5Gcreate2(file, "/mnt", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
     OK(H5Fmount(file, "/mnt", child, H5P_DEFAULT));
     CHECK(H5Lexists(file, "/mnt/x", H5P_DEFAULT) > 0);
@@ -514,7 +504,7 @@ static void test_file_level(hid_t file) {
 static void test_reopen_read_only(void) {
     hid_t file, dset;
     int   r[2 * N][N];
-    OK(file = H5Fopen(path("main.h5"), H5F_ACC_RDONLY, H5P_DEFAULT));
+    OK(file = H5Fopen(scratch("main.h5"), H5F_ACC_RDONLY, H5P_DEFAULT));
     expect_connector(file);
     OK(dset = H5Dopen2(file, "/sim/step0/temp", H5P_DEFAULT));
     OK(H5Dread(dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, r));
@@ -538,9 +528,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
         return 2;
     }
-    snprintf(dir, sizeof dir, "%s", argv[1]);
+    snprintf(scratch_dir, sizeof scratch_dir, "%s", argv[1]);
 
-    OK(file = H5Fcreate(path("main.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    OK(file = H5Fcreate(scratch("main.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     expect_connector(file);
     test_datasets(file);
     test_attributes(file);
@@ -553,9 +543,9 @@ int main(int argc, char **argv) {
     test_errors(file);
     OK(H5Fclose(file));
     test_reopen_read_only();
-    OK(H5Fdelete(path("other.h5"), H5P_DEFAULT));
+    OK(H5Fdelete(scratch("other.h5"), H5P_DEFAULT));
     H5E_BEGIN_TRY {
-        CHECK(H5Fis_accessible(path("other.h5"), H5P_DEFAULT) <= 0);
+        CHECK(H5Fis_accessible(scratch("other.h5"), H5P_DEFAULT) <= 0);
     }
     H5E_END_TRY
     printf("passthrough: all checks passed\n");

@@ -11,19 +11,9 @@
 
 #include "check.h"
 
-static char dir[1024];
-
-static const char *at(const char *rel) {
-    static char buf[4][1300];
-    static int  i = 0;
-    i             = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", dir, rel);
-    return buf[i];
-}
-
 static int exists(const char *rel) {
     struct stat st;
-    return stat(at(rel), &st) == 0;
+    return stat(scratch(rel), &st) == 0;
 }
 
 /* A file access property list that names the native connector: reads without dset_split. */
@@ -80,12 +70,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
         return 2;
     }
-    snprintf(dir, sizeof dir, "%s", argv[1]);
+    snprintf(scratch_dir, sizeof scratch_dir, "%s", argv[1]);
     OK(lcpl = H5Pcreate(H5P_LINK_CREATE));
     OK(H5Pset_create_intermediate_group(lcpl, 1));
 
     /* layout and relative links */
-    OK(file = H5Fcreate(at("run.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    OK(file = H5Fcreate(scratch("run.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     write_ints(file, "/fields/u", 100, lcpl);
     write_ints(file, "/fields/v", 200, lcpl);
     write_ints(file, "/t", 300, lcpl);
@@ -114,15 +104,15 @@ int main(int argc, char **argv) {
     /* plain HDF5 (the native connector) reads everything, from another working directory */
     OK(nat = native_fapl());
     CHECK(chdir("/") == 0);
-    OK(file = H5Fopen(at("run.h5"), H5F_ACC_RDONLY, nat));
+    OK(file = H5Fopen(scratch("run.h5"), H5F_ACC_RDONLY, nat));
     CHECK(read_first(file, "/fields/u") == 100);
     CHECK(read_first(file, "/archive/v_old") == 200);
     CHECK(read_first(file, "/backup/u") == 100);
     OK(H5Fclose(file));
 
     /* a missing split file: a message that names the dataset and how to get it */
-    CHECK(rename(at("run-split/backup/u.h5"), at("u.h5.away")) == 0);
-    OK(file = H5Fopen(at("run.h5"), H5F_ACC_RDONLY, H5P_DEFAULT));
+    CHECK(rename(scratch("run-split/backup/u.h5"), scratch("u.h5.away")) == 0);
+    OK(file = H5Fopen(scratch("run.h5"), H5F_ACC_RDONLY, H5P_DEFAULT));
     {
         H5E_auto2_t func;
         void       *data;
@@ -137,7 +127,7 @@ int main(int argc, char **argv) {
         H5Eclear2(H5E_DEFAULT);
         OK(H5Eset_auto2(H5E_DEFAULT, func, data));
     }
-    CHECK(rename(at("u.h5.away"), at("run-split/backup/u.h5")) == 0);
+    CHECK(rename(scratch("u.h5.away"), scratch("run-split/backup/u.h5")) == 0);
 
     /* a read-only main file refuses new datasets without writing anything */
     H5E_BEGIN_TRY {
@@ -151,11 +141,11 @@ int main(int argc, char **argv) {
     OK(H5Fclose(file));
 
     /* truncating the main file removes its old split files */
-    OK(file = H5Fcreate(at("run.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    OK(file = H5Fcreate(scratch("run.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     CHECK(!exists("run-split/fields/u.h5") && !exists("run-split/archive/v_old.h5"));
     write_ints(file, "w", 400, lcpl);
     OK(H5Fclose(file));
-    OK(file = H5Fopen(at("run.h5"), H5F_ACC_RDONLY, nat));
+    OK(file = H5Fopen(scratch("run.h5"), H5F_ACC_RDONLY, nat));
     CHECK(read_first(file, "w") == 400);
     OK(H5Fclose(file));
 
