@@ -95,7 +95,7 @@ python_tests() {
     wheel=$(bash scripts/h5py.sh wheel 2>>"$log.build" | tail -n 1)
     dvc=$(bash scripts/dvc.sh 2>>"$log.build" | tail -n 1)
     DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
-        DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_DVC=$dvc \
+        DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_DVC=$dvc DSET_SPLIT_CLI=$CARGO_TARGET_DIR/debug/dset-split \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?
     p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
     f=$({ grep -Eo '[0-9]+ failed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)

@@ -73,6 +73,16 @@ def read(repo, code, connector=True, ok=True):
     return sh([sys.executable, "-c", prog], repo, connector_env() if connector else clean_env(), ok)
 
 
+def status(repo):
+    """`dset-split status --json run.h5`: (exit code, report)."""
+    exe = os.environ.get("DSET_SPLIT_CLI")
+    if not exe or not pathlib.Path(exe).exists():
+        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
+    p = sh([exe, "status", "--json", "run.h5"], repo, ok=False)
+    assert p.returncode in (0, 1), p.stderr
+    return p.returncode, json.loads(p.stdout)
+
+
 def objects(store):
     """{object path: size} of a DVC cache or local remote (content-addressed by md5)."""
     root = store / "files" / "md5"
@@ -119,10 +129,19 @@ def test_a_changed_dataset_moves_only_its_own_file(repo):
 
     # One dataset changed in place: DVC sees that one file (the main file did not change).
     fix_sample(repo)
-    status = json.loads(dvc("data", "status", "--granular", "--json", cwd=repo))
-    assert status == {"uncommitted": {"modified": ["run-split/", f"run-split/{FIXED}/image.h5"]}}
+    granular = json.loads(dvc("data", "status", "--granular", "--json", cwd=repo))
+    assert granular == {"uncommitted": {"modified": ["run-split/", f"run-split/{FIXED}/image.h5"]}}
+
+    # dset-split status says the same, file by file.
+    rc, report = status(repo)
+    assert rc == 0 and report["modified"] == 1 and report["file_dvc"] == "unchanged"
+    changed = {d["path"] for d in report["datasets"] if d["dvc"] == "modified"}
+    assert changed == {f"/{FIXED}/image"}
+    assert all(d["dvc"] in ("modified", "unchanged") for d in report["datasets"])
 
     add_commit_push(repo, "run-split")
+    rc, report = status(repo)
+    assert report["modified"] == 0 and {d["dvc"] for d in report["datasets"]} == {"unchanged"}
     after = objects(remote)
     new = {k: v for k, v in after.items() if k not in before}
     assert set(before) <= set(after)
@@ -160,9 +179,23 @@ def test_a_fresh_clone_pulls_one_dataset(repo, tmp_path):
     assert "which is missing: it was not materialised" in p.stderr
     assert "dvc pull run-split/train/sample_00004/image.h5" in p.stderr
 
+    # dset-split status tells what is there and what is not (exit code 1: something is missing).
+    rc, report = status(clone)
+    assert rc == 1
+    assert (report["split"], report["missing"], report["inline"]) == (2 * SAMPLES, 2 * SAMPLES - 1, 0)
+    states = {d["path"]: d["state"] for d in report["datasets"]}
+    assert [d["dvc"] for d in report["datasets"] if "dvc" in d] == ["unchanged"]
+    assert states[f"/{FIXED}/image"] == "present" and states["/train/sample_00004/image"] == "missing"
+    assert {d["file"] for d in report["datasets"]} == {f"run-split{d['path']}.h5" for d in report["datasets"]}
+
     # Pulling it afterwards makes it readable.
     dvc("pull", "-q", "run-split/train/sample_00004/image.h5", cwd=clone)
     assert read(clone, "print(f['train/sample_00004/image'].shape)").stdout.strip() == "(28, 28)"
+    dvc("pull", "-q", cwd=clone)
+    rc, report = status(clone)
+    assert rc == 0 and report["missing"] == 0
+    sizes = {d["file"]: d["bytes"] for d in report["datasets"]}
+    assert sizes == {f: (clone / f).stat().st_size for f in sizes}
 
 
 def shared(path):
@@ -188,8 +221,8 @@ def test_writing_never_modifies_the_cache(repo, mode):
     fixed = read(repo, f"print(f['{FIXED}/image'][()].tolist())").stdout
     assert fixed != original
     assert json.loads(fixed) == (255 - np.array(json.loads(original))).tolist()
-    status = json.loads(dvc("data", "status", "--granular", "--json", cwd=repo))
-    assert status == {"uncommitted": {"modified": ["run-split/", f"run-split/{FIXED}/image.h5"]}}
+    granular = json.loads(dvc("data", "status", "--granular", "--json", cwd=repo))
+    assert granular == {"uncommitted": {"modified": ["run-split/", f"run-split/{FIXED}/image.h5"]}}
 
     # Re-running the writer over the linked main file (H5F_ACC_TRUNC) and split files.
     write(repo)

@@ -81,3 +81,29 @@ def test_writer_splits_what_it_should(tmp_path):
     assert not any(f.startswith("grid/") for f in files), files  # excluded: scales and references
     assert "scratch.h5" not in files  # deleted: its file went with it
     assert "moved/bool.h5" in files and "types/bool.h5" not in files  # moved with its dataset
+
+
+def test_status_lists_where_each_dataset_lives(tmp_path):
+    run(EXAMPLES / "writer.py", [tmp_path / "run.h5"], tmp_path, CONNECTOR)
+    exe = os.environ.get("DSET_SPLIT_CLI")
+    if not exe or not pathlib.Path(exe).exists():
+        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
+    p = subprocess.run([exe, "status", "--json", "run.h5"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    places = {d["path"]: d["place"] for d in report["datasets"]}
+    assert places["/grid/x"] == "inline" and places["/types/float64"] == "split"
+    assert places["/links/external"] == "external" and places["/links/hard"] == "split"
+    split_files = {p.relative_to(tmp_path).as_posix() for p in (tmp_path / "run-split").rglob("*.h5")}
+    assert {d["file"] for d in report["datasets"] if d["place"] == "split"} == split_files
+    assert report["missing"] == 0 and report["inline"] == sum(v == "inline" for v in places.values())
+
+    # A split file that goes missing: reported, exit code 1; an unreadable main file: exit code 2.
+    (tmp_path / "run-split" / "series.h5").unlink()
+    p = subprocess.run([exe, "status", "run.h5"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 1 and "MISSING" in p.stdout and "(1 missing)" in p.stdout, p.stdout
+    (tmp_path / "bad.h5").write_bytes(b"not hdf5")
+    p = subprocess.run([exe, "status", "bad.h5"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 2 and "cannot open bad.h5 as an HDF5 file" in p.stderr

@@ -1,0 +1,322 @@
+//! `dset-split status FILE`: every dataset of a main file, where it lives (inline in the main file,
+//! in a split file, or behind another external link), its size, and whether its split file is
+//! there. Reads with plain HDF5 (the native connector), so it works without the plugin.
+
+use std::ffi::{CStr, CString, c_char, c_void};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::dvc::{self, Dvc};
+
+use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t};
+use hdf5_sys::h5d::{H5Dclose, H5Dget_storage_size, H5Dopen2};
+use hdf5_sys::h5e::{H5E_DEFAULT, H5Eset_auto2};
+use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5Fclose, H5Fopen};
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_val, H5Lunpack_elink_val, H5Lvisit2};
+use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3};
+use hdf5_sys::h5p::{H5P_CLS_FILE_ACCESS, H5P_DEFAULT, H5Pclose, H5Pcreate, H5Pset_vol};
+use hdf5_sys::h5vl::{H5VLclose, H5VLget_connector_id_by_name};
+use serde::Serialize;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The main HDF5 file (e.g. run.h5)
+    file: PathBuf,
+    /// Print one JSON object instead of a table (for scripts)
+    #[arg(long)]
+    json: bool,
+}
+
+/// Where a dataset's data lives.
+#[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Place {
+    /// A dataset in the main file.
+    Inline,
+    /// A split file of the main file's split folder.
+    Split,
+    /// An external link that is not ours.
+    External,
+}
+
+/// Whether a split dataset's file is on disk.
+#[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum State {
+    Present,
+    /// Not materialised (e.g. not pulled with DVC).
+    Missing,
+}
+
+#[derive(Debug, Serialize)]
+struct Dataset {
+    /// Its HDF5 path in the main file.
+    path: String,
+    place: Place,
+    /// For split and external datasets: the link's target file, as stored (relative to the main
+    /// file's directory for split files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+    /// Inline: the dataset's allocated storage; split: the split file's size on disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<State>,
+    /// For present split files, when DVC tracks the split folder: the file against DVC's record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dvc: Option<Dvc>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    file: String,
+    /// The main file against DVC's record, when DVC tracks it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_dvc: Option<Dvc>,
+    datasets: Vec<Dataset>,
+    inline: usize,
+    split: usize,
+    external: usize,
+    missing: usize,
+    /// Split files (and the main file) changed since DVC recorded them.
+    modified: usize,
+}
+
+/// Exit codes: 0 every split file is present; 1 some are missing (not materialised); 2 the file
+/// could not be read.
+pub fn run(args: &Args) -> ExitCode {
+    match report(&args.file) {
+        Ok(report) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"));
+            } else {
+                print_table(&report);
+            }
+            ExitCode::from(if report.missing > 0 { 1 } else { 0 })
+        }
+        Err(msg) => {
+            eprintln!("dset-split status: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_table(r: &Report) {
+    let width = r.datasets.iter().map(|d| d.path.len()).max().unwrap_or(0);
+    for d in &r.datasets {
+        let place = match d.place {
+            Place::Inline => "inline",
+            Place::Split => "split",
+            Place::External => "external",
+        };
+        let bytes = d.bytes.map(human).unwrap_or_else(|| "-".into());
+        let state = match (d.state, d.dvc) {
+            (Some(State::Present), Some(Dvc::Modified)) => "present, modified since dvc add",
+            (Some(State::Present), Some(Dvc::New)) => "present, new since dvc add",
+            (Some(State::Present), _) => "present",
+            (Some(State::Missing), _) => "MISSING (not materialised)",
+            (None, _) => "",
+        };
+        let file = d.file.as_deref().unwrap_or("");
+        println!("{:width$}  {place:8}  {bytes:>9}  {state:8}  {file}", d.path);
+    }
+    println!(
+        "{}: {} datasets: {} inline, {} in split files ({} missing), {} behind other external links",
+        r.file,
+        r.datasets.len(),
+        r.inline,
+        r.split,
+        r.missing,
+        r.external
+    );
+    if r.file_dvc.is_some() || r.datasets.iter().any(|d| d.dvc.is_some()) {
+        let main = if r.file_dvc == Some(Dvc::Modified) { "; the main file too" } else { "" };
+        println!("DVC: {} file(s) changed since the last dvc add{main}", r.modified);
+    }
+}
+
+fn human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+/// Closes an HDF5 id when dropped.
+struct Id(hid_t, unsafe extern "C" fn(hid_t) -> herr_t);
+
+impl Drop for Id {
+    fn drop(&mut self) {
+        if self.0 >= 0 {
+            // SAFETY: the id was returned by HDF5 and is closed once, with its own close function.
+            unsafe { (self.1)(self.0) };
+        }
+    }
+}
+
+struct Walk {
+    main: PathBuf,
+    datasets: Vec<Dataset>,
+}
+
+fn report(file: &Path) -> Result<Report, String> {
+    let c_file = CString::new(file.as_os_str().as_encoded_bytes()).map_err(|_| "the file name holds a NUL byte")?;
+    // SAFETY: switches HDF5's automatic error printing off for this process (a tool with its
+    // own messages).
+    unsafe { H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut()) };
+    // SAFETY: plain HDF5 calls with valid arguments; every id is checked and closed by `Id`.
+    let fapl = Id(unsafe { H5Pcreate(*H5P_CLS_FILE_ACCESS) }, H5Pclose);
+    // SAFETY: a NUL-terminated connector name.
+    let native = Id(unsafe { H5VLget_connector_id_by_name(c"native".as_ptr()) }, H5VLclose);
+    // SAFETY: our own fapl and the native connector's id.
+    if fapl.0 < 0 || native.0 < 0 || unsafe { H5Pset_vol(fapl.0, native.0, std::ptr::null()) } < 0 {
+        return Err("cannot set up HDF5's native connector".into());
+    }
+    // SAFETY: a NUL-terminated name and our fapl.
+    let f = Id(unsafe { H5Fopen(c_file.as_ptr(), H5F_ACC_RDONLY, fapl.0) }, H5Fclose);
+    if f.0 < 0 {
+        return Err(format!("cannot open {} as an HDF5 file (missing, unreadable or not HDF5)", file.display()));
+    }
+    let mut walk = Walk { main: file.to_path_buf(), datasets: Vec::new() };
+    // SAFETY: `visit` only uses `walk` through the pointer passed here, during this call.
+    let rc = unsafe {
+        H5Lvisit2(
+            f.0,
+            H5_index_t::H5_INDEX_NAME,
+            H5_iter_order_t::H5_ITER_INC,
+            Some(visit),
+            (&mut walk as *mut Walk).cast(),
+        )
+    };
+    if rc < 0 {
+        return Err(format!("cannot list the links of {}", file.display()));
+    }
+    let records = dvc::records(file);
+    let compare = |path: &Path| records.as_ref().and_then(|r| r.compare(path));
+    let main_dir = file.parent().unwrap_or(Path::new(""));
+    for d in walk.datasets.iter_mut().filter(|d| d.state == Some(State::Present)) {
+        d.dvc = d.file.as_ref().and_then(|f| compare(&main_dir.join(f)));
+    }
+    let file_dvc = compare(file);
+    let count = |p: Place| walk.datasets.iter().filter(|d| d.place == p).count();
+    let modified = walk.datasets.iter().filter(|d| d.dvc == Some(Dvc::Modified)).count()
+        + usize::from(file_dvc == Some(Dvc::Modified));
+    Ok(Report {
+        file: file.display().to_string(),
+        file_dvc,
+        modified,
+        inline: count(Place::Inline),
+        split: count(Place::Split),
+        external: count(Place::External),
+        missing: walk.datasets.iter().filter(|d| d.state == Some(State::Missing)).count(),
+        datasets: std::mem::take(&mut walk.datasets),
+    })
+}
+
+unsafe extern "C" fn visit(group: hid_t, name: *const c_char, info: *const H5L_info2_t, data: *mut c_void) -> herr_t {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: HDF5 passes a valid group, NUL-terminated name and link info; `data` is the
+        // `Walk` that `report` passed.
+        let (name, info, walk) = unsafe { (CStr::from_ptr(name), &*info, &mut *data.cast::<Walk>()) };
+        let path = format!("/{}", String::from_utf8_lossy(name.to_bytes()));
+        match info.type_ {
+            H5L_type_t::H5L_TYPE_HARD => {
+                // SAFETY: as above.
+                if let Some(bytes) = unsafe { inline_dataset(group, name) } {
+                    walk.datasets.push(Dataset {
+                        path,
+                        place: Place::Inline,
+                        file: None,
+                        bytes: Some(bytes),
+                        state: None,
+                        dvc: None,
+                    });
+                }
+            }
+            H5L_type_t::H5L_TYPE_EXTERNAL => {
+                // For external links the union holds the value size.
+                let mut u = info.u;
+                // SAFETY: as above.
+                if let Some((file, object)) = unsafe { external_target(group, name, *u.val_size()) } {
+                    walk.datasets.push(classify(&walk.main, path, file, &object));
+                }
+            }
+            _ => {}
+        }
+    }));
+    if outcome.is_ok() { 0 } else { -1 }
+}
+
+/// The allocated storage of the dataset `name` in `group`, or None if it is not a dataset.
+///
+/// # Safety
+/// `group` is a valid location id.
+unsafe fn inline_dataset(group: hid_t, name: &CStr) -> Option<u64> {
+    // SAFETY: zeroed is a valid bit pattern for this plain C struct, filled in by HDF5.
+    let mut oinfo: H5O_info2_t = unsafe { std::mem::zeroed() };
+    // SAFETY: valid location, name and output struct.
+    if unsafe { H5Oget_info_by_name3(group, name.as_ptr(), &mut oinfo, H5O_INFO_BASIC, H5P_DEFAULT) } < 0
+        || oinfo.type_ != H5O_type_t::H5O_TYPE_DATASET
+    {
+        return None;
+    }
+    // SAFETY: opens a dataset known to exist; closed by `Id`.
+    let d = Id(unsafe { H5Dopen2(group, name.as_ptr(), H5P_DEFAULT) }, H5Dclose);
+    // SAFETY: a valid dataset id (H5Dget_storage_size returns 0 for an invalid one).
+    (d.0 >= 0).then(|| unsafe { H5Dget_storage_size(d.0) })
+}
+
+/// The target (file, object) of the external link `name` in `group`.
+///
+/// # Safety
+/// `group` is a valid location id and `size` the link value's size from its link info.
+unsafe fn external_target(group: hid_t, name: &CStr, size: usize) -> Option<(String, String)> {
+    let mut buf = vec![0u8; size.max(1)];
+    // SAFETY: the buffer holds `size` bytes.
+    if unsafe { H5Lget_val(group, name.as_ptr(), buf.as_mut_ptr().cast(), size, H5P_DEFAULT) } < 0 {
+        return None;
+    }
+    let (mut file, mut object): (*const c_char, *const c_char) = (std::ptr::null(), std::ptr::null());
+    let mut flags = 0u32;
+    // SAFETY: unpacks the value just read; the out pointers point into `buf`, which outlives them.
+    if unsafe { H5Lunpack_elink_val(buf.as_ptr().cast(), size, &mut flags, &mut file, &mut object) } < 0
+        || file.is_null()
+        || object.is_null()
+    {
+        return None;
+    }
+    // SAFETY: NUL-terminated strings inside `buf`.
+    let (file, object) = unsafe { (CStr::from_ptr(file), CStr::from_ptr(object)) };
+    Some((file.to_string_lossy().into_owned(), object.to_string_lossy().into_owned()))
+}
+
+/// A split dataset's link: object `/data` in a relative target inside the main file's split
+/// folder (`<stem><suffix>/`, next to the main file). The folder itself may be missing: nothing
+/// of it was materialised yet.
+fn classify(main: &Path, path: String, file: String, object: &str) -> Dataset {
+    let main_dir = main.parent().unwrap_or(Path::new(""));
+    let stem = main.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let target = Path::new(&file);
+    let first = target.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let ours = object == "/data"
+        && target.is_relative()
+        && target.components().count() > 1
+        && first.is_some_and(|dir| dir.len() > stem.len() && dir.starts_with(&stem));
+    if !ours {
+        return Dataset { path, place: Place::External, file: Some(file), bytes: None, state: None, dvc: None };
+    }
+    let on_disk = std::fs::metadata(main_dir.join(target)).ok().filter(|m| m.is_file());
+    Dataset {
+        path,
+        place: Place::Split,
+        bytes: on_disk.as_ref().map(|m| m.len()),
+        state: Some(if on_disk.is_some() { State::Present } else { State::Missing }),
+        file: Some(file),
+        dvc: None,
+    }
+}
