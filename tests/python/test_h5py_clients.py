@@ -107,3 +107,45 @@ def test_status_lists_where_each_dataset_lives(tmp_path):
     (tmp_path / "bad.h5").write_bytes(b"not hdf5")
     p = subprocess.run([exe, "status", "bad.h5"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 2 and "cannot open bad.h5 as an HDF5 file" in p.stderr
+
+
+def test_gc_removes_only_orphan_split_files(tmp_path):
+    run(EXAMPLES / "writer.py", [tmp_path / "run.h5"], tmp_path, CONNECTOR)
+    expected = dump(tmp_path / "run.h5", tmp_path)
+    exe = os.environ.get("DSET_SPLIT_CLI")
+    if not exe or not pathlib.Path(exe).exists():
+        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
+
+    def gc(*args):
+        return subprocess.run([exe, "gc", *args, "run.h5"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=600)
+
+    split = tmp_path / "run-split"
+    kept = sorted(p.relative_to(tmp_path).as_posix() for p in split.rglob("*.h5"))
+    (split / "stale" / "deeper").mkdir(parents=True)
+    shutil.copy(split / "series.h5", split / "stale" / "deeper" / "old.h5")
+    shutil.copy(split / "series.h5", split / "orphan.h5")
+    (split / "notes.txt").write_text("not ours")
+    (split / "backup.h5.bak").write_text("not a name the layout makes")
+
+    p = gc("--dry-run", "--json")
+    assert p.returncode == 0, p.stderr
+    plan = json.loads(p.stdout)
+    assert plan["orphans"] == ["run-split/orphan.h5", "run-split/stale/deeper/old.h5"] and not plan["removed"]
+    assert (split / "orphan.h5").exists()
+
+    p = gc()
+    assert p.returncode == 0, p.stderr
+    assert "removed run-split/orphan.h5" in p.stdout
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in split.rglob("*.h5")) == kept
+    assert not (split / "stale").exists(), "empty directories stay"
+    assert (split / "notes.txt").exists() and (split / "backup.h5.bak").exists()
+    assert dump(tmp_path / "run.h5", tmp_path) == expected
+    assert json.loads(gc("--json").stdout)["orphans"] == []
+
+    # A split folder that names another main file as its owner is left alone.
+    (split / ".dset-split").write_text("other.h5\n")
+    shutil.copy(split / "series.h5", split / "orphan.h5")
+    p = gc()
+    assert p.returncode == 2 and "belongs to other.h5" in p.stderr and (split / "orphan.h5").exists()

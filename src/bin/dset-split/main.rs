@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod doctor;
 mod dvc;
+mod gc;
 mod status;
 
 #[derive(Debug, Parser)]
@@ -22,6 +23,9 @@ enum Command {
     /// List every dataset of a main file: inline or in its split file, size, and whether the split
     /// file is present or missing (not materialised). Exit code 1 if any is missing
     Status(status::Args),
+    /// Remove split files no link of the main file leads to (orphans) and empty directories;
+    /// only files whose names the split layout could have made
+    Gc(gc::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,5 +33,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Doctor(args) => doctor::run(&args),
         Command::Status(args) => status::run(&args),
+        Command::Gc(args) => gc::run(&args),
     }
 }

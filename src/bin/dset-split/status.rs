@@ -31,7 +31,7 @@ pub struct Args {
 /// Where a dataset's data lives.
 #[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
 #[serde(rename_all = "lowercase")]
-enum Place {
+pub enum Place {
     /// A dataset in the main file.
     Inline,
     /// A split file of the main file's split folder.
@@ -50,14 +50,14 @@ enum State {
 }
 
 #[derive(Debug, Serialize)]
-struct Dataset {
+pub struct Dataset {
     /// Its HDF5 path in the main file.
-    path: String,
-    place: Place,
+    pub path: String,
+    pub place: Place,
     /// For split and external datasets: the link's target file, as stored (relative to the main
     /// file's directory for split files).
     #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<String>,
+    pub file: Option<String>,
     /// Inline: the dataset's allocated storage; split: the split file's size on disk.
     #[serde(skip_serializing_if = "Option::is_none")]
     bytes: Option<u64>,
@@ -69,12 +69,12 @@ struct Dataset {
 }
 
 #[derive(Debug, Serialize)]
-struct Report {
+pub struct Report {
     file: String,
     /// The main file against DVC's record, when DVC tracks it.
     #[serde(skip_serializing_if = "Option::is_none")]
     file_dvc: Option<Dvc>,
-    datasets: Vec<Dataset>,
+    pub datasets: Vec<Dataset>,
     inline: usize,
     split: usize,
     external: usize,
@@ -164,7 +164,7 @@ struct Walk {
     datasets: Vec<Dataset>,
 }
 
-fn report(file: &Path) -> Result<Report, String> {
+pub fn report(file: &Path) -> Result<Report, String> {
     let c_file = CString::new(file.as_os_str().as_encoded_bytes()).map_err(|_| "the file name holds a NUL byte")?;
     // SAFETY: switches HDF5's automatic error printing off for this process (a tool with its
     // own messages).
