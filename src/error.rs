@@ -306,22 +306,7 @@ pub fn release_at_terminate() {
 /// Runs `f`, a probe that may fail, with the caller's error stack saved and restored and HDF5's
 /// automatic error printing off (a failed `H5VL*` call prints its stack otherwise).
 pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
-    preserving_stack(|| {
-        let mut func: hdf5_sys::h5e::H5E_auto2_t = None;
-        let mut data: *mut std::ffi::c_void = std::ptr::null_mut();
-        // SAFETY: reads the default stack's printing function into our locals.
-        let got = unsafe { hdf5_sys::h5e::H5Eget_auto2(H5E_DEFAULT, &mut func, &mut data) } >= 0;
-        if got {
-            // SAFETY: switches printing off; restored below.
-            unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut()) };
-        }
-        let r = f();
-        if got {
-            // SAFETY: restores what was read above.
-            unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, func, data) };
-        }
-        r
-    })
+    preserving_stack(|| without_printing(f))
 }
 
 /// Runs `f` with the caller's error stack saved and restored, so that cleanup work cannot bury

@@ -1242,8 +1242,10 @@ pub unsafe fn link_anonymous(
     Ok(true)
 }
 
-/// An id released with `H5Idec_ref` on drop (types and dataspaces).
-struct IdGuard(hid_t);
+/// An id released with `H5Idec_ref` on drop (types, dataspaces; any id whose only reference is
+/// ours: HDF5 then closes it as its own close function would).
+#[derive(Debug)]
+pub struct IdGuard(pub hid_t);
 
 impl Drop for IdGuard {
     fn drop(&mut self) {

@@ -44,6 +44,15 @@ def dump(path, cwd, connector=None):
     return json.loads(run(EXAMPLES / "dump.py", [path], cwd, connector))
 
 
+def dset_split(args, cwd):
+    """Runs the `dset-split` command (DSET_SPLIT_CLI) with plain HDF5 (no plugin variables)."""
+    exe = os.environ.get("DSET_SPLIT_CLI")
+    if not exe or not pathlib.Path(exe).exists():
+        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
+    return subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
 @pytest.mark.parametrize("script,args", [("writer.py", []), ("ml_pipeline.py", [150])])
 def test_same_data_natively_and_through_dset_split(tmp_path, script, args):
     native, split = tmp_path / "native", tmp_path / "split"
@@ -85,12 +94,7 @@ def test_writer_splits_what_it_should(tmp_path):
 
 def test_status_lists_where_each_dataset_lives(tmp_path):
     run(EXAMPLES / "writer.py", [tmp_path / "run.h5"], tmp_path, CONNECTOR)
-    exe = os.environ.get("DSET_SPLIT_CLI")
-    if not exe or not pathlib.Path(exe).exists():
-        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
-    p = subprocess.run([exe, "status", "--json", "run.h5"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=600)
+    p = dset_split(["status", "--json", "run.h5"], tmp_path)
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout)
     places = {d["path"]: d["place"] for d in report["datasets"]}
@@ -102,24 +106,19 @@ def test_status_lists_where_each_dataset_lives(tmp_path):
 
     # A split file that goes missing: reported, exit code 1; an unreadable main file: exit code 2.
     (tmp_path / "run-split" / "series.h5").unlink()
-    p = subprocess.run([exe, "status", "run.h5"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    p = dset_split(["status", "run.h5"], tmp_path)
     assert p.returncode == 1 and "MISSING" in p.stdout and "(1 missing)" in p.stdout, p.stdout
     (tmp_path / "bad.h5").write_bytes(b"not hdf5")
-    p = subprocess.run([exe, "status", "bad.h5"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    p = dset_split(["status", "bad.h5"], tmp_path)
     assert p.returncode == 2 and "cannot open bad.h5 as an HDF5 file" in p.stderr
 
 
 def test_gc_removes_only_orphan_split_files(tmp_path):
     run(EXAMPLES / "writer.py", [tmp_path / "run.h5"], tmp_path, CONNECTOR)
     expected = dump(tmp_path / "run.h5", tmp_path)
-    exe = os.environ.get("DSET_SPLIT_CLI")
-    if not exe or not pathlib.Path(exe).exists():
-        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
 
     def gc(*args):
-        return subprocess.run([exe, "gc", *args, "run.h5"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=600)
+        return dset_split(["gc", *args, "run.h5"], tmp_path)
 
     split = tmp_path / "run-split"
     kept = sorted(p.relative_to(tmp_path).as_posix() for p in split.rglob("*.h5"))

@@ -8,15 +8,16 @@ use std::process::ExitCode;
 
 use crate::dvc::{self, Dvc};
 
+use dset_split::split::IdGuard;
 use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t};
-use hdf5_sys::h5d::{H5Dclose, H5Dget_storage_size, H5Dopen2};
+use hdf5_sys::h5d::{H5Dget_storage_size, H5Dopen2};
 use hdf5_sys::h5e::{H5E_DEFAULT, H5Eset_auto2};
-use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5Fclose, H5Fopen};
+use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5Fopen};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_val, H5Lunpack_elink_val, H5Lvisit2};
 use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3};
-use hdf5_sys::h5p::{H5P_CLS_FILE_ACCESS, H5P_DEFAULT, H5Pclose, H5Pcreate, H5Pset_vol};
-use hdf5_sys::h5vl::{H5VLclose, H5VLget_connector_id_by_name};
+use hdf5_sys::h5p::{H5P_CLS_FILE_ACCESS, H5P_DEFAULT, H5Pcreate, H5Pset_vol};
+use hdf5_sys::h5vl::H5VLget_connector_id_by_name;
 use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
@@ -147,18 +148,6 @@ fn human(n: u64) -> String {
     if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }
 
-/// Closes an HDF5 id when dropped.
-struct Id(hid_t, unsafe extern "C" fn(hid_t) -> herr_t);
-
-impl Drop for Id {
-    fn drop(&mut self) {
-        if self.0 >= 0 {
-            // SAFETY: the id was returned by HDF5 and is closed once, with its own close function.
-            unsafe { (self.1)(self.0) };
-        }
-    }
-}
-
 struct Walk {
     main: PathBuf,
     datasets: Vec<Dataset>,
@@ -169,16 +158,16 @@ pub fn report(file: &Path) -> Result<Report, String> {
     // SAFETY: switches HDF5's automatic error printing off for this process (a tool with its
     // own messages).
     unsafe { H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut()) };
-    // SAFETY: plain HDF5 calls with valid arguments; every id is checked and closed by `Id`.
-    let fapl = Id(unsafe { H5Pcreate(*H5P_CLS_FILE_ACCESS) }, H5Pclose);
+    // SAFETY: plain HDF5 calls with valid arguments; every id is checked and released by `IdGuard`.
+    let fapl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_FILE_ACCESS) });
     // SAFETY: a NUL-terminated connector name.
-    let native = Id(unsafe { H5VLget_connector_id_by_name(c"native".as_ptr()) }, H5VLclose);
+    let native = IdGuard(unsafe { H5VLget_connector_id_by_name(c"native".as_ptr()) });
     // SAFETY: our own fapl and the native connector's id.
     if fapl.0 < 0 || native.0 < 0 || unsafe { H5Pset_vol(fapl.0, native.0, std::ptr::null()) } < 0 {
         return Err("cannot set up HDF5's native connector".into());
     }
     // SAFETY: a NUL-terminated name and our fapl.
-    let f = Id(unsafe { H5Fopen(c_file.as_ptr(), H5F_ACC_RDONLY, fapl.0) }, H5Fclose);
+    let f = IdGuard(unsafe { H5Fopen(c_file.as_ptr(), H5F_ACC_RDONLY, fapl.0) });
     if f.0 < 0 {
         return Err(format!("cannot open {} as an HDF5 file (missing, unreadable or not HDF5)", file.display()));
     }
@@ -265,8 +254,8 @@ unsafe fn inline_dataset(group: hid_t, name: &CStr) -> Option<u64> {
     {
         return None;
     }
-    // SAFETY: opens a dataset known to exist; closed by `Id`.
-    let d = Id(unsafe { H5Dopen2(group, name.as_ptr(), H5P_DEFAULT) }, H5Dclose);
+    // SAFETY: opens a dataset known to exist; released by `IdGuard`.
+    let d = IdGuard(unsafe { H5Dopen2(group, name.as_ptr(), H5P_DEFAULT) });
     // SAFETY: a valid dataset id (H5Dget_storage_size returns 0 for an invalid one).
     (d.0 >= 0).then(|| unsafe { H5Dget_storage_size(d.0) })
 }
