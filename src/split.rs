@@ -413,7 +413,7 @@ impl Place {
 ///
 /// # Safety
 /// The ids are HDF5's own arguments of `dataset_cls.create`.
-unsafe fn structural_reason(type_id: hid_t, dcpl_id: hid_t) -> Option<&'static str> {
+pub unsafe fn structural_reason(type_id: hid_t, dcpl_id: hid_t) -> Option<&'static str> {
     // SAFETY: plain queries on HDF5's own ids.
     unsafe {
         if H5Tcommitted(type_id) > 0 {

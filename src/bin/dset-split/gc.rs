@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 #[derive(Debug, Serialize)]
-struct Outcome {
+pub(crate) struct Outcome {
     /// The split folders looked at.
     folders: Vec<String>,
     /// Orphan split files (relative to the main file's directory): removed, or with --dry-run
@@ -77,7 +77,7 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-fn collect(file: &Path) -> Result<Outcome, String> {
+pub(crate) fn collect(file: &Path) -> Result<Outcome, String> {
     let report = status::report(file)?;
     let main_dir = file.parent().unwrap_or(Path::new(""));
     let main_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

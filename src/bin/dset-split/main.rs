@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod doctor;
 mod dvc;
 mod gc;
+mod h5;
 mod status;
 
 #[derive(Debug, Parser)]

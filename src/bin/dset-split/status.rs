@@ -2,22 +2,20 @@
 //! in a split file, or behind another external link), its size, and whether its split file is
 //! there. Reads with plain HDF5 (the native connector), so it works without the plugin.
 
-use std::ffi::{CStr, CString, c_char, c_void};
+use std::ffi::{CStr, c_char, c_void};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::dvc::{self, Dvc};
+use crate::h5;
 
 use dset_split::split::IdGuard;
 use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t};
 use hdf5_sys::h5d::{H5Dget_storage_size, H5Dopen2};
-use hdf5_sys::h5e::{H5E_DEFAULT, H5Eset_auto2};
-use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5Fopen};
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_val, H5Lunpack_elink_val, H5Lvisit2};
+use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lvisit2};
 use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3};
-use hdf5_sys::h5p::{H5P_CLS_FILE_ACCESS, H5P_DEFAULT, H5Pcreate, H5Pset_vol};
-use hdf5_sys::h5vl::H5VLget_connector_id_by_name;
+use hdf5_sys::h5p::H5P_DEFAULT;
 use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
@@ -154,23 +152,8 @@ struct Walk {
 }
 
 pub fn report(file: &Path) -> Result<Report, String> {
-    let c_file = CString::new(file.as_os_str().as_encoded_bytes()).map_err(|_| "the file name holds a NUL byte")?;
-    // SAFETY: switches HDF5's automatic error printing off for this process (a tool with its
-    // own messages).
-    unsafe { H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut()) };
-    // SAFETY: plain HDF5 calls with valid arguments; every id is checked and released by `IdGuard`.
-    let fapl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_FILE_ACCESS) });
-    // SAFETY: a NUL-terminated connector name.
-    let native = IdGuard(unsafe { H5VLget_connector_id_by_name(c"native".as_ptr()) });
-    // SAFETY: our own fapl and the native connector's id.
-    if fapl.0 < 0 || native.0 < 0 || unsafe { H5Pset_vol(fapl.0, native.0, std::ptr::null()) } < 0 {
-        return Err("cannot set up HDF5's native connector".into());
-    }
-    // SAFETY: a NUL-terminated name and our fapl.
-    let f = IdGuard(unsafe { H5Fopen(c_file.as_ptr(), H5F_ACC_RDONLY, fapl.0) });
-    if f.0 < 0 {
-        return Err(format!("cannot open {} as an HDF5 file (missing, unreadable or not HDF5)", file.display()));
-    }
+    h5::quiet();
+    let f = h5::open(file, false)?;
     let mut walk = Walk { main: file.to_path_buf(), datasets: Vec::new() };
     // SAFETY: `visit` only uses `walk` through the pointer passed here, during this call.
     let rc = unsafe {
@@ -231,7 +214,7 @@ unsafe extern "C" fn visit(group: hid_t, name: *const c_char, info: *const H5L_i
                 // For external links the union holds the value size.
                 let mut u = info.u;
                 // SAFETY: as above.
-                if let Some((file, object)) = unsafe { external_target(group, name, *u.val_size()) } {
+                if let Some((file, object)) = h5::external_target(group, name, unsafe { *u.val_size() }) {
                     walk.datasets.push(classify(&walk.main, path, file, &object));
                 }
             }
@@ -258,30 +241,6 @@ unsafe fn inline_dataset(group: hid_t, name: &CStr) -> Option<u64> {
     let d = IdGuard(unsafe { H5Dopen2(group, name.as_ptr(), H5P_DEFAULT) });
     // SAFETY: a valid dataset id (H5Dget_storage_size returns 0 for an invalid one).
     (d.0 >= 0).then(|| unsafe { H5Dget_storage_size(d.0) })
-}
-
-/// The target (file, object) of the external link `name` in `group`.
-///
-/// # Safety
-/// `group` is a valid location id and `size` the link value's size from its link info.
-unsafe fn external_target(group: hid_t, name: &CStr, size: usize) -> Option<(String, String)> {
-    let mut buf = vec![0u8; size.max(1)];
-    // SAFETY: the buffer holds `size` bytes.
-    if unsafe { H5Lget_val(group, name.as_ptr(), buf.as_mut_ptr().cast(), size, H5P_DEFAULT) } < 0 {
-        return None;
-    }
-    let (mut file, mut object): (*const c_char, *const c_char) = (std::ptr::null(), std::ptr::null());
-    let mut flags = 0u32;
-    // SAFETY: unpacks the value just read; the out pointers point into `buf`, which outlives them.
-    if unsafe { H5Lunpack_elink_val(buf.as_ptr().cast(), size, &mut flags, &mut file, &mut object) } < 0
-        || file.is_null()
-        || object.is_null()
-    {
-        return None;
-    }
-    // SAFETY: NUL-terminated strings inside `buf`.
-    let (file, object) = unsafe { (CStr::from_ptr(file), CStr::from_ptr(object)) };
-    Some((file.to_string_lossy().into_owned(), object.to_string_lossy().into_owned()))
 }
 
 /// A split dataset's link: object `/data` in a relative target inside the main file's split

@@ -1,0 +1,228 @@
+//! Small pieces of plain HDF5 (the native connector) that the subcommands share: opening files
+//! without the plugin, HDF5's own error message, links in creation order, and editing the links
+//! of a group without changing their order.
+
+use std::ffi::{CStr, CString, c_char, c_uint, c_void};
+use std::path::Path;
+
+use dset_split::split::IdGuard;
+use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t};
+use hdf5_sys::h5e::{
+    H5E_DEFAULT, H5E_direction_t, H5E_error2_t, H5Eclose_stack, H5Eget_current_stack, H5Eset_auto2, H5Ewalk2,
+};
+use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_RDWR, H5Fopen};
+use hdf5_sys::h5g::H5Gget_create_plist;
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_val, H5Literate2, H5Lmove, H5Lunpack_elink_val};
+use hdf5_sys::h5p::{
+    H5P_CLS_FILE_ACCESS, H5P_CLS_LINK_CREATE, H5P_CRT_ORDER_TRACKED, H5P_DEFAULT, H5Pcreate,
+    H5Pget_link_creation_order, H5Pset_char_encoding, H5Pset_vol,
+};
+use hdf5_sys::h5t::H5T_cset_t;
+use hdf5_sys::h5vl::H5VLget_connector_id_by_name;
+
+/// Switches HDF5's automatic error printing off for this process: the tool prints its own
+/// messages (with HDF5's innermost one, see [`last_error`]).
+pub fn quiet() {
+    // SAFETY: a plain library call with valid arguments.
+    unsafe { H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut()) };
+}
+
+/// The innermost message of HDF5's current error stack (where the failure happened), or "".
+pub fn last_error() -> String {
+    unsafe extern "C" fn first(n: c_uint, err: *const H5E_error2_t, data: *mut c_void) -> herr_t {
+        // SAFETY: HDF5 passes a valid error record; `data` is the `String` below.
+        let (err, out) = unsafe { (&*err, &mut *data.cast::<String>()) };
+        if n == 0 && !err.desc.is_null() {
+            // SAFETY: a NUL-terminated description owned by HDF5 during this call.
+            *out = unsafe { CStr::from_ptr(err.desc) }.to_string_lossy().into_owned();
+        }
+        0
+    }
+    let mut out = String::new();
+    // SAFETY: copies the current stack (H5Eget_current_stack also clears it), walks the copy
+    // from the innermost record and closes it.
+    unsafe {
+        let stack = H5Eget_current_stack();
+        if stack >= 0 {
+            H5Ewalk2(stack, H5E_direction_t::H5E_WALK_UPWARD, Some(first), (&mut out as *mut String).cast());
+            H5Eclose_stack(stack);
+        }
+    }
+    out
+}
+
+/// `what` plus HDF5's own reason, if it gave one.
+pub fn failed(what: impl std::fmt::Display) -> String {
+    match last_error() {
+        e if e.is_empty() => what.to_string(),
+        e => format!("{what}: {e}"),
+    }
+}
+
+/// The path as a C string.
+pub fn c_path(path: &Path) -> Result<CString, String> {
+    CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| format!("{}: the name holds a NUL byte", path.display()))
+}
+
+/// A file access property list for HDF5's native connector, whatever `HDF5_VOL_CONNECTOR` says:
+/// the tool reads and writes plain HDF5.
+pub fn native_fapl() -> Result<IdGuard, String> {
+    // SAFETY: plain HDF5 calls with valid arguments; every id is checked and released by `IdGuard`.
+    let fapl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_FILE_ACCESS) });
+    // SAFETY: a NUL-terminated connector name.
+    let native = IdGuard(unsafe { H5VLget_connector_id_by_name(c"native".as_ptr()) });
+    // SAFETY: our own fapl and the native connector's id.
+    if fapl.0 < 0 || native.0 < 0 || unsafe { H5Pset_vol(fapl.0, native.0, std::ptr::null()) } < 0 {
+        return Err(failed("cannot set up HDF5's native connector"));
+    }
+    Ok(fapl)
+}
+
+/// Opens `path` with the native connector, read-only or read-write.
+pub fn open(path: &Path, write: bool) -> Result<IdGuard, String> {
+    let name = c_path(path)?;
+    let fapl = native_fapl()?;
+    let flags = if write { H5F_ACC_RDWR } else { H5F_ACC_RDONLY };
+    // SAFETY: a NUL-terminated name and our fapl.
+    let f = IdGuard(unsafe { H5Fopen(name.as_ptr(), flags, fapl.0) });
+    if f.0 < 0 {
+        let how = if write { "for writing" } else { "" };
+        return Err(failed(format!("cannot open {} {how} as an HDF5 file", path.display()).replace("  ", " ")));
+    }
+    Ok(f)
+}
+
+/// A link creation property list with the character set of a link's name.
+pub fn lcpl(cset: H5T_cset_t) -> Result<IdGuard, String> {
+    // SAFETY: a fresh list, checked, and a valid character set.
+    let l = IdGuard(unsafe { H5Pcreate(*H5P_CLS_LINK_CREATE) });
+    if l.0 < 0 || unsafe { H5Pset_char_encoding(l.0, cset) } < 0 {
+        return Err(failed("cannot make a link creation property list"));
+    }
+    Ok(l)
+}
+
+/// One link of a group.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub name: CString,
+    pub cset: H5T_cset_t,
+    pub kind: H5L_type_t,
+    /// For external and user-defined links, the size of the link's value.
+    pub val_size: usize,
+}
+
+/// Whether the group `group` records the creation order of its links.
+pub fn tracks_order(group: hid_t) -> bool {
+    // SAFETY: a valid group id; the list is released by `IdGuard`.
+    let gcpl = IdGuard(unsafe { H5Gget_create_plist(group) });
+    let mut flags: c_uint = 0;
+    // SAFETY: our list and an output slot.
+    gcpl.0 >= 0 && unsafe { H5Pget_link_creation_order(gcpl.0, &mut flags) } >= 0 && flags & H5P_CRT_ORDER_TRACKED != 0
+}
+
+/// The links of `group`, in creation order when the group tracks it (as HDF5 lists them then),
+/// else in name order.
+pub fn links(group: hid_t) -> Result<Vec<Link>, String> {
+    unsafe extern "C" fn add(_: hid_t, name: *const c_char, info: *const H5L_info2_t, data: *mut c_void) -> herr_t {
+        // SAFETY: HDF5 passes a NUL-terminated name and valid link info; `data` is the Vec below.
+        let (name, info, out) = unsafe { (CStr::from_ptr(name), &*info, &mut *data.cast::<Vec<Link>>()) };
+        let mut u = info.u;
+        let val_size = match info.type_ {
+            // SAFETY: for soft, external and user-defined links the union holds the value size.
+            H5L_type_t::H5L_TYPE_HARD => 0,
+            _ => unsafe { *u.val_size() },
+        };
+        out.push(Link { name: name.to_owned(), cset: info.cset, kind: info.type_, val_size });
+        0
+    }
+    let by_order = tracks_order(group);
+    let mut found = Vec::new();
+    for index in [H5_index_t::H5_INDEX_CRT_ORDER, H5_index_t::H5_INDEX_NAME] {
+        if index == H5_index_t::H5_INDEX_CRT_ORDER && !by_order {
+            continue;
+        }
+        found.clear();
+        // SAFETY: a valid group; `add` only touches `found` during this call.
+        let rc = unsafe {
+            H5Literate2(
+                group,
+                index,
+                H5_iter_order_t::H5_ITER_INC,
+                std::ptr::null_mut(),
+                Some(add),
+                (&mut found as *mut Vec<Link>).cast(),
+            )
+        };
+        if rc >= 0 {
+            return Ok(found);
+        }
+    }
+    Err(failed("cannot list the links of a group"))
+}
+
+/// Runs `edit`, which replaces links of `group` by links of the same names (e.g. a dataset by
+/// an external link), and then, if the group records creation order, gives the links their old
+/// order back: HDF5 appends a new link at the end, and programs (netCDF, h5py's `track_order`)
+/// list a group's members in that order. The links from the first one out of place on are moved
+/// away and back, in their old order (a link move keeps what the link is and leads to).
+pub fn keep_order<R>(group: hid_t, edit: impl FnOnce() -> Result<R, String>) -> Result<R, String> {
+    if !tracks_order(group) {
+        return edit();
+    }
+    let before = links(group)?;
+    let out = edit()?;
+    let after = links(group)?;
+    let Some(first) = before.iter().zip(&after).position(|(b, a)| b.name != a.name) else {
+        return Ok(out);
+    };
+    let names: Vec<&CString> = before.iter().map(|l| &l.name).collect();
+    let mut parked = Vec::new();
+    for (i, link) in before[first..].iter().enumerate() {
+        let mut n = i;
+        let tmp = loop {
+            let t = CString::new(format!(".dset-split-reorder-{n}")).expect("no NUL");
+            if !names.contains(&&t) {
+                break t;
+            }
+            n += before.len();
+        };
+        let l = lcpl(link.cset)?;
+        // SAFETY: a valid group, NUL-terminated names and our lcpl.
+        if unsafe { H5Lmove(group, link.name.as_ptr(), group, tmp.as_ptr(), l.0, H5P_DEFAULT) } < 0 {
+            return Err(failed(format!("cannot reorder the link {}", link.name.to_string_lossy())));
+        }
+        parked.push((tmp, link, l));
+    }
+    for (tmp, link, l) in &parked {
+        // SAFETY: as above.
+        if unsafe { H5Lmove(group, tmp.as_ptr(), group, link.name.as_ptr(), l.0, H5P_DEFAULT) } < 0 {
+            return Err(failed(format!("cannot reorder the link {}", link.name.to_string_lossy())));
+        }
+    }
+    Ok(out)
+}
+
+/// The target (file, object) of the external link `name` in `group`, whose value has `size`
+/// bytes.
+pub fn external_target(group: hid_t, name: &CStr, size: usize) -> Option<(String, String)> {
+    let mut buf = vec![0u8; size.max(1)];
+    // SAFETY: the buffer holds `size` bytes.
+    if unsafe { H5Lget_val(group, name.as_ptr(), buf.as_mut_ptr().cast(), size, H5P_DEFAULT) } < 0 {
+        return None;
+    }
+    let (mut file, mut object): (*const c_char, *const c_char) = (std::ptr::null(), std::ptr::null());
+    let mut flags = 0u32;
+    // SAFETY: unpacks the value just read; the out pointers point into `buf`, which outlives them.
+    if unsafe { H5Lunpack_elink_val(buf.as_ptr().cast(), size, &mut flags, &mut file, &mut object) } < 0
+        || file.is_null()
+        || object.is_null()
+    {
+        return None;
+    }
+    // SAFETY: NUL-terminated strings inside `buf`.
+    let (file, object) = unsafe { (CStr::from_ptr(file), CStr::from_ptr(object)) };
+    Some((file.to_string_lossy().into_owned(), object.to_string_lossy().into_owned()))
+}
