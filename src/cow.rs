@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::trace;
 
 /// Whether `path` is a symbolic link or a regular file with other hard links.
-fn is_shared(path: &Path) -> std::io::Result<bool> {
+pub fn is_shared(path: &Path) -> std::io::Result<bool> {
     let meta = std::fs::symlink_metadata(path)?;
     if meta.file_type().is_symlink() {
         return Ok(true);

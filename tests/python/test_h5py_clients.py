@@ -148,3 +148,246 @@ def test_gc_removes_only_orphan_split_files(tmp_path):
     shutil.copy(split / "series.h5", split / "orphan.h5")
     p = gc()
     assert p.returncode == 2 and "belongs to other.h5" in p.stderr and (split / "orphan.h5").exists()
+
+
+def h5py_plainly(code, cwd):
+    """Runs `code` (h5py, imported as h5py with os and numpy as np) with plain HDF5, no plugin: a
+    tool that edits the file without the connector."""
+    script = cwd / "plain_edit.py"
+    script.write_text("import os\nimport h5py\nimport numpy as np\n" + code)
+    run(script, [], cwd)
+    script.unlink()
+
+
+def link_targets(path, cwd):
+    """{HDF5 path: target file} of every external link of a main file, read plainly."""
+    script = cwd / "targets.py"
+    script.write_text(
+        "import json, sys, h5py\n"
+        "out = {}\n"
+        "with h5py.File(sys.argv[1], 'r') as f:\n"
+        "    def visit(name, link):\n"
+        "        if isinstance(link, h5py.ExternalLink):\n"
+        "            out['/' + name] = [link.filename, link.path]\n"
+        "    f.visititems_links(visit)\n"
+        "print(json.dumps(out))\n")
+    out = json.loads(run(script, [path], cwd))
+    script.unlink()
+    return out
+
+
+def test_check_reports_and_fixes_a_broken_layout(tmp_path):
+    run(EXAMPLES / "writer.py", [tmp_path / "run.h5"], tmp_path, CONNECTOR)
+    split = tmp_path / "run-split"
+
+    def check(*args):
+        return dset_split(["check", *args, "run.h5"], tmp_path)
+
+    p = check()
+    assert p.returncode == 0 and p.stdout.strip() == "run.h5: 0 problem(s), 0 fixed", p.stdout + p.stderr
+    assert json.loads(check("--json").stdout) == {"file": "run.h5", "findings": [], "problems": 0, "fixed": 0}
+
+    # Tools that edit the file without the connector: renamed links (drift: the file stays at
+    # the old name), links rewritten as absolute or untidy relative paths (not-relative).
+    h5py_plainly(
+        "with h5py.File('run.h5', 'r+') as f:\n"
+        "    f.move('types/float32', 'types/renamed')\n"
+        "    f.move('moved/bool', 'flag')\n"
+        "    del f['series']\n"
+        "    f['series'] = h5py.ExternalLink(os.path.abspath('run-split/series.h5'), '/data')\n"
+        "    del f['required']\n"
+        "    f['required'] = h5py.ExternalLink('./run-split//compressed/../required.h5', '/data')\n",
+        tmp_path)
+    expected = dump(tmp_path / "run.h5", tmp_path)  # every file is there: the content to keep
+    assert "/types/renamed" in expected and "/flag" in expected
+    # Then a split file goes missing, one is overwritten with garbage, and a stray copy appears.
+    saved = {name: (split / name).read_bytes() for name in ("types/complex.h5", "types/enum.h5")}
+    (split / "types" / "complex.h5").unlink()
+    (split / "types" / "enum.h5").write_bytes(b"not an HDF5 file")
+    (split / "old").mkdir()
+    shutil.copy(split / "appended.h5", split / "old" / "stray.h5")
+
+    want = {
+        ("/flag", "drift", "run-split/moved/bool.h5"),
+        ("/required", "not-relative", "./run-split//compressed/../required.h5"),
+        ("/series", "not-relative", str(split / "series.h5")),
+        ("/types/complex", "dangling", "run-split/types/complex.h5"),
+        ("/types/enum", "corrupt", "run-split/types/enum.h5"),
+        ("/types/renamed", "drift", "run-split/types/float32.h5"),
+        ("/old/stray", "orphan", "run-split/old/stray.h5"),
+    }
+    p = check("--json")
+    assert p.returncode == 1, p.stderr
+    report = json.loads(p.stdout)
+    assert {(f["path"], f["kind"], f["file"]) for f in report["findings"]} == want, report
+    assert all(f["problem"] and not f["fixed"] and f["advice"] for f in report["findings"])
+    assert report["problems"] == len(want) and report["fixed"] == 0
+    by_path = {f["path"]: f for f in report["findings"]}
+    assert by_path["/types/renamed"]["expected"] == "run-split/types/renamed.h5"
+    assert by_path["/series"]["expected"] == "run-split/series.h5"
+    assert by_path["/required"]["expected"] == "run-split/required.h5"
+    assert "dset-split gc run.h5" in by_path["/old/stray"]["advice"]
+    # gc counts links in every form of their target: only the stray copy is an orphan.
+    p = dset_split(["gc", "--dry-run", "--json", "run.h5"], tmp_path)
+    assert p.returncode == 0 and json.loads(p.stdout)["orphans"] == ["run-split/old/stray.h5"], p.stdout
+    # The table: one line per finding, then the summary.
+    p = check()
+    assert p.returncode == 1
+    lines = p.stdout.splitlines()
+    assert len(lines) == len(want) + 1 and lines[-1] == f"run.h5: {len(want)} problem(s), 0 fixed", p.stdout
+    drift = next(line for line in lines if "/types/renamed" in line)
+    assert drift.split()[:4] == ["drift", "problem", "/types/renamed", "run-split/types/float32.h5"], drift
+    assert "run-split/types/renamed.h5" in drift and "dset-split check --fix run.h5" in drift
+    assert "restore" in next(line for line in lines if line.startswith("dangling"))
+
+    # --fix moves the drifted files and rewrites the links; missing, corrupt and orphan files are
+    # left as they are (problems remain: exit code 1).
+    p = check("--fix", "--json")
+    assert p.returncode == 1, p.stderr
+    fixed = json.loads(p.stdout)
+    assert {f["path"] for f in fixed["findings"] if f["fixed"]} == {"/flag", "/required", "/series", "/types/renamed"}
+    assert fixed["fixed"] == 4 and fixed["problems"] == 3
+    assert (split / "types" / "renamed.h5").exists() and not (split / "types" / "float32.h5").exists()
+    assert (split / "flag.h5").exists() and not (split / "moved").exists(), "the emptied directory stays"
+    assert (split / "old" / "stray.h5").exists() and not (split / "types" / "complex.h5").exists()
+    assert (split / "types" / "enum.h5").read_bytes() == b"not an HDF5 file"
+    targets = link_targets("run.h5", tmp_path)
+    for path, file in {"/types/renamed": "run-split/types/renamed.h5", "/flag": "run-split/flag.h5",
+                       "/series": "run-split/series.h5", "/required": "run-split/required.h5"}.items():
+        assert targets[path] == [file, "/data"], (path, targets[path])
+    p = check()
+    assert p.returncode == 1 and p.stdout.splitlines()[-1] == "run.h5: 3 problem(s), 0 fixed", p.stdout
+
+    # What is left is for the user: restore the files, remove the orphan. Then all is well, and
+    # the data reads the same plainly, through the connector, and after the tree is moved.
+    for name, data in saved.items():
+        (split / name).write_bytes(data)
+    assert dset_split(["gc", "run.h5"], tmp_path).returncode == 0
+    p = check()
+    assert p.returncode == 0 and p.stdout.strip() == "run.h5: 0 problem(s), 0 fixed", p.stdout
+    assert dump(tmp_path / "run.h5", tmp_path) == expected
+    assert dump(tmp_path / "run.h5", tmp_path, CONNECTOR) == expected
+    moved = tmp_path / "elsewhere" / "deeper"
+    shutil.copytree(split, moved / "run-split")
+    for name in ("run.h5", "run.h5.ext.h5"):
+        shutil.copy(tmp_path / name, moved / name)
+    assert dump(moved / "run.h5", tmp_path) == expected
+    assert dset_split(["check", "elsewhere/deeper/run.h5"], tmp_path).returncode == 0
+
+
+def test_check_fix_handles_swapped_names_and_refuses_cache_links(tmp_path):
+    code = ("with h5py.File('run.h5', 'w') as f:\n"
+            "    for name in 'abc':\n"
+            "        f[name] = np.arange(ord(name) - 90)\n")
+    script = tmp_path / "make.py"
+    script.write_text("import h5py\nimport numpy as np\n" + code)
+    run(script, [], tmp_path, CONNECTOR)
+    assert sorted(p.name for p in (tmp_path / "run-split").glob("*.h5")) == ["a.h5", "b.h5", "c.h5"]
+    expected = {k: v["data"] for k, v in dump(tmp_path / "run.h5", tmp_path).items() if k != "/"}
+    # Names moved round in a circle without the connector: a -> b -> c -> a.
+    h5py_plainly(
+        "with h5py.File('run.h5', 'r+') as f:\n"
+        "    f.move('a', 'tmp')\n"
+        "    f.move('c', 'a')\n"
+        "    f.move('b', 'c')\n"
+        "    f.move('tmp', 'b')\n",
+        tmp_path)
+    now = {k: v["data"] for k, v in dump(tmp_path / "run.h5", tmp_path).items() if k != "/"}
+    assert now == {"/b": expected["/a"], "/c": expected["/b"], "/a": expected["/c"]}
+
+    # A main file that is a link into a cache (here a hard link with another name) is not
+    # written through.
+    os.link(tmp_path / "run.h5", tmp_path / "cache.h5")
+    before = (tmp_path / "cache.h5").read_bytes()
+    p = dset_split(["check", "--fix", "run.h5"], tmp_path)
+    assert p.returncode == 2 and "dvc unprotect run.h5" in p.stderr, p.stderr
+    assert p.stdout.splitlines()[-1] == "run.h5: 3 problem(s), 0 fixed", p.stdout
+    assert (tmp_path / "cache.h5").read_bytes() == before and (tmp_path / "run-split" / "a.h5").exists()
+    (tmp_path / "cache.h5").unlink()
+
+    # Each file moves to its name's place, through a temporary name to open the circle.
+    p = dset_split(["check", "--fix", "run.h5"], tmp_path)
+    assert p.returncode == 0 and p.stdout.splitlines()[-1] == "run.h5: 0 problem(s), 3 fixed", p.stdout + p.stderr
+    assert sorted(p.name for p in (tmp_path / "run-split").iterdir()) == [".dset-split", "a.h5", "b.h5", "c.h5"]
+    assert link_targets("run.h5", tmp_path) == {f"/{n}": [f"run-split/{n}.h5", "/data"] for n in "abc"}
+    assert {k: v["data"] for k, v in dump(tmp_path / "run.h5", tmp_path, CONNECTOR).items() if k != "/"} == now
+
+
+def test_check_fix_keeps_the_creation_order(tmp_path):
+    script = tmp_path / "make.py"
+    script.write_text(
+        "import h5py\nimport numpy as np\n"
+        "with h5py.File('run.h5', 'w') as f:\n"
+        "    g = f.create_group('ordered', track_order=True)\n"
+        "    for i, name in enumerate(['z', 'a', 'm', 'b', 'k']):\n"
+        "        g[name] = np.arange(i + 2)\n")
+    run(script, [], tmp_path, CONNECTOR)
+    # Plain h5py rewrites two links as absolute ones and renames a third: each goes last.
+    h5py_plainly(
+        "with h5py.File('run.h5', 'r+') as f:\n"
+        "    g = f['ordered']\n"
+        "    for name in ['a', 'm']:\n"
+        "        del g[name]\n"
+        "        g[name] = h5py.ExternalLink(os.path.abspath(f'run-split/ordered/{name}.h5'), '/data')\n"
+        "    g.move('z', 'y')\n",
+        tmp_path)
+    order = "import sys, h5py\nprint(' '.join(h5py.File(sys.argv[1], 'r')['ordered']))\n"
+    (tmp_path / "order.py").write_text(order)
+    before = run(tmp_path / "order.py", ["run.h5"], tmp_path).split()
+    assert sorted(before) == ["a", "b", "k", "m", "y"] and before != sorted(before), before
+    expected = dump(tmp_path / "run.h5", tmp_path)
+
+    p = dset_split(["check", "--fix", "--json", "run.h5"], tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert {(f["path"], f["kind"]) for f in json.loads(p.stdout)["findings"] if f["fixed"]} == {
+        ("/ordered/a", "not-relative"), ("/ordered/m", "not-relative"), ("/ordered/y", "drift")}
+    assert run(tmp_path / "order.py", ["run.h5"], tmp_path).split() == before
+    targets = link_targets("run.h5", tmp_path)
+    assert {k: v[0] for k, v in targets.items()} == {f"/ordered/{n}": f"run-split/ordered/{n}.h5" for n in before}
+    assert dump(tmp_path / "run.h5", tmp_path) == expected
+    assert dump(tmp_path / "run.h5", tmp_path, CONNECTOR) == expected
+
+
+def test_check_in_a_partial_dvc_clone(tmp_path):
+    """Files DVC records but that were not pulled are information (exit code 0); a missing file
+    DVC does not know is a dangling link. The clone lacks the split folder's owner file too."""
+    exe = os.environ.get("DSET_SPLIT_DVC")
+    if not exe or not pathlib.Path(exe).exists():
+        pytest.fail("set DSET_SPLIT_DVC to a dvc executable (bash scripts/dvc.sh)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
+    env.update(DVC_NO_ANALYTICS="1", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@invalid", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@invalid")
+
+    def sh(*args, cwd):
+        p = subprocess.run(list(map(str, args)), cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, f"{args}:\n{p.stdout}\n{p.stderr}"
+
+    repo, clone = tmp_path / "repo", tmp_path / "clone"
+    repo.mkdir()
+    sh("git", "init", "-q", ".", cwd=repo)
+    sh(exe, "init", "-q", cwd=repo)
+    sh(exe, "remote", "add", "-d", "local", tmp_path / "remote", cwd=repo)
+    run(EXAMPLES / "ml_pipeline.py", [repo / "run.h5", 3], repo, CONNECTOR)
+    sh(exe, "add", "-q", "run.h5", "run-split", cwd=repo)
+    sh("git", "add", "-A", cwd=repo)
+    sh("git", "commit", "-qm", "data", cwd=repo)
+    sh(exe, "push", "-q", cwd=repo)
+    sh("git", "clone", "-q", repo, clone, cwd=tmp_path)
+    sh(exe, "pull", "-q", "run.h5", "run-split/train/sample_00001/image.h5", cwd=clone)
+
+    p = dset_split(["check", "--json", "run.h5"], clone)
+    assert p.returncode == 0, p.stdout + p.stderr
+    report = json.loads(p.stdout)
+    kinds = {f["kind"] for f in report["findings"]}
+    assert kinds == {"not-materialised"} and report["problems"] == 0, report
+    advice = {f["path"]: f["advice"] for f in report["findings"]}
+    assert "dvc pull run-split/train/sample_00000/label.h5" in advice["/train/sample_00000/label"]
+    assert "/train/sample_00001/image" not in advice
+    assert report["warnings"] and "orphan split files were not looked for" in report["warnings"][0]
+
+    # A link to a file DVC never recorded: dangling, a problem.
+    h5py_plainly("with h5py.File('run.h5', 'r+') as f:\n"
+                 "    f['extra'] = h5py.ExternalLink('run-split/extra.h5', '/data')\n", clone)
+    p = dset_split(["check", "run.h5"], clone)
+    assert p.returncode == 1 and p.stdout.splitlines()[-1] == "run.h5: 1 problem(s), 0 fixed", p.stdout
+    assert next(line for line in p.stdout.splitlines() if "/extra" in line).startswith("dangling")

@@ -47,6 +47,14 @@ impl Records {
         let (_, listed) = self.folders.iter().find(|(dir, _)| path.starts_with(dir))?;
         Some(if *listed { Dvc::New } else { Dvc::Unknown })
     }
+
+    /// Whether DVC records `path` (so `dvc pull` can bring it back): a tracked file, a file in a
+    /// tracked folder's file list, or any file inside a tracked folder whose list is not in the
+    /// local cache (a fresh clone before `dvc pull`: DVC knows, this tool cannot tell).
+    pub(crate) fn knows(&self, path: &Path) -> bool {
+        let path = absolute(path);
+        self.files.contains_key(&path) || self.folders.iter().any(|(dir, listed)| !listed && path.starts_with(dir))
+    }
 }
 
 /// The records of the DVC repository holding `main`'s directory, if there is one.

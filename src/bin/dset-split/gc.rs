@@ -29,7 +29,7 @@ pub(crate) struct Outcome {
     folders: Vec<String>,
     /// Orphan split files (relative to the main file's directory): removed, or with --dry-run
     /// to be removed.
-    orphans: Vec<String>,
+    pub(crate) orphans: Vec<String>,
     bytes: u64,
     removed: bool,
 }
@@ -84,6 +84,16 @@ pub(crate) fn collect(file: &Path) -> Result<Outcome, String> {
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let referenced: Vec<&str> =
         report.datasets.iter().filter(|d| d.place == Place::Split).filter_map(|d| d.file.as_deref()).collect();
+    // Every file an external link reaches, in whatever form its target is written (absolute,
+    // `./`, `..`, doubled slashes): none of them is an orphan.
+    let lookup_dir = if main_dir.as_os_str().is_empty() { Path::new(".") } else { main_dir };
+    let reached: Vec<PathBuf> = report
+        .datasets
+        .iter()
+        .filter(|d| d.place != Place::Inline)
+        .filter_map(|d| d.file.as_deref())
+        .filter_map(|f| real_path(&lookup_dir.join(f)))
+        .collect();
     // The split folders: those the links lead into, and the default one.
     let mut folders: Vec<String> = referenced.iter().filter_map(|f| f.split('/').next()).map(str::to_string).collect();
     folders.push(format!("{stem}-split"));
@@ -116,7 +126,8 @@ pub(crate) fn collect(file: &Path) -> Result<Outcome, String> {
         let root = main_dir.join(folder);
         for (rel, size) in layout_files(&root) {
             let target = format!("{folder}/{rel}");
-            if !referenced.contains(&target.as_str()) {
+            let real = real_path(&lookup_dir.join(&target));
+            if !referenced.contains(&target.as_str()) && !real.is_some_and(|r| reached.contains(&r)) {
                 orphans.push(target);
                 bytes += size;
             }
@@ -147,6 +158,21 @@ fn layout_files(root: &Path) -> Vec<(String, u64)> {
         }
     }
     found
+}
+
+/// `path` with its directories resolved (`.`, `..`, doubled slashes, symbolic links), the last
+/// component kept as it is (a split file may be a symbolic link into a cache). None if the
+/// directory does not exist.
+pub(crate) fn real_path(path: &Path) -> Option<PathBuf> {
+    let name = match path.components().next_back()? {
+        std::path::Component::Normal(name) => name,
+        _ => return None,
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(name))
 }
 
 /// Removes the directories below `dir` that are empty (bottom up); `dir` itself stays when `keep`.

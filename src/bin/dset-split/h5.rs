@@ -66,6 +66,15 @@ pub fn c_path(path: &Path) -> Result<CString, String> {
         .map_err(|_| format!("{}: the name holds a NUL byte", path.display()))
 }
 
+/// Gives the owner write permission on `path` (a copy of a read-only file, e.g. from a DVC
+/// cache, is read-only too).
+pub fn make_writable(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut perm = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.permissions();
+    perm.set_mode(perm.mode() | 0o200);
+    std::fs::set_permissions(path, perm).map_err(|e| format!("cannot make {} writable: {e}", path.display()))
+}
+
 /// A file access property list for HDF5's native connector, whatever `HDF5_VOL_CONNECTOR` says:
 /// the tool reads and writes plain HDF5.
 pub fn native_fapl() -> Result<IdGuard, String> {
@@ -98,6 +107,7 @@ pub fn open(path: &Path, write: bool) -> Result<IdGuard, String> {
 pub fn lcpl(cset: H5T_cset_t) -> Result<IdGuard, String> {
     // SAFETY: a fresh list, checked, and a valid character set.
     let l = IdGuard(unsafe { H5Pcreate(*H5P_CLS_LINK_CREATE) });
+    // SAFETY: as above.
     if l.0 < 0 || unsafe { H5Pset_char_encoding(l.0, cset) } < 0 {
         return Err(failed("cannot make a link creation property list"));
     }
@@ -110,8 +120,6 @@ pub struct Link {
     pub name: CString,
     pub cset: H5T_cset_t,
     pub kind: H5L_type_t,
-    /// For external and user-defined links, the size of the link's value.
-    pub val_size: usize,
 }
 
 /// Whether the group `group` records the creation order of its links.
@@ -129,13 +137,7 @@ pub fn links(group: hid_t) -> Result<Vec<Link>, String> {
     unsafe extern "C" fn add(_: hid_t, name: *const c_char, info: *const H5L_info2_t, data: *mut c_void) -> herr_t {
         // SAFETY: HDF5 passes a NUL-terminated name and valid link info; `data` is the Vec below.
         let (name, info, out) = unsafe { (CStr::from_ptr(name), &*info, &mut *data.cast::<Vec<Link>>()) };
-        let mut u = info.u;
-        let val_size = match info.type_ {
-            // SAFETY: for soft, external and user-defined links the union holds the value size.
-            H5L_type_t::H5L_TYPE_HARD => 0,
-            _ => unsafe { *u.val_size() },
-        };
-        out.push(Link { name: name.to_owned(), cset: info.cset, kind: info.type_, val_size });
+        out.push(Link { name: name.to_owned(), cset: info.cset, kind: info.type_ });
         0
     }
     let by_order = tracks_order(group);

@@ -4,10 +4,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod doctor;
 mod dvc;
 mod gc;
 mod h5;
+mod merge;
+mod refs;
+mod split;
 mod status;
 
 #[derive(Debug, Parser)]
@@ -19,14 +23,21 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Diagnose why HDF5 does not load the connector (HDF5 skips broken plugins silently)
-    Doctor(doctor::Args),
     /// List every dataset of a main file: inline or in its split file, size, and whether the split
     /// file is present or missing (not materialised). Exit code 1 if any is missing
     Status(status::Args),
     /// Remove split files no link of the main file leads to (orphans) and empty directories;
     /// only files whose names the split layout could have made
     Gc(gc::Args),
+    /// Check a main file's links and split files against the split layout; --fix repairs links and drifted files
+    Check(check::Args),
+    /// Convert a single HDF5 file into the split layout (each dataset into its own file, an
+    /// external link in its place), preserving everything; in place unless OUT is given
+    Split(split::Args),
+    /// Write one self-contained HDF5 file with every split dataset back in its place
+    Merge(merge::Args),
+    /// Diagnose why HDF5 does not load the connector (HDF5 skips broken plugins silently)
+    Doctor(doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +46,8 @@ fn main() -> ExitCode {
         Command::Doctor(args) => doctor::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Gc(args) => gc::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Split(args) => split::run(&args),
+        Command::Merge(args) => merge::run(&args),
     }
 }

@@ -42,7 +42,7 @@ pub enum Place {
 /// Whether a split dataset's file is on disk.
 #[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
 #[serde(rename_all = "lowercase")]
-enum State {
+pub(crate) enum State {
     Present,
     /// Not materialised (e.g. not pulled with DVC).
     Missing,
@@ -52,16 +52,22 @@ enum State {
 pub struct Dataset {
     /// Its HDF5 path in the main file.
     pub path: String,
+    /// The same path as HDF5 gave it (`path` is its lossy UTF-8 form), to address the link.
+    #[serde(skip)]
+    pub(crate) raw_path: Vec<u8>,
     pub place: Place,
     /// For split and external datasets: the link's target file, as stored (relative to the main
     /// file's directory for split files).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// For split and external datasets: the object the link names in its target file.
+    #[serde(skip)]
+    pub(crate) object: Option<String>,
     /// Inline: the dataset's allocated storage; split: the split file's size on disk.
     #[serde(skip_serializing_if = "Option::is_none")]
     bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    state: Option<State>,
+    pub(crate) state: Option<State>,
     /// For present split files, when DVC tracks the split folder: the file against DVC's record.
     #[serde(skip_serializing_if = "Option::is_none")]
     dvc: Option<Dvc>,
@@ -195,14 +201,17 @@ unsafe extern "C" fn visit(group: hid_t, name: *const c_char, info: *const H5L_i
         // SAFETY: HDF5 passes a valid group, NUL-terminated name and link info; `data` is the
         // `Walk` that `report` passed.
         let (name, info, walk) = unsafe { (CStr::from_ptr(name), &*info, &mut *data.cast::<Walk>()) };
-        let path = format!("/{}", String::from_utf8_lossy(name.to_bytes()));
+        let raw_path = [b"/", name.to_bytes()].concat();
+        let path = String::from_utf8_lossy(&raw_path).into_owned();
         match info.type_ {
             H5L_type_t::H5L_TYPE_HARD => {
                 // SAFETY: as above.
                 if let Some(bytes) = unsafe { inline_dataset(group, name) } {
                     walk.datasets.push(Dataset {
                         path,
+                        raw_path,
                         place: Place::Inline,
+                        object: None,
                         file: None,
                         bytes: Some(bytes),
                         state: None,
@@ -215,7 +224,7 @@ unsafe extern "C" fn visit(group: hid_t, name: *const c_char, info: *const H5L_i
                 let mut u = info.u;
                 // SAFETY: as above.
                 if let Some((file, object)) = h5::external_target(group, name, unsafe { *u.val_size() }) {
-                    walk.datasets.push(classify(&walk.main, path, file, &object));
+                    walk.datasets.push(classify(&walk.main, path, raw_path, file, object));
                 }
             }
             _ => {}
@@ -246,7 +255,7 @@ unsafe fn inline_dataset(group: hid_t, name: &CStr) -> Option<u64> {
 /// A split dataset's link: object `/data` in a relative target inside the main file's split
 /// folder (`<stem><suffix>/`, next to the main file). The folder itself may be missing: nothing
 /// of it was materialised yet.
-fn classify(main: &Path, path: String, file: String, object: &str) -> Dataset {
+fn classify(main: &Path, path: String, raw_path: Vec<u8>, file: String, object: String) -> Dataset {
     let main_dir = main.parent().unwrap_or(Path::new(""));
     let stem = main.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let target = Path::new(&file);
@@ -256,15 +265,26 @@ fn classify(main: &Path, path: String, file: String, object: &str) -> Dataset {
         && target.components().count() > 1
         && first.is_some_and(|dir| dir.len() > stem.len() && dir.starts_with(&stem));
     if !ours {
-        return Dataset { path, place: Place::External, file: Some(file), bytes: None, state: None, dvc: None };
+        return Dataset {
+            path,
+            raw_path,
+            place: Place::External,
+            file: Some(file),
+            object: Some(object),
+            bytes: None,
+            state: None,
+            dvc: None,
+        };
     }
     let on_disk = std::fs::metadata(main_dir.join(target)).ok().filter(|m| m.is_file());
     Dataset {
         path,
+        raw_path,
         place: Place::Split,
         bytes: on_disk.as_ref().map(|m| m.len()),
         state: Some(if on_disk.is_some() { State::Present } else { State::Missing }),
         file: Some(file),
+        object: Some(object),
         dvc: None,
     }
 }

@@ -1,0 +1,197 @@
+//! `dset-split merge FILE OUT.h5`: the inverse of `split`: one self-contained HDF5 file (e.g. to
+//! send to someone), with every split dataset back in its place. Plain HDF5 throughout.
+//!
+//! OUT starts as a byte copy of the main file (so everything of it stays as it is: creation
+//! properties, user block, attributes, committed datatypes, references, links); then each split
+//! dataset's external link is replaced by a copy of its dataset (HDF5's object copy: chunk by
+//! chunk, with its attributes, filters, fill value and creation properties), in the same place of
+//! its group's creation order. A split file that several links share is copied once and the other
+//! names become hard links to it. The result is written under a temporary name and renamed to
+//! OUT at the end; on failure it is removed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use dset_split::layout;
+use dset_split::split::IdGuard;
+use hdf5_sys::h5g::H5Gopen2;
+use hdf5_sys::h5l::{H5L_info2_t, H5Lcreate_hard, H5Ldelete, H5Lget_info2};
+use hdf5_sys::h5o::H5Ocopy;
+use hdf5_sys::h5p::H5P_DEFAULT;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::{h5, status};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The main HDF5 file (e.g. run.h5); only read
+    file: PathBuf,
+    /// The self-contained file to write
+    out: PathBuf,
+    /// Replace OUT if it exists
+    #[arg(long)]
+    force: bool,
+    /// Print one JSON object instead of a line (for scripts); no progress bar
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Outcome {
+    file: String,
+    out: String,
+    /// Split datasets copied back (names of one shared split file count once each).
+    merged: usize,
+    /// Bytes of the split files read.
+    bytes: u64,
+}
+
+/// Exit codes: 0 written; 2 nothing written (FILE unreadable, a split file missing, OUT exists,
+/// a failure; the message says why and what to do).
+pub fn run(args: &Args) -> ExitCode {
+    h5::quiet();
+    match merge(args) {
+        Ok(outcome) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serialises"));
+            } else {
+                println!(
+                    "{}: {} split dataset(s) ({} bytes) merged from {} into one file",
+                    outcome.out, outcome.merged, outcome.bytes, outcome.file
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(msg) => {
+            eprintln!("dset-split merge: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+struct Item {
+    path: CString,
+    file: String,
+}
+
+fn merge(args: &Args) -> Result<Outcome, String> {
+    let (file, out) = (&args.file, &args.out);
+    if let (Ok(a), Ok(b)) = (file.canonicalize(), out.canonicalize()) {
+        if a == b {
+            return Err("OUT must be another file than FILE".into());
+        }
+    }
+    if out.exists() && !args.force {
+        return Err(format!("{} exists; choose another OUT or pass --force to replace it", out.display()));
+    }
+    let report = status::report(file)?;
+    let main_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+    let mut items = Vec::new();
+    let mut missing = Vec::new();
+    for d in report.datasets.iter().filter(|d| d.place == status::Place::Split) {
+        let target = d.file.clone().unwrap_or_default();
+        if !main_dir.join(&target).is_file() {
+            missing.push(target);
+            continue;
+        }
+        items.push(Item { path: CString::new(d.raw_path.clone()).expect("from HDF5"), file: target });
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "{} split file(s) are missing (not materialised), e.g. {}; fetch them first (dvc pull {} or git annex get), nothing written",
+            missing.len(),
+            missing[0],
+            missing.iter().take(5).cloned().collect::<Vec<_>>().join(" ")
+        ));
+    }
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let fresh = Fresh(out.with_file_name(format!(".{name}.dset-split-{}.new", std::process::id())));
+    std::fs::copy(file, &fresh.0)
+        .map_err(|e| format!("cannot copy {} to {}: {e}", file.display(), fresh.0.display()))?;
+    h5::make_writable(&fresh.0)?;
+
+    let mut by_parent: BTreeMap<Vec<u8>, Vec<&Item>> = BTreeMap::new();
+    for item in &items {
+        let p = item.path.to_bytes();
+        let cut = p.iter().rposition(|&b| b == b'/').unwrap_or(0);
+        by_parent.entry(if cut == 0 { b"/".to_vec() } else { p[..cut].to_vec() }).or_default().push(item);
+    }
+    let mut bytes = 0;
+    let mut sizes = HashMap::new();
+    for item in &items {
+        let size = std::fs::metadata(main_dir.join(&item.file)).map(|m| m.len()).unwrap_or(0);
+        if sizes.insert(item.file.clone(), size).is_none() {
+            bytes += size;
+        }
+    }
+    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(bytes) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}")
+            .expect("a valid template"),
+    );
+    let f = h5::open(&fresh.0, true)?;
+    // The first path each split file was copied to: its other names become hard links to it.
+    let mut copied: HashMap<&str, &CString> = HashMap::new();
+    for (parent, members) in &by_parent {
+        let parent_c = CString::new(parent.clone()).expect("from a C string");
+        // SAFETY: a valid file and path; released by `IdGuard`.
+        let group = IdGuard(unsafe { H5Gopen2(f.0, parent_c.as_ptr(), H5P_DEFAULT) });
+        if group.0 < 0 {
+            return Err(h5::failed(format!("cannot open the group {}", parent_c.to_string_lossy())));
+        }
+        h5::keep_order(group.0, || {
+            for item in members {
+                let show = item.path.to_string_lossy();
+                bar.set_message(show.to_string());
+                // SAFETY: zeroed is valid for this plain struct; a valid file and path.
+                let mut info: H5L_info2_t = unsafe { std::mem::zeroed() };
+                // SAFETY: as above.
+                if unsafe { H5Lget_info2(f.0, item.path.as_ptr(), &mut info, H5P_DEFAULT) } < 0 {
+                    return Err(h5::failed(format!("cannot read the link {show}")));
+                }
+                let lcpl = h5::lcpl(info.cset)?;
+                // SAFETY: a valid file and path.
+                if unsafe { H5Ldelete(f.0, item.path.as_ptr(), H5P_DEFAULT) } < 0 {
+                    return Err(h5::failed(format!("cannot replace the link {show}")));
+                }
+                if let Some(first) = copied.get(item.file.as_str()) {
+                    // SAFETY: valid locations, NUL-terminated paths and our lcpl.
+                    if unsafe { H5Lcreate_hard(f.0, first.as_ptr(), f.0, item.path.as_ptr(), lcpl.0, H5P_DEFAULT) } < 0
+                    {
+                        return Err(h5::failed(format!("cannot link {show} to {}", first.to_string_lossy())));
+                    }
+                    continue;
+                }
+                let split = h5::open(&main_dir.join(&item.file), false)?;
+                // SAFETY: valid files, NUL-terminated names and our lcpl.
+                if unsafe {
+                    H5Ocopy(split.0, layout::DATASET_PATH_C.as_ptr(), f.0, item.path.as_ptr(), H5P_DEFAULT, lcpl.0)
+                } < 0
+                {
+                    return Err(h5::failed(format!("cannot copy {show} from {}", item.file)));
+                }
+                copied.insert(&item.file, &item.path);
+                bar.inc(sizes.get(&item.file).copied().unwrap_or(0));
+            }
+            Ok(())
+        })?;
+    }
+    drop(f);
+    bar.finish_and_clear();
+    std::fs::rename(&fresh.0, out)
+        .map_err(|e| format!("cannot rename {} to {}: {e}", fresh.0.display(), out.display()))?;
+    std::mem::forget(fresh);
+    Ok(Outcome { file: file.display().to_string(), out: out.display().to_string(), merged: items.len(), bytes })
+}
+
+/// The output under its temporary name, removed unless it was renamed to OUT.
+struct Fresh(PathBuf);
+
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

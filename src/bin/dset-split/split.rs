@@ -1,0 +1,809 @@
+//! `dset-split split IN.h5 [OUT.h5]`: converts a single HDF5 file into the split layout, as if the
+//! program that wrote it had run through the connector: every dataset the connector would split
+//! gets its own file `<stem>-split/<path>.h5` (object `/data`) and an external link in its
+//! place; the rest stays in the main file. Plain HDF5 throughout (no plugin needed).
+//!
+//! How, so that everything survives and nothing half-made is left:
+//! 1. plan: which datasets split and, for the others, why not (the connector's rules, plus: a
+//!    dataset that has attributes holding references, or that a reference points at, such as a
+//!    dimension scale, stays);
+//! 2. work on a byte copy of IN (IN is only read): HDF5's object copy puts each dataset into its
+//!    split file (chunk by chunk, with its attributes, filters, fill value, creation properties),
+//!    and an external link replaces it, in the same place of its group's creation order;
+//! 3. copy the whole hierarchy of the work file, in one object copy (so hard links, committed
+//!    datatypes and references keep pointing at the same objects), into a new main file made with
+//!    IN's creation properties, and move it up to the root: the space of the split datasets is
+//!    not carried along;
+//! 4. rename the new main file over OUT. On any failure the work files and every split file and
+//!    directory made are removed, and OUT is untouched.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::{CStr, CString, c_char, c_void};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use dset_split::layout::{self, OWNER_FILE};
+use dset_split::policy::Policy;
+use dset_split::split::{IdGuard, structural_reason};
+use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t, hsize_t};
+use hdf5_sys::h5a::{
+    H5A_info_t, H5Acreate2, H5Aget_info, H5Aget_space, H5Aget_type, H5Aiterate2, H5Aopen, H5Aread, H5Awrite,
+};
+use hdf5_sys::h5d::{H5Dget_create_plist, H5Dget_space, H5Dget_storage_size, H5Dget_type, H5Dopen2};
+use hdf5_sys::h5f::{
+    H5F_ACC_EXCL, H5F_LIBVER_LATEST, H5F_info2_t, H5F_libver_t, H5Fcreate, H5Fget_create_plist, H5Fget_info2,
+};
+use hdf5_sys::h5g::H5Gopen2;
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lcreate_external, H5Ldelete, H5Lmove, H5Lvisit2};
+use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Ocopy, H5Oget_info_by_name3, H5Oget_info3};
+use hdf5_sys::h5p::{
+    H5P_CLS_ATTRIBUTE_CREATE, H5P_CLS_FILE_CREATE, H5P_CLS_OBJECT_COPY, H5P_DEFAULT, H5Pcreate, H5Pget_userblock,
+    H5Pset_char_encoding, H5Pset_copy_object, H5Pset_libver_bounds, H5Pset_obj_track_times,
+};
+use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
+use hdf5_sys::h5t::{H5T_cset_t, H5Tget_size, H5Treclaim};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::{h5, refs, status};
+
+/// `H5O_COPY_EXPAND_REFERENCE_FLAG`: references are pointed at the copies of their objects.
+const COPY_EXPAND_REFERENCE: u32 = 0x0008;
+/// The group the hierarchy is copied into before it moves up to the root.
+const STAGING: &CStr = c".dset-split-staging";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The HDF5 file to convert (only read)
+    input: PathBuf,
+    /// The main file to write (its split files go to `<stem>-split/` beside it); default: IN
+    /// itself, converted in place (replaced when everything is done)
+    output: Option<PathBuf>,
+    /// Keep datasets smaller than this in the main file (bytes; 64k, 1M, 2GiB), as `min_size=`
+    #[arg(long, value_name = "SIZE")]
+    min_size: Option<String>,
+    /// Split only datasets matching these comma-separated patterns (`/fields/**,*_raw`), as `include=`
+    #[arg(long, value_name = "PATTERNS")]
+    include: Option<String>,
+    /// Keep datasets matching these patterns in the main file, as `exclude=`
+    #[arg(long, value_name = "PATTERNS")]
+    exclude: Option<String>,
+    /// The split folder's suffix, as `suffix=` (open the result with the same suffix)
+    #[arg(long, value_name = "SUFFIX")]
+    suffix: Option<String>,
+    /// Replace OUT if it exists
+    #[arg(long)]
+    force: bool,
+    /// Only show what would be split and what would stay, and why
+    #[arg(long)]
+    dry_run: bool,
+    /// Print one JSON object instead of lines (for scripts); no progress bar
+    #[arg(long)]
+    json: bool,
+}
+
+/// What happens to one dataset.
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "lowercase", tag = "fate")]
+enum Fate {
+    /// Into its own split file (relative to OUT's directory).
+    Split { file: String },
+    /// Another name (hard link) of a dataset split under another path: an external link to the
+    /// same file.
+    Shared { file: String },
+    /// Stays in the main file, for this reason.
+    #[serde(rename = "inline")]
+    Stays { reason: String },
+}
+
+#[derive(Debug, Serialize)]
+struct Dataset {
+    path: String,
+    bytes: u64,
+    #[serde(flatten)]
+    fate: Fate,
+    #[serde(skip)]
+    c_path: CString,
+    #[serde(skip)]
+    cset: H5T_cset_t,
+}
+
+#[derive(Debug, Serialize)]
+struct Outcome {
+    input: String,
+    output: String,
+    datasets: Vec<Dataset>,
+    split: usize,
+    stays: usize,
+    /// Bytes of data moved into split files.
+    split_bytes: u64,
+    done: bool,
+}
+
+/// Exit codes: 0 converted (or planned, with --dry-run); 2 nothing was changed (bad input,
+/// OUT exists, a failure; the message says why).
+pub fn run(args: &Args) -> ExitCode {
+    h5::quiet();
+    match convert(args) {
+        Ok(outcome) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serialises"));
+            } else {
+                for d in &outcome.datasets {
+                    match &d.fate {
+                        Fate::Split { file } => println!("split   {}  -> {file}", d.path),
+                        Fate::Shared { file } => {
+                            println!("shared  {}  -> {file} (another name of a split dataset)", d.path)
+                        }
+                        Fate::Stays { reason } => println!("inline  {}  ({reason})", d.path),
+                    }
+                }
+                let verb = if outcome.done { "split" } else { "would split" };
+                println!(
+                    "{}: {verb} {} dataset(s) ({} bytes) into {}, {} stay in the main file",
+                    outcome.output,
+                    outcome.split,
+                    outcome.split_bytes,
+                    split_folder_name(
+                        Path::new(&outcome.output),
+                        &policy_of(args).map(|p| p.suffix).unwrap_or_default()
+                    ),
+                    outcome.stays
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(msg) => {
+            eprintln!("dset-split split: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn split_folder_name(out: &Path, suffix: &str) -> String {
+    layout::split_dir(out, suffix).file_name().map(|n| format!("{}/", n.to_string_lossy())).unwrap_or_default()
+}
+
+fn policy_of(args: &Args) -> Result<Policy, String> {
+    let mut p = Policy::default();
+    for (key, value) in
+        [("min_size", &args.min_size), ("include", &args.include), ("exclude", &args.exclude), ("suffix", &args.suffix)]
+    {
+        if let Some(v) = value {
+            p.set(key, v).map_err(|e| format!("--{}: {e}", key.replace('_', "-")))?;
+        }
+    }
+    Ok(p)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn convert(args: &Args) -> Result<Outcome, String> {
+    let policy = policy_of(args)?;
+    let input = &args.input;
+    let output = args.output.clone().unwrap_or_else(|| input.clone());
+    let in_place = same_file(input, &output);
+    if !in_place && output.exists() && !args.force {
+        return Err(format!("{} exists; choose another OUT or pass --force to replace it", output.display()));
+    }
+    let src = h5::open(input, false)?;
+    let existing = status::report(input)?;
+    if !in_place && existing.datasets.iter().any(|d| d.place == status::Place::Split) {
+        return Err(format!(
+            "{} already keeps datasets in split files; convert it in place (dset-split split {}) or merge it first",
+            input.display(),
+            input.display()
+        ));
+    }
+    let split_dir = layout::split_dir(&output, &policy.suffix);
+    let out_name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    check_split_dir(&split_dir, &out_name, in_place)?;
+
+    let mut datasets = plan(src.0, &policy)?;
+    let folder = split_folder_name(&output, &policy.suffix);
+    for d in &mut datasets {
+        match &mut d.fate {
+            Fate::Split { file } | Fate::Shared { file } => *file = format!("{folder}{file}"),
+            Fate::Stays { .. } => {}
+        }
+    }
+    let split = datasets.iter().filter(|d| matches!(d.fate, Fate::Split { .. })).count();
+    let split_bytes = datasets.iter().filter(|d| matches!(d.fate, Fate::Split { .. })).map(|d| d.bytes).sum();
+    let stays = datasets.iter().filter(|d| matches!(d.fate, Fate::Stays { .. })).count();
+    let mut outcome = Outcome {
+        input: input.display().to_string(),
+        output: output.display().to_string(),
+        datasets,
+        split,
+        stays,
+        split_bytes,
+        done: false,
+    };
+    if args.dry_run {
+        return Ok(outcome);
+    }
+    let holders = refs::holders(src.0)?;
+    refs::check_nested(src.0, &holders)?;
+    let bounds = libver_low(src.0);
+    let fcpl = root_fcpl(src.0)?;
+    let mut userblock: hsize_t = 0;
+    // SAFETY: our list and an output slot.
+    unsafe { H5Pget_userblock(fcpl.0, &mut userblock) };
+    drop(src);
+
+    let mut work = Work::new(&output, &split_dir);
+    let result = work.run(input, &output, &outcome.datasets, &holders, fcpl.0, bounds, userblock, !args.json);
+    match result {
+        Ok(()) => {
+            work.commit();
+            outcome.done = true;
+            Ok(outcome)
+        }
+        Err(e) => Err(format!("{e}; nothing was changed")),
+    }
+}
+
+/// OUT's split folder must be new, empty, or (converting in place) IN's own.
+fn check_split_dir(dir: &Path, out_name: &str, in_place: bool) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let owner = std::fs::read_to_string(dir.join(OWNER_FILE)).ok();
+    if let Some(owner) = &owner {
+        if owner.trim_end_matches('\n') != out_name {
+            return Err(format!(
+                "{} belongs to {} (its {OWNER_FILE} file says so); choose another OUT or --suffix",
+                dir.display(),
+                owner.trim_end()
+            ));
+        }
+    }
+    let has_files = entries.flatten().any(|e| e.file_name() != OWNER_FILE);
+    if has_files && !(in_place && owner.is_some()) {
+        return Err(format!("{} exists and is not empty; remove it or choose another OUT or --suffix", dir.display()));
+    }
+    Ok(())
+}
+
+/// The lowest library version bound that keeps IN's format (its superblock version): the new
+/// main file and the split files are made with it, so HDF5 copies every object as it is.
+fn libver_low(file: hid_t) -> H5F_libver_t {
+    // SAFETY: zeroed is valid for this plain C struct, filled in by HDF5.
+    let mut info: H5F_info2_t = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid file and an output struct.
+    if unsafe { H5Fget_info2(file, &mut info) } < 0 {
+        return H5F_libver_t::H5F_LIBVER_EARLIEST;
+    }
+    match info.super_.version {
+        0 | 1 => H5F_libver_t::H5F_LIBVER_EARLIEST,
+        2 => H5F_libver_t::H5F_LIBVER_V18,
+        _ => H5F_libver_t::H5F_LIBVER_V110,
+    }
+}
+
+/// IN's file creation properties, with those of its root group (link and attribute creation
+/// order, storage thresholds, object times), which HDF5 keeps with the root group, not the file.
+fn root_fcpl(file: hid_t) -> Result<IdGuard, String> {
+    use hdf5_sys::h5p::{
+        H5Pget_attr_creation_order, H5Pget_attr_phase_change, H5Pget_est_link_info, H5Pget_link_creation_order,
+        H5Pget_link_phase_change, H5Pget_obj_track_times, H5Pset_attr_creation_order, H5Pset_attr_phase_change,
+        H5Pset_est_link_info, H5Pset_link_creation_order, H5Pset_link_phase_change,
+    };
+    // SAFETY: valid ids, each checked and released by `IdGuard`; the getters fill plain output
+    // slots and the setters get the values HDF5 gave.
+    unsafe {
+        let fcpl = IdGuard(H5Fget_create_plist(file));
+        let root = IdGuard(hdf5_sys::h5g::H5Gopen2(file, c"/".as_ptr(), H5P_DEFAULT));
+        let gcpl = IdGuard(hdf5_sys::h5g::H5Gget_create_plist(root.0));
+        if fcpl.0 < 0 || gcpl.0 < 0 {
+            return Err(h5::failed("cannot read the file's creation properties"));
+        }
+        let (mut link_order, mut attr_order, mut times) = (0u32, 0u32, false);
+        let (mut max_compact, mut min_dense, mut amax, mut amin, mut entries, mut name_len) =
+            (0u32, 0u32, 0u32, 0u32, 0u32, 0u32);
+        let ok = H5Pget_link_creation_order(gcpl.0, &mut link_order) >= 0
+            && H5Pget_attr_creation_order(gcpl.0, &mut attr_order) >= 0
+            && H5Pget_obj_track_times(gcpl.0, (&mut times as *mut bool).cast()) >= 0
+            && H5Pget_link_phase_change(gcpl.0, &mut max_compact, &mut min_dense) >= 0
+            && H5Pget_attr_phase_change(gcpl.0, &mut amax, &mut amin) >= 0
+            && H5Pget_est_link_info(gcpl.0, &mut entries, &mut name_len) >= 0
+            && H5Pset_link_creation_order(fcpl.0, link_order) >= 0
+            && H5Pset_attr_creation_order(fcpl.0, attr_order) >= 0
+            && H5Pset_obj_track_times(fcpl.0, times.into()) >= 0
+            && H5Pset_link_phase_change(fcpl.0, max_compact, min_dense) >= 0
+            && H5Pset_attr_phase_change(fcpl.0, amax, amin) >= 0
+            && H5Pset_est_link_info(fcpl.0, entries, name_len) >= 0;
+        if !ok {
+            return Err(h5::failed("cannot read the root group's creation properties"));
+        }
+        Ok(fcpl)
+    }
+}
+
+fn fapl_with(low: H5F_libver_t) -> Result<IdGuard, String> {
+    let fapl = h5::native_fapl()?;
+    // SAFETY: our fapl and valid bounds.
+    if unsafe { H5Pset_libver_bounds(fapl.0, low, H5F_LIBVER_LATEST) } < 0 {
+        return Err(h5::failed("cannot set the library version bounds"));
+    }
+    Ok(fapl)
+}
+
+struct Found {
+    links: Vec<(CString, H5T_cset_t, H5O_info2_t)>,
+    root: u64,
+    /// A hard link that leads back to the root group (the conversion cannot keep it).
+    root_link: Option<CString>,
+}
+
+/// Every dataset of `file` (each hard link to one) and what happens to it.
+fn plan(file: hid_t, policy: &Policy) -> Result<Vec<Dataset>, String> {
+    unsafe extern "C" fn visit(g: hid_t, name: *const c_char, info: *const H5L_info2_t, data: *mut c_void) -> herr_t {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: HDF5 passes a valid group, NUL-terminated name and link info; `data` is
+            // the `Found` below.
+            let (name, info, found) = unsafe { (CStr::from_ptr(name), &*info, &mut *data.cast::<Found>()) };
+            if info.type_ != H5L_type_t::H5L_TYPE_HARD {
+                return;
+            }
+            // SAFETY: zeroed is valid for this plain struct; a valid location and name.
+            let mut oinfo: H5O_info2_t = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            if unsafe { H5Oget_info_by_name3(g, name.as_ptr(), &mut oinfo, H5O_INFO_BASIC, H5P_DEFAULT) } < 0 {
+                return;
+            }
+            let mut path = b"/".to_vec();
+            path.extend_from_slice(name.to_bytes());
+            let path = CString::new(path).expect("from a C string");
+            if refs::token_addr(&oinfo) == found.root {
+                found.root_link = Some(path);
+            } else if oinfo.type_ == H5O_type_t::H5O_TYPE_DATASET {
+                found.links.push((path, info.cset, oinfo));
+            }
+        }));
+        if outcome.is_ok() { 0 } else { -1 }
+    }
+    // SAFETY: zeroed is valid for this plain struct; a valid file.
+    let mut root: H5O_info2_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    unsafe { H5Oget_info3(file, &mut root, H5O_INFO_BASIC) };
+    let mut found = Found { links: Vec::new(), root: refs::token_addr(&root), root_link: None };
+    // SAFETY: a valid file; `visit` only uses `found` during this call.
+    let rc = unsafe {
+        H5Lvisit2(
+            file,
+            H5_index_t::H5_INDEX_NAME,
+            H5_iter_order_t::H5_ITER_INC,
+            Some(visit),
+            (&mut found as *mut Found).cast(),
+        )
+    };
+    if rc < 0 {
+        return Err(h5::failed("cannot list the links of the file"));
+    }
+    if let Some(link) = found.root_link {
+        return Err(format!(
+            "the hard link {} leads back to the root group; such a file cannot be converted",
+            link.to_string_lossy()
+        ));
+    }
+    let holders = refs::holders(file)?;
+    let with_ref_attrs: HashSet<&[u8]> =
+        holders.iter().filter(|h| h.attr.is_some()).map(|h| h.path.to_bytes()).collect();
+    let targets = refs::targets(file, root.fileno, &holders)?;
+    if targets.contains(&refs::token_addr(&root)) {
+        return Err("a reference points at the root group; such a file cannot be converted".into());
+    }
+    let mut fates: HashMap<u64, Fate> = HashMap::new();
+    let mut out = Vec::new();
+    for (path, cset, info) in found.links {
+        let addr = refs::token_addr(&info);
+        // SAFETY: opens a dataset HDF5 just listed; ids released by `IdGuard`.
+        let d = IdGuard(unsafe { H5Dopen2(file, path.as_ptr(), H5P_DEFAULT) });
+        if d.0 < 0 {
+            return Err(h5::failed(format!("cannot open the dataset {}", path.to_string_lossy())));
+        }
+        // SAFETY: a valid dataset.
+        let bytes = unsafe { H5Dget_storage_size(d.0) };
+        let fate = match fates.get(&addr) {
+            Some(Fate::Split { file }) => Fate::Shared { file: file.clone() },
+            Some(f) => f.clone(),
+            None => {
+                let f = decide(d.0, &path, addr, &with_ref_attrs, &targets, policy);
+                fates.insert(addr, f.clone());
+                f
+            }
+        };
+        out.push(Dataset { path: path.to_string_lossy().into_owned(), bytes, fate, c_path: path, cset });
+    }
+    Ok(out)
+}
+
+fn decide(
+    d: hid_t,
+    path: &CStr,
+    addr: u64,
+    with_ref_attrs: &HashSet<&[u8]>,
+    targets: &HashSet<u64>,
+    policy: &Policy,
+) -> Fate {
+    let stays = |reason: &str| Fate::Stays { reason: reason.to_string() };
+    // SAFETY: queries on a valid dataset; ids released by `IdGuard`.
+    let (t, dcpl, space) =
+        unsafe { (IdGuard(H5Dget_type(d)), IdGuard(H5Dget_create_plist(d)), IdGuard(H5Dget_space(d))) };
+    // SAFETY: the dataset's own type and creation property list.
+    if let Some(reason) = unsafe { structural_reason(t.0, dcpl.0) } {
+        return stays(reason);
+    }
+    if with_ref_attrs.contains(path.to_bytes()) {
+        return stays("it has attributes that hold references (e.g. dimension scales attached to it)");
+    }
+    if targets.contains(&addr) {
+        return stays("a reference points at it (an object or region reference, or it is a dimension scale)");
+    }
+    // SAFETY: plain queries on valid ids.
+    let planned =
+        unsafe { (H5Sget_simple_extent_npoints(space.0).max(0) as u64).saturating_mul(H5Tget_size(t.0) as u64) };
+    if let Err(reason) = policy.decide(path.to_bytes(), planned) {
+        return stays(&reason);
+    }
+    match layout::relative_file(path.to_bytes()) {
+        Some(file) => Fate::Split { file },
+        None => stays("it has no name to map"),
+    }
+}
+
+/// The files and directories a conversion makes, removed again unless it completes.
+struct Work {
+    /// The byte copy of IN that datasets are moved out of.
+    scratch: PathBuf,
+    /// The new main file, renamed over OUT at the end.
+    fresh: PathBuf,
+    split_dir: PathBuf,
+    made_files: Vec<PathBuf>,
+    made_dirs: Vec<PathBuf>,
+    committed: bool,
+}
+
+impl Work {
+    fn new(output: &Path, split_dir: &Path) -> Work {
+        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let pid = std::process::id();
+        Work {
+            scratch: output.with_file_name(format!(".{name}.dset-split-{pid}.work")),
+            fresh: output.with_file_name(format!(".{name}.dset-split-{pid}.new")),
+            split_dir: split_dir.to_path_buf(),
+            made_files: Vec::new(),
+            made_dirs: Vec::new(),
+            committed: false,
+        }
+    }
+
+    /// Makes `dir` and its missing parents, remembering what it made.
+    fn make_dirs(&mut self, dir: &Path) -> Result<(), String> {
+        let mut missing = Vec::new();
+        let mut d = dir.to_path_buf();
+        while !d.as_os_str().is_empty() && !d.exists() {
+            missing.push(d.clone());
+            if !d.pop() {
+                break;
+            }
+        }
+        for d in missing.into_iter().rev() {
+            std::fs::create_dir(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+            self.made_dirs.push(d);
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        input: &Path,
+        output: &Path,
+        datasets: &[Dataset],
+        holders: &[refs::Holder],
+        fcpl: hid_t,
+        low: H5F_libver_t,
+        userblock: hsize_t,
+        progress: bool,
+    ) -> Result<(), String> {
+        let out_name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let main_dir = output.parent().unwrap_or(Path::new("")).to_path_buf();
+        // 1. the work copy
+        std::fs::copy(input, &self.scratch)
+            .map_err(|e| format!("cannot copy {} to {}: {e}", input.display(), self.scratch.display()))?;
+        self.made_files.push(self.scratch.clone());
+        h5::make_writable(&self.scratch)?;
+
+        // 2. datasets into split files, external links in their place
+        let to_move: Vec<&Dataset> = datasets.iter().filter(|d| !matches!(d.fate, Fate::Stays { .. })).collect();
+        if !to_move.is_empty() {
+            self.make_dirs(&self.split_dir.clone())?;
+            let owner = self.split_dir.join(OWNER_FILE);
+            if !owner.exists() {
+                std::fs::write(&owner, format!("{out_name}\n"))
+                    .map_err(|e| format!("cannot write {}: {e}", owner.display()))?;
+                self.made_files.push(owner);
+            }
+        }
+        let total: u64 = to_move.iter().filter(|d| matches!(d.fate, Fate::Split { .. })).map(|d| d.bytes).sum();
+        let bar = if progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}",
+            )
+            .expect("a valid template"),
+        );
+        let work = h5::open(&self.scratch, true)?;
+        let mut by_parent: BTreeMap<Vec<u8>, Vec<&Dataset>> = BTreeMap::new();
+        for d in &to_move {
+            let p = d.c_path.to_bytes();
+            let cut = p.iter().rposition(|&b| b == b'/').unwrap_or(0);
+            by_parent.entry(if cut == 0 { b"/".to_vec() } else { p[..cut].to_vec() }).or_default().push(d);
+        }
+        let split_fapl = fapl_with(low)?;
+        // SAFETY: a fresh list, checked; split files record no times, as the connector makes them.
+        let split_fcpl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_FILE_CREATE) });
+        // SAFETY: as above.
+        if split_fcpl.0 < 0 || unsafe { H5Pset_obj_track_times(split_fcpl.0, 0) } < 0 {
+            return Err(h5::failed("cannot make a file creation property list"));
+        }
+        for (parent, members) in &by_parent {
+            let parent_c = CString::new(parent.clone()).expect("from a C string");
+            // SAFETY: a valid file and path; released by `IdGuard`.
+            let group = IdGuard(unsafe { H5Gopen2(work.0, parent_c.as_ptr(), H5P_DEFAULT) });
+            if group.0 < 0 {
+                return Err(h5::failed(format!("cannot open the group {}", parent_c.to_string_lossy())));
+            }
+            h5::keep_order(group.0, || {
+                for d in members {
+                    let name = &d.c_path.to_bytes()[parent.len() + usize::from(parent.len() > 1)..];
+                    let name = CString::new(name).expect("from a C string");
+                    bar.set_message(d.path.clone());
+                    let file = match &d.fate {
+                        Fate::Split { file } => {
+                            self.copy_into_split_file(
+                                group.0,
+                                &name,
+                                &main_dir.join(file),
+                                split_fcpl.0,
+                                split_fapl.0,
+                            )?;
+                            bar.inc(d.bytes);
+                            file
+                        }
+                        Fate::Shared { file } => file,
+                        Fate::Stays { .. } => unreachable!("filtered out"),
+                    };
+                    let target = CString::new(file.as_str()).map_err(|_| "a file name holds a NUL byte".to_string())?;
+                    let lcpl = h5::lcpl(d.cset)?;
+                    // SAFETY: a valid group, NUL-terminated names and our lcpl.
+                    unsafe {
+                        if H5Ldelete(group.0, name.as_ptr(), H5P_DEFAULT) < 0
+                            || H5Lcreate_external(
+                                target.as_ptr(),
+                                layout::DATASET_PATH_C.as_ptr(),
+                                group.0,
+                                name.as_ptr(),
+                                lcpl.0,
+                                H5P_DEFAULT,
+                            ) < 0
+                        {
+                            return Err(h5::failed(format!("cannot link {} to {file}", d.path)));
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        bar.finish_and_clear();
+        let old_paths = refs::paths(work.0)?;
+        drop(work);
+
+        // 3. the new main file: the work file's hierarchy, in one copy
+        let fresh_name = h5::c_path(&self.fresh)?;
+        let fapl = fapl_with(low)?;
+        // SAFETY: a NUL-terminated name and valid lists.
+        let fresh = IdGuard(unsafe { H5Fcreate(fresh_name.as_ptr(), H5F_ACC_EXCL, fcpl, fapl.0) });
+        if fresh.0 < 0 {
+            return Err(h5::failed(format!("cannot create {}", self.fresh.display())));
+        }
+        self.made_files.push(self.fresh.clone());
+        let work = h5::open(&self.scratch, false)?;
+        // SAFETY: a fresh list, checked.
+        let ocpypl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_OBJECT_COPY) });
+        // SAFETY: as above.
+        if ocpypl.0 < 0 || unsafe { H5Pset_copy_object(ocpypl.0, COPY_EXPAND_REFERENCE) } < 0 {
+            return Err(h5::failed("cannot make an object copy property list"));
+        }
+        // SAFETY: valid files, names and lists.
+        if unsafe { H5Ocopy(work.0, c"/".as_ptr(), fresh.0, STAGING.as_ptr(), ocpypl.0, H5P_DEFAULT) } < 0 {
+            return Err(h5::failed("cannot copy the file's objects into the new main file"));
+        }
+        // An object that a reference led the copy to first is also linked at the root under a
+        // name HDF5 makes up (`~obj_pointed_by_<address>`); where the object has its own names
+        // (it was reached again through them) that extra link goes.
+        for link in h5::links(fresh.0)? {
+            if link.name.as_c_str() == STAGING || link.kind != H5L_type_t::H5L_TYPE_HARD {
+                continue;
+            }
+            // SAFETY: zeroed is valid for this plain struct; a valid file and name.
+            let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            let found =
+                unsafe { H5Oget_info_by_name3(fresh.0, link.name.as_ptr(), &mut info, H5O_INFO_BASIC, H5P_DEFAULT) };
+            let named_elsewhere = found >= 0 && info.rc > 1;
+            // SAFETY: as above.
+            if named_elsewhere && unsafe { H5Ldelete(fresh.0, link.name.as_ptr(), H5P_DEFAULT) } < 0 {
+                return Err(h5::failed(format!("cannot remove the link {}", link.name.to_string_lossy())));
+            }
+        }
+        // SAFETY: a valid file and name; released by `IdGuard`.
+        let staging = IdGuard(unsafe { H5Gopen2(fresh.0, STAGING.as_ptr(), H5P_DEFAULT) });
+        if staging.0 < 0 {
+            return Err(h5::failed("cannot open the copied hierarchy"));
+        }
+        for link in h5::links(staging.0)? {
+            let lcpl = h5::lcpl(link.cset)?;
+            // SAFETY: valid locations, NUL-terminated names and our lcpl.
+            if unsafe { H5Lmove(staging.0, link.name.as_ptr(), fresh.0, link.name.as_ptr(), lcpl.0, H5P_DEFAULT) } < 0 {
+                return Err(h5::failed(format!("cannot move {} to the root", link.name.to_string_lossy())));
+            }
+        }
+        copy_attributes(staging.0, fresh.0)?;
+        drop(staging);
+        // SAFETY: a valid file and name.
+        if unsafe { H5Ldelete(fresh.0, STAGING.as_ptr(), H5P_DEFAULT) } < 0 {
+            return Err(h5::failed("cannot remove the staging group"));
+        }
+        refs::remap_nested(fresh.0, &old_paths, holders)?;
+        drop(work);
+        drop(fresh);
+        if userblock > 0 {
+            copy_userblock(input, &self.fresh, userblock)?;
+        }
+        // 4. in place
+        std::fs::rename(&self.fresh, output)
+            .map_err(|e| format!("cannot rename {} to {}: {e}", self.fresh.display(), output.display()))?;
+        self.made_files.retain(|f| f != &self.fresh);
+        Ok(())
+    }
+
+    /// Copies the dataset `name` of `group` into a new split file at `path`, as `/data`.
+    fn copy_into_split_file(
+        &mut self,
+        group: hid_t,
+        name: &CStr,
+        path: &Path,
+        fcpl: hid_t,
+        fapl: hid_t,
+    ) -> Result<(), String> {
+        self.make_dirs(path.parent().unwrap_or(Path::new("")))?;
+        let c = h5::c_path(path)?;
+        // SAFETY: a NUL-terminated name and valid lists; EXCL never replaces an existing file.
+        let f = IdGuard(unsafe { H5Fcreate(c.as_ptr(), H5F_ACC_EXCL, fcpl, fapl) });
+        if f.0 < 0 {
+            let why = if path.exists() { " (a file is already there: an orphan? see dset-split gc)" } else { "" };
+            return Err(h5::failed(format!("cannot create {}{why}", path.display())));
+        }
+        self.made_files.push(path.to_path_buf());
+        // SAFETY: valid locations and names.
+        if unsafe { H5Ocopy(group, name.as_ptr(), f.0, layout::DATASET_PATH_C.as_ptr(), H5P_DEFAULT, H5P_DEFAULT) } < 0
+        {
+            return Err(h5::failed(format!("cannot copy {} into {}", name.to_string_lossy(), path.display())));
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) {
+        let _ = std::fs::remove_file(&self.scratch);
+        self.committed = true;
+    }
+}
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        for f in self.made_files.iter().rev() {
+            let _ = std::fs::remove_file(f);
+        }
+        for d in self.made_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+/// Copies every attribute of `from` to `to` (objects of one file), in creation order where
+/// tracked, with its datatype (also a committed one), dataspace, character set and value.
+pub fn copy_attributes(from: hid_t, to: hid_t) -> Result<(), String> {
+    struct Ctx {
+        to: hid_t,
+        error: Option<String>,
+    }
+    unsafe extern "C" fn one(loc: hid_t, name: *const c_char, _: *const H5A_info_t, data: *mut c_void) -> herr_t {
+        // SAFETY: `data` is the `Ctx` below; HDF5 passes a NUL-terminated name.
+        let (ctx, name) = unsafe { (&mut *data.cast::<Ctx>(), CStr::from_ptr(name)) };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| copy_attribute(loc, name, ctx.to))) {
+            Ok(Ok(())) => 0,
+            Ok(Err(e)) => {
+                ctx.error = Some(e);
+                -1
+            }
+            Err(_) => {
+                ctx.error = Some("internal error copying an attribute".into());
+                -1
+            }
+        }
+    }
+    let mut ctx = Ctx { to, error: None };
+    for index in [H5_index_t::H5_INDEX_CRT_ORDER, H5_index_t::H5_INDEX_NAME] {
+        ctx.error = None;
+        let mut n: hsize_t = 0;
+        // SAFETY: a valid object; `one` only uses `ctx` during this call.
+        let rc = unsafe {
+            H5Aiterate2(from, index, H5_iter_order_t::H5_ITER_INC, &mut n, Some(one), (&mut ctx as *mut Ctx).cast())
+        };
+        if rc >= 0 {
+            return Ok(());
+        }
+        if let Some(e) = ctx.error.take() {
+            return Err(e);
+        }
+        h5::last_error(); // no creation-order index: by name
+    }
+    Err(h5::failed("cannot list the root group's attributes"))
+}
+
+fn copy_attribute(from: hid_t, name: &CStr, to: hid_t) -> Result<(), String> {
+    let show = name.to_string_lossy();
+    // SAFETY: valid ids throughout, each checked and released by `IdGuard`; the buffer has the
+    // attribute's element count times its memory type's size, and is reclaimed with that type.
+    unsafe {
+        let a = IdGuard(H5Aopen(from, name.as_ptr(), H5P_DEFAULT));
+        let t = IdGuard(H5Aget_type(a.0));
+        let s = IdGuard(H5Aget_space(a.0));
+        let mut info: H5A_info_t = std::mem::zeroed();
+        if a.0 < 0 || t.0 < 0 || s.0 < 0 || H5Aget_info(a.0, &mut info) < 0 {
+            return Err(h5::failed(format!("cannot open the root attribute {show}")));
+        }
+        let acpl = IdGuard(H5Pcreate(*H5P_CLS_ATTRIBUTE_CREATE));
+        H5Pset_char_encoding(acpl.0, info.cset);
+        let b = IdGuard(H5Acreate2(to, name.as_ptr(), t.0, s.0, acpl.0, H5P_DEFAULT));
+        if b.0 < 0 {
+            return Err(h5::failed(format!("cannot create the root attribute {show}")));
+        }
+        let n = H5Sget_simple_extent_npoints(s.0).max(0) as usize;
+        let mut buf = vec![0u8; n * H5Tget_size(t.0)];
+        if n > 0 {
+            if H5Aread(a.0, t.0, buf.as_mut_ptr().cast()) < 0 || H5Awrite(b.0, t.0, buf.as_ptr().cast()) < 0 {
+                return Err(h5::failed(format!("cannot copy the root attribute {show}")));
+            }
+            // Frees variable-length data and references (nothing for other types).
+            H5Treclaim(t.0, s.0, H5P_DEFAULT, buf.as_mut_ptr().cast());
+        }
+    }
+    Ok(())
+}
+
+/// Copies the user block (bytes HDF5 leaves to the application before the file's own data).
+fn copy_userblock(from: &Path, to: &Path, size: hsize_t) -> Result<(), String> {
+    use std::io::{Read, Seek, Write};
+    let mut buf = vec![0u8; size as usize];
+    std::fs::File::open(from)
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .map_err(|e| format!("cannot read the user block of {}: {e}", from.display()))?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(to)
+        .and_then(|mut f| f.seek(std::io::SeekFrom::Start(0)).and_then(|_| f.write_all(&buf)))
+        .map_err(|e| format!("cannot write the user block of {}: {e}", to.display()))
+}
