@@ -4,7 +4,8 @@
 #   2. builds the connector (release) and puts it in a plugin directory,
 #   3. runs an unmodified C program through the connector (two environment variables, no code change),
 #   4. shows the split layout (a main file and one file per dataset),
-#   5. moves the tree and reads it back from another directory with plain HDF5 tools, no plugin.
+#   5. moves the tree and reads it back from another directory with plain HDF5 tools, no plugin,
+#   6. the companion command: where each dataset lives, a layout check, one self-contained file.
 #
 #   bash scripts/demo.sh                 # HDF5 1.14
 #   DSET_SPLIT_HDF5=2.2 bash scripts/demo.sh
@@ -46,4 +47,9 @@ if command -v h5ls >/dev/null 2>&1; then
 else
     echo "(HDF5 $series has no command-line tools here; run DSET_SPLIT_HDF5=1.14 bash scripts/demo.sh)"
 fi
+say "6. the dset-split command (plain HDF5, no plugin either)"
+cli=$CARGO_TARGET_DIR/release/dset-split
+(cd "$moved" && echo "\$ dset-split status run.h5" && "$cli" status run.h5 &&
+    echo "\$ dset-split check run.h5" && "$cli" check run.h5 &&
+    echo "\$ dset-split merge run.h5 one-file.h5" && "$cli" merge run.h5 one-file.h5 && ls -l one-file.h5)
 say "done: set HDF5_PLUGIN_PATH=$PLUGIN_DIR and HDF5_VOL_CONNECTOR=\"dset_split under_vol=0;under_info={}\" for your own programs"

@@ -91,10 +91,11 @@ python_tests() {
         only+=(--deselect tests/python/test_programs_tools.py::test_tools_through_the_connector
             --deselect tests/python/test_programs_tools.py::test_fortran_writer_through_the_connector)
     fi
-    local wheel dvc
+    local wheel dvc annex
     wheel=$(bash scripts/h5py.sh wheel 2>>"$log.build" | tail -n 1)
     dvc=$(bash scripts/dvc.sh 2>>"$log.build" | tail -n 1)
-    DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
+    annex=$(bash scripts/annex.sh 2>>"$log.build" | tail -n 1)
+    DSET_SPLIT_GIT_ANNEX=$annex DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
         DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_DVC=$dvc DSET_SPLIT_CLI=$CARGO_TARGET_DIR/debug/dset-split \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?
     p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)

@@ -109,8 +109,36 @@ def make_rich(path):
         with h5py.File(path.parent / "elsewhere.h5", "w") as e:
             e["x"] = np.arange(3)
         f["fields/twin"] = f["fields/m_mid"]
+        f["soft_to_split"] = h5py.SoftLink("/fields/z_last")
+        f["alias"] = f["empty_group_parent"] = f.create_group("shared_group")  # one group, two more names
+        f["shared_group/inside"] = np.arange(5.0)
         f.create_dataset("ünïcode/dätä", data=np.arange(4))
         f.create_group("empty_group")
+
+
+@pytest.mark.parametrize("kind", ["userblock", "latest_format"])
+def test_split_keeps_the_user_block_and_the_file_format(tmp_path, kind):
+    opts = {"userblock_size": 1024} if kind == "userblock" else {"libver": "latest"}
+    with h5py.File(tmp_path / "in.h5", "w", **opts) as f:
+        f["x"] = np.arange(1000.0)
+        f.create_dataset("c", data=np.ones((64, 64)), chunks=(8, 8), maxshape=(None, 64))
+        f.attrs["a"] = 1
+    if kind == "userblock":
+        with open(tmp_path / "in.h5", "r+b") as raw:
+            raw.write(b"my user block\n")
+    split(["in.h5", "out.h5"], tmp_path)
+    assert cli(["merge", "out.h5", "merged.h5"], tmp_path).returncode == 0
+    same_per_h5diff("in.h5", "merged.h5", tmp_path)
+    assert headers("merged.h5", tmp_path) == headers("in.h5", tmp_path)
+    def superblock(name):
+        p = tool("h5dump", ["-B", "-H", name], tmp_path)
+        return [line.strip() for line in p.stdout.splitlines() if "VERSION" in line or "USER_BLOCK" in line
+                or "OFFSET_SIZE" in line or "LENGTH_SIZE" in line]
+
+    for name in ("out.h5", "merged.h5"):
+        assert superblock(name) == superblock("in.h5") != [], name
+        if kind == "userblock":
+            assert (tmp_path / name).read_bytes().startswith(b"my user block\n")
 
 
 def split(args, cwd, ok=True):

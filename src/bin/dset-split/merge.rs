@@ -183,15 +183,24 @@ fn merge(args: &Args) -> Result<Outcome, String> {
     bar.finish_and_clear();
     std::fs::rename(&fresh.0, out)
         .map_err(|e| format!("cannot rename {} to {}: {e}", fresh.0.display(), out.display()))?;
-    std::mem::forget(fresh);
+    fresh.renamed();
     Ok(Outcome { file: file.display().to_string(), out: out.display().to_string(), merged: items.len(), bytes })
 }
 
 /// The output under its temporary name, removed unless it was renamed to OUT.
 struct Fresh(PathBuf);
 
+impl Fresh {
+    /// It is OUT now: nothing to remove.
+    fn renamed(mut self) {
+        self.0 = PathBuf::new();
+    }
+}
+
 impl Drop for Fresh {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if !self.0.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.0);
+        }
     }
 }

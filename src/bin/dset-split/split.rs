@@ -205,7 +205,7 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     let out_name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     check_split_dir(&split_dir, &out_name, in_place)?;
 
-    let mut datasets = plan(src.0, &policy)?;
+    let (mut datasets, holders) = plan(src.0, &policy)?;
     let folder = split_folder_name(&output, &policy.suffix);
     for d in &mut datasets {
         match &mut d.fate {
@@ -228,7 +228,6 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     if args.dry_run {
         return Ok(outcome);
     }
-    let holders = refs::holders(src.0)?;
     refs::check_nested(src.0, &holders)?;
     let bounds = libver_low(src.0);
     let fcpl = root_fcpl(src.0)?;
@@ -342,8 +341,9 @@ struct Found {
     root_link: Option<CString>,
 }
 
-/// Every dataset of `file` (each hard link to one) and what happens to it.
-fn plan(file: hid_t, policy: &Policy) -> Result<Vec<Dataset>, String> {
+/// Every dataset of `file` (each hard link to one) and what happens to it; and the datasets and
+/// attributes that hold references.
+fn plan(file: hid_t, policy: &Policy) -> Result<(Vec<Dataset>, Vec<refs::Holder>), String> {
     unsafe extern "C" fn visit(g: hid_t, name: *const c_char, info: *const H5L_info2_t, data: *mut c_void) -> herr_t {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             // SAFETY: HDF5 passes a valid group, NUL-terminated name and link info; `data` is
@@ -422,7 +422,7 @@ fn plan(file: hid_t, policy: &Policy) -> Result<Vec<Dataset>, String> {
         };
         out.push(Dataset { path: path.to_string_lossy().into_owned(), bytes, fate, c_path: path, cset });
     }
-    Ok(out)
+    Ok((out, holders))
 }
 
 fn decide(
