@@ -6,54 +6,33 @@ a changed dataset adds one new object, and a fresh clone gets one dataset.
 Run by scripts/test.sh: DSET_SPLIT_GIT_ANNEX names the `git-annex` executable, DSET_SPLIT_PLUGIN_DIR
 the directory holding the built plugin, DSET_SPLIT_CLI the dset-split command.
 """
+import hashlib
 import json
-import os
-import pathlib
-import subprocess
 import sys
 
-import pytest
+from support import EXAMPLES, clean_env as plain_env, connector_env as with_connector, cli, need_file, sh
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "python"
-CONNECTOR = "dset_split under_vol=0;under_info={}"
 FIXED = "train/sample_00003"
 
 
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
-    annex = os.environ.get("DSET_SPLIT_GIT_ANNEX")
-    if not annex or not pathlib.Path(annex).exists():
-        pytest.fail("set DSET_SPLIT_GIT_ANNEX to the git-annex executable (bash scripts/annex.sh)")
-    env["PATH"] = f"{pathlib.Path(annex).parent}:{env.get('PATH', '')}"
-    env.update(GIT_AUTHOR_NAME="dset-split tests", GIT_AUTHOR_EMAIL="tests@invalid",
-               GIT_COMMITTER_NAME="dset-split tests", GIT_COMMITTER_EMAIL="tests@invalid", **extra)
-    return env
+def annex_path():
+    return {"PATH": f"{need_file('DSET_SPLIT_GIT_ANNEX').parent}:{plain_env()['PATH']}"}
+
+
+def clean_env():
+    return plain_env(**annex_path())
 
 
 def connector_env():
-    d = os.environ.get("DSET_SPLIT_PLUGIN_DIR")
-    if not d or not pathlib.Path(d, "libdset_split.so").exists():
-        pytest.fail("set DSET_SPLIT_PLUGIN_DIR to a directory holding libdset_split.so")
-    return clean_env(HDF5_PLUGIN_PATH=d, HDF5_VOL_CONNECTOR=CONNECTOR)
-
-
-def sh(args, cwd, env=None, ok=True):
-    p = subprocess.run(list(map(str, args)), cwd=cwd, env=env or clean_env(), capture_output=True, text=True,
-                       timeout=600)
-    if ok:
-        assert p.returncode == 0, f"{args} failed:\n{p.stdout}\n{p.stderr}"
-    assert "infinite loop closing library" not in p.stderr, p.stderr
-    return p
+    return with_connector(**annex_path())
 
 
 def git(*args, cwd):
-    return sh(["git", *args], cwd).stdout
+    return sh(["git", *args], cwd, clean_env()).stdout
 
 
 def objects(repo):
     """The annexed objects: {key: sha256 of the content}."""
-    import hashlib
     found = {}
     for p in (repo / ".git/annex/objects").rglob("*"):
         if p.is_file():
@@ -64,14 +43,6 @@ def objects(repo):
 def key_hash(key):
     """The SHA256 a SHA256E key names (SHA256E-s<size>--<hash>.<ext>)."""
     return key.split("--", 1)[1].split(".", 1)[0]
-
-
-def cli(args, cwd):
-    exe = os.environ.get("DSET_SPLIT_CLI")
-    if not exe or not pathlib.Path(exe).exists():
-        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
-    return subprocess.run([exe, *map(str, args)], cwd=cwd, env=clean_env(), capture_output=True, text=True,
-                          timeout=600)
 
 
 def test_git_annex_locked_files_one_changed_dataset_and_a_partial_clone(tmp_path):
@@ -92,7 +63,7 @@ def test_git_annex_locked_files_one_changed_dataset_and_a_partial_clone(tmp_path
     after = objects(repo)
     assert after == before, "an annexed object was modified"
     assert not (repo / "run-split" / FIXED / "image.h5").is_symlink()
-    sh(["git", "annex", "fsck", "-q"], repo)
+    sh(["git", "annex", "fsck", "-q"], repo, clean_env())
 
     # Adding again: one new object (the changed dataset's file); the main file keeps its key.
     git("annex", "add", "-q", "run.h5", "run-split", cwd=repo)
@@ -119,11 +90,11 @@ def test_git_annex_locked_files_one_changed_dataset_and_a_partial_clone(tmp_path
     p = sh([sys.executable, "-c", read], clone, connector_env())
     assert "git annex get run-split/train/sample_00004/image.h5" in p.stdout, p.stdout
     # The command sees the same: fetched, or waiting for `git annex get`.
-    p = cli(["check", "--json", "run.h5"], clone)
+    p = cli(["check", "--json", "run.h5"], clone, clean_env())
     assert p.returncode == 0, p.stdout + p.stderr
     report = json.loads(p.stdout)
     kinds = {f["kind"] for f in report["findings"]}
     assert kinds == {"not-materialised"} and report["problems"] == 0
     assert any("git annex get run-split/train/sample_00004/image.h5" in f["advice"] for f in report["findings"])
-    p = cli(["status", "run.h5"], clone)
+    p = cli(["status", "run.h5"], clone, clean_env())
     assert p.returncode == 1 and "MISSING" in p.stdout

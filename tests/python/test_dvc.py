@@ -9,48 +9,19 @@ directory holding the built plugin; python is the h5py built against the project
 import hashlib
 import json
 import os
-import pathlib
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "python"
-CONNECTOR = "dset_split under_vol=0;under_info={}"
+from support import EXAMPLES, clean_env, cli, connector_env, need_file, sh
+
 SAMPLES = 12
 FIXED = "train/sample_00003"
 
 
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
-    env.update(DVC_NO_ANALYTICS="1", GIT_AUTHOR_NAME="dset-split tests", GIT_AUTHOR_EMAIL="tests@invalid",
-               GIT_COMMITTER_NAME="dset-split tests", GIT_COMMITTER_EMAIL="tests@invalid", **extra)
-    return env
-
-
-def connector_env():
-    d = os.environ.get("DSET_SPLIT_PLUGIN_DIR")
-    if not d or not pathlib.Path(d, "libdset_split.so").exists():
-        pytest.fail("set DSET_SPLIT_PLUGIN_DIR to a directory holding libdset_split.so")
-    return clean_env(HDF5_PLUGIN_PATH=d, HDF5_VOL_CONNECTOR=CONNECTOR)
-
-
-def sh(args, cwd, env=None, ok=True):
-    p = subprocess.run(list(map(str, args)), cwd=cwd, env=env or clean_env(), capture_output=True, text=True,
-                       timeout=600)
-    if ok:
-        assert p.returncode == 0, f"{args} failed:\n{p.stdout}\n{p.stderr}"
-    assert "infinite loop closing library" not in p.stderr, p.stderr
-    return p
-
-
 def dvc(*args, cwd):
-    exe = os.environ.get("DSET_SPLIT_DVC")
-    if not exe or not pathlib.Path(exe).exists():
-        pytest.fail("set DSET_SPLIT_DVC to a dvc executable (bash scripts/dvc.sh)")
-    return sh([exe, *args], cwd).stdout
+    return sh([need_file("DSET_SPLIT_DVC"), *args], cwd).stdout
 
 
 def git(*args, cwd):
@@ -75,10 +46,7 @@ def read(repo, code, connector=True, ok=True):
 
 def status(repo):
     """`dset-split status --json run.h5`: (exit code, report)."""
-    exe = os.environ.get("DSET_SPLIT_CLI")
-    if not exe or not pathlib.Path(exe).exists():
-        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
-    p = sh([exe, "status", "--json", "run.h5"], repo, ok=False)
+    p = cli(["status", "--json", "run.h5"], repo)
     assert p.returncode in (0, 1), p.stderr
     return p.returncode, json.loads(p.stdout)
 

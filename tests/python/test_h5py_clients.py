@@ -7,50 +7,25 @@ DSET_SPLIT_PLUGIN_DIR names the directory holding the built plugin.
 """
 import json
 import os
-import pathlib
 import shutil
-import subprocess
 import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "python"
+from support import EXAMPLES, clean_env, cli as dset_split, connector_env, need_file, sh
+
 # Datasets with dimension scales and references stay in the main file (README: a reference holds
 # an address inside one file); the example keeps them under /grid.
 CONNECTOR = "dset_split under_vol=0;under_info={};exclude=/grid/**"
 
 
-def plugin_dir():
-    d = os.environ.get("DSET_SPLIT_PLUGIN_DIR")
-    if not d or not pathlib.Path(d, "libdset_split.so").exists():
-        pytest.fail("set DSET_SPLIT_PLUGIN_DIR to a directory holding libdset_split.so")
-    return d
-
-
 def run(script, args, cwd, connector=None):
-    env = {k: v for k, v in os.environ.items() if k not in ("HDF5_VOL_CONNECTOR", "HDF5_PLUGIN_PATH")}
-    if connector:
-        env["HDF5_PLUGIN_PATH"] = plugin_dir()
-        env["HDF5_VOL_CONNECTOR"] = connector
-    p = subprocess.run([sys.executable, str(script), *map(str, args)], cwd=cwd, env=env, capture_output=True,
-                       text=True, timeout=600)
-    assert p.returncode == 0, f"{script} failed:\n{p.stdout}\n{p.stderr}"
-    assert "infinite loop closing library" not in p.stderr, p.stderr
-    return p.stdout
+    env = connector_env(connector) if connector else clean_env()
+    return sh([sys.executable, script, *args], cwd, env).stdout
 
 
 def dump(path, cwd, connector=None):
     return json.loads(run(EXAMPLES / "dump.py", [path], cwd, connector))
-
-
-def dset_split(args, cwd):
-    """Runs the `dset-split` command (DSET_SPLIT_CLI) with plain HDF5 (no plugin variables)."""
-    exe = os.environ.get("DSET_SPLIT_CLI")
-    if not exe or not pathlib.Path(exe).exists():
-        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
-    return subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 @pytest.mark.parametrize("script,args", [("writer.py", []), ("ml_pipeline.py", [150])])
@@ -74,12 +49,8 @@ def test_same_data_natively_and_through_dset_split(tmp_path, script, args):
     assert dump(moved / "run.h5", tmp_path) == expected, "content differs after moving the tree"
 
     # h5py's own wheel (its bundled HDF5, no plugin possible) reads the split layout the same way.
-    wheel = os.environ.get("DSET_SPLIT_WHEEL_PYTHON")
-    if not wheel:
-        pytest.fail("set DSET_SPLIT_WHEEL_PYTHON to a python with h5py's wheel (scripts/h5py.sh wheel)")
-    p = subprocess.run([wheel, str(EXAMPLES / "dump.py"), str(moved / "run.h5")], cwd=tmp_path, capture_output=True,
-                       text=True, timeout=600, env={k: v for k, v in os.environ.items() if not k.startswith("HDF5_")})
-    assert p.returncode == 0, p.stderr
+    wheel = need_file("DSET_SPLIT_WHEEL_PYTHON")
+    p = sh([wheel, EXAMPLES / "dump.py", moved / "run.h5"], tmp_path)
     assert json.loads(p.stdout) == expected, "h5py's wheel reads different content"
 
 
@@ -351,29 +322,19 @@ def test_check_fix_keeps_the_creation_order(tmp_path):
 def test_check_in_a_partial_dvc_clone(tmp_path):
     """Files DVC records but that were not pulled are information (exit code 0); a missing file
     DVC does not know is a dangling link. The clone lacks the split folder's owner file too."""
-    exe = os.environ.get("DSET_SPLIT_DVC")
-    if not exe or not pathlib.Path(exe).exists():
-        pytest.fail("set DSET_SPLIT_DVC to a dvc executable (bash scripts/dvc.sh)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
-    env.update(DVC_NO_ANALYTICS="1", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@invalid", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@invalid")
-
-    def sh(*args, cwd):
-        p = subprocess.run(list(map(str, args)), cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-        assert p.returncode == 0, f"{args}:\n{p.stdout}\n{p.stderr}"
-
+    exe = need_file("DSET_SPLIT_DVC")
     repo, clone = tmp_path / "repo", tmp_path / "clone"
     repo.mkdir()
-    sh("git", "init", "-q", ".", cwd=repo)
-    sh(exe, "init", "-q", cwd=repo)
-    sh(exe, "remote", "add", "-d", "local", tmp_path / "remote", cwd=repo)
+    sh(["git", "init", "-q", "."], repo)
+    sh([exe, "init", "-q"], repo)
+    sh([exe, "remote", "add", "-d", "local", tmp_path / "remote"], repo)
     run(EXAMPLES / "ml_pipeline.py", [repo / "run.h5", 3], repo, CONNECTOR)
-    sh(exe, "add", "-q", "run.h5", "run-split", cwd=repo)
-    sh("git", "add", "-A", cwd=repo)
-    sh("git", "commit", "-qm", "data", cwd=repo)
-    sh(exe, "push", "-q", cwd=repo)
-    sh("git", "clone", "-q", repo, clone, cwd=tmp_path)
-    sh(exe, "pull", "-q", "run.h5", "run-split/train/sample_00001/image.h5", cwd=clone)
+    sh([exe, "add", "-q", "run.h5", "run-split"], repo)
+    sh(["git", "add", "-A"], repo)
+    sh(["git", "commit", "-qm", "data"], repo)
+    sh([exe, "push", "-q"], repo)
+    sh(["git", "clone", "-q", repo, clone], tmp_path)
+    sh([exe, "pull", "-q", "run.h5", "run-split/train/sample_00001/image.h5"], clone)
 
     p = dset_split(["check", "--json", "run.h5"], clone)
     assert p.returncode == 0, p.stdout + p.stderr

@@ -11,49 +11,27 @@ h5fc) needs the 1.14 build: scripts/test.sh runs test_fortran_* only there.
 DSET_SPLIT_HDF5_PREFIX: the HDF5 of the series under test; DSET_SPLIT_TOOLS_PREFIX: the HDF5 1.14
 install with the tools and h5fc; DSET_SPLIT_PLUGIN_DIR: the directory holding the built plugin.
 """
-import os
-import pathlib
 import shutil
-import subprocess
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CONNECTOR = "dset_split under_vol=0;under_info={}"
-
-
-def prefix_from(var, needed):
-    p = os.environ.get(var)
-    if not p or not pathlib.Path(p, needed).exists():
-        pytest.fail(f"set {var} to an HDF5 install with {needed}")
-    return pathlib.Path(p)
+from support import ROOT, clean_env, connector_env, need, sh
 
 
 @pytest.fixture(scope="module")
 def series():
-    return prefix_from("DSET_SPLIT_HDF5_PREFIX", "include/hdf5.h")
+    return need("DSET_SPLIT_HDF5_PREFIX", "include/hdf5.h")
 
 
 @pytest.fixture(scope="module")
 def tools():
-    return prefix_from("DSET_SPLIT_TOOLS_PREFIX", "bin/h5repack")
+    return need("DSET_SPLIT_TOOLS_PREFIX", "bin/h5repack")
 
 
 def env(lib, connector=False):
-    e = {k: v for k, v in os.environ.items() if k not in ("HDF5_VOL_CONNECTOR", "HDF5_PLUGIN_PATH")}
-    e["LD_LIBRARY_PATH"] = str(lib / "lib")
-    if connector:
-        e["HDF5_PLUGIN_PATH"] = os.environ["DSET_SPLIT_PLUGIN_DIR"]
-        e["HDF5_VOL_CONNECTOR"] = CONNECTOR
-    return e
-
-
-def sh(cmd, cwd, e, ok=True):
-    p = subprocess.run([str(c) for c in cmd], cwd=cwd, env=e, capture_output=True, text=True, timeout=600)
-    if ok:
-        assert p.returncode == 0, f"{cmd} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}"
-    assert "infinite loop closing library" not in p.stderr
-    return p
+    """A clean environment with `lib`'s HDF5 on the library path, and the connector if asked."""
+    extra = {"LD_LIBRARY_PATH": lib / "lib"}
+    return connector_env(**extra) if connector else clean_env(**extra)
 
 
 def build_c(series, out, source):

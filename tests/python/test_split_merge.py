@@ -8,54 +8,25 @@ Run by scripts/test.sh: DSET_SPLIT_CLI (the command), DSET_SPLIT_TOOLS_PREFIX (h
 DSET_SPLIT_PLUGIN_DIR (the connector), DSET_SPLIT_HDF5_PREFIX (h5cc for the C example).
 """
 import json
-import os
-import pathlib
 import re
 import shutil
-import subprocess
 import sys
 
 import h5py
 import numpy as np
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "python"
-CONNECTOR = "dset_split under_vol=0;under_info={}"
-
-
-def need(var, inside):
-    p = os.environ.get(var)
-    if not p or not pathlib.Path(p, inside).exists():
-        pytest.fail(f"set {var} (needs {inside})")
-    return pathlib.Path(p)
-
-
-def cli(args, cwd):
-    exe = os.environ.get("DSET_SPLIT_CLI")
-    if not exe or not pathlib.Path(exe).exists():
-        pytest.fail("set DSET_SPLIT_CLI to the dset-split executable")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
-    return subprocess.run([exe, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+from support import EXAMPLES, ROOT, clean_env, cli, connector_env, need, sh
 
 
 def tool(name, args, cwd):
+    """One of HDF5's command-line tools (the 1.14 build's), any exit code."""
     prefix = need("DSET_SPLIT_TOOLS_PREFIX", "bin/h5diff")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
-    env["LD_LIBRARY_PATH"] = str(prefix / "lib")
-    return subprocess.run([str(prefix / "bin" / name), *map(str, args)], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=900)
+    return sh([prefix / "bin" / name, *args], cwd, clean_env(LD_LIBRARY_PATH=prefix / "lib"), ok=False)
 
 
 def python(script, args, cwd, connector=False):
-    env = {k: v for k, v in os.environ.items() if k not in ("HDF5_VOL_CONNECTOR", "HDF5_PLUGIN_PATH")}
-    if connector:
-        env["HDF5_PLUGIN_PATH"] = str(need("DSET_SPLIT_PLUGIN_DIR", "libdset_split.so"))
-        env["HDF5_VOL_CONNECTOR"] = CONNECTOR
-    p = subprocess.run([sys.executable, str(script), *map(str, args)], cwd=cwd, env=env, capture_output=True,
-                       text=True, timeout=900)
-    assert p.returncode == 0, p.stderr
-    return p.stdout
+    return sh([sys.executable, script, *args], cwd, connector_env() if connector else clean_env()).stdout
 
 
 def dump(path, cwd, connector=False):
@@ -246,11 +217,9 @@ def test_examples_split_in_place_merge_equal(tmp_path, script, args):
 
 def test_c_example_split_and_merged_equals_original(tmp_path):
     series = need("DSET_SPLIT_HDF5_PREFIX", "bin/h5cc")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDF5_")}
-    env["LD_LIBRARY_PATH"] = str(series / "lib")
-    subprocess.run([series / "bin/h5cc", ROOT / "examples/c/sim_writer.c", "-lm", "-o", tmp_path / "w"],
-                   check=True, env=env, cwd=tmp_path)
-    subprocess.run([tmp_path / "w", "orig.h5"], check=True, env=env, cwd=tmp_path)
+    env = clean_env(LD_LIBRARY_PATH=series / "lib")
+    sh([series / "bin/h5cc", ROOT / "examples/c/sim_writer.c", "-lm", "-o", tmp_path / "w"], tmp_path, env)
+    sh([tmp_path / "w", "orig.h5"], tmp_path, env)
     split(["orig.h5", "run.h5"], tmp_path)
     assert len(list((tmp_path / "run-split").rglob("*.h5"))) == 5
     assert cli(["merge", "run.h5", "merged.h5"], tmp_path).returncode == 0

@@ -2,6 +2,7 @@
 //! without the plugin, HDF5's own error message, links in creation order, and editing the links
 //! of a group without changing their order.
 
+use std::collections::BTreeMap;
 use std::ffi::{CStr, CString, c_char, c_uint, c_void};
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use hdf5_sys::h5e::{
     H5E_DEFAULT, H5E_direction_t, H5E_error2_t, H5Eclose_stack, H5Eget_current_stack, H5Eset_auto2, H5Ewalk2,
 };
 use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_RDWR, H5Fopen};
-use hdf5_sys::h5g::H5Gget_create_plist;
+use hdf5_sys::h5g::{H5Gget_create_plist, H5Gopen2};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_val, H5Literate2, H5Lmove, H5Lunpack_elink_val};
 use hdf5_sys::h5p::{
@@ -205,6 +206,35 @@ pub fn keep_order<R>(group: hid_t, edit: impl FnOnce() -> Result<R, String>) -> 
         }
     }
     Ok(out)
+}
+
+/// Replaces links of `file` group by group: for each parent group of the absolute paths of
+/// `items` (opened in `file`), calls `edit(group, item, name in the group)` for its items inside
+/// [`keep_order`], so each group keeps its creation order.
+pub fn edit_by_parent<'a, T>(
+    file: hid_t,
+    items: &'a [T],
+    path_of: impl Fn(&T) -> &CStr,
+    mut edit: impl FnMut(hid_t, &'a T, &CStr) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut by_parent: BTreeMap<Vec<u8>, Vec<(&'a T, CString)>> = BTreeMap::new();
+    for item in items {
+        let p = path_of(item).to_bytes();
+        let cut = p.iter().rposition(|&b| b == b'/').unwrap_or(0);
+        let parent = if cut == 0 { b"/".to_vec() } else { p[..cut].to_vec() };
+        let name = CString::new(&p[cut + 1..]).expect("from a C string");
+        by_parent.entry(parent).or_default().push((item, name));
+    }
+    for (parent, members) in by_parent {
+        let parent = CString::new(parent).expect("from a C string");
+        // SAFETY: a valid file and path; released by `IdGuard`.
+        let group = IdGuard(unsafe { H5Gopen2(file, parent.as_ptr(), H5P_DEFAULT) });
+        if group.0 < 0 {
+            return Err(failed(format!("cannot open the group {}", parent.to_string_lossy())));
+        }
+        keep_order(group.0, || members.iter().try_for_each(|(item, name)| edit(group.0, item, name)))?;
+    }
+    Ok(())
 }
 
 /// The target (file, object) of the external link `name` in `group`, whose value has `size`

@@ -40,6 +40,22 @@ enum Command {
     Doctor(doctor::Args),
 }
 
+/// A progress bar on stderr (drawn only when stderr is a terminal) counting `total` bytes, with
+/// the object at work as its message; hidden when not `show`.
+pub(crate) fn progress_bar(total: u64, show: bool) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}",
+        )
+        .expect("a valid template"),
+    );
+    bar
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {

@@ -9,18 +9,15 @@
 //! names become hard links to it. The result is written under a temporary name and renamed to
 //! OUT at the end; on failure it is removed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dset_split::layout;
-use dset_split::split::IdGuard;
-use hdf5_sys::h5g::H5Gopen2;
 use hdf5_sys::h5l::{H5L_info2_t, H5Lcreate_hard, H5Ldelete, H5Lget_info2};
 use hdf5_sys::h5o::H5Ocopy;
 use hdf5_sys::h5p::H5P_DEFAULT;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::{h5, status};
@@ -113,12 +110,6 @@ fn merge(args: &Args) -> Result<Outcome, String> {
         .map_err(|e| format!("cannot copy {} to {}: {e}", file.display(), fresh.0.display()))?;
     h5::make_writable(&fresh.0)?;
 
-    let mut by_parent: BTreeMap<Vec<u8>, Vec<&Item>> = BTreeMap::new();
-    for item in &items {
-        let p = item.path.to_bytes();
-        let cut = p.iter().rposition(|&b| b == b'/').unwrap_or(0);
-        by_parent.entry(if cut == 0 { b"/".to_vec() } else { p[..cut].to_vec() }).or_default().push(item);
-    }
     let mut bytes = 0;
     let mut sizes = HashMap::new();
     for item in &items {
@@ -127,58 +118,48 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             bytes += size;
         }
     }
-    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(bytes) };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}")
-            .expect("a valid template"),
-    );
+    let bar = crate::progress_bar(bytes, !args.json);
     let f = h5::open(&fresh.0, true)?;
     // The first path each split file was copied to: its other names become hard links to it.
     let mut copied: HashMap<&str, &CString> = HashMap::new();
-    for (parent, members) in &by_parent {
-        let parent_c = CString::new(parent.clone()).expect("from a C string");
-        // SAFETY: a valid file and path; released by `IdGuard`.
-        let group = IdGuard(unsafe { H5Gopen2(f.0, parent_c.as_ptr(), H5P_DEFAULT) });
-        if group.0 < 0 {
-            return Err(h5::failed(format!("cannot open the group {}", parent_c.to_string_lossy())));
-        }
-        h5::keep_order(group.0, || {
-            for item in members {
-                let show = item.path.to_string_lossy();
-                bar.set_message(show.to_string());
-                // SAFETY: zeroed is valid for this plain struct; a valid file and path.
-                let mut info: H5L_info2_t = unsafe { std::mem::zeroed() };
-                // SAFETY: as above.
-                if unsafe { H5Lget_info2(f.0, item.path.as_ptr(), &mut info, H5P_DEFAULT) } < 0 {
-                    return Err(h5::failed(format!("cannot read the link {show}")));
-                }
-                let lcpl = h5::lcpl(info.cset)?;
-                // SAFETY: a valid file and path.
-                if unsafe { H5Ldelete(f.0, item.path.as_ptr(), H5P_DEFAULT) } < 0 {
-                    return Err(h5::failed(format!("cannot replace the link {show}")));
-                }
-                if let Some(first) = copied.get(item.file.as_str()) {
-                    // SAFETY: valid locations, NUL-terminated paths and our lcpl.
-                    if unsafe { H5Lcreate_hard(f.0, first.as_ptr(), f.0, item.path.as_ptr(), lcpl.0, H5P_DEFAULT) } < 0
-                    {
-                        return Err(h5::failed(format!("cannot link {show} to {}", first.to_string_lossy())));
-                    }
-                    continue;
-                }
-                let split = h5::open(&main_dir.join(&item.file), false)?;
-                // SAFETY: valid files, NUL-terminated names and our lcpl.
-                if unsafe {
-                    H5Ocopy(split.0, layout::DATASET_PATH_C.as_ptr(), f.0, item.path.as_ptr(), H5P_DEFAULT, lcpl.0)
-                } < 0
-                {
-                    return Err(h5::failed(format!("cannot copy {show} from {}", item.file)));
-                }
-                copied.insert(&item.file, &item.path);
-                bar.inc(sizes.get(&item.file).copied().unwrap_or(0));
+    h5::edit_by_parent(
+        f.0,
+        &items,
+        |item| &item.path,
+        |_, item, _| {
+            let show = item.path.to_string_lossy();
+            bar.set_message(show.to_string());
+            // SAFETY: zeroed is valid for this plain struct; a valid file and path.
+            let mut info: H5L_info2_t = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            if unsafe { H5Lget_info2(f.0, item.path.as_ptr(), &mut info, H5P_DEFAULT) } < 0 {
+                return Err(h5::failed(format!("cannot read the link {show}")));
             }
+            let lcpl = h5::lcpl(info.cset)?;
+            // SAFETY: a valid file and path.
+            if unsafe { H5Ldelete(f.0, item.path.as_ptr(), H5P_DEFAULT) } < 0 {
+                return Err(h5::failed(format!("cannot replace the link {show}")));
+            }
+            if let Some(first) = copied.get(item.file.as_str()) {
+                // SAFETY: valid locations, NUL-terminated paths and our lcpl.
+                if unsafe { H5Lcreate_hard(f.0, first.as_ptr(), f.0, item.path.as_ptr(), lcpl.0, H5P_DEFAULT) } < 0 {
+                    return Err(h5::failed(format!("cannot link {show} to {}", first.to_string_lossy())));
+                }
+                return Ok(());
+            }
+            let split = h5::open(&main_dir.join(&item.file), false)?;
+            // SAFETY: valid files, NUL-terminated names and our lcpl.
+            if unsafe {
+                H5Ocopy(split.0, layout::DATASET_PATH_C.as_ptr(), f.0, item.path.as_ptr(), H5P_DEFAULT, lcpl.0)
+            } < 0
+            {
+                return Err(h5::failed(format!("cannot copy {show} from {}", item.file)));
+            }
+            copied.insert(&item.file, &item.path);
+            bar.inc(sizes.get(&item.file).copied().unwrap_or(0));
             Ok(())
-        })?;
-    }
+        },
+    )?;
     drop(f);
     bar.finish_and_clear();
     std::fs::rename(&fresh.0, out)

@@ -225,58 +225,67 @@ fn each_block(
     Ok(())
 }
 
-/// The datasets and attributes of `file` that hold references.
-pub fn holders(file: hid_t) -> Result<Vec<Holder>, String> {
-    struct Found {
-        holders: Vec<Holder>,
-    }
+/// Calls `f` with every object of `file` (once, with one of its absolute paths) and its info.
+fn visit_objects(file: hid_t, f: &mut dyn FnMut(hid_t, CString, &H5O_info2_t)) -> Result<(), String> {
+    type Visitor<'a> = &'a mut dyn FnMut(hid_t, CString, &H5O_info2_t);
     extern "C" fn object(o: hid_t, name: *const c_char, info: *const H5O_info2_t, data: *mut c_void) -> i32 {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             // SAFETY: HDF5 passes a valid location, NUL-terminated name and object info; `data`
-            // is the `Found` below.
-            let (name, info, found) = unsafe { (CStr::from_ptr(name), &*info, &mut *data.cast::<Found>()) };
+            // is the visitor below.
+            let (name, info, f) = unsafe { (CStr::from_ptr(name), &*info, &mut *data.cast::<Visitor>()) };
             let mut path = b"/".to_vec();
             if name.to_bytes() != b"." {
                 path.extend_from_slice(name.to_bytes());
             }
-            let path = CString::new(path).expect("from a C string");
-            if info.type_ == H5O_type_t::H5O_TYPE_DATASET {
-                // SAFETY: opens a dataset HDF5 just listed; ids released by `IdGuard`.
-                let d = IdGuard(unsafe { H5Dopen2(o, path.as_ptr(), H5P_DEFAULT) });
-                // SAFETY: as above.
-                let t = IdGuard(unsafe { H5Dget_type(d.0) });
-                if is_ref_type(t.0) {
-                    // SAFETY: a valid type.
-                    let nested = unsafe { H5Tget_class(t.0) } != H5T_class_t::H5T_REFERENCE;
-                    found.holders.push(Holder { path: path.clone(), attr: None, nested });
-                }
-            }
-            for (attr, t) in attributes(o, &path) {
-                if is_ref_type(t.0) {
-                    // SAFETY: a valid type.
-                    let nested = unsafe { H5Tget_class(t.0) } != H5T_class_t::H5T_REFERENCE;
-                    found.holders.push(Holder { path: path.clone(), attr: Some(attr), nested });
-                }
-            }
+            f(o, CString::new(path).expect("from a C string"), info);
         }));
         if outcome.is_ok() { 0 } else { -1 }
     }
-    let mut found = Found { holders: Vec::new() };
-    // SAFETY: a valid file; `object` only uses `found` during this call.
+    let mut visitor: Visitor = f;
+    // SAFETY: a valid file; `object` only uses the visitor during this call.
     let rc = unsafe {
         H5Ovisit3(
             file,
             H5_index_t::H5_INDEX_NAME,
             H5_iter_order_t::H5_ITER_INC,
             Some(object),
-            (&mut found as *mut Found).cast(),
+            (&mut visitor as *mut Visitor).cast(),
             H5O_INFO_BASIC,
         )
     };
     if rc < 0 {
         return Err(h5::failed("cannot visit the objects of the file"));
     }
-    Ok(found.holders)
+    Ok(())
+}
+
+/// Whether references are nested in `t` (inside compound, array or variable-length data) rather
+/// than the whole element.
+fn nested(t: hid_t) -> bool {
+    // SAFETY: a valid type.
+    unsafe { H5Tget_class(t) != H5T_class_t::H5T_REFERENCE }
+}
+
+/// The datasets and attributes of `file` that hold references.
+pub fn holders(file: hid_t) -> Result<Vec<Holder>, String> {
+    let mut found = Vec::new();
+    visit_objects(file, &mut |o, path, info| {
+        if info.type_ == H5O_type_t::H5O_TYPE_DATASET {
+            // SAFETY: opens a dataset HDF5 just listed; ids released by `IdGuard`.
+            let d = IdGuard(unsafe { H5Dopen2(o, path.as_ptr(), H5P_DEFAULT) });
+            // SAFETY: as above.
+            let t = IdGuard(unsafe { H5Dget_type(d.0) });
+            if is_ref_type(t.0) {
+                found.push(Holder { path: path.clone(), attr: None, nested: nested(t.0) });
+            }
+        }
+        for (attr, t) in attributes(o, &path) {
+            if is_ref_type(t.0) {
+                found.push(Holder { path: path.clone(), attr: Some(attr), nested: nested(t.0) });
+            }
+        }
+    })?;
+    Ok(found)
 }
 
 /// The attributes (name, type) of the object at `path`.
@@ -352,31 +361,10 @@ fn target(obj: hid_t, fileno: u64, kind: Kind, p: *mut u8) -> Option<u64> {
 
 /// The address of every object of `file` reachable by a path, with one path for each.
 pub fn paths(file: hid_t) -> Result<HashMap<u64, CString>, String> {
-    extern "C" fn object(_: hid_t, name: *const c_char, info: *const H5O_info2_t, data: *mut c_void) -> i32 {
-        // SAFETY: as in `holders`; `data` is the map below.
-        let (name, info, out) = unsafe { (CStr::from_ptr(name), &*info, &mut *data.cast::<HashMap<u64, CString>>()) };
-        let mut path = b"/".to_vec();
-        if name.to_bytes() != b"." {
-            path.extend_from_slice(name.to_bytes());
-        }
-        out.entry(token_addr(info)).or_insert_with(|| CString::new(path).expect("from a C string"));
-        0
-    }
     let mut out = HashMap::new();
-    // SAFETY: a valid file; `object` only touches `out` during this call.
-    let rc = unsafe {
-        H5Ovisit3(
-            file,
-            H5_index_t::H5_INDEX_NAME,
-            H5_iter_order_t::H5_ITER_INC,
-            Some(object),
-            (&mut out as *mut HashMap<u64, CString>).cast(),
-            H5O_INFO_BASIC,
-        )
-    };
-    if rc < 0 {
-        return Err(h5::failed("cannot visit the objects of the file"));
-    }
+    visit_objects(file, &mut |_, path, info| {
+        out.entry(token_addr(info)).or_insert(path);
+    })?;
     Ok(out)
 }
 

@@ -17,7 +17,7 @@
 //! 4. rename the new main file over OUT. On any failure the work files and every split file and
 //!    directory made are removed, and OUT is untouched.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,7 +43,6 @@ use hdf5_sys::h5p::{
 };
 use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
 use hdf5_sys::h5t::{H5T_cset_t, H5Tget_size, H5Treclaim};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::{h5, refs, status};
@@ -534,20 +533,8 @@ impl Work {
             }
         }
         let total: u64 = to_move.iter().filter(|d| matches!(d.fate, Fate::Split { .. })).map(|d| d.bytes).sum();
-        let bar = if progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}",
-            )
-            .expect("a valid template"),
-        );
+        let bar = crate::progress_bar(total, progress);
         let work = h5::open(&self.scratch, true)?;
-        let mut by_parent: BTreeMap<Vec<u8>, Vec<&Dataset>> = BTreeMap::new();
-        for d in &to_move {
-            let p = d.c_path.to_bytes();
-            let cut = p.iter().rposition(|&b| b == b'/').unwrap_or(0);
-            by_parent.entry(if cut == 0 { b"/".to_vec() } else { p[..cut].to_vec() }).or_default().push(d);
-        }
         let split_fapl = fapl_with(low)?;
         // SAFETY: a fresh list, checked; split files record no times, as the connector makes them.
         let split_fcpl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_FILE_CREATE) });
@@ -555,54 +542,41 @@ impl Work {
         if split_fcpl.0 < 0 || unsafe { H5Pset_obj_track_times(split_fcpl.0, 0) } < 0 {
             return Err(h5::failed("cannot make a file creation property list"));
         }
-        for (parent, members) in &by_parent {
-            let parent_c = CString::new(parent.clone()).expect("from a C string");
-            // SAFETY: a valid file and path; released by `IdGuard`.
-            let group = IdGuard(unsafe { H5Gopen2(work.0, parent_c.as_ptr(), H5P_DEFAULT) });
-            if group.0 < 0 {
-                return Err(h5::failed(format!("cannot open the group {}", parent_c.to_string_lossy())));
-            }
-            h5::keep_order(group.0, || {
-                for d in members {
-                    let name = &d.c_path.to_bytes()[parent.len() + usize::from(parent.len() > 1)..];
-                    let name = CString::new(name).expect("from a C string");
-                    bar.set_message(d.path.clone());
-                    let file = match &d.fate {
-                        Fate::Split { file } => {
-                            self.copy_into_split_file(
-                                group.0,
-                                &name,
-                                &main_dir.join(file),
-                                split_fcpl.0,
-                                split_fapl.0,
-                            )?;
-                            bar.inc(d.bytes);
-                            file
-                        }
-                        Fate::Shared { file } => file,
-                        Fate::Stays { .. } => unreachable!("filtered out"),
-                    };
-                    let target = CString::new(file.as_str()).map_err(|_| "a file name holds a NUL byte".to_string())?;
-                    let lcpl = h5::lcpl(d.cset)?;
-                    // SAFETY: a valid group, NUL-terminated names and our lcpl.
-                    unsafe {
-                        if H5Ldelete(group.0, name.as_ptr(), H5P_DEFAULT) < 0
-                            || H5Lcreate_external(
-                                target.as_ptr(),
-                                layout::DATASET_PATH_C.as_ptr(),
-                                group.0,
-                                name.as_ptr(),
-                                lcpl.0,
-                                H5P_DEFAULT,
-                            ) < 0
-                        {
-                            return Err(h5::failed(format!("cannot link {} to {file}", d.path)));
-                        }
+        h5::edit_by_parent(
+            work.0,
+            &to_move,
+            |d| &d.c_path,
+            |group, d, name| {
+                bar.set_message(d.path.clone());
+                let file = match &d.fate {
+                    Fate::Split { file } => {
+                        self.copy_into_split_file(group, name, &main_dir.join(file), split_fcpl.0, split_fapl.0)?;
+                        bar.inc(d.bytes);
+                        file
+                    }
+                    Fate::Shared { file } => file,
+                    Fate::Stays { .. } => unreachable!("filtered out"),
+                };
+                let target = CString::new(file.as_str()).map_err(|_| "a file name holds a NUL byte".to_string())?;
+                let lcpl = h5::lcpl(d.cset)?;
+                // SAFETY: a valid group, NUL-terminated names and our lcpl.
+                unsafe {
+                    if H5Ldelete(group, name.as_ptr(), H5P_DEFAULT) < 0
+                        || H5Lcreate_external(
+                            target.as_ptr(),
+                            layout::DATASET_PATH_C.as_ptr(),
+                            group,
+                            name.as_ptr(),
+                            lcpl.0,
+                            H5P_DEFAULT,
+                        ) < 0
+                    {
+                        return Err(h5::failed(format!("cannot link {} to {file}", d.path)));
                     }
                 }
                 Ok(())
-            })?;
-        }
+            },
+        )?;
         bar.finish_and_clear();
         let old_paths = refs::paths(work.0)?;
         drop(work);
