@@ -51,3 +51,22 @@ fn an_empty_plugin_directory_is_explained() {
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("no dset_split plugin found"), "{text}");
 }
+
+#[test]
+fn json_output_lists_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dset-split"))
+        .args(["doctor", "--json"])
+        .env("HDF5_PLUGIN_PATH", dir.path())
+        .env("HDF5_VOL_CONNECTOR", "dset_split under_vol=0;under_info={}")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(report["failed"], true);
+    let steps = report["steps"].as_array().unwrap();
+    let failed: Vec<&serde_json::Value> = steps.iter().filter(|s| s["status"] == "fail").collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert!(failed[0]["what"].as_str().unwrap().contains("no dset_split plugin found"), "{report}");
+    assert!(failed[0]["fix"].as_str().unwrap().contains("HDF5_PLUGIN_PATH"), "{report}");
+}

@@ -17,22 +17,42 @@ pub struct Args {
     /// Check this plugin file instead of searching HDF5_PLUGIN_PATH
     #[arg(long)]
     plugin: Option<PathBuf>,
+    /// Print one JSON object instead of lines (for scripts)
+    #[arg(long)]
+    json: bool,
 }
 
+/// One step's outcome.
+#[derive(Debug, serde::Serialize)]
+struct Step {
+    /// `ok`, `info` or `fail`.
+    status: &'static str,
+    what: String,
+    /// For a failed step: what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
 struct Report {
+    version: &'static str,
+    steps: Vec<Step>,
     failed: bool,
 }
 
 impl Report {
+    fn push(&mut self, status: &'static str, what: &str, fix: Option<&str>) {
+        self.steps.push(Step { status, what: what.to_string(), fix: fix.map(str::to_string) });
+    }
     fn ok(&mut self, what: impl AsRef<str>) {
-        println!("  ok    {}", what.as_ref());
+        self.push("ok", what.as_ref(), None);
     }
     fn info(&mut self, what: impl AsRef<str>) {
-        println!("  info  {}", what.as_ref());
+        self.push("info", what.as_ref(), None);
     }
     fn fail(&mut self, what: impl AsRef<str>, fix: impl AsRef<str>) {
         self.failed = true;
-        println!("  FAIL  {}\n        fix: {}", what.as_ref(), fix.as_ref());
+        self.push("fail", what.as_ref(), Some(fix.as_ref()));
     }
 }
 
@@ -182,8 +202,7 @@ fn check_env_string(report: &mut Report) {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let mut report = Report { failed: false };
-    println!("dset-split doctor {}", dset_split::VERSION_STRING);
+    let mut report = Report { version: dset_split::VERSION_STRING, steps: Vec::new(), failed: false };
     check_env_string(&mut report);
     // The live check below registers the connector by name; keep HDF5 from doing it at start-up
     // with a string that may be broken, so that its failure is reported here, step by step.
@@ -223,11 +242,17 @@ pub fn run(args: &Args) -> ExitCode {
             unsafe { hdf5_sys::h5e::H5Eprint2(0, std::ptr::null_mut()) };
         }
     }
-    if report.failed {
-        println!("dset-split doctor: problems found");
-        ExitCode::FAILURE
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"));
     } else {
-        println!("dset-split doctor: no problems found");
-        ExitCode::SUCCESS
+        println!("dset-split doctor {}", report.version);
+        for step in &report.steps {
+            match (&step.fix, step.status) {
+                (Some(fix), _) => println!("  FAIL  {}\n        fix: {fix}", step.what),
+                (None, status) => println!("  {status:4}  {}", step.what),
+            }
+        }
+        println!("dset-split doctor: {}", if report.failed { "problems found" } else { "no problems found" });
     }
+    if report.failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
