@@ -166,6 +166,40 @@ def test_a_fresh_clone_pulls_one_dataset(repo, tmp_path):
     assert sizes == {f: (clone / f).stat().st_size for f in sizes}
 
 
+def test_status_hashes_only_files_that_changed(repo):
+    """status keeps the MD5s it computed in .dvc/tmp with each file's size, modification time and
+    inode (as DVC's state database does), and hashes a file again only when one of those moved."""
+    write(repo)
+    add_commit_push(repo, "run.h5", "run-split")
+    files = [repo / "run.h5", *sorted((repo / "run-split").rglob("*.h5"))]
+    past = 1_700_000_000
+    for f in files:  # settled files (a change within the clock's resolution would not show)
+        os.utime(f, (past, past))
+    rc, report = status(repo)
+    assert rc == 0 and report["modified"] == 0
+    cache_file = repo / ".dvc" / "tmp" / "dset-split-md5.json"
+    cache = json.loads(cache_file.read_text())
+    assert set(cache["files"]) == {str(f) for f in files}
+    assert "dset-split-md5.json" not in git("status", "--porcelain", "--ignored=no", cwd=repo)
+
+    # The remembered MD5 is what status uses: a (forged) different one reads as modified...
+    image = repo / "run-split" / FIXED / "image.h5"
+    cache["files"][str(image)]["md5"] = "0" * 32
+    cache_file.write_text(json.dumps(cache))
+    rc, report = status(repo)
+    assert [d["path"] for d in report["datasets"] if d["dvc"] == "modified"] == [f"/{FIXED}/image"]
+    # ... until the file's modification time moves: then it is hashed again.
+    os.utime(image, (past + 10, past + 10))
+    rc, report = status(repo)
+    assert report["modified"] == 0
+    assert json.loads(cache_file.read_text())["files"][str(image)]["md5"] != "0" * 32
+
+    # A real change is seen (new size or time), and nothing goes into git.
+    fix_sample(repo)
+    rc, report = status(repo)
+    assert [d["path"] for d in report["datasets"] if d["dvc"] == "modified"] == [f"/{FIXED}/image"]
+
+
 def shared(path):
     st = os.lstat(path)
     return os.path.islink(path) or st.st_nlink > 1

@@ -2,6 +2,7 @@
 //! for tracked folders, the folder's file list (the `.dir` object in the local DVC cache). Files
 //! are compared by MD5 of their content, as DVC 3 hashes them.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,80 @@ pub struct Records {
     files: HashMap<PathBuf, String>,
     /// Tracked folders (absolute), and whether their file list is in the local cache.
     folders: Vec<(PathBuf, bool)>,
+    /// MD5s computed before, by file (see [`Hashes`]).
+    hashes: RefCell<Hashes>,
+}
+
+/// The MD5 of files as this tool computed them, kept with what identifies a file's version
+/// (size, modification time, inode), as DVC's own state database does, so that `status` hashes
+/// only files that changed since the last run. Kept in `.dvc/tmp/` (which DVC keeps out of git).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Hashes {
+    #[serde(skip)]
+    at: Option<PathBuf>,
+    #[serde(skip)]
+    changed: bool,
+    files: HashMap<String, Hashed>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone)]
+struct Hashed {
+    size: u64,
+    mtime_ns: i128,
+    inode: u64,
+    md5: String,
+}
+
+/// The file name of the MD5 cache in `.dvc/tmp/`.
+const HASHES: &str = "dset-split-md5.json";
+
+impl Hashes {
+    fn load(root: &Path) -> Hashes {
+        let at = root.join(".dvc").join("tmp").join(HASHES);
+        let mut h: Hashes = std::fs::read(&at).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        h.at = Some(at);
+        h
+    }
+
+    /// The MD5 of `path`: remembered when the file's size, modification time and inode are
+    /// those it had when it was hashed, else computed (and remembered, unless the file changed
+    /// in the last two seconds: a change within the clock's resolution would not show).
+    fn md5(&mut self, path: &Path) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        let now = Hashed {
+            size: meta.len(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            inode: meta.ino(),
+            md5: String::new(),
+        };
+        let key = path.to_string_lossy().into_owned();
+        if let Some(known) = self.files.get(&key) {
+            if (known.size, known.mtime_ns, known.inode) == (now.size, now.mtime_ns, now.inode) {
+                return Some(known.md5.clone());
+            }
+        }
+        let md5 = file_md5(path)?;
+        let settled = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age.as_secs() >= 2);
+        if settled {
+            self.files.insert(key, Hashed { md5: md5.clone(), ..now });
+            self.changed = true;
+        }
+        Some(md5)
+    }
+
+    /// Writes the cache back if it changed (best effort: without it, files are hashed again).
+    fn save(&mut self) {
+        let Some(at) = self.at.as_ref().filter(|_| self.changed) else { return };
+        self.files.retain(|k, _| Path::new(k).exists());
+        if let (Some(dir), Ok(text)) = (at.parent(), serde_json::to_vec(&*self)) {
+            let tmp = at.with_extension(format!("json.{}", std::process::id()));
+            if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, text).is_ok() {
+                let _ = std::fs::rename(&tmp, at);
+            }
+        }
+        self.changed = false;
+    }
 }
 
 impl Records {
@@ -39,7 +114,7 @@ impl Records {
     pub fn compare(&self, path: &Path) -> Option<Dvc> {
         let path = absolute(path);
         if let Some(md5) = self.files.get(&path) {
-            return Some(match file_md5(&path) {
+            return Some(match self.hashes.borrow_mut().md5(&path) {
                 Some(now) if &now == md5 => Dvc::Unchanged,
                 _ => Dvc::Modified,
             });
@@ -55,6 +130,11 @@ impl Records {
         let path = absolute(path);
         self.files.contains_key(&path) || self.folders.iter().any(|(dir, listed)| !listed && path.starts_with(dir))
     }
+
+    /// Keeps the MD5s computed for the next run.
+    pub fn save(&self) {
+        self.hashes.borrow_mut().save();
+    }
 }
 
 /// The records of the DVC repository holding `main`'s directory, if there is one.
@@ -62,7 +142,7 @@ pub fn records(main: &Path) -> Option<Records> {
     let dir = absolute(main.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
     let root = dir.ancestors().find(|a| a.join(".dvc").is_dir())?.to_path_buf();
     let cache = cache_dir(&root);
-    let mut records = Records::default();
+    let mut records = Records { hashes: RefCell::new(Hashes::load(&root)), ..Records::default() };
     for entry in std::fs::read_dir(&dir).ok()?.flatten() {
         let name = entry.file_name();
         if !name.to_string_lossy().ends_with(".dvc") || !entry.path().is_file() {

@@ -181,6 +181,9 @@ pub fn report(file: &Path) -> Result<Report, String> {
         d.dvc = d.file.as_ref().and_then(|f| compare(&main_dir.join(f)));
     }
     let file_dvc = compare(file);
+    if let Some(r) = &records {
+        r.save();
+    }
     let count = |p: Place| walk.datasets.iter().filter(|d| d.place == p).count();
     let modified = walk.datasets.iter().filter(|d| d.dvc == Some(Dvc::Modified)).count()
         + usize::from(file_dvc == Some(Dvc::Modified));
