@@ -10,13 +10,14 @@ DSET_SPLIT_PLUGIN_DIR (the connector), DSET_SPLIT_HDF5_PREFIX (h5cc for the C ex
 import json
 import re
 import shutil
+import subprocess
 import sys
 
 import h5py
 import numpy as np
 import pytest
 
-from support import EXAMPLES, ROOT, clean_env, cli, connector_env, need, sh
+from support import EXAMPLES, ROOT, clean_env, cli, connector_env, need, need_file, sh
 
 
 def tool(name, args, cwd):
@@ -303,3 +304,34 @@ def test_the_connector_keeps_working_on_a_converted_file(tmp_path):
     assert not (tmp_path / "run-split/series.h5").exists()
     p = cli(["status", "run.h5"], tmp_path)
     assert p.returncode == 0 and "/added/new" in p.stdout
+
+
+@pytest.mark.parametrize("command", ["split", "merge"])
+def test_an_interrupt_rolls_back(tmp_path, command):
+    """Ctrl-C (SIGINT) during a long conversion: the command stops before the next dataset, removes
+    its work files and every split file and directory it made, and exits with 130."""
+    import signal
+    import time
+
+    with h5py.File(tmp_path / "in.h5", "w") as f:
+        for i in range(6000):
+            f[f"g{i % 20}/d{i}"] = np.arange(8.0)
+    if command == "merge":
+        split(["in.h5", "run.h5"], tmp_path)
+        args, watch = ["merge", "run.h5", "one.h5"], lambda: list(tmp_path.glob(".one.h5.dset-split-*"))
+    else:
+        args, watch = ["split", "in.h5", "run.h5"], lambda: list((tmp_path / "run-split").rglob("*.h5"))
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    env = clean_env()
+    p = subprocess.Popen([str(need_file("DSET_SPLIT_CLI")), *args], cwd=tmp_path, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not watch() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.2)
+    assert p.poll() is None, "finished before it could be interrupted: make the input larger"
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130 and "interrupted" in err, (p.returncode, err)
+    after = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert after == before, "something was left behind"

@@ -1,6 +1,7 @@
 //! `dset-split`: the command-line companion of the dset_split HDF5 VOL connector.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +39,35 @@ enum Command {
     Merge(merge::Args),
     /// Diagnose why HDF5 does not load the connector (HDF5 skips broken plugins silently)
     Doctor(doctor::Args),
+}
+
+/// Set when SIGINT, SIGTERM or SIGHUP arrives while `split` or `merge` runs: they stop before the
+/// next dataset and remove everything they made (see [`catch_interrupts`]).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// From now on, an interrupt (Ctrl-C, `kill`, a closed terminal) does not end the process at
+/// once but makes [`interrupted`] fail, so a long conversion rolls back instead of leaving work
+/// files and half a split folder behind.
+pub(crate) fn catch_interrupts() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: installs an async-signal-safe handler (one atomic store) for a valid signal.
+        unsafe { libc::signal(sig, on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t) };
+    }
+}
+
+/// An error if an interrupt arrived.
+pub(crate) fn interrupted() -> Result<(), String> {
+    if INTERRUPTED.load(Ordering::SeqCst) { Err("interrupted".into()) } else { Ok(()) }
+}
+
+/// The exit code of a command that failed: 130 when it was interrupted (as shells report
+/// Ctrl-C), else 2.
+pub(crate) fn failure_code() -> ExitCode {
+    ExitCode::from(if INTERRUPTED.load(Ordering::SeqCst) { 130 } else { 2 })
 }
 
 /// A progress bar on stderr (drawn only when stderr is a terminal) counting `total` bytes, with

@@ -50,6 +50,7 @@ struct Outcome {
 /// a failure; the message says why and what to do).
 pub fn run(args: &Args) -> ExitCode {
     h5::quiet();
+    crate::catch_interrupts();
     match merge(args) {
         Ok(outcome) => {
             if args.json {
@@ -64,7 +65,7 @@ pub fn run(args: &Args) -> ExitCode {
         }
         Err(msg) => {
             eprintln!("dset-split merge: {msg}");
-            ExitCode::from(2)
+            crate::failure_code()
         }
     }
 }
@@ -127,6 +128,7 @@ fn merge(args: &Args) -> Result<Outcome, String> {
         &items,
         |item| &item.path,
         |_, item, _| {
+            crate::interrupted()?;
             let show = item.path.to_string_lossy();
             bar.set_message(show.to_string());
             // SAFETY: zeroed is valid for this plain struct; a valid file and path.
@@ -162,6 +164,7 @@ fn merge(args: &Args) -> Result<Outcome, String> {
     )?;
     drop(f);
     bar.finish_and_clear();
+    crate::interrupted()?;
     std::fs::rename(&fresh.0, out)
         .map_err(|e| format!("cannot rename {} to {}: {e}", fresh.0.display(), out.display()))?;
     fresh.renamed();

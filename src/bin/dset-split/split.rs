@@ -124,6 +124,7 @@ struct Outcome {
 /// OUT exists, a failure; the message says why).
 pub fn run(args: &Args) -> ExitCode {
     h5::quiet();
+    crate::catch_interrupts();
     match convert(args) {
         Ok(outcome) => {
             if args.json {
@@ -155,7 +156,7 @@ pub fn run(args: &Args) -> ExitCode {
         }
         Err(msg) => {
             eprintln!("dset-split split: {msg}");
-            ExitCode::from(2)
+            crate::failure_code()
         }
     }
 }
@@ -547,6 +548,7 @@ impl Work {
             &to_move,
             |d| &d.c_path,
             |group, d, name| {
+                crate::interrupted()?;
                 bar.set_message(d.path.clone());
                 let file = match &d.fate {
                     Fate::Split { file } => {
@@ -644,6 +646,7 @@ impl Work {
             copy_userblock(input, &self.fresh, userblock)?;
         }
         // 4. in place
+        crate::interrupted()?;
         std::fs::rename(&self.fresh, output)
             .map_err(|e| format!("cannot rename {} to {}: {e}", self.fresh.display(), output.display()))?;
         self.made_files.retain(|f| f != &self.fresh);
