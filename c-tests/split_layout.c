@@ -63,6 +63,37 @@ static void expect_external(hid_t file, const char *name, const char *target) {
     }
 }
 
+/* What H5Iget_name says of open datasets as links are moved, renamed and deleted, in a file
+ * opened with `fapl`; the datasets keep working throughout. HDF5 renames an open object when its
+ * own link moves, and unnames it when its own link is deleted, but not when a group above it is
+ * moved (then later moves of its new path do not rename it either). */
+static void names_of_open_datasets(hid_t fapl, const char *name, hid_t lcpl, char out[5][64]) {
+    hid_t file, d, e;
+    int   v[8] = {7, 7, 7, 7, 7, 7, 7, 7};
+    OK(file = H5Fcreate(scratch(name), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+    write_ints(file, "/g/a", 500, lcpl);
+    write_ints(file, "/y", 600, lcpl);
+    OK(H5Gclose(H5Gcreate2(file, "/h", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)));
+    OK(d = H5Dopen2(file, "/g/a", H5P_DEFAULT));
+    OK(e = H5Dopen2(file, "/y", H5P_DEFAULT));
+    OK(H5Lmove(file, "/g/a", file, "/h/b", H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Iget_name(d, out[0], 64));
+    OK(H5Lmove(file, "/h/b", file, "/h/c", H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Iget_name(d, out[1], 64));
+    OK(H5Lmove(file, "/h", file, "/k", H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Iget_name(d, out[2], 64));
+    OK(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+    CHECK(read_first(file, "/k/c") == 7);
+    OK(H5Lmove(file, "/k/c", file, "/k/d", H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Iget_name(d, out[3], 64));
+    OK(H5Ldelete(file, "/y", H5P_DEFAULT));
+    CHECK(H5Iget_name(e, out[4], 64) == 0);
+    CHECK(read_first(file, "/k/d") == 7);
+    OK(H5Dclose(d));
+    OK(H5Dclose(e));
+    OK(H5Fclose(file));
+}
+
 int main(int argc, char **argv) {
     hid_t file, lcpl, nat, d;
 
@@ -148,6 +179,22 @@ int main(int argc, char **argv) {
     OK(file = H5Fopen(scratch("run.h5"), H5F_ACC_RDONLY, nat));
     CHECK(read_first(file, "w") == 400);
     OK(H5Fclose(file));
+
+    /* open split datasets are renamed by moves and deletes as HDF5 renames open objects */
+    {
+        char split_names[5][64] = {{0}}, native_names[5][64] = {{0}};
+        names_of_open_datasets(H5P_DEFAULT, "names.h5", lcpl, split_names);
+        names_of_open_datasets(nat, "names_native.h5", lcpl, native_names);
+        for (int i = 0; i < 5; i++) {
+            if (strcmp(split_names[i], native_names[i]) != 0)
+                fprintf(stderr, "name %d: '%s' through dset_split, '%s' natively\n", i, split_names[i],
+                        native_names[i]);
+            CHECK(strcmp(split_names[i], native_names[i]) == 0);
+        }
+        CHECK(strcmp(split_names[0], "/h/b") == 0 && strcmp(split_names[1], "/h/c") == 0);
+        CHECK(strcmp(split_names[2], "/h/c") == 0 && split_names[4][0] == '\0');
+        CHECK(exists("names-split/k/d.h5") && !exists("names-split/y.h5"));
+    }
 
     OK(H5Pclose(nat));
     OK(H5Pclose(lcpl));

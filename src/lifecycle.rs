@@ -136,8 +136,9 @@ fn prune_empty_dirs(dir: Option<&Path>, root: &Path) {
 
 /// After `name` (at `at`) was moved or renamed: moves the split files of the split datasets at or
 /// below it to the paths that mirror their new HDF5 paths, and points their links there. A split
-/// file another link also leads to stays where it is (its links stay valid).
-pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Result<()> {
+/// file another link also leads to stays where it is (its links stay valid). Returns the files
+/// moved: (old link target, new link target).
+pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Result<Vec<(Arc<str>, Arc<str>)>> {
     let base = quietly(|| crate::split::absolute_path(at, name.to_bytes(), dxpl)).ok().flatten().unwrap_or_default();
     let moved: Vec<SplitLink> = match quietly(|| at.link_info(name, dxpl)) {
         Ok(info) if info.type_ == H5L_TYPE_EXTERNAL => split_link_target(ctx, at, name, dxpl)
@@ -148,8 +149,9 @@ pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Result<(
         }
         _ => Vec::new(),
     };
+    let mut done = Vec::new();
     if moved.is_empty() {
-        return Ok(());
+        return Ok(done);
     }
     let all = quietly(|| split_links_under(ctx, at, c"/", dxpl))?;
     for link in moved {
@@ -187,8 +189,9 @@ pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Result<(
         }
         trace!("moved {} -> {}", from.display(), to.display());
         prune_empty_dirs(from.parent(), &ctx.split_dir);
+        done.push((link.target.clone(), Arc::from(new_target)));
     }
-    Ok(())
+    Ok(done)
 }
 
 /// Points the external link `name` at `target` (delete and create again).

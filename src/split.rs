@@ -25,13 +25,45 @@ use crate::object::Obj;
 use crate::policy::Policy;
 use crate::trace;
 
-/// What a split dataset's wrapper knows of it.
+/// What a split dataset's wrapper knows of it. Both change while it is open: `H5Lmove` renames
+/// it (and may move its file), `H5Ldelete` unnames it.
 #[derive(Debug)]
 pub struct SplitInfo {
     /// Its file, as the external link names it (`run-split/g/x.h5`, relative to the main file).
-    pub file: Arc<str>,
-    /// Its absolute path in the main file (what `H5Iget_name` reports).
-    pub path: Vec<u8>,
+    file: std::sync::RwLock<Arc<str>>,
+    /// Its absolute path in the main file (what `H5Iget_name` reports; empty once deleted).
+    path: std::sync::RwLock<Vec<u8>>,
+}
+
+impl SplitInfo {
+    pub fn new(file: Arc<str>, path: Vec<u8>) -> SplitInfo {
+        SplitInfo { file: std::sync::RwLock::new(file), path: std::sync::RwLock::new(path) }
+    }
+
+    /// Its file, relative to the main file's directory.
+    pub fn file(&self) -> Arc<str> {
+        self.file.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Its absolute path in the main file; empty once its link was deleted.
+    pub fn path(&self) -> Vec<u8> {
+        self.path.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// After the link at `old` was moved to `new` (None: deleted), and split files moved as
+    /// `moved` says (old target, new target): its path as HDF5 would now report it, and its file.
+    /// HDF5 renames an open object when its own link is moved or deleted (a deleted one has no
+    /// name), not when a group above it is (tested against native HDF5 in c-tests/split_layout.c).
+    fn renamed(&self, old: &[u8], new: Option<&[u8]>, moved: &[(Arc<str>, Arc<str>)]) {
+        let mut path = self.path.write().unwrap_or_else(|e| e.into_inner());
+        if *path == old {
+            *path = new.map(<[u8]>::to_vec).unwrap_or_default();
+        }
+        let mut file = self.file.write().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, to)) = moved.iter().find(|(from, _)| *from == *file) {
+            *file = to.clone();
+        }
+    }
 }
 
 /// What the connector knows about one main file, shared by every object reached from it.
@@ -67,13 +99,14 @@ impl Drop for FileCtx {
     }
 }
 
-/// An open split dataset: its connector-terminal object (to recognise its ids) and its object in
-/// the connector below (to flush its file).
-#[derive(Debug, Clone, Copy)]
+/// An open split dataset: its connector-terminal object (to recognise its ids), its object in
+/// the connector below (to flush its file) and what its wrapper knows of it (to rename it).
+#[derive(Debug, Clone)]
 struct OpenSplit {
     terminal: usize,
     under: usize,
     vol: hid_t,
+    info: Arc<SplitInfo>,
 }
 
 /// A library state captured with `H5VLretrieve_lib_state`.
@@ -187,14 +220,25 @@ impl FileCtx {
     /// # Safety
     /// `made` must be our fresh wrapper, not borrowed elsewhere.
     unsafe fn track(&self, made: *mut c_void, info: SplitInfo) {
+        let info = Arc::new(info);
         // SAFETY: by the contract above.
-        unsafe { Obj::set_split(made, Arc::new(info)) };
+        unsafe { Obj::set_split(made, info.clone()) };
         // SAFETY: as above.
         if let Ok(o) = unsafe { Obj::from_ptr(made) } {
             // SAFETY: asks the connector below for its terminal object.
             let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
-            let entry = OpenSplit { terminal, under: o.under_object as usize, vol: o.under_vol_id };
+            let entry = OpenSplit { terminal, under: o.under_object as usize, vol: o.under_vol_id, info };
             self.open_split.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+        }
+    }
+
+    /// After the link at the absolute path `old` was moved to `new` (None: deleted) and split files
+    /// moved as `moved` says: the open split datasets' names follow as HDF5 renames open objects
+    /// natively (`H5Iget_name`), and their files as they moved.
+    pub fn renamed(&self, old: &[u8], new: Option<&[u8]>, moved: &[(Arc<str>, Arc<str>)]) {
+        let open = self.open_split.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for e in open {
+            e.info.renamed(old, new, moved);
         }
     }
 
@@ -559,7 +603,7 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
         Ok(dset) => {
             let wrapper = Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone()));
             // SAFETY: `wrapper` is our fresh wrapper.
-            unsafe { ctx.track(wrapper, SplitInfo { file: Arc::from(ctx.link_target(&relative)), path }) };
+            unsafe { ctx.track(wrapper, SplitInfo::new(Arc::from(ctx.link_target(&relative)), path)) };
             Ok(Some(wrapper))
         }
         Err(e) => {
@@ -808,7 +852,7 @@ pub unsafe fn note_opened(
         let path = preserving_stack(|| absolute_path(&at, name.to_bytes(), dxpl).ok().flatten())
             .unwrap_or_else(|| name.to_bytes().to_vec());
         // SAFETY: `made` is our fresh wrapper, not borrowed elsewhere.
-        unsafe { ctx.track(made, SplitInfo { file, path }) };
+        unsafe { ctx.track(made, SplitInfo::new(file, path)) };
     }
 }
 
@@ -821,7 +865,7 @@ pub unsafe fn note_opened(
 pub unsafe fn hard_link_replacement(target: &Obj, curr_loc: &H5VL_loc_params_t, dxpl: hid_t) -> Option<Arc<str>> {
     let ctx = target.ctx.as_ref()?;
     match curr_loc.type_ {
-        H5VL_OBJECT_BY_SELF => target.split.as_ref().map(|s| s.file.clone()),
+        H5VL_OBJECT_BY_SELF => target.split.as_ref().map(|s| s.file()),
         ffi::H5VL_OBJECT_BY_NAME => {
             // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
             let name = unsafe { CStr::from_ptr(curr_loc.loc_data.loc_by_name.name) };
@@ -844,7 +888,7 @@ pub unsafe fn refuse_reference(at_obj: &Obj, loc: &H5VL_loc_params_t, dxpl: hid_
     let (path, file) = match loc.type_ {
         H5VL_OBJECT_BY_SELF => {
             let s = at_obj.split.as_ref()?;
-            (String::from_utf8_lossy(&s.path).into_owned(), s.file.to_string())
+            (String::from_utf8_lossy(&s.path()).into_owned(), s.file().to_string())
         }
         ffi::H5VL_OBJECT_BY_NAME => {
             // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
@@ -852,7 +896,7 @@ pub unsafe fn refuse_reference(at_obj: &Obj, loc: &H5VL_loc_params_t, dxpl: hid_
             if layout::components(name.to_bytes()).is_empty() {
                 // "." relative to the location: the location itself.
                 let s = at_obj.split.as_ref()?;
-                (String::from_utf8_lossy(&s.path).into_owned(), s.file.to_string())
+                (String::from_utf8_lossy(&s.path()).into_owned(), s.file().to_string())
             } else {
                 let at = Below { obj: at_obj.under_object, vol: at_obj.under_vol_id, obj_type: loc.obj_type };
                 let file = quietly(|| split_link_target(ctx, &at, name, dxpl))?;
@@ -1237,7 +1281,7 @@ pub unsafe fn link_anonymous(
     // SAFETY: closes the anonymous original (HDF5 deletes it: nothing links to it).
     preserving_stack(|| unsafe { ffi::H5VLdataset_close(original, vol, dxpl, std::ptr::null_mut()) });
     // SAFETY: the wrapper now holds the split dataset.
-    unsafe { ctx.track(target_ptr, SplitInfo { file: Arc::from(ctx.link_target(&place.relative)), path }) };
+    unsafe { ctx.track(target_ptr, SplitInfo::new(Arc::from(ctx.link_target(&place.relative)), path)) };
     trace!("anonymous dataset linked as {} moved to {}", name.to_string_lossy(), place.file_path.display());
     Ok(true)
 }

@@ -137,7 +137,7 @@ unsafe fn io<B: Copy>(
     let files: Vec<Option<std::sync::Arc<str>>> = unsafe { std::slice::from_raw_parts(dset, count) }
         .iter()
         // SAFETY: each element is one of our wrappers (checked by `unwrap_all`).
-        .map(|d| unsafe { Obj::from_ptr(*d) }.map(|o| o.split.as_ref().map(|s| s.file.clone())))
+        .map(|d| unsafe { Obj::from_ptr(*d) }.map(|o| o.split.as_ref().map(|s| s.file())))
         .collect::<Result<_>>()?;
     if files.iter().all(|f| files.first() == Some(f)) {
         let rc = call(count, under.as_mut_ptr(), vol, mem_type_id, mem_space_id, file_space_id, buf, req);

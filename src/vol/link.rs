@@ -115,6 +115,12 @@ unsafe fn copy_or_move(
         src_o.map_or(std::ptr::null_mut(), |o| o.under_object),
         dst_o.map_or(std::ptr::null_mut(), |o| o.under_object),
     );
+    // A move renames open split datasets too: their path before it.
+    let old_path = match (op, src_o.or(dst_o), loc_params1.is_null()) {
+        // SAFETY: HDF5's valid source location parameters.
+        (Op::Move, Some(from), false) => unsafe { by_name_path(from, &*loc_params1, dxpl_id) },
+        _ => None,
+    };
     let f = match op {
         Op::Copy => ffi::H5VLlink_copy,
         Op::Move => ffi::H5VLlink_move,
@@ -132,7 +138,11 @@ unsafe fn copy_or_move(
             let at = Below { obj: to.under_object, vol: to.under_vol_id, obj_type: loc.obj_type };
             // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
             let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
-            lifecycle::relocate(ctx, &at, name, dxpl_id)?;
+            let moved = lifecycle::relocate(ctx, &at, name, dxpl_id)?;
+            // SAFETY: as above.
+            if let (Some(old), Some(new)) = (old_path, unsafe { by_name_path(to, loc, dxpl_id) }) {
+                ctx.renamed(&old, Some(&new), &moved);
+            }
         }
     }
     Ok(rc)
@@ -204,8 +214,10 @@ pub unsafe extern "C" fn specific(
                 let loc = unsafe { &*loc_params };
                 let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: loc.obj_type };
                 // SAFETY: as above; the name (by name or by index) is HDF5's.
-                unsafe { deleted_name(&at, loc, dxpl_id) }
-                    .map(|name| (lifecycle::targets_of(ctx, &at, &name, dxpl_id), at, ctx.clone()))
+                unsafe { deleted_name(&at, loc, dxpl_id) }.map(|name| {
+                    let path = quietly(|| split::absolute_path(&at, name.to_bytes(), dxpl_id)).ok().flatten();
+                    (lifecycle::targets_of(ctx, &at, &name, dxpl_id), at, ctx.clone(), path)
+                })
             }
             _ => None,
         };
@@ -213,11 +225,28 @@ pub unsafe extern "C" fn specific(
         let rc = unsafe {
             forward(obj, req, |under, vol| ffi::H5VLlink_specific(under, loc_params, vol, args, dxpl_id, req))
         }?;
-        if let (true, Some((targets, at, ctx))) = (rc >= 0, doomed) {
+        if let (true, Some((targets, at, ctx, path))) = (rc >= 0, doomed) {
             lifecycle::remove_unreferenced(&ctx, &at, &targets, dxpl_id);
+            if let Some(path) = path {
+                ctx.renamed(&path, None, &[]); // open objects lose their name, as natively
+            }
         }
         Ok(rc)
     })
+}
+
+/// The absolute path of the link a by-name location designates, if it has one.
+///
+/// # Safety
+/// HDF5's valid location parameters for `o`.
+unsafe fn by_name_path(o: &Obj, loc: &H5VL_loc_params_t, dxpl: hid_t) -> Option<Vec<u8>> {
+    if loc.type_ != ffi::H5VL_OBJECT_BY_NAME {
+        return None;
+    }
+    let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: loc.obj_type };
+    // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+    let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
+    quietly(|| split::absolute_path(&at, name.to_bytes(), dxpl)).ok().flatten()
 }
 
 /// The name, relative to the location object, of the link a delete designates.

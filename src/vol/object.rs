@@ -128,17 +128,18 @@ pub unsafe extern "C" fn get(
             // H5Iget_name of a split dataset: its path in the main file, not "/data" in its own.
             // SAFETY: for GET_NAME the union holds `get_name`, with HDF5's output slots.
             let n = unsafe { a.args.get_name };
+            let path = split.path();
             if !n.buf.is_null() && n.buf_size > 0 {
-                let len = split.path.len().min(n.buf_size - 1);
+                let len = path.len().min(n.buf_size - 1);
                 // SAFETY: HDF5's buffer holds `buf_size` bytes; we write `len` + 1 of them.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(split.path.as_ptr(), n.buf.cast::<u8>(), len);
+                    std::ptr::copy_nonoverlapping(path.as_ptr(), n.buf.cast::<u8>(), len);
                     *n.buf.add(len) = 0;
                 }
             }
             // SAFETY: HDF5's output slot for the full length.
             if let Some(out) = unsafe { n.name_len.as_mut() } {
-                *out = split.path.len();
+                *out = path.len();
             }
             return Ok(0);
         }
