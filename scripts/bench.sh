@@ -42,4 +42,5 @@ echo "| phase | native | dset_split, split=off (ratio) | dset_split, splitting (
 echo "|---|---|---|---|"
 row "create + write $N datasets" 1 ms 1000
 row "open + read + close $N datasets" 2 ms 1000
-row "peak resident memory" 3 MiB 0.0009765625
+row "delete $N datasets" 4 ms 1000
+row "peak resident memory (create + read)" 3 MiB 0.0009765625

@@ -2,9 +2,10 @@
 //! split files nothing references any more; moving or renaming moves split files so the layout
 //! keeps mirroring the HDF5 paths.
 
+use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::below::{self, Below};
 use crate::error::{Error, Result, quietly};
@@ -78,34 +79,112 @@ pub fn split_links_under(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) ->
     Ok(listing.found)
 }
 
+/// The split files a link about to be deleted leads to.
+#[derive(Debug, Default)]
+pub struct Doomed {
+    pub targets: Vec<Arc<str>>,
+    /// Whether the link is one of our external links itself (one target, one link fewer), rather
+    /// than a hard link to a group (which may live on under another name).
+    pub one_link: bool,
+}
+
 /// The split files a link `name` at `at` leads to: its own if it is one of our external links,
 /// those of everything below it if it is a hard link to a group.
-pub fn targets_of(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Vec<Arc<str>> {
+pub fn targets_of(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Doomed {
     quietly(|| {
-        let Ok(info) = at.link_info(name, dxpl) else { return Vec::new() };
+        let Ok(info) = at.link_info(name, dxpl) else { return Doomed::default() };
         match info.type_ {
-            H5L_TYPE_EXTERNAL => split_link_target(ctx, at, name, dxpl).into_iter().collect(),
-            H5L_TYPE_HARD if at.object_type(name, dxpl).ok() == Some(0) => split_links_under(ctx, at, name, dxpl)
-                .map(|v| v.into_iter().map(|l| l.target).collect())
-                .unwrap_or_default(),
-            _ => Vec::new(),
+            H5L_TYPE_EXTERNAL => {
+                let targets: Vec<Arc<str>> = split_link_target(ctx, at, name, dxpl).into_iter().collect();
+                Doomed { one_link: !targets.is_empty(), targets }
+            }
+            H5L_TYPE_HARD if at.object_type(name, dxpl).ok() == Some(0) => Doomed {
+                targets: split_links_under(ctx, at, name, dxpl)
+                    .map(|v| v.into_iter().map(|l| l.target).collect())
+                    .unwrap_or_default(),
+                one_link: false,
+            },
+            _ => Doomed::default(),
         }
     })
 }
 
-/// Removes the split files among `candidates` that no link in the main file leads to any more,
-/// and the directories that become empty. `at` is any object of the main file.
-pub fn remove_unreferenced(ctx: &FileCtx, at: &Below, candidates: &[Arc<str>], dxpl: hid_t) {
+/// How many links of a main file lead to each of its split files, once counted: deleting a
+/// dataset then costs one look-up instead of listing every link of the file (which made deleting
+/// N datasets take N^2 steps). Kept per main file (absolute path), so every handle of one file
+/// shares it, for as long as only the connector changes the file's split links: opening or
+/// creating the file, and every link operation whose effect on the counts is not tracked here
+/// (link create, copy, move, object copy), forgets it; the next delete counts again. Files are
+/// told apart by device and inode, so every spelling of a file's name and every hard link to it
+/// meet the same counts.
+type Counts = HashMap<Arc<str>, usize>;
+
+static COUNTS: LazyLock<Mutex<HashMap<(u64, u64), Counts>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn counts() -> std::sync::MutexGuard<'static, HashMap<(u64, u64), Counts>> {
+    COUNTS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The main file's identity (device, inode), None if it cannot be read (then nothing is kept).
+fn identity(ctx: &FileCtx) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(&ctx.main_path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Forgets the link counts of `ctx`'s main file (its links changed in an untracked way).
+pub fn forget_counts(ctx: &FileCtx) {
+    if let Some(id) = identity(ctx) {
+        counts().remove(&id);
+    }
+}
+
+/// A new link of `ctx`'s main file leads to the split file `target`.
+pub fn count_new_link(ctx: &FileCtx, target: &Arc<str>) {
+    let Some(id) = identity(ctx) else { return };
+    if let Some(c) = counts().get_mut(&id) {
+        *c.entry(target.clone()).or_default() += 1;
+    }
+}
+
+/// Removes the split files among `doomed.targets` that no link in the main file leads to any
+/// more (the link was just deleted), and the directories that become empty. `at` is any object
+/// of the main file.
+pub fn remove_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid_t) {
+    let candidates = &doomed.targets;
     if candidates.is_empty() {
         return;
     }
-    let still = quietly(|| split_links_under(ctx, at, c"/", dxpl));
-    let Ok(still) = still else {
-        trace!("cannot list the main file's links: keeping {} split file(s)", candidates.len());
-        return;
+    let id = identity(ctx);
+    // One of our links fewer, with the counts known: count down (None: not counted yet).
+    let counted = match (doomed.one_link, id) {
+        (true, Some(id)) => counts().get_mut(&id).and_then(|c| {
+            let n = c.get_mut(&candidates[0])?;
+            *n = n.saturating_sub(1);
+            Some(Counts::from([(candidates[0].clone(), *n)]))
+        }),
+        _ => None,
+    };
+    let still: Counts = match counted {
+        Some(still) => still,
+        None => {
+            // Count every link of the file (after the delete), and keep the counts.
+            let Ok(links) = quietly(|| split_links_under(ctx, at, c"/", dxpl)) else {
+                trace!("cannot list the main file's links: keeping {} split file(s)", candidates.len());
+                forget_counts(ctx);
+                return;
+            };
+            let mut c = Counts::new();
+            for l in links {
+                *c.entry(l.target).or_default() += 1;
+            }
+            if let Some(id) = id {
+                counts().insert(id, c.clone());
+            }
+            c
+        }
     };
     for target in candidates {
-        if still.iter().any(|l| &l.target == target) {
+        if still.get(target).is_some_and(|n| *n > 0) {
             continue; // another link still leads there
         }
         let file = ctx.main_dir().join(target.as_ref());

@@ -602,8 +602,10 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     match unsafe { make_split_dataset(parent, ctx, a, &file_path, loc, name, &relative) } {
         Ok(dset) => {
             let wrapper = Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone()));
+            let target: Arc<str> = Arc::from(ctx.link_target(&relative));
+            crate::lifecycle::count_new_link(ctx, &target);
             // SAFETY: `wrapper` is our fresh wrapper.
-            unsafe { ctx.track(wrapper, SplitInfo::new(Arc::from(ctx.link_target(&relative)), path)) };
+            unsafe { ctx.track(wrapper, SplitInfo::new(target, path)) };
             Ok(Some(wrapper))
         }
         Err(e) => {
@@ -1280,8 +1282,10 @@ pub unsafe fn link_anonymous(
     unsafe { (*target_ptr.cast::<Obj>()).under_object = copy };
     // SAFETY: closes the anonymous original (HDF5 deletes it: nothing links to it).
     preserving_stack(|| unsafe { ffi::H5VLdataset_close(original, vol, dxpl, std::ptr::null_mut()) });
+    let file: Arc<str> = Arc::from(ctx.link_target(&place.relative));
+    crate::lifecycle::count_new_link(ctx, &file);
     // SAFETY: the wrapper now holds the split dataset.
-    unsafe { ctx.track(target_ptr, SplitInfo::new(Arc::from(ctx.link_target(&place.relative)), path)) };
+    unsafe { ctx.track(target_ptr, SplitInfo::new(file, path)) };
     trace!("anonymous dataset linked as {} moved to {}", name.to_string_lossy(), place.file_path.display());
     Ok(true)
 }

@@ -55,11 +55,12 @@ pub unsafe extern "C" fn create(
         if under.is_null() {
             return Ok(under);
         }
-        if flags & H5F_ACC_TRUNC != 0 {
-            if let Some(ctx) = &ctx {
+        if let Some(ctx) = &ctx {
+            if flags & H5F_ACC_TRUNC != 0 {
                 // The old file's datasets went with it: so do their split files.
                 ctx.clear_split_folder();
             }
+            crate::lifecycle::forget_counts(ctx);
         }
         Ok(Obj::wrap_in(under, info.under_vol_id, ctx))
     })
@@ -87,6 +88,10 @@ pub unsafe extern "C" fn open(
         let under = unsafe { ffi::H5VLfile_open(name, flags, fapl.0, dxpl_id, req) };
         // SAFETY: `req` is HDF5's request slot.
         unsafe { wrap_request(req, info.under_vol_id) };
+        if let (false, Some(ctx)) = (under.is_null(), &ctx) {
+            // Other programs may have changed its links since this process counted them.
+            crate::lifecycle::forget_counts(ctx);
+        }
         Ok(if under.is_null() { under } else { Obj::wrap_in(under, info.under_vol_id, ctx) })
     })
 }

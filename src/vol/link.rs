@@ -69,6 +69,11 @@ pub unsafe extern "C" fn create(
         if let Some(o) = o {
             // SAFETY: HDF5's own location parameters.
             unsafe { split::parents_for_link(o, loc_params, lcpl_id, dxpl_id) }?;
+            // A new link may lead to a split file (a hard link to a split dataset, an external
+            // link written by the application): count again at the next delete.
+            if let Some(ctx) = o.ctx.as_ref() {
+                lifecycle::forget_counts(ctx);
+            }
         }
         let under = o.map_or(std::ptr::null_mut(), |o| o.under_object);
         // SAFETY: HDF5's arguments with our objects swapped for the ones below.
@@ -115,6 +120,10 @@ unsafe fn copy_or_move(
         src_o.map_or(std::ptr::null_mut(), |o| o.under_object),
         dst_o.map_or(std::ptr::null_mut(), |o| o.under_object),
     );
+    // Copies and moves change which links lead to split files: count again at the next delete.
+    for ctx in [src_o, dst_o].into_iter().flatten().filter_map(|o| o.ctx.as_ref()) {
+        lifecycle::forget_counts(ctx);
+    }
     // A move renames open split datasets too: their path before it.
     let old_path = match (op, src_o.or(dst_o), loc_params1.is_null()) {
         // SAFETY: HDF5's valid source location parameters.
@@ -225,8 +234,8 @@ pub unsafe extern "C" fn specific(
         let rc = unsafe {
             forward(obj, req, |under, vol| ffi::H5VLlink_specific(under, loc_params, vol, args, dxpl_id, req))
         }?;
-        if let (true, Some((targets, at, ctx, path))) = (rc >= 0, doomed) {
-            lifecycle::remove_unreferenced(&ctx, &at, &targets, dxpl_id);
+        if let (true, Some((doomed, at, ctx, path))) = (rc >= 0, doomed) {
+            lifecycle::remove_unreferenced(&ctx, &at, &doomed, dxpl_id);
             if let Some(path) = path {
                 ctx.renamed(&path, None, &[]); // open objects lose their name, as natively
             }

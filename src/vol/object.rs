@@ -70,6 +70,10 @@ pub unsafe extern "C" fn copy(
     guard("object_copy", || {
         // SAFETY: both objects are our wrappers.
         let (src, dst) = unsafe { (Obj::from_ptr(src_obj)?, Obj::from_ptr(dst_obj)?) };
+        // The copy may add links to split files: count again at the next delete.
+        if let Some(ctx) = dst.ctx.as_ref() {
+            crate::lifecycle::forget_counts(ctx);
+        }
         if !src_loc_params.is_null() && !dst_loc_params.is_null() && !src_name.is_null() && !dst_name.is_null() {
             // SAFETY: HDF5's valid location parameters and NUL-terminated names.
             let copied = unsafe {
