@@ -196,6 +196,23 @@ int main(int argc, char **argv) {
         CHECK(exists("names-split/k/d.h5") && !exists("names-split/y.h5"));
     }
 
+    /* the connector counts links to split files once, then counts deletes down: a link made in
+     * between (here a hard link with H5L_SAME_LOC, which reaches the connector without a
+     * location object) must keep the split file alive */
+    OK(file = H5Fcreate(scratch("counts.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    write_ints(file, "/a", 700, lcpl);
+    write_ints(file, "/b", 800, lcpl);
+    OK(H5Ldelete(file, "/b", H5P_DEFAULT));
+    CHECK(!exists("counts-split/b.h5") && exists("counts-split/a.h5"));
+    OK(H5Lcreate_hard(file, "/a", H5L_SAME_LOC, "/a2", H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Lcreate_hard(H5L_SAME_LOC, "/a", file, "/a3", H5P_DEFAULT, H5P_DEFAULT));
+    OK(H5Ldelete(file, "/a", H5P_DEFAULT));
+    OK(H5Ldelete(file, "/a2", H5P_DEFAULT));
+    CHECK(exists("counts-split/a.h5") && read_first(file, "/a3") == 700);
+    OK(H5Ldelete(file, "/a3", H5P_DEFAULT));
+    CHECK(!exists("counts-split/a.h5"));
+    OK(H5Fclose(file));
+
     OK(H5Pclose(nat));
     OK(H5Pclose(lcpl));
     printf("split_layout: all checks passed\n");

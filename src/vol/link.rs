@@ -49,15 +49,39 @@ pub unsafe extern "C" fn create(
             }
         }
         let mut replacement = None;
+        // Where the new link goes when HDF5 passes no location (`H5L_SAME_LOC` as the new link's
+        // location: the target's location).
+        let mut same_loc = None;
         if local.op_type == H5VL_LINK_CREATE_HARD {
             // SAFETY: for HARD the union holds `hard`, whose target is NULL or one of our wrappers.
-            if let Some(target) = unsafe { Obj::from_nullable(local.args.hard.curr_obj) } {
+            let target = unsafe { Obj::from_nullable(local.args.hard.curr_obj) };
+            // `H5L_SAME_LOC` as the target's location: it is the new link's.
+            if let Some(target) = target.or(o) {
                 vol.get_or_insert(target.under_vol_id);
                 // A split dataset lives in its own file, which a hard link cannot reach: link its
                 // split file instead, as the dataset's own link does.
+                // SAFETY: for HARD the union holds `hard`, with HDF5's location parameters of the
+                // target; with `H5L_SAME_LOC` as the target's location they carry no object type:
+                // the new link's location's it is.
+                let mut curr = unsafe { local.args.hard.curr_loc_params };
+                if target_is_same_loc(&local, loc_params) {
+                    // SAFETY: checked non-NULL by `target_is_same_loc`.
+                    curr.obj_type = unsafe { (*loc_params).obj_type };
+                }
                 // SAFETY: HDF5's valid location parameters of the target.
-                replacement =
-                    unsafe { split::hard_link_replacement(target, &local.args.hard.curr_loc_params, dxpl_id) };
+                replacement = unsafe { split::hard_link_replacement(target, &curr, dxpl_id) };
+                if o.is_none() {
+                    if replacement.is_some() && target.split.is_some() {
+                        return Err(Error::arg(
+                            "a link next to a split dataset (H5L_SAME_LOC with the dataset as location) would go \
+                             into its split file: give the main file or a group as the new link's location",
+                        ));
+                    }
+                    // SAFETY: HDF5's valid location parameters of the target.
+                    same_loc = Some((target.under_object, unsafe { local.args.hard.curr_loc_params.obj_type }));
+                }
+            }
+            if let Some(target) = target {
                 local.args.hard.curr_obj = target.under_object;
             }
         }
@@ -69,19 +93,49 @@ pub unsafe extern "C" fn create(
         if let Some(o) = o {
             // SAFETY: HDF5's own location parameters.
             unsafe { split::parents_for_link(o, loc_params, lcpl_id, dxpl_id) }?;
-            // A new link may lead to a split file (a hard link to a split dataset, an external
-            // link written by the application): count again at the next delete.
-            if let Some(ctx) = o.ctx.as_ref() {
-                lifecycle::forget_counts(ctx);
-            }
         }
-        let under = o.map_or(std::ptr::null_mut(), |o| o.under_object);
+        // A new link may lead to a split file (a hard link to a split dataset, an external link
+        // written by the application): count again at the next delete. With `H5L_SAME_LOC` the
+        // location is the hard link's target's.
+        // SAFETY: HDF5's argument struct, unchanged (`local` is our copy); for HARD the union
+        // holds `hard`, whose target is NULL or one of our wrappers.
+        let hard_target = unsafe {
+            match (*args).op_type {
+                H5VL_LINK_CREATE_HARD => Obj::from_nullable((*args).args.hard.curr_obj),
+                _ => None,
+            }
+        };
+        if let Some(ctx) = o.or(hard_target).and_then(|o| o.ctx.as_ref()) {
+            lifecycle::forget_counts(ctx);
+        }
+        // An external link needs its location; a hard link with none is HDF5's `H5L_SAME_LOC`.
+        // HDF5 then gives the new link's location no object type either: the target's it is.
+        let mut own_loc = None;
+        let under = match (o, value.is_some(), same_loc, loc_params.is_null()) {
+            (Some(o), _, _, _) => o.under_object,
+            (None, true, Some((at, obj_type)), false) => {
+                // SAFETY: HDF5's valid location parameters, copied.
+                let mut l = unsafe { *loc_params };
+                l.obj_type = obj_type;
+                own_loc = Some(l);
+                at
+            }
+            _ => std::ptr::null_mut(),
+        };
+        let loc_params = own_loc.as_ref().map_or(loc_params, |l| l as *const H5VL_loc_params_t);
         // SAFETY: HDF5's arguments with our objects swapped for the ones below.
         let rc = unsafe { ffi::H5VLlink_create(&mut local, under, loc_params, vol, lcpl_id, lapl_id, dxpl_id, req) };
         // SAFETY: `req` is HDF5's request slot.
         unsafe { wrap_request(req, vol) };
         Ok(rc)
     })
+}
+
+/// Whether a hard link's target location is `H5L_SAME_LOC` (no target object: it is the new
+/// link's location).
+fn target_is_same_loc(args: &H5VL_link_create_args_t, loc_params: *const H5VL_loc_params_t) -> bool {
+    // SAFETY: for HARD the union holds `hard` (the caller checked the op type).
+    args.op_type == H5VL_LINK_CREATE_HARD && unsafe { args.args.hard.curr_obj.is_null() } && !loc_params.is_null()
 }
 
 #[derive(Clone, Copy)]
