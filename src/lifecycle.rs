@@ -138,6 +138,12 @@ pub fn forget_counts(ctx: &FileCtx) {
     }
 }
 
+/// Forgets every file's link counts and frees their memory (the connector is unloaded: HDF5
+/// closes the plugin at exit, and what it allocated would count as leaked).
+pub fn forget_all_counts() {
+    *counts() = HashMap::new();
+}
+
 /// A new link of `ctx`'s main file leads to the split file `target`.
 pub fn count_new_link(ctx: &FileCtx, target: &Arc<str>) {
     let Some(id) = identity(ctx) else { return };

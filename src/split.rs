@@ -95,6 +95,7 @@ pub struct FileCtx {
 
 impl Drop for FileCtx {
     fn drop(&mut self) {
+        crate::lifecycle::forget_counts(self);
         trace!("released the context of {}", self.main_path.display());
     }
 }

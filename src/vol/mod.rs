@@ -46,6 +46,7 @@ unsafe extern "C" fn terminate() -> herr_t {
     guard_light("terminate", || {
         crate::trace!("terminated");
         crate::error::release_at_terminate();
+        crate::lifecycle::forget_all_counts();
         crate::log::shutdown();
         Ok(0)
     })
