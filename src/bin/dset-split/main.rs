@@ -86,6 +86,56 @@ pub(crate) fn progress_bar(total: u64, show: bool) -> indicatif::ProgressBar {
     bar
 }
 
+/// Copies the file `from` to `to` (created or truncated, with `from`'s permissions), showing
+/// `what` and the bytes copied on a progress bar when `show`: the kernel copies the data
+/// (`copy_file_range`, which shares the blocks on file systems that can), in pieces so that the
+/// bar moves and an interrupt stops the copy.
+pub(crate) fn copy_file(from: &std::path::Path, to: &std::path::Path, what: &str, show: bool) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    let fail = |e: std::io::Error| format!("cannot copy {} to {}: {e}", from.display(), to.display());
+    let src = std::fs::File::open(from).map_err(fail)?;
+    let meta = src.metadata().map_err(fail)?;
+    let dst = std::fs::File::create(to).map_err(fail)?;
+    dst.set_permissions(meta.permissions()).map_err(fail)?;
+    let bar = progress_bar(meta.len(), show);
+    bar.set_message(what.to_string());
+    let mut done = 0u64;
+    while done < meta.len() {
+        interrupted()?;
+        let piece = (meta.len() - done).min(256 << 20) as usize;
+        // SAFETY: two open file descriptors and NULL offsets (the files' own positions advance).
+        let n = unsafe {
+            libc::copy_file_range(
+                src.as_raw_fd(),
+                std::ptr::null_mut(),
+                dst.as_raw_fd(),
+                std::ptr::null_mut(),
+                piece,
+                0,
+            )
+        };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if done == 0
+                && matches!(e.raw_os_error(), Some(libc::EXDEV | libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP))
+            {
+                // Not between these file systems: the ordinary copy (std falls back by itself).
+                drop((src, dst));
+                bar.finish_and_clear();
+                return std::fs::copy(from, to).map(|_| ()).map_err(fail);
+            }
+            return Err(fail(e));
+        }
+        if n == 0 {
+            break; // the file shrank while being copied
+        }
+        done += n as u64;
+        bar.set_position(done);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {

@@ -107,8 +107,7 @@ fn merge(args: &Args) -> Result<Outcome, String> {
     }
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let fresh = Fresh(out.with_file_name(format!(".{name}.dset-split-{}.new", std::process::id())));
-    std::fs::copy(file, &fresh.0)
-        .map_err(|e| format!("cannot copy {} to {}: {e}", file.display(), fresh.0.display()))?;
+    crate::copy_file(file, &fresh.0, "copy of the main file", !args.json)?;
     h5::make_writable(&fresh.0)?;
 
     let mut bytes = 0;

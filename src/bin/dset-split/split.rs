@@ -517,9 +517,8 @@ impl Work {
         let out_name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let main_dir = output.parent().unwrap_or(Path::new("")).to_path_buf();
         // 1. the work copy
-        std::fs::copy(input, &self.scratch)
-            .map_err(|e| format!("cannot copy {} to {}: {e}", input.display(), self.scratch.display()))?;
         self.made_files.push(self.scratch.clone());
+        crate::copy_file(input, &self.scratch, "work copy of the input", progress)?;
         h5::make_writable(&self.scratch)?;
 
         // 2. datasets into split files, external links in their place
