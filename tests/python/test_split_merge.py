@@ -289,6 +289,19 @@ def test_split_and_merge_refuse_bad_input_and_leave_nothing(tmp_path):
     assert p.returncode == 2 and "--force" in p.stderr
 
 
+def test_split_refuses_nested_references_it_cannot_carry_over(tmp_path):
+    with h5py.File(tmp_path / "in.h5", "w") as f:
+        x = f.create_dataset("x", data=np.arange(10.0))
+        pair = np.zeros(1, dtype=[("r", h5py.regionref_dtype), ("n", "i4")])
+        pair[0] = (x.regionref[2:4], 7)
+        f["pairs"] = pair
+    p = split(["in.h5", "out.h5", "--dry-run"], tmp_path)  # the plan itself is shown
+    assert "2 stay in the main file" in p.stdout
+    p = split(["in.h5", "out.h5"], tmp_path, ok=False)
+    assert p.returncode == 2 and "dataset /pairs holds region or HDF5 1.12-style references" in p.stderr
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["in.h5"]
+
+
 def test_the_connector_keeps_working_on_a_converted_file(tmp_path):
     python(EXAMPLES / "writer.py", [tmp_path / "run.h5"], tmp_path)
     split(["run.h5"], tmp_path)

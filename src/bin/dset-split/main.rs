@@ -70,6 +70,18 @@ pub(crate) fn failure_code() -> ExitCode {
     ExitCode::from(if INTERRUPTED.load(Ordering::SeqCst) { 130 } else { 2 })
 }
 
+/// Whether `a` and `b` name the same existing file (however spelled).
+pub(crate) fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// A temporary file beside `path` (`.<name>.dset-split-<pid>.<tag>`), for work that is renamed
+/// over `path` or removed at the end.
+pub(crate) fn work_file(path: &std::path::Path, tag: &str) -> std::path::PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.dset-split-{}.{tag}", std::process::id()))
+}
+
 /// A progress bar on stderr (drawn only when stderr is a terminal) counting `total` bytes, with
 /// the object at work as its message; hidden when not `show`.
 pub(crate) fn progress_bar(total: u64, show: bool) -> indicatif::ProgressBar {

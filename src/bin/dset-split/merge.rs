@@ -77,10 +77,8 @@ struct Item {
 
 fn merge(args: &Args) -> Result<Outcome, String> {
     let (file, out) = (&args.file, &args.out);
-    if let (Ok(a), Ok(b)) = (file.canonicalize(), out.canonicalize()) {
-        if a == b {
-            return Err("OUT must be another file than FILE".into());
-        }
+    if crate::same_file(file, out) {
+        return Err("OUT must be another file than FILE".into());
     }
     if out.exists() && !args.force {
         return Err(format!("{} exists; choose another OUT or pass --force to replace it", out.display()));
@@ -89,11 +87,17 @@ fn merge(args: &Args) -> Result<Outcome, String> {
     let main_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut items = Vec::new();
     let mut missing = Vec::new();
+    // Each split file's size (status looked at every one), counted once however many links share it.
+    let mut sizes = HashMap::new();
+    let mut bytes = 0;
     for d in report.datasets.iter().filter(|d| d.place == status::Place::Split) {
         let target = d.file.clone().unwrap_or_default();
-        if !main_dir.join(&target).is_file() {
+        if d.state != Some(status::State::Present) {
             missing.push(target);
             continue;
+        }
+        if sizes.insert(target.clone(), d.bytes.unwrap_or(0)).is_none() {
+            bytes += d.bytes.unwrap_or(0);
         }
         items.push(Item { path: CString::new(d.raw_path.clone()).expect("from HDF5"), file: target });
     }
@@ -105,19 +109,10 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             missing.iter().take(5).cloned().collect::<Vec<_>>().join(" ")
         ));
     }
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let fresh = Fresh(out.with_file_name(format!(".{name}.dset-split-{}.new", std::process::id())));
+    let fresh = Fresh(crate::work_file(out, "new"));
     crate::copy_file(file, &fresh.0, "copy of the main file", !args.json)?;
     h5::make_writable(&fresh.0)?;
 
-    let mut bytes = 0;
-    let mut sizes = HashMap::new();
-    for item in &items {
-        let size = std::fs::metadata(main_dir.join(&item.file)).map(|m| m.len()).unwrap_or(0);
-        if sizes.insert(item.file.clone(), size).is_none() {
-            bytes += size;
-        }
-    }
     let bar = crate::progress_bar(bytes, !args.json);
     let f = h5::open(&fresh.0, true)?;
     // The first path each split file was copied to: its other names become hard links to it.

@@ -320,17 +320,28 @@ fn attributes(loc: hid_t, path: &CStr) -> Vec<(CString, IdGuard)> {
 
 /// The addresses of the objects the references in `holders` point at (in `file`, whose number
 /// is `fileno`; references into other files are left out).
-pub fn targets(file: hid_t, fileno: u64, holders: &[Holder]) -> Result<HashSet<u64>, String> {
+/// Read in the same pass: why the file's nested references could not be carried over to a new
+/// main file, if they could not (only object references, `hobj_ref_t`, can be; see
+/// [`remap_nested`]).
+pub fn targets(file: hid_t, fileno: u64, holders: &[Holder]) -> Result<(HashSet<u64>, Option<String>), String> {
     let mut found = HashSet::new();
+    let mut refusal = None;
     for h in holders {
         each_block(file, h, false, &mut |obj, kind, p| {
+            if h.nested && kind != Kind::Object1 && refusal.is_none() {
+                refusal = Some(format!(
+                    "{} holds region or HDF5 1.12-style references inside compound, array or variable-length data, \
+                     which cannot be carried over to a new file; nothing was changed",
+                    h.show()
+                ));
+            }
             if let Some(addr) = target(obj, fileno, kind, p) {
                 found.insert(addr);
             }
             Ok(())
         })?;
     }
-    Ok(found)
+    Ok((found, refusal))
 }
 
 /// The address of the object the reference at `p` points at, or None (a null reference, or one
@@ -371,7 +382,7 @@ pub fn paths(file: hid_t) -> Result<HashMap<u64, CString>, String> {
 /// In `dst`, a copy of the file whose objects `old_paths` lists (by their old addresses), points
 /// the nested references of `holders` (copied unchanged, so still holding old addresses) at the
 /// copies of their objects, found by path. Only object references (`hobj_ref_t`) can be nested
-/// this way in practice (dimension scales); others are refused by [`check_nested`] beforehand.
+/// this way in practice (dimension scales); [`targets`] tells of the others beforehand.
 pub fn remap_nested(dst: hid_t, old_paths: &HashMap<u64, CString>, holders: &[Holder]) -> Result<(), String> {
     let mut new_addr: HashMap<u64, u64> = HashMap::new();
     for h in holders.iter().filter(|h| h.nested) {
@@ -407,25 +418,6 @@ pub fn remap_nested(dst: hid_t, old_paths: &HashMap<u64, CString>, holders: &[Ho
             // SAFETY: as above.
             unsafe { p.cast::<u64>().write_unaligned(addr) };
             Ok(())
-        })?;
-    }
-    Ok(())
-}
-
-/// Refuses files whose nested references are not all object references (`hobj_ref_t`): those
-/// could not be carried over to the new main file.
-pub fn check_nested(file: hid_t, holders: &[Holder]) -> Result<(), String> {
-    for h in holders.iter().filter(|h| h.nested) {
-        each_block(file, h, false, &mut |_, kind, _| {
-            if kind == Kind::Object1 {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{} holds region or HDF5 1.12-style references inside compound, array or variable-length data, \
-                     which cannot be carried over to a new file; nothing was changed",
-                    h.show()
-                ))
-            }
         })?;
     }
     Ok(())

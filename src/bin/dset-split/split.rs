@@ -177,18 +177,11 @@ fn policy_of(args: &Args) -> Result<Policy, String> {
     Ok(p)
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 fn convert(args: &Args) -> Result<Outcome, String> {
     let policy = policy_of(args)?;
     let input = &args.input;
     let output = args.output.clone().unwrap_or_else(|| input.clone());
-    let in_place = same_file(input, &output);
+    let in_place = crate::same_file(input, &output);
     if !in_place && output.exists() && !args.force {
         return Err(format!("{} exists; choose another OUT or pass --force to replace it", output.display()));
     }
@@ -205,7 +198,7 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     let out_name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     check_split_dir(&split_dir, &out_name, in_place)?;
 
-    let (mut datasets, holders) = plan(src.0, &policy)?;
+    let (mut datasets, holders, refusal) = plan(src.0, &policy)?;
     let folder = split_folder_name(&output, &policy.suffix);
     for d in &mut datasets {
         match &mut d.fate {
@@ -228,7 +221,9 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     if args.dry_run {
         return Ok(outcome);
     }
-    refs::check_nested(src.0, &holders)?;
+    if let Some(refusal) = refusal {
+        return Err(refusal);
+    }
     let bounds = libver_low(src.0);
     let fcpl = root_fcpl(src.0)?;
     let mut userblock: hsize_t = 0;
@@ -341,9 +336,12 @@ struct Found {
     root_link: Option<CString>,
 }
 
-/// Every dataset of `file` (each hard link to one) and what happens to it; and the datasets and
-/// attributes that hold references.
-fn plan(file: hid_t, policy: &Policy) -> Result<(Vec<Dataset>, Vec<refs::Holder>), String> {
+/// Every dataset of `file` (each hard link to one) and what happens to it; the datasets and
+/// attributes that hold references; and why the file cannot be converted, if its references
+/// forbid it.
+type Plan = (Vec<Dataset>, Vec<refs::Holder>, Option<String>);
+
+fn plan(file: hid_t, policy: &Policy) -> Result<Plan, String> {
     unsafe extern "C" fn visit(g: hid_t, name: *const c_char, info: *const H5L_info2_t, data: *mut c_void) -> herr_t {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             // SAFETY: HDF5 passes a valid group, NUL-terminated name and link info; `data` is
@@ -396,7 +394,7 @@ fn plan(file: hid_t, policy: &Policy) -> Result<(Vec<Dataset>, Vec<refs::Holder>
     let holders = refs::holders(file)?;
     let with_ref_attrs: HashSet<&[u8]> =
         holders.iter().filter(|h| h.attr.is_some()).map(|h| h.path.to_bytes()).collect();
-    let targets = refs::targets(file, root.fileno, &holders)?;
+    let (targets, refusal) = refs::targets(file, root.fileno, &holders)?;
     if targets.contains(&refs::token_addr(&root)) {
         return Err("a reference points at the root group; such a file cannot be converted".into());
     }
@@ -422,7 +420,7 @@ fn plan(file: hid_t, policy: &Policy) -> Result<(Vec<Dataset>, Vec<refs::Holder>
         };
         out.push(Dataset { path: path.to_string_lossy().into_owned(), bytes, fate, c_path: path, cset });
     }
-    Ok((out, holders))
+    Ok((out, holders, refusal))
 }
 
 fn decide(
@@ -473,11 +471,9 @@ struct Work {
 
 impl Work {
     fn new(output: &Path, split_dir: &Path) -> Work {
-        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let pid = std::process::id();
         Work {
-            scratch: output.with_file_name(format!(".{name}.dset-split-{pid}.work")),
-            fresh: output.with_file_name(format!(".{name}.dset-split-{pid}.new")),
+            scratch: crate::work_file(output, "work"),
+            fresh: crate::work_file(output, "new"),
             split_dir: split_dir.to_path_buf(),
             made_files: Vec::new(),
             made_dirs: Vec::new(),
@@ -579,7 +575,8 @@ impl Work {
             },
         )?;
         bar.finish_and_clear();
-        let old_paths = refs::paths(work.0)?;
+        // Where each object was, to find its copy for the nested references (if there are any).
+        let old_paths = if holders.iter().any(|h| h.nested) { refs::paths(work.0)? } else { HashMap::new() };
         drop(work);
 
         // 3. the new main file: the work file's hierarchy, in one copy

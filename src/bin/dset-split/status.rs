@@ -65,7 +65,7 @@ pub struct Dataset {
     pub(crate) object: Option<String>,
     /// Inline: the dataset's allocated storage; split: the split file's size on disk.
     #[serde(skip_serializing_if = "Option::is_none")]
-    bytes: Option<u64>,
+    pub(crate) bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) state: Option<State>,
     /// For present split files, when DVC tracks the split folder: the file against DVC's record.
