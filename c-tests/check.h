@@ -78,4 +78,21 @@ static inline int innermost_has(const char *needle) {
     return s.found;
 }
 
+/* Whether creating a one-element dataset `name` at `loc` fails (quietly), as it must in a file
+ * opened read-only. */
+static inline int create_fails(hid_t loc, const char *name) {
+    int     failed;
+    hsize_t one = 1;
+    hid_t   s   = H5Screate_simple(1, &one, NULL);
+    H5E_BEGIN_TRY {
+        hid_t d = H5Dcreate2(loc, name, H5T_NATIVE_INT, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        failed  = d < 0;
+        if (!failed)
+            H5Dclose(d);
+    }
+    H5E_END_TRY
+    H5Sclose(s);
+    return failed;
+}
+
 #endif
