@@ -7,6 +7,7 @@
 pub mod below;
 pub mod boundary;
 pub mod capi;
+pub mod confine;
 pub mod conn_info;
 pub mod cow;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod log;
 pub mod object;
 pub mod policy;
 pub mod split;
+pub mod target;
 pub mod visit;
 pub mod vol;
 
