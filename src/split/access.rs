@@ -1,0 +1,248 @@
+//! Using split datasets after creation: recognising their links, opening (copy-on-write,
+//! tracking), hard links, references, counting open ids, and explaining failed opens.
+
+use std::ffi::{CStr, c_char, c_void};
+use std::sync::Arc;
+
+use super::*;
+use crate::below::{self, Below};
+use crate::error::{Error, Kind, Result, preserving_stack, quietly};
+use crate::ffi::{self, H5L_TYPE_EXTERNAL, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t};
+use crate::layout::{self, DATASET_PATH};
+use crate::object::Obj;
+
+/// The split file an external link `name` at `at` leads to (its value, as stored), if it is one
+/// of this main file's split files.
+pub fn split_link_target(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Option<Arc<str>> {
+    if layout::components(name.to_bytes()).is_empty() {
+        return None; // the location itself ("." or "/"): no link to look at
+    }
+    // Callers ask about names that exist (just opened, or the target of a new hard link), so
+    // the calls below do not fail and print nothing: keeping errors quiet would cost four more
+    // library calls on every dataset open.
+    preserving_stack(|| {
+        let info = at.link_info(name, dxpl).ok()?;
+        if info.type_ != H5L_TYPE_EXTERNAL {
+            return None;
+        }
+        // SAFETY: for external links the union holds the value size.
+        let value = at.link_value(name, unsafe { info.u.val_size }, dxpl).ok()?;
+        let (file, object) = below::unpack_external_link(&value)?;
+        let folder = ctx.split_dir.file_name()?.to_str()?;
+        let file = String::from_utf8(file).ok()?;
+        (object == DATASET_PATH.as_bytes() && file.starts_with(&format!("{folder}/"))).then(|| Arc::from(file))
+    })
+}
+
+/// The open dataset ids of split datasets of the main file `ctx` (HDF5 counts a file's open
+/// objects by the file they live in; split datasets live in their own).
+pub fn open_split_dataset_ids(ctx: &Arc<FileCtx>) -> Vec<hid_t> {
+    struct State {
+        open: Vec<usize>,
+        ids: Vec<hid_t>,
+    }
+    unsafe extern "C" fn visit(id: hid_t, data: *mut c_void) -> ffi::herr_t {
+        // SAFETY: `data` is the `State` below.
+        let state = unsafe { &mut *data.cast::<State>() };
+        let mut name = [0 as c_char; 32];
+        // SAFETY: a valid id and a buffer of the given size.
+        let n = unsafe { ffi::H5VLget_connector_name(id, name.as_mut_ptr(), name.len()) };
+        // SAFETY: HDF5 wrote a NUL-terminated name.
+        if n <= 0 || unsafe { CStr::from_ptr(name.as_ptr()) }.to_bytes() != crate::CONNECTOR_NAME.as_bytes() {
+            return 0;
+        }
+        // SAFETY: H5VLobject returns the terminal (connector-below) object of a valid id.
+        let terminal = unsafe { ffi::H5VLobject(id) } as usize;
+        if state.open.contains(&terminal) {
+            state.ids.push(id);
+        }
+        0
+    }
+    let open: Vec<usize> =
+        ctx.open_split.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|e| e.terminal).collect();
+    if open.is_empty() {
+        return Vec::new();
+    }
+    let mut state = State { open, ids: Vec::new() };
+    // SAFETY: iterates dataset ids with a callback that only reads them.
+    quietly(|| unsafe {
+        hdf5_sys::h5i::H5Iiterate(
+            hdf5_sys::h5i::H5I_type_t::H5I_DATASET,
+            Some(visit),
+            (&mut state as *mut State).cast(),
+        )
+    });
+    state.ids
+}
+
+/// Before something at `name` (relative to `parent`, by `loc`) is opened in a main file open for
+/// writing: if it is a split dataset whose file is a link into a cache (DVC's hardlink/symlink
+/// modes), gives it a private copy first, so that writing can never modify the cache.
+///
+/// # Safety
+/// `loc` and `name` are NULL or HDF5's valid arguments; with `name` NULL, a BY_NAME `loc` names.
+pub unsafe fn make_writable(
+    parent: &Obj,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    dxpl: hid_t,
+) -> Result<()> {
+    let Some(ctx) = parent.ctx.as_ref() else { return Ok(()) };
+    if ctx.read_only || loc.is_null() {
+        return Ok(());
+    }
+    // SAFETY: by the contract above.
+    let loc = unsafe { &*loc };
+    let name = match (loc.type_, name.is_null()) {
+        // SAFETY: as above.
+        (H5VL_OBJECT_BY_SELF, false) => unsafe { CStr::from_ptr(name) },
+        // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+        (ffi::H5VL_OBJECT_BY_NAME, true) => unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) },
+        _ => return Ok(()),
+    };
+    let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
+    if let Some(target) = quietly(|| split_link_target(ctx, &at, name, dxpl)) {
+        crate::cow::own_copy(&ctx.main_dir().join(target.as_ref()))?;
+    }
+    Ok(())
+}
+
+/// After `name` was opened at `parent` as `made`: marks it as a split dataset if its link is
+/// one of ours.
+///
+/// # Safety
+/// `made` is the wrapper just made for the opened object; the rest are HDF5's arguments.
+pub unsafe fn note_opened(
+    parent: &Obj,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    made: *mut c_void,
+    dxpl: hid_t,
+) {
+    let Some(ctx) = parent.ctx.as_ref() else { return };
+    if made.is_null() || name.is_null() || loc.is_null() {
+        return;
+    }
+    // SAFETY: HDF5's valid location parameters and NUL-terminated name.
+    let (loc, name) = unsafe { (&*loc, CStr::from_ptr(name)) };
+    let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
+    if let Some(file) = split_link_target(ctx, &at, name, dxpl) {
+        let path = preserving_stack(|| absolute_path(&at, name.to_bytes(), dxpl).ok().flatten())
+            .unwrap_or_else(|| name.to_bytes().to_vec());
+        // SAFETY: `made` is our fresh wrapper, not borrowed elsewhere.
+        unsafe { ctx.track(made, SplitInfo::new(file, path)) };
+    }
+}
+
+/// For a hard link to `target` (+ `curr_loc`): the split file to link to instead, when the
+/// target is a split dataset (a hard link cannot cross files; an external link to the same split
+/// file shares the dataset the same way).
+///
+/// # Safety
+/// `curr_loc` is HDF5's valid location parameters for `target`.
+pub unsafe fn hard_link_replacement(target: &Obj, curr_loc: &H5VL_loc_params_t, dxpl: hid_t) -> Option<Arc<str>> {
+    let ctx = target.ctx.as_ref()?;
+    match curr_loc.type_ {
+        H5VL_OBJECT_BY_SELF => target.split.as_ref().map(|s| s.file()),
+        ffi::H5VL_OBJECT_BY_NAME => {
+            // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+            let name = unsafe { CStr::from_ptr(curr_loc.loc_data.loc_by_name.name) };
+            let at = Below { obj: target.under_object, vol: target.under_vol_id, obj_type: curr_loc.obj_type };
+            split_link_target(ctx, &at, name, dxpl)
+        }
+        _ => None,
+    }
+}
+
+/// References (`H5Rcreate_object`, `H5Rcreate_region`, `H5Rcreate_attr`, the old `H5Rcreate`,
+/// and so `H5DSattach_scale`) look their object up to store its address. The address of a split
+/// dataset is one in its own file: stored in the main file (or anywhere else) and dereferenced
+/// there, it would open whatever sits at that address, silently. Refuse instead.
+///
+/// # Safety
+/// `loc` is HDF5's valid location parameters for `at_obj`.
+pub unsafe fn refuse_reference(at_obj: &Obj, loc: &H5VL_loc_params_t, dxpl: hid_t) -> Option<Error> {
+    let ctx = at_obj.ctx.as_ref()?;
+    let (path, file) = match loc.type_ {
+        H5VL_OBJECT_BY_SELF => {
+            let s = at_obj.split.as_ref()?;
+            (String::from_utf8_lossy(&s.path()).into_owned(), s.file().to_string())
+        }
+        ffi::H5VL_OBJECT_BY_NAME => {
+            // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+            let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
+            if layout::components(name.to_bytes()).is_empty() {
+                // "." relative to the location: the location itself.
+                let s = at_obj.split.as_ref()?;
+                (String::from_utf8_lossy(&s.path()).into_owned(), s.file().to_string())
+            } else {
+                let at = Below { obj: at_obj.under_object, vol: at_obj.under_vol_id, obj_type: loc.obj_type };
+                let file = quietly(|| split_link_target(ctx, &at, name, dxpl))?;
+                let path = quietly(|| absolute_path(&at, name.to_bytes(), dxpl).ok().flatten())
+                    .unwrap_or_else(|| name.to_bytes().to_vec());
+                (String::from_utf8_lossy(&path).into_owned(), file.to_string())
+            }
+        }
+        _ => return None,
+    };
+    Some(Error::arg(format!(
+        "cannot reference dataset {path}: it is stored in its own split file {file}, and an HDF5 reference \
+         (also a dimension scale attachment) holds an address inside one file, which would point at a wrong \
+         object elsewhere; keep datasets that are referenced or are dimension scales in the main file \
+         (e.g. exclude={path})"
+    )))
+}
+
+/// After a failed open of `name` at `parent`: if it is an external link into a missing or
+/// unreadable split file, an error that names the dataset, the file and how to get it.
+///
+/// # Safety
+/// As for [`create_dataset`].
+pub unsafe fn explain_open_failure(
+    parent: &Obj,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    dxpl: hid_t,
+) -> Option<Error> {
+    let ctx = parent.ctx.as_ref()?;
+    if name.is_null() || loc.is_null() {
+        return None;
+    }
+    // SAFETY: HDF5's valid location parameters and NUL-terminated name.
+    let (loc, name) = unsafe { (&*loc, CStr::from_ptr(name)) };
+    if loc.type_ != H5VL_OBJECT_BY_SELF {
+        return None;
+    }
+    let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
+    quietly(|| {
+        let info = at.link_info(name, dxpl).ok()?;
+        if info.type_ != H5L_TYPE_EXTERNAL {
+            return None;
+        }
+        // SAFETY: for external links the union holds the value size.
+        let size = unsafe { info.u.val_size };
+        let value = at.link_value(name, size, dxpl).ok()?;
+        let (file, _) = below::unpack_external_link(&value)?;
+        let file = String::from_utf8_lossy(&file).into_owned();
+        let target = ctx.main_dir().join(&file);
+        let path = absolute_path(&at, name.to_bytes(), dxpl).ok().flatten().unwrap_or_else(|| name.to_bytes().to_vec());
+        let path = String::from_utf8_lossy(&path);
+        if !target.exists() {
+            Some(Error::new(
+                Kind::MissingFile,
+                format!(
+                    "dataset {path} is stored in {file} (next to {}), which is missing: it was not materialised; \
+                     fetch it, e.g. `dvc pull {file}` or `git annex get {file}`",
+                    ctx.main_path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+                ),
+            ))
+        } else {
+            Some(Error::new(
+                Kind::MissingFile,
+                format!(
+                    "dataset {path} is stored in {file}, which exists but cannot be opened as a split file (damaged, or not HDF5?)"
+                ),
+            ))
+        }
+    })
+}

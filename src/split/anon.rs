@@ -1,0 +1,160 @@
+//! Anonymous datasets (`H5Dcreate_anon` + `H5Olink`, as h5py's `group[name] = data` does):
+//! split when they are linked.
+
+use std::ffi::{CStr, CString, c_void};
+use std::sync::Arc;
+
+use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
+use hdf5_sys::h5t::H5Tget_size;
+
+use super::*;
+use crate::below::{self, Below};
+use crate::conn_info::Plist;
+use crate::error::{Error, Result, preserving_stack, quietly};
+use crate::ffi::{self, H5I_FILE, H5VL_loc_params_t, hid_t};
+use crate::layout::DATASET_PATH_C;
+use crate::object::Obj;
+use crate::trace;
+
+/// The creation properties for an anonymous dataset (`H5Dcreate_anon`) made while splitting is on:
+/// the application's, without object times, because the dataset may move into a split file when
+/// it is linked (and split files record no times). None: use the application's as they are.
+pub fn anonymous_dcpl(parent: &Obj, dcpl_id: hid_t) -> Result<Option<Timeless>> {
+    match parent.ctx.as_ref() {
+        Some(ctx) if ctx.policy.split && !ctx.read_only => timeless(ctx, dcpl_id).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// `H5Olink` of an anonymous dataset (h5py's `group[name] = data` makes datasets this way): if the
+/// policy splits its path, the dataset moves into a split file of its own and the name becomes an
+/// external link, as for `H5Dcreate2`. The application's dataset id is switched to the split
+/// dataset, so what it writes afterwards lands there; the anonymous original is released (HDF5
+/// deletes an object nothing links to when it closes). `Ok(false)`: link it as usual.
+///
+/// # Safety
+/// `target_ptr`/`target` is the dataset wrapper HDF5 passed (nothing else borrows it during the
+/// call); `link_at`/`loc` the link location; the ids are HDF5's own.
+pub unsafe fn link_anonymous(
+    target_ptr: *mut c_void,
+    target: &Obj,
+    link_at: &Obj,
+    loc: &H5VL_loc_params_t,
+    lcpl: hid_t,
+    dxpl: hid_t,
+) -> Result<bool> {
+    let Some(ctx) = link_at.ctx.as_ref() else { return Ok(false) };
+    if target.split.is_some() || ctx.read_only || loc.type_ != ffi::H5VL_OBJECT_BY_NAME {
+        return Ok(false);
+    }
+    let vol = target.under_vol_id;
+    let dset = Below { obj: target.under_object, vol, obj_type: ffi::H5I_DATASET };
+    if quietly(|| dset.path(dxpl)).ok().flatten().is_some() {
+        return Ok(false); // not anonymous: an ordinary hard link
+    }
+    // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+    let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
+    let at = Below { obj: link_at.under_object, vol: link_at.under_vol_id, obj_type: loc.obj_type };
+    let Some(path) = absolute_path(&at, name.to_bytes(), dxpl)? else { return Ok(false) };
+    // What would keep it in the main file, as for H5Dcreate2.
+    let query = |op| quietly(|| dset.dataset_get_id(op, dxpl));
+    let (Ok(type_id), Ok(space_id), Ok(dcpl)) = (
+        query(ffi::H5VL_DATASET_GET_TYPE).map(IdGuard),
+        query(ffi::H5VL_DATASET_GET_SPACE).map(IdGuard),
+        query(ffi::H5VL_DATASET_GET_DCPL).map(Plist),
+    ) else {
+        return Ok(false);
+    };
+    // SAFETY: HDF5's own ids, just obtained.
+    if let Some(reason) = unsafe { structural_reason(type_id.0, dcpl.0) } {
+        trace!("dataset {} stays in the main file: {reason}", String::from_utf8_lossy(&path));
+        return Ok(false);
+    }
+    // SAFETY: plain queries on valid ids.
+    let planned = unsafe {
+        (H5Sget_simple_extent_npoints(space_id.0).max(0) as u64).saturating_mul(H5Tget_size(type_id.0) as u64)
+    };
+    if let Err(reason) = ctx.policy.decide(&path, planned) {
+        trace!("dataset {} stays in the main file: {reason}", String::from_utf8_lossy(&path));
+        return Ok(false);
+    }
+    check_name_is_free(&at, name.to_bytes(), lcpl, dxpl)?;
+    let place = Place::prepare(ctx, &path)?;
+    let result = (|| -> Result<*mut c_void> {
+        let c_path = CString::new(place.file_path.as_os_str().as_encoded_bytes())
+            .map_err(|_| Error::arg("a path holds a NUL byte"))?;
+        // SAFETY: HDF5's own transfer property list.
+        let file = unsafe { create_split_file(ctx, vol, &c_path, dxpl) }?;
+        let root = Below { obj: file, vol, obj_type: H5I_FILE }.loc_self();
+        let self_loc = dset.loc_self();
+        // SAFETY: copies the anonymous dataset (as it is now) into the new file.
+        let rc = unsafe {
+            ffi::H5VLobject_copy(
+                target.under_object,
+                &self_loc,
+                c".".as_ptr(),
+                file,
+                &root,
+                DATASET_PATH_C.as_ptr(),
+                vol,
+                *hdf5_sys::h5p::H5P_LST_OBJECT_COPY,
+                below::default_lcpl(),
+                dxpl,
+                std::ptr::null_mut(),
+            )
+        };
+        let copy = if rc >= 0 {
+            // SAFETY: opens the copy, which keeps the split file open.
+            unsafe {
+                ffi::H5VLdataset_open(
+                    file,
+                    &root,
+                    vol,
+                    DATASET_PATH_C.as_ptr(),
+                    *hdf5_sys::h5p::H5P_LST_DATASET_ACCESS,
+                    dxpl,
+                    std::ptr::null_mut(),
+                )
+            }
+        } else {
+            std::ptr::null_mut()
+        };
+        // SAFETY: closes the file object made above (the open copy keeps it open).
+        preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, dxpl, std::ptr::null_mut()) });
+        if copy.is_null() {
+            return Err(Error::library(format!(
+                "cannot move dataset {} into {}",
+                String::from_utf8_lossy(&path),
+                c_path.to_string_lossy()
+            )));
+        }
+        let linked = make_parents_without_times(Some(ctx), &at, name, lcpl, dxpl)
+            .and_then(|()| at.create_external_link(name, &ctx.link_target(&place.relative), lcpl, dxpl));
+        if let Err(e) = linked {
+            // SAFETY: closes the copy made above.
+            preserving_stack(|| unsafe { ffi::H5VLdataset_close(copy, vol, dxpl, std::ptr::null_mut()) });
+            return Err(e);
+        }
+        Ok(copy)
+    })();
+    let copy = match result {
+        Ok(c) => c,
+        Err(e) => {
+            place.remove();
+            return Err(e);
+        }
+    };
+    // Switch the application's dataset to the split copy, and release the anonymous original.
+    let original = target.under_object;
+    // SAFETY: by the contract above nothing else borrows the wrapper now; `target` is not used
+    // after this write.
+    unsafe { (*target_ptr.cast::<Obj>()).under_object = copy };
+    // SAFETY: closes the anonymous original (HDF5 deletes it: nothing links to it).
+    preserving_stack(|| unsafe { ffi::H5VLdataset_close(original, vol, dxpl, std::ptr::null_mut()) });
+    let file: Arc<str> = Arc::from(ctx.link_target(&place.relative));
+    crate::lifecycle::count_new_link(ctx, &file);
+    // SAFETY: the wrapper now holds the split dataset.
+    unsafe { ctx.track(target_ptr, SplitInfo::new(file, path)) };
+    trace!("anonymous dataset linked as {} moved to {}", name.to_string_lossy(), place.file_path.display());
+    Ok(true)
+}

@@ -1,0 +1,355 @@
+//! What the connector knows of one main file (`FileCtx`) and of each open split dataset
+//! (`SplitInfo`): paths, policy, the access properties and HDF5 library state for split files,
+//! the open split datasets, and the split folder's ownership.
+
+use std::ffi::{CStr, c_void};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hdf5_sys::h5p::H5Pcopy;
+
+use crate::conn_info::Plist;
+use crate::error::{Error, Result, preserving_stack};
+use crate::ffi::{self, H5F_CLOSE_WEAK, hid_t};
+use crate::layout::{self};
+use crate::object::Obj;
+use crate::policy::Policy;
+use crate::trace;
+
+/// What a split dataset's wrapper knows of it. Both change while it is open: `H5Lmove` renames
+/// it (and may move its file), `H5Ldelete` unnames it.
+#[derive(Debug)]
+pub struct SplitInfo {
+    /// Its file, as the external link names it (`run-split/g/x.h5`, relative to the main file).
+    file: std::sync::RwLock<Arc<str>>,
+    /// Its absolute path in the main file (what `H5Iget_name` reports; empty once deleted).
+    path: std::sync::RwLock<Vec<u8>>,
+}
+
+impl SplitInfo {
+    pub fn new(file: Arc<str>, path: Vec<u8>) -> SplitInfo {
+        SplitInfo { file: std::sync::RwLock::new(file), path: std::sync::RwLock::new(path) }
+    }
+
+    /// Its file, relative to the main file's directory.
+    pub fn file(&self) -> Arc<str> {
+        self.file.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Its absolute path in the main file; empty once its link was deleted.
+    pub fn path(&self) -> Vec<u8> {
+        self.path.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// After the link at `old` was moved to `new` (None: deleted), and split files moved as
+    /// `moved` says (old target, new target): its path as HDF5 would now report it, and its file.
+    /// HDF5 renames an open object when its own link is moved or deleted (a deleted one has no
+    /// name), not when a group above it is (tested against native HDF5 in c-tests/split_layout.c).
+    fn renamed(&self, old: &[u8], new: Option<&[u8]>, moved: &[(Arc<str>, Arc<str>)]) {
+        let mut path = self.path.write().unwrap_or_else(|e| e.into_inner());
+        if *path == old {
+            *path = new.map(<[u8]>::to_vec).unwrap_or_default();
+        }
+        let mut file = self.file.write().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, to)) = moved.iter().find(|(from, _)| *from == *file) {
+            *file = to.clone();
+        }
+    }
+}
+
+/// What the connector knows about one main file, shared by every object reached from it.
+#[derive(Debug)]
+pub struct FileCtx {
+    /// The main file, absolute (made absolute when the file was created or opened).
+    pub main_path: PathBuf,
+    /// The main file's name as the application gave it (what `H5Fget_name` reports).
+    pub main_name: Vec<u8>,
+    /// Its split folder, absolute.
+    pub split_dir: PathBuf,
+    pub policy: Policy,
+    pub read_only: bool,
+    /// File access properties for split files: the main file's, with the connector below and a
+    /// weak close degree (a split file stays open while its dataset is).
+    pub(super) split_fapl: Plist,
+    /// HDF5's API context as it was when the main file was opened (it names the connector stack
+    /// files are opened with, and holds the main file's wrap context), captured when HDF5 makes
+    /// the file's 'post open' call; restored around split-file creation.
+    pub(super) lib_state: std::sync::OnceLock<LibState>,
+    /// The connector-terminal objects of this file's open split datasets (see
+    /// [`open_split_dataset_ids`]).
+    pub(super) open_split: std::sync::Mutex<Vec<OpenSplit>>,
+    /// Copies of HDF5's default creation property lists without object times, made once per file:
+    /// most objects are created with the defaults, and copying a list for each one cost more than
+    /// the rest of the passthrough (BENCHMARKS.md). Keyed by the default list's id.
+    pub(super) timeless_defaults: std::sync::Mutex<Vec<(hid_t, Arc<Plist>)>>,
+}
+
+impl Drop for FileCtx {
+    fn drop(&mut self) {
+        crate::lifecycle::forget_counts(self);
+        trace!("released the context of {}", self.main_path.display());
+    }
+}
+
+/// An open split dataset: its connector-terminal object (to recognise its ids), its object in
+/// the connector below (to flush its file) and what its wrapper knows of it (to rename it).
+#[derive(Debug, Clone)]
+pub(super) struct OpenSplit {
+    pub(super) terminal: usize,
+    under: usize,
+    vol: hid_t,
+    info: Arc<SplitInfo>,
+}
+
+/// A library state captured with `H5VLretrieve_lib_state`.
+#[derive(Debug)]
+pub(super) struct LibState(*mut c_void);
+
+// SAFETY: the state is an opaque HDF5 allocation used only inside HDF5 calls, which HDF5's
+// global lock serializes (the connector does not declare itself thread-safe).
+unsafe impl Send for LibState {}
+// SAFETY: as above.
+unsafe impl Sync for LibState {}
+
+impl LibState {
+    /// Captures the current API context. Call from a callback of the main file's create/open.
+    fn capture() -> Result<LibState> {
+        let mut state = std::ptr::null_mut();
+        // SAFETY: writes an opaque state pointer, freed in Drop.
+        if unsafe { ffi::H5VLretrieve_lib_state(&mut state) } < 0 || state.is_null() {
+            return Err(Error::library("cannot capture HDF5's library state for the split files"));
+        }
+        Ok(LibState(state))
+    }
+
+    /// Runs `f` in a fresh API context holding the captured state.
+    pub(super) fn run<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
+        #[cfg(not(hdf5_2))]
+        {
+            // SAFETY: pushes a new API context, popped below.
+            if unsafe { ffi::H5VLstart_lib_state() } < 0 {
+                return Err(Error::library("cannot start an HDF5 library context"));
+            }
+            // SAFETY: restores a state captured by `capture` into the new context.
+            let restored = unsafe { ffi::H5VLrestore_lib_state(self.0) } >= 0;
+            let out = if restored { f() } else { Err(Error::library("cannot restore HDF5's library state")) };
+            // SAFETY: pops the context pushed above.
+            preserving_stack(|| unsafe { ffi::H5VLfinish_lib_state() });
+            out
+        }
+        #[cfg(hdf5_2)]
+        {
+            let mut cx = std::ptr::null_mut();
+            // SAFETY: opens a new API context, closed below.
+            if unsafe { ffi::H5VLopen_lib_context(&mut cx) } < 0 {
+                return Err(Error::library("cannot open an HDF5 library context"));
+            }
+            // SAFETY: restores a state captured by `capture` into the new context.
+            let restored = unsafe { ffi::H5VLrestore_lib_state(self.0) } >= 0;
+            let out = if restored { f() } else { Err(Error::library("cannot restore HDF5's library state")) };
+            // SAFETY: closes the context opened above.
+            preserving_stack(|| unsafe { ffi::H5VLclose_lib_context(cx) });
+            out
+        }
+    }
+}
+
+impl Drop for LibState {
+    fn drop(&mut self) {
+        // SAFETY: frees the state captured in `capture`, once.
+        preserving_stack(|| unsafe { ffi::H5VLfree_lib_state(self.0) });
+    }
+}
+
+impl FileCtx {
+    /// The context of the main file `name`, opened or created with `under_fapl` (which already
+    /// names the connector below).
+    pub fn new(name: &CStr, under_fapl: hid_t, policy: Policy, read_only: bool) -> Result<Arc<FileCtx>> {
+        let main_name = name.to_bytes().to_vec();
+        let name = Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name.to_bytes()));
+        let main_path = std::path::absolute(name)
+            .map_err(|e| Error::arg(format!("cannot make {} absolute: {e}", name.display())))?;
+        let split_dir = layout::split_dir(&main_path, &policy.suffix);
+        if split_dir == main_path {
+            return Err(Error::config(format!(
+                "suffix={} makes the split folder of {} the file itself; choose another suffix",
+                policy.suffix,
+                main_path.display()
+            )));
+        }
+        // SAFETY: copies a valid property list; checked below.
+        let split_fapl = Plist(unsafe { H5Pcopy(under_fapl) });
+        if split_fapl.0 < 0 {
+            return Err(Error::library("cannot copy the file access property list"));
+        }
+        // SAFETY: our own copy of a file access property list.
+        if unsafe { ffi::H5Pset_fclose_degree(split_fapl.0, H5F_CLOSE_WEAK) } < 0 {
+            return Err(Error::library("cannot set the close degree of split files"));
+        }
+        Ok(Arc::new(FileCtx {
+            main_path,
+            main_name,
+            split_dir,
+            policy,
+            read_only,
+            split_fapl,
+            lib_state: Default::default(),
+            open_split: Default::default(),
+            timeless_defaults: Default::default(),
+        }))
+    }
+
+    /// Captures HDF5's API context, once: call from the main file's 'post open' callback.
+    pub fn capture_lib_state(&self) -> Result<()> {
+        if self.lib_state.get().is_none() {
+            let _ = self.lib_state.set(LibState::capture()?);
+        }
+        Ok(())
+    }
+
+    /// Records an open split dataset wrapper `o` (marks it split with `file`).
+    ///
+    /// # Safety
+    /// `made` must be our fresh wrapper, not borrowed elsewhere.
+    pub(super) unsafe fn track(&self, made: *mut c_void, info: SplitInfo) {
+        let info = Arc::new(info);
+        // SAFETY: by the contract above.
+        unsafe { Obj::set_split(made, info.clone()) };
+        // SAFETY: as above.
+        if let Ok(o) = unsafe { Obj::from_ptr(made) } {
+            // SAFETY: asks the connector below for its terminal object.
+            let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
+            let entry = OpenSplit { terminal, under: o.under_object as usize, vol: o.under_vol_id, info };
+            self.open_split.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+        }
+    }
+
+    /// After the link at the absolute path `old` was moved to `new` (None: deleted) and split files
+    /// moved as `moved` says: the open split datasets' names follow as HDF5 renames open objects
+    /// natively (`H5Iget_name`), and their files as they moved.
+    pub fn renamed(&self, old: &[u8], new: Option<&[u8]>, moved: &[(Arc<str>, Arc<str>)]) {
+        let open = self.open_split.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for e in open {
+            e.info.renamed(old, new, moved);
+        }
+    }
+
+    /// Forgets a split dataset wrapper that is being closed.
+    pub fn untrack(&self, o: &Obj) {
+        let mut open = self.open_split.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = open.iter().position(|e| e.under == o.under_object as usize) {
+            open.swap_remove(i);
+        }
+    }
+
+    /// `H5Fflush` of the main file: flushes the files of its open split datasets too.
+    pub fn flush_split_files(&self, dxpl: hid_t) -> Result<()> {
+        let open = self.open_split.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for e in open {
+            let mut args = ffi::H5VL_file_specific_args_t {
+                op_type: ffi::H5VL_FILE_FLUSH,
+                args: ffi::H5VL_file_specific_args_u {
+                    flush: ffi::H5VL_file_specific_flush_t { obj_type: ffi::H5I_DATASET, scope: 0 },
+                },
+            };
+            // SAFETY: flushes the file of an open dataset of the connector below (scope: local).
+            let rc =
+                unsafe { ffi::H5VLfile_specific(e.under as *mut c_void, e.vol, &mut args, dxpl, std::ptr::null_mut()) };
+            if rc < 0 {
+                return Err(Error::library("cannot flush a split file"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The main file's directory.
+    pub fn main_dir(&self) -> &Path {
+        self.main_path.parent().unwrap_or(Path::new("/"))
+    }
+
+    /// The external link target for a split file: relative to the main file's directory.
+    pub fn link_target(&self, relative: &str) -> String {
+        let folder = self.split_dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        format!("{folder}/{relative}")
+    }
+
+    /// Removes the files of the split folder that belong to it (`*.h5` whose names are ours)
+    /// and the directories that become empty; foreign files stay. Used when the main file is
+    /// truncated or deleted.
+    pub fn clear_split_folder(&self) {
+        match self.owner() {
+            Ok(false) => {}
+            _ => {
+                trace!("{} belongs to another main file: left as it is", self.split_dir.display());
+                return;
+            }
+        }
+        let _ = std::fs::remove_file(self.split_dir.join(layout::OWNER_FILE));
+        clear_dir(&self.split_dir, &self.split_dir);
+    }
+
+    /// The main file's own name, as written in its split folder's owner file.
+    fn owner_name(&self) -> String {
+        self.main_path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// Whether the split folder is claimed by *another* main file (`Ok(false)`: unclaimed or ours).
+    pub(super) fn owner(&self) -> std::io::Result<bool> {
+        match std::fs::read_to_string(self.split_dir.join(layout::OWNER_FILE)) {
+            Ok(text) => Ok(text.trim_end_matches('\n') != self.owner_name()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Claims the split folder for this main file; `Ok(true)` if the owner file was written now.
+    pub(super) fn claim(&self) -> Result<bool> {
+        let owner = self.split_dir.join(layout::OWNER_FILE);
+        match self.owner() {
+            Ok(false) if owner.exists() => Ok(false),
+            Ok(false) => {
+                std::fs::write(&owner, format!("{}\n", self.owner_name()))
+                    .map_err(|e| Error::library(format!("cannot write {}: {e}", owner.display())))?;
+                Ok(true)
+            }
+            Ok(true) => {
+                let other = std::fs::read_to_string(&owner).unwrap_or_default();
+                Err(Error::config(format!(
+                    "the split folder {} belongs to {} (see its {} file): two main files with the same stem \
+                     in one directory need different suffixes, e.g. suffix=-{}-split",
+                    self.split_dir.display(),
+                    other.trim_end(),
+                    layout::OWNER_FILE,
+                    self.main_path
+                        .extension()
+                        .map(|e| e.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "main".into())
+                )))
+            }
+            Err(e) => Err(Error::library(format!("cannot read {}: {e}", owner.display()))),
+        }
+    }
+}
+
+fn clear_dir(dir: &Path, root: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            clear_dir(&path, root);
+        } else {
+            let rel = path.strip_prefix(root).ok().and_then(|r| r.to_str()).map(|r| r.replace('\\', "/"));
+            if rel.as_deref().and_then(layout::hdf5_path_of).is_some() {
+                if let Err(e) = std::fs::remove_file(&path) {
+                    trace!("cannot remove {}: {e}", path.display());
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}

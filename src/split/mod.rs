@@ -1,0 +1,36 @@
+//! Splitting: each dataset created through the connector gets its own HDF5 file in the main
+//! file's split folder, reached by an external link stored relative to the main file's directory.
+//! See `crate::layout` for the names and the README for the whole specification.
+
+mod access;
+mod anon;
+mod copy;
+mod create;
+mod ctx;
+mod place;
+mod times;
+
+pub use access::*;
+pub use anon::*;
+pub use copy::*;
+pub use create::*;
+pub use ctx::*;
+use place::*;
+pub use times::*;
+
+use crate::error::preserving_stack;
+use crate::ffi::hid_t;
+
+/// An id released with `H5Idec_ref` on drop (types, dataspaces; any id whose only reference is
+/// ours: HDF5 then closes it as its own close function would).
+#[derive(Debug)]
+pub struct IdGuard(pub hid_t);
+
+impl Drop for IdGuard {
+    fn drop(&mut self) {
+        if self.0 >= 0 {
+            // SAFETY: an id we own.
+            preserving_stack(|| unsafe { hdf5_sys::h5i::H5Idec_ref(self.0) });
+        }
+    }
+}
