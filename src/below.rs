@@ -124,6 +124,25 @@ impl Below {
         Ok(unsafe { info.assume_init() }.type_)
     }
 
+    /// The number HDF5 gives the file this object is in (`H5Oget_info`'s `fileno`).
+    pub fn fileno(&self, dxpl: hid_t) -> Result<std::ffi::c_ulong> {
+        let mut info = MaybeUninit::<ffi::H5O_info2_t>::zeroed();
+        let loc = self.loc_self();
+        let mut args = H5VL_object_get_args_t {
+            op_type: ffi::H5VL_OBJECT_GET_INFO,
+            args: ffi::H5VL_object_get_args_u {
+                get_info: ffi::H5VL_object_get_info_t { fields: ffi::H5O_INFO_BASIC, oinfo: info.as_mut_ptr().cast() },
+            },
+        };
+        // SAFETY: our own argument struct; the connector fills `info`.
+        let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(Error::library("cannot get the file number of an object"));
+        }
+        // SAFETY: filled by a successful call (zeroed before, a valid pattern anyway).
+        Ok(unsafe { info.assume_init() }.fileno)
+    }
+
     /// The link `name` (without following it).
     pub fn link_info(&self, name: &CStr, dxpl: hid_t) -> Result<H5L_info2_t> {
         let mut info = MaybeUninit::<H5L_info2_t>::zeroed();
@@ -199,6 +218,20 @@ impl Below {
 }
 
 impl Below {
+    /// Deletes the link `name` (relative to this object).
+    pub fn delete_link(&self, name: &CStr, dxpl: hid_t) -> Result<()> {
+        let loc = self.loc_by_name(name);
+        let mut args = H5VL_link_specific_args_t {
+            op_type: ffi::H5VL_LINK_DELETE,
+            args: ffi::H5VL_link_specific_args_u { exists: std::ptr::null_mut() },
+        };
+        // SAFETY: our own argument struct (DELETE reads no member).
+        if unsafe { ffi::H5VLlink_specific(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) } < 0 {
+            return Err(Error::library(format!("cannot delete the link {}", name.to_string_lossy())));
+        }
+        Ok(())
+    }
+
     /// Creates an external link `name` (relative to this object) to `/data` in `target`.
     pub fn create_external_link(&self, name: &CStr, target: &str, lcpl: hid_t, dxpl: hid_t) -> Result<()> {
         let value = pack_external_link(target, crate::layout::DATASET_PATH);

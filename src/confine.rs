@@ -106,6 +106,26 @@ pub fn create_new(path: &Path) -> io::Result<std::fs::File> {
     std::fs::OpenOptions::new().write(true).create_new(true).custom_flags(libc::O_NOFOLLOW).mode(0o644).open(path)
 }
 
+/// Renames `from` to `to` only if nothing has the name `to` (no existing file is ever replaced):
+/// `renameat2(RENAME_NOREPLACE)`, or where the file system lacks it, a hard link then unlink.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let (f, t) =
+        (std::ffi::CString::new(from.as_os_str().as_bytes())?, std::ffi::CString::new(to.as_os_str().as_bytes())?);
+    // SAFETY: two NUL-terminated paths, relative to the working directory.
+    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, f.as_ptr(), libc::AT_FDCWD, t.as_ptr(), libc::RENAME_NOREPLACE) };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => {
+            std::fs::hard_link(from, to).and_then(|()| std::fs::remove_file(from))
+        }
+        _ => Err(e),
+    }
+}
+
 /// `root` joined with the `/`-separated `relative`, checked to pass through no symbolic link and
 /// to stay below `root` (no `..`, no absolute part): the directories on the way are real
 /// directories or do not exist yet. The last component itself may be anything (a split file may
@@ -237,5 +257,12 @@ mod tests {
         std::os::unix::fs::symlink(&victim, d.path().join("planted")).unwrap();
         assert!(create_new(&d.path().join("planted")).is_err());
         assert!(!victim.exists());
+        // Renaming never replaces.
+        std::fs::write(d.path().join("a"), b"a").unwrap();
+        std::fs::write(d.path().join("b"), b"b").unwrap();
+        assert!(rename_noreplace(&d.path().join("a"), &d.path().join("b")).is_err());
+        assert!(rename_noreplace(&d.path().join("a"), &d.path().join("planted")).is_err());
+        rename_noreplace(&d.path().join("a"), &d.path().join("c")).unwrap();
+        assert_eq!(std::fs::read(d.path().join("c")).unwrap(), b"a");
     }
 }

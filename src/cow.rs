@@ -3,7 +3,7 @@
 //! replaced by a private copy of its content, as `dvc unprotect` does, so that writing can never
 //! modify the cache (as root, read-only permissions would not stop it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::trace;
@@ -18,14 +18,10 @@ pub fn is_shared(path: &Path) -> std::io::Result<bool> {
     Ok(meta.is_file() && meta.nlink() > 1)
 }
 
-fn temp_beside(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.dset-split-{}", std::process::id()))
-}
-
 /// Before `path` is opened for writing: if it is a link (symbolic, or a hard link shared with
 /// another name), replaces it with a private, writable copy of its content. Missing files and
-/// ordinary files are left alone.
+/// ordinary files are left alone. The copy is made under a new, unpredictable name next to it,
+/// created exclusively (nothing planted there is ever followed), and renamed over the link.
 pub fn own_copy(path: &Path) -> Result<()> {
     match is_shared(path) {
         Ok(true) => {}
@@ -33,9 +29,7 @@ pub fn own_copy(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::library(format!("cannot inspect {}: {e}", path.display()))),
     }
-    let tmp = temp_beside(path);
     let fail = |e: std::io::Error| {
-        let _ = std::fs::remove_file(&tmp);
         Error::library(format!(
             "{} is a link into a cache (e.g. DVC's hardlink/symlink mode) and could not be replaced by a \
              private copy before writing: {e}; run `dvc unprotect {}` and retry",
@@ -43,12 +37,14 @@ pub fn own_copy(path: &Path) -> Result<()> {
             path.display()
         ))
     };
-    std::fs::copy(path, &tmp).map_err(fail)?;
-    let mut perms = std::fs::metadata(&tmp).map_err(fail)?.permissions();
+    let mut tmp = crate::confine::temp_beside(path).map_err(fail)?;
+    let mut source = std::fs::File::open(path).map_err(fail)?;
+    std::io::copy(&mut source, tmp.as_file_mut()).map_err(fail)?;
+    let mode = source.metadata().map_err(fail)?.permissions().mode();
     use std::os::unix::fs::PermissionsExt;
-    perms.set_mode(perms.mode() | 0o200);
-    std::fs::set_permissions(&tmp, perms).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)?;
+    tmp.as_file().set_permissions(std::fs::Permissions::from_mode((mode | 0o200) & 0o7777)).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
     trace!("{} was a link into a cache: replaced by a private copy before writing", path.display());
     Ok(())
 }

@@ -76,6 +76,7 @@ pub const H5D_VIRTUAL: c_int = 3;
 pub const H5T_REFERENCE: c_int = 7;
 pub const H5F_ACC_RDWR: c_uint = 1;
 pub const H5F_ACC_TRUNC: c_uint = 2;
+pub const H5F_ACC_EXCL: c_uint = 4;
 pub const H5F_CLOSE_WEAK: c_int = 1;
 
 pub const H5VL_LINK_CREATE_HARD: H5VL_link_create_t = 0;

@@ -176,9 +176,13 @@ fn utf8_len(bytes: &[u8]) -> usize {
 }
 
 /// The name a component was encoded from, or None if it is not an encoding of ours (or was
-/// shortened: a shortened name keeps only a hash of its end).
+/// shortened: a shortened name keeps only a hash of its end). A dataset's alternate-name mark
+/// (`~n<k>`, see [`alternate`]) is not part of the name.
 pub fn decode_component(encoded: &str, kind: Kind) -> Option<Vec<u8>> {
-    let _ = kind;
+    let encoded = match kind {
+        Kind::Dataset => strip_alternate(encoded).0,
+        Kind::Group => encoded,
+    };
     if encoded.contains("~~") {
         return None;
     }
@@ -199,7 +203,8 @@ pub fn decode_component(encoded: &str, kind: Kind) -> Option<Vec<u8>> {
             i += 1;
         }
     }
-    Some(out)
+    // Only what the encoder itself writes (escapes, case mark) counts as ours.
+    (encode_component(&out, kind) == encoded).then_some(out)
 }
 
 /// The path of a dataset's file relative to the split folder, with `/` separators
@@ -220,6 +225,39 @@ pub fn relative_file(hdf5_path: &[u8]) -> Option<String> {
 /// The directory of a group relative to the split folder (`/g1/g2` -> `g1/g2`; root -> "").
 pub fn relative_dir(hdf5_path: &[u8]) -> String {
     components(hdf5_path).iter().map(|g| encode_component(g, Kind::Group)).collect::<Vec<_>>().join("/")
+}
+
+/// The `k`-th alternate of a split file's relative path (`g/x.h5` -> `g/x~n2.h5` for k = 2): used
+/// when the layout's own name is taken by a file some other name still reaches (a split file
+/// belongs to exactly one dataset and is never overwritten). `~` is always escaped in names, and
+/// `n` is not a hex digit, so an alternate never meets another name's encoding or case mark.
+pub fn alternate(relative: &str, k: u32) -> String {
+    let stem = relative.strip_suffix(EXT).unwrap_or(relative);
+    format!("{stem}~n{k}{EXT}")
+}
+
+/// A dataset component (without `.h5`) split into its name part and its alternate number.
+fn strip_alternate(encoded: &str) -> (&str, Option<u32>) {
+    if let Some(p) = encoded.rfind("~n") {
+        let digits = &encoded[p + 2..];
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0') {
+            if let Ok(k) = digits.parse() {
+                return (&encoded[..p], Some(k));
+            }
+        }
+    }
+    (encoded, None)
+}
+
+/// The layout's own relative path for a dataset file `relative`, without any alternate mark
+/// (`g/x~n2.h5` -> `g/x.h5`).
+pub fn primary(relative: &str) -> String {
+    let Some(stem) = relative.strip_suffix(EXT) else { return relative.to_string() };
+    let (dir, leaf) = match stem.rfind('/') {
+        Some(p) => (&stem[..=p], &stem[p + 1..]),
+        None => ("", stem),
+    };
+    format!("{dir}{}{EXT}", strip_alternate(leaf).0)
 }
 
 /// The HDF5 path a relative file path was made from (`g1/g2/temp.h5` -> `/g1/g2/temp`).
@@ -265,6 +303,23 @@ mod tests {
         assert_eq!(encode_component(b"tab\there", Kind::Dataset), "tab%09here");
         assert_eq!(encode_component(b"x~1", Kind::Dataset), "x%7E1");
         assert_eq!(hdf5_path_of("g1/Temp~1.h5").unwrap(), b"/g1/Temp");
+    }
+
+    #[test]
+    fn alternates_map_back_to_the_same_dataset() {
+        assert_eq!(alternate("g/x.h5", 1), "g/x~n1.h5");
+        assert_eq!(alternate("g/Temp~1.h5", 12), "g/Temp~1~n12.h5");
+        assert_eq!(hdf5_path_of("g/x~n1.h5").unwrap(), b"/g/x");
+        assert_eq!(hdf5_path_of("g/Temp~1~n12.h5").unwrap(), b"/g/Temp");
+        assert_eq!(primary("g/Temp~1~n12.h5"), "g/Temp~1.h5");
+        assert_eq!(primary("x~n3.h5"), "x.h5");
+        assert_eq!(primary("x.h5"), "x.h5");
+        // A group is never an alternate, and names that only look like one are not.
+        assert_eq!(hdf5_path_of("g~n1/x.h5"), None);
+        assert_eq!(strip_alternate("x~n0"), ("x~n0", None));
+        assert_eq!(strip_alternate("x~n"), ("x~n", None));
+        // No dataset name encodes to something that looks like an alternate.
+        assert_eq!(encode_component(b"x~n1", Kind::Dataset), "x%7En1");
     }
 
     #[test]

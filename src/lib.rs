@@ -10,6 +10,7 @@ pub mod capi;
 pub mod confine;
 pub mod conn_info;
 pub mod cow;
+pub mod driver;
 pub mod error;
 pub mod ffi;
 pub mod info;

@@ -10,10 +10,9 @@ use std::sync::{Arc, LazyLock, Mutex};
 use crate::below::{self, Below};
 use crate::error::{Error, Result, quietly};
 use crate::ffi::{
-    self, H5L_TYPE_EXTERNAL, H5L_TYPE_HARD, H5L_info2_t, H5VL_LINK_DELETE, H5VL_LINK_ITER, H5VL_link_specific_args_t,
-    herr_t, hid_t,
+    self, H5L_TYPE_EXTERNAL, H5L_TYPE_HARD, H5L_info2_t, H5VL_LINK_ITER, H5VL_link_specific_args_t, herr_t, hid_t,
 };
-use crate::layout::{self, DATASET_PATH};
+use crate::layout::{self};
 use crate::split::{FileCtx, split_link_target};
 use crate::trace;
 
@@ -40,13 +39,10 @@ unsafe extern "C" fn list_cb(group: hid_t, name: *const c_char, info: *const H5L
         let rc =
             unsafe { ffi::H5Lget_val(group, name.as_ptr(), value.as_mut_ptr().cast(), size, below::default_lapl()) };
         if rc >= 0 {
-            if let Some((file, object)) = below::unpack_external_link(&value) {
-                let folder = state.ctx.split_dir.file_name().and_then(|f| f.to_str()).unwrap_or_default();
-                if let Ok(file) = String::from_utf8(file) {
-                    if object == DATASET_PATH.as_bytes() && file.starts_with(&format!("{folder}/")) {
-                        state.found.push(SplitLink { name: name.to_bytes().to_vec(), target: Arc::from(file) });
-                    }
-                }
+            if let Some(target) =
+                below::unpack_external_link(&value).and_then(|(file, object)| state.ctx.split_file_of(&file, &object))
+            {
+                state.found.push(SplitLink { name: name.to_bytes().to_vec(), target });
             }
         }
     }
@@ -193,7 +189,13 @@ pub fn remove_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid
         if still.get(target).is_some_and(|n| *n > 0) {
             continue; // another link still leads there
         }
-        let file = ctx.main_dir().join(target.as_ref());
+        let file = match ctx.split_file_path(target) {
+            Ok(file) => file,
+            Err(e) => {
+                trace!("{target} stays: {e}");
+                continue;
+            }
+        };
         match std::fs::remove_file(&file) {
             Ok(()) => {
                 trace!("removed {}", file.display());
@@ -220,10 +222,13 @@ fn prune_empty_dirs(dir: Option<&Path>, root: &Path) {
 }
 
 /// After `name` (at `at`) was moved or renamed: moves the split files of the split datasets at or
-/// below it to the paths that mirror their new HDF5 paths, and points their links there. A split
-/// file another link also leads to stays where it is (its links stay valid). Returns the files
+/// below it to the paths that mirror their new HDF5 paths (or a free alternate of it, see
+/// `layout::alternate`), and points their links there. A split file another link also leads to
+/// stays where it is (its links stay valid). The link move itself has succeeded when this runs,
+/// as natively: a split file that cannot move (a symbolic link on the way, a full disk) stays
+/// where it is, its link still valid, and `dset-split check` reports the drift. Returns the files
 /// moved: (old link target, new link target).
-pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Result<Vec<(Arc<str>, Arc<str>)>> {
+pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Vec<(Arc<str>, Arc<str>)> {
     let base = quietly(|| crate::split::absolute_path(at, name.to_bytes(), dxpl)).ok().flatten().unwrap_or_default();
     let moved: Vec<SplitLink> = match quietly(|| at.link_info(name, dxpl)) {
         Ok(info) if info.type_ == H5L_TYPE_EXTERNAL => split_link_target(ctx, at, name, dxpl)
@@ -236,60 +241,73 @@ pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Result<V
     };
     let mut done = Vec::new();
     if moved.is_empty() {
-        return Ok(done);
+        return done;
     }
-    let all = quietly(|| split_links_under(ctx, at, c"/", dxpl))?;
+    let Ok(all) = quietly(|| split_links_under(ctx, at, c"/", dxpl)) else { return done };
     for link in moved {
         let mut path = base.clone();
         if !link.name.is_empty() {
             path.push(b'/');
             path.extend_from_slice(&link.name);
         }
-        let Some(relative) = layout::relative_file(&path) else { continue };
-        let new_target = ctx.link_target(&relative);
-        if *link.target == *new_target {
-            continue;
-        }
         if all.iter().filter(|l| l.target == link.target).count() > 1 {
             trace!("{} is shared by several links: it stays, and so do its links", link.target);
             continue;
         }
-        let (from, to) = (ctx.main_dir().join(link.target.as_ref()), ctx.main_dir().join(&new_target));
-        if to.exists() {
-            trace!("{} exists: {} stays where it is", to.display(), from.display());
-            continue;
+        match move_split_file(ctx, at, &path, &link.target, dxpl) {
+            Ok(Some(new_target)) => done.push((link.target.clone(), new_target)),
+            Ok(None) => {}
+            Err(e) => trace!("{} stays where it is: {e}", link.target),
         }
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                Error::library(format!("cannot create {} to move {}: {e}", parent.display(), from.display()))
-            })?;
-        }
-        std::fs::rename(&from, &to)
-            .map_err(|e| Error::library(format!("cannot move {} to {}: {e}", from.display(), to.display())))?;
-        let link_name = CString::new(path.clone()).map_err(|_| Error::arg("a name holds a NUL byte"))?;
-        if let Err(e) = replace_link(at, &link_name, &new_target, dxpl) {
-            // Put the file back so the old link stays valid.
-            let _ = std::fs::rename(&to, &from);
-            return Err(e);
-        }
-        trace!("moved {} -> {}", from.display(), to.display());
-        prune_empty_dirs(from.parent(), &ctx.split_dir);
-        done.push((link.target.clone(), Arc::from(new_target)));
     }
-    Ok(done)
+    done
 }
 
-/// Points the external link `name` at `target` (delete and create again).
-fn replace_link(at: &Below, name: &CStr, target: &str, dxpl: hid_t) -> Result<()> {
-    let loc = at.loc_by_name(name);
-    let mut del = H5VL_link_specific_args_t {
-        op_type: H5VL_LINK_DELETE,
-        args: ffi::H5VL_link_specific_args_u { exists: std::ptr::null_mut() },
-    };
-    // SAFETY: our own argument struct (DELETE reads no member).
-    if unsafe { ffi::H5VLlink_specific(at.obj, &loc, at.vol, &mut del, dxpl, std::ptr::null_mut()) } < 0 {
-        return Err(Error::library(format!("cannot update the link {}", name.to_string_lossy())));
+/// Moves the split file `target` of the dataset whose link is at `path` (absolute) to the layout
+/// name of that path (or a free alternate) and points the link there; None when it is there.
+fn move_split_file(ctx: &FileCtx, at: &Below, path: &[u8], target: &Arc<str>, dxpl: hid_t) -> Result<Option<Arc<str>>> {
+    let Some(relative) = layout::relative_file(path) else { return Ok(None) };
+    let folder = ctx.link_target("");
+    let current = target.strip_prefix(folder.as_str()).unwrap_or(target);
+    if layout::primary(current) == relative {
+        return Ok(None); // already at its layout name (or an alternate of it)
     }
-    at.create_external_link(name, target, below::default_lcpl(), dxpl)?;
-    Ok(())
+    let from = ctx.split_file_path(target)?;
+    let mut new_relative = relative.clone();
+    let mut k = 0;
+    let to = loop {
+        let to = crate::confine::below(&ctx.split_dir, &new_relative).map_err(Error::arg)?;
+        if std::fs::symlink_metadata(&to).is_err() {
+            break to;
+        }
+        k += 1;
+        new_relative = layout::alternate(&relative, k);
+    };
+    let new_target = ctx.link_target(&new_relative);
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            Error::library(format!("cannot create {} to move {}: {e}", parent.display(), from.display()))
+        })?;
+    }
+    crate::confine::rename_noreplace(&from, &to)
+        .map_err(|e| Error::library(format!("cannot move {} to {}: {e}", from.display(), to.display())))?;
+    let link_name = CString::new(path.to_vec()).map_err(|_| Error::arg("a name holds a NUL byte"))?;
+    if let Err(e) = replace_link(at, &link_name, &new_target, dxpl) {
+        // Put the file back so the old link stays valid.
+        let _ = crate::confine::rename_noreplace(&to, &from);
+        return Err(e);
+    }
+    trace!("moved {} -> {}", from.display(), to.display());
+    prune_empty_dirs(from.parent(), &ctx.split_dir);
+    Ok(Some(Arc::from(new_target)))
+}
+
+/// Points the external link `name` at `target` (delete and create again, with the name's
+/// character set).
+pub(crate) fn replace_link(at: &Below, name: &CStr, target: &str, dxpl: hid_t) -> Result<()> {
+    let cset = quietly(|| at.link_info(name, dxpl)).map(|i| i.cset).unwrap_or(0);
+    let lcpl = crate::split::lcpl_for(cset)?;
+    at.delete_link(name, dxpl)
+        .map_err(|_| Error::library(format!("cannot update the link {}", name.to_string_lossy())))?;
+    at.create_external_link(name, target, lcpl.0, dxpl)
 }

@@ -188,15 +188,15 @@ fn creation_is_all_or_nothing() {
     refused_dataset(f, "x", H5P_DEFAULT, "cannot create dataset x: the name is already taken");
     // The parent group is missing and the lcpl does not create it.
     refused_dataset(f, "/no/such/group/y", H5P_DEFAULT, "the group /no does not exist");
-    // The split folder cannot be made (a file is in the way): nothing is left behind.
+    // A file is in the way of the split folder's directory: nothing is left behind.
     std::fs::create_dir_all(dir.path().join("run-split")).unwrap();
     std::fs::write(dir.path().join("run-split/blocked"), "a file, not a folder").unwrap();
-    refused_dataset(f, "/blocked/z", lcpl_intermediate(), "cannot create the split folder");
+    refused_dataset(f, "/blocked/z", lcpl_intermediate(), "blocked is not a directory");
     assert!(!exists(f, "/blocked"));
-    // A symbolic link in the split folder that leads outside is refused.
+    // A symbolic link in the split folder is never written through.
     let outside = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(outside.path(), dir.path().join("run-split/escape")).unwrap();
-    refused_dataset(f, "/escape/w", lcpl_intermediate(), "points outside it");
+    refused_dataset(f, "/escape/w", lcpl_intermediate(), "escape is a symbolic link");
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "wrote outside the split folder");
     close(f);
     assert_eq!(files_below(&dir.path().join("run-split")), ["blocked", "x.h5"]);

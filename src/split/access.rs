@@ -8,11 +8,11 @@ use super::*;
 use crate::below::{self, Below};
 use crate::error::{Error, Kind, Result, preserving_stack, quietly};
 use crate::ffi::{self, H5L_TYPE_EXTERNAL, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t};
-use crate::layout::{self, DATASET_PATH};
+use crate::layout::{self};
 use crate::object::Obj;
 
-/// The split file an external link `name` at `at` leads to (its value, as stored), if it is one
-/// of this main file's split files.
+/// The split file an external link `name` at `at` leads to, if it is one of this main file's
+/// split files, written the canonical way (see [`FileCtx::split_file_of`]).
 pub fn split_link_target(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Option<Arc<str>> {
     if layout::components(name.to_bytes()).is_empty() {
         return None; // the location itself ("." or "/"): no link to look at
@@ -28,9 +28,7 @@ pub fn split_link_target(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) ->
         // SAFETY: for external links the union holds the value size.
         let value = at.link_value(name, unsafe { info.u.val_size }, dxpl).ok()?;
         let (file, object) = below::unpack_external_link(&value)?;
-        let folder = ctx.split_dir.file_name()?.to_str()?;
-        let file = String::from_utf8(file).ok()?;
-        (object == DATASET_PATH.as_bytes() && file.starts_with(&format!("{folder}/"))).then(|| Arc::from(file))
+        ctx.split_file_of(&file, &object)
     })
 }
 
@@ -102,7 +100,15 @@ pub unsafe fn make_writable(
     };
     let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
     if let Some(target) = quietly(|| split_link_target(ctx, &at, name, dxpl)) {
-        crate::cow::own_copy(&ctx.main_dir().join(target.as_ref()))?;
+        let file = ctx.split_file_path(&target).map_err(|e| {
+            Error::arg(format!(
+                "refusing to open {} for writing: {}; open the main file read-only, or make the split folder's \
+                 directories real ones",
+                name.to_string_lossy(),
+                e.msg
+            ))
+        })?;
+        crate::cow::own_copy(&file)?;
     }
     Ok(())
 }
@@ -223,8 +229,8 @@ pub unsafe fn explain_open_failure(
         let size = unsafe { info.u.val_size };
         let value = at.link_value(name, size, dxpl).ok()?;
         let (file, _) = below::unpack_external_link(&value)?;
+        let target = crate::target::resolve(ctx.main_dir(), &file);
         let file = String::from_utf8_lossy(&file).into_owned();
-        let target = ctx.main_dir().join(&file);
         let path = absolute_path(&at, name.to_bytes(), dxpl).ok().flatten().unwrap_or_else(|| name.to_bytes().to_vec());
         let path = String::from_utf8_lossy(&path);
         if !target.exists() {
@@ -235,6 +241,11 @@ pub unsafe fn explain_open_failure(
                      fetch it, e.g. `dvc pull {file}` or `git annex get {file}`",
                     ctx.main_path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
                 ),
+            ))
+        } else if let Err(e) = std::fs::OpenOptions::new().read(true).write(!ctx.read_only).open(&target) {
+            Some(Error::new(
+                Kind::MissingFile,
+                format!("dataset {path} is stored in {file}, which cannot be opened: {e}"),
             ))
         } else {
             Some(Error::new(

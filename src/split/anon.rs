@@ -1,18 +1,17 @@
 //! Anonymous datasets (`H5Dcreate_anon` + `H5Olink`, as h5py's `group[name] = data` does):
 //! split when they are linked.
 
-use std::ffi::{CStr, CString, c_void};
+use std::ffi::{CStr, c_void};
 use std::sync::Arc;
 
 use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
 use hdf5_sys::h5t::H5Tget_size;
 
 use super::*;
-use crate::below::{self, Below};
+use crate::below::Below;
 use crate::conn_info::Plist;
-use crate::error::{Error, Result, preserving_stack, quietly};
-use crate::ffi::{self, H5I_FILE, H5VL_loc_params_t, hid_t};
-use crate::layout::DATASET_PATH_C;
+use crate::error::{Result, preserving_stack, quietly};
+use crate::ffi::{self, H5VL_loc_params_t, hid_t};
 use crate::object::Obj;
 use crate::trace;
 
@@ -55,6 +54,9 @@ pub unsafe fn link_anonymous(
     // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
     let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
     let at = Below { obj: link_at.under_object, vol: link_at.under_vol_id, obj_type: loc.obj_type };
+    if !ctx.holds(&at, dxpl) {
+        return Ok(false); // linked in a file mounted below the main file: it stays there
+    }
     let Some(path) = absolute_path(&at, name.to_bytes(), dxpl)? else { return Ok(false) };
     // What would keep it in the main file, as for H5Dcreate2.
     let query = |op| quietly(|| dset.dataset_get_id(op, dxpl));
@@ -79,57 +81,22 @@ pub unsafe fn link_anonymous(
         return Ok(false);
     }
     check_name_is_free(&at, name.to_bytes(), lcpl, dxpl)?;
-    let place = Place::prepare(ctx, &path)?;
+    let mut place = Place::prepare(ctx, &path)?;
     let result = (|| -> Result<*mut c_void> {
-        let c_path = CString::new(place.file_path.as_os_str().as_encoded_bytes())
-            .map_err(|_| Error::arg("a path holds a NUL byte"))?;
-        // SAFETY: HDF5's own transfer property list.
-        let file = unsafe { create_split_file(ctx, vol, &c_path, dxpl) }?;
-        let root = Below { obj: file, vol, obj_type: H5I_FILE }.loc_self();
         let self_loc = dset.loc_self();
-        // SAFETY: copies the anonymous dataset (as it is now) into the new file.
-        let rc = unsafe {
-            ffi::H5VLobject_copy(
-                target.under_object,
-                &self_loc,
-                c".".as_ptr(),
-                file,
-                &root,
-                DATASET_PATH_C.as_ptr(),
+        // SAFETY: the anonymous dataset (as it is now) is copied by its own location.
+        let copy = unsafe {
+            place.copy_into(
+                ctx,
                 vol,
+                Source { obj: target.under_object, loc: &self_loc, name: c"." },
                 *hdf5_sys::h5p::H5P_LST_OBJECT_COPY,
-                below::default_lcpl(),
+                true,
                 dxpl,
-                std::ptr::null_mut(),
             )
-        };
-        let copy = if rc >= 0 {
-            // SAFETY: opens the copy, which keeps the split file open.
-            unsafe {
-                ffi::H5VLdataset_open(
-                    file,
-                    &root,
-                    vol,
-                    DATASET_PATH_C.as_ptr(),
-                    *hdf5_sys::h5p::H5P_LST_DATASET_ACCESS,
-                    dxpl,
-                    std::ptr::null_mut(),
-                )
-            }
-        } else {
-            std::ptr::null_mut()
-        };
-        // SAFETY: closes the file object made above (the open copy keeps it open).
-        preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, dxpl, std::ptr::null_mut()) });
-        if copy.is_null() {
-            return Err(Error::library(format!(
-                "cannot move dataset {} into {}",
-                String::from_utf8_lossy(&path),
-                c_path.to_string_lossy()
-            )));
-        }
+        }?;
         let linked = make_parents_without_times(Some(ctx), &at, name, lcpl, dxpl)
-            .and_then(|()| at.create_external_link(name, &ctx.link_target(&place.relative), lcpl, dxpl));
+            .and_then(|()| at.create_external_link(name, &place.target(ctx), lcpl, dxpl));
         if let Err(e) = linked {
             // SAFETY: closes the copy made above.
             preserving_stack(|| unsafe { ffi::H5VLdataset_close(copy, vol, dxpl, std::ptr::null_mut()) });
@@ -151,7 +118,7 @@ pub unsafe fn link_anonymous(
     unsafe { (*target_ptr.cast::<Obj>()).under_object = copy };
     // SAFETY: closes the anonymous original (HDF5 deletes it: nothing links to it).
     preserving_stack(|| unsafe { ffi::H5VLdataset_close(original, vol, dxpl, std::ptr::null_mut()) });
-    let file: Arc<str> = Arc::from(ctx.link_target(&place.relative));
+    let file: Arc<str> = Arc::from(place.target(ctx));
     crate::lifecycle::count_new_link(ctx, &file);
     // SAFETY: the wrapper now holds the split dataset.
     unsafe { ctx.track(target_ptr, SplitInfo::new(file, path)) };

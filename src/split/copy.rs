@@ -1,14 +1,45 @@
 //! `H5Ocopy` of split datasets: every copy gets split files of its own, as natively every copy
-//! is independent.
+//! is independent. A copied dataset gets a new split file in the destination's split folder; a
+//! copied group is copied natively (its split datasets' external links with it), and then each of
+//! those links is pointed at a new split file holding a copy of its dataset (in the group's
+//! creation order). Into a file that is not split (a pure passthrough), the datasets are copied
+//! into place instead of the links.
 
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::{CStr, CString};
+use std::sync::Arc;
 
 use super::*;
-use crate::below::{self, Below};
-use crate::error::{Error, Result, preserving_stack};
-use crate::ffi::{self, H5I_FILE, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t};
-use crate::layout::DATASET_PATH_C;
+use crate::below::Below;
+use crate::error::{Error, Result, quietly};
+use crate::ffi::{self, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t};
+use crate::lifecycle::{SplitLink, replace_link, split_links_under};
 use crate::object::Obj;
+use crate::trace;
+
+/// HDF5's `H5O_COPY_EXPAND_EXT_LINK_FLAG`: external links are expanded into the objects they
+/// point to (then the copy holds no links to split files).
+const EXPAND_EXT_LINK: std::ffi::c_uint = 0x0004;
+
+/// One side of an object copy.
+#[derive(Clone, Copy)]
+pub struct CopySide<'a> {
+    pub obj: &'a Obj,
+    pub loc: &'a H5VL_loc_params_t,
+    pub name: &'a CStr,
+}
+
+impl std::fmt::Debug for CopySide<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CopySide").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl CopySide<'_> {
+    fn at(&self) -> Below {
+        Below { obj: self.obj.under_object, vol: self.obj.under_vol_id, obj_type: self.loc.obj_type }
+    }
+}
 
 /// `H5Ocopy` of a split dataset into a main file of ours: the copy gets a split file of its own
 /// (an independent copy, as natively), instead of landing in the main file. `Ok(false)`: not such
@@ -16,68 +47,31 @@ use crate::object::Obj;
 ///
 /// # Safety
 /// HDF5's own arguments of `object_cls.copy`.
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn copy_split(
-    src: &Obj,
-    src_loc: &H5VL_loc_params_t,
-    src_name: &CStr,
-    dst: &Obj,
-    dst_loc: &H5VL_loc_params_t,
-    dst_name: &CStr,
-    ocpypl: hid_t,
-    lcpl: hid_t,
-    dxpl: hid_t,
-) -> Result<bool> {
-    let (Some(sctx), Some(dctx)) = (src.ctx.as_ref(), dst.ctx.as_ref()) else { return Ok(false) };
-    if src_loc.type_ != H5VL_OBJECT_BY_SELF || dst_loc.type_ != H5VL_OBJECT_BY_SELF || dctx.read_only {
+pub unsafe fn copy_split(src: CopySide, dst: CopySide, ocpypl: hid_t, lcpl: hid_t, dxpl: hid_t) -> Result<bool> {
+    let (Some(sctx), Some(dctx)) = (src.obj.ctx.as_ref(), dst.obj.ctx.as_ref()) else { return Ok(false) };
+    if src.loc.type_ != H5VL_OBJECT_BY_SELF || dst.loc.type_ != H5VL_OBJECT_BY_SELF || dctx.read_only {
         return Ok(false);
     }
-    let src_at = Below { obj: src.under_object, vol: src.under_vol_id, obj_type: src_loc.obj_type };
-    if split_link_target(sctx, &src_at, src_name, dxpl).is_none() {
+    if split_link_target(sctx, &src.at(), src.name, dxpl).is_none() {
         return Ok(false);
     }
-    let dst_at = Below { obj: dst.under_object, vol: dst.under_vol_id, obj_type: dst_loc.obj_type };
-    let Some(path) = absolute_path(&dst_at, dst_name.to_bytes(), dxpl)? else { return Ok(false) };
+    let dst_at = dst.at();
+    if !dctx.holds(&dst_at, dxpl) {
+        return Ok(false); // into a file mounted below the main file: copied into that file
+    }
+    let Some(path) = absolute_path(&dst_at, dst.name.to_bytes(), dxpl)? else { return Ok(false) };
     if dctx.policy.decide(&path, u64::MAX).is_err() {
         return Ok(false);
     }
-    check_name_is_free(&dst_at, dst_name.to_bytes(), lcpl, dxpl)?;
-    let place = Place::prepare(dctx, &path)?;
-    let vol = dst.under_vol_id;
+    check_name_is_free(&dst_at, dst.name.to_bytes(), lcpl, dxpl)?;
+    let mut place = Place::prepare(dctx, &path)?;
+    let vol = dst.obj.under_vol_id;
     let result = (|| {
-        let c_path = CString::new(place.file_path.as_os_str().as_encoded_bytes())
-            .map_err(|_| Error::arg("a path holds a NUL byte"))?;
-        // SAFETY: HDF5's own transfer property list.
-        let file = unsafe { create_split_file(dctx, vol, &c_path, dxpl) }?;
-        let root = Below { obj: file, vol, obj_type: H5I_FILE }.loc_self();
-        // SAFETY: copies the source (through its link) into the new file, with HDF5's own
-        // object copy properties.
-        let rc = unsafe {
-            ffi::H5VLobject_copy(
-                src.under_object,
-                src_loc,
-                src_name.as_ptr(),
-                file,
-                &root,
-                DATASET_PATH_C.as_ptr(),
-                vol,
-                ocpypl,
-                below::default_lcpl(),
-                dxpl,
-                std::ptr::null_mut(),
-            )
-        };
-        // SAFETY: closes the file made above.
-        preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, dxpl, std::ptr::null_mut()) });
-        if rc < 0 {
-            return Err(Error::library(format!(
-                "cannot copy {} into {}",
-                src_name.to_string_lossy(),
-                c_path.to_string_lossy()
-            )));
-        }
-        make_parents_without_times(Some(dctx), &dst_at, dst_name, lcpl, dxpl)?;
-        dst_at.create_external_link(dst_name, &dctx.link_target(&place.relative), lcpl, dxpl)
+        let from = Source { obj: src.obj.under_object, loc: src.loc, name: src.name };
+        // SAFETY: copies the source (through its link) with HDF5's own object copy properties.
+        unsafe { place.copy_into(dctx, vol, from, ocpypl, false, dxpl) }?;
+        make_parents_without_times(Some(dctx), &dst_at, dst.name, lcpl, dxpl)?;
+        dst_at.create_external_link(dst.name, &place.target(dctx), lcpl, dxpl)
     })();
     match result {
         Ok(()) => Ok(true),
@@ -86,4 +80,175 @@ pub unsafe fn copy_split(
             Err(e)
         }
     }
+}
+
+/// After `H5Ocopy` copied a group natively: the external links to the source's split files in
+/// the copy are given split files of their own (or, into a file that is not split, replaced by
+/// copies of their datasets), so that nothing in the copy shares data with the source. Links
+/// sharing one split file in the source share one copy, as hard links share one copied object.
+/// On failure the copy is removed again, with the split files made for it.
+///
+/// # Safety
+/// HDF5's own arguments of `object_cls.copy`, after the copy succeeded.
+pub unsafe fn make_copy_independent(src: CopySide, dst: CopySide, ocpypl: hid_t, dxpl: hid_t) -> Result<()> {
+    let Some(sctx) = src.obj.ctx.as_ref() else { return Ok(()) };
+    if src.loc.type_ != H5VL_OBJECT_BY_SELF || dst.loc.type_ != H5VL_OBJECT_BY_SELF {
+        return Ok(());
+    }
+    let mut flags: std::ffi::c_uint = 0;
+    // SAFETY: queries HDF5's own object copy property list.
+    if unsafe { hdf5_sys::h5p::H5Pget_copy_object(ocpypl, &mut flags) } >= 0 && flags & EXPAND_EXT_LINK != 0 {
+        return Ok(());
+    }
+    let dst_at = dst.at();
+    if quietly(|| dst_at.object_type(dst.name, dxpl)).ok() != Some(0) {
+        return Ok(()); // not a group: a dataset copy follows its link and copies the object itself
+    }
+    // The copied links are written as the source wrote them: resolve them as the source does.
+    let links = quietly(|| split_links_under(sctx, &dst_at, dst.name, dxpl))?;
+    if links.is_empty() {
+        return Ok(());
+    }
+    let mut made = Vec::new();
+    let result = relink_copy(src, dst, &links, ocpypl, dxpl, &mut made);
+    if let Err(e) = result {
+        // Nothing half-made stays: the copy goes, and so do the files made for it.
+        let _ = quietly(|| dst_at.delete_link(dst.name, dxpl));
+        for place in made {
+            place.remove();
+        }
+        return Err(e);
+    }
+    trace!("copy {} made independent of its source ({} split link(s))", dst.name.to_string_lossy(), links.len());
+    Ok(())
+}
+
+/// What a copied link now leads to: a new split file (its target) or the path of the first copy
+/// of its dataset in a file that is not split.
+enum Made {
+    Split(Arc<str>),
+    Inline(CString),
+}
+
+fn relink_copy(
+    src: CopySide,
+    dst: CopySide,
+    links: &[SplitLink],
+    ocpypl: hid_t,
+    dxpl: hid_t,
+    made: &mut Vec<Place>,
+) -> Result<()> {
+    let dst_at = dst.at();
+    let vol = dst.obj.under_vol_id;
+    let dctx = dst.obj.ctx.as_ref().filter(|c| !c.read_only && c.policy.split && c.holds(&dst_at, dxpl));
+    let base = absolute_path(&dst_at, dst.name.to_bytes(), dxpl)?.unwrap_or_default();
+    // By group, each group's links edited inside `keep_order`.
+    let mut by_group: BTreeMap<Vec<u8>, Vec<&SplitLink>> = BTreeMap::new();
+    for l in links {
+        let cut = l.name.iter().rposition(|b| *b == b'/').unwrap_or(0);
+        by_group.entry(l.name[..cut].to_vec()).or_default().push(l);
+    }
+    let mut copies: HashMap<Arc<str>, Made> = HashMap::new();
+    for (group, members) in by_group {
+        let group_name = join(dst.name.to_bytes(), &group)?;
+        crate::split::order::keep_order(&dst_at, &group_name, dxpl, || {
+            for l in &members {
+                let dst_name = join(dst.name.to_bytes(), &l.name)?;
+                let src_name = join(src.name.to_bytes(), &l.name)?;
+                let from = Source { obj: src.obj.under_object, loc: src.loc, name: &src_name };
+                let mut path = base.clone();
+                path.push(b'/');
+                path.extend_from_slice(&l.name);
+                let to_split = dctx.filter(|c| c.policy.decide(&path, u64::MAX).is_ok());
+                match (copies.get(&l.target), to_split) {
+                    (Some(Made::Split(target)), Some(_)) => replace_link(&dst_at, &dst_name, target, dxpl)?,
+                    (Some(Made::Inline(first)), _) => {
+                        dst_at.delete_link(&dst_name, dxpl)?;
+                        hard_link(&dst_at, first, &dst_name, dxpl)?;
+                    }
+                    (_, Some(dctx)) => {
+                        let mut place = Place::prepare(dctx, &path)?;
+                        // SAFETY: the source dataset, through its link in the source group.
+                        let copied = unsafe { place.copy_into(dctx, vol, from, ocpypl, false, dxpl) };
+                        let target: Arc<str> = Arc::from(place.target(dctx));
+                        made.push(place);
+                        copied?;
+                        replace_link(&dst_at, &dst_name, &target, dxpl)?;
+                        copies.insert(l.target.clone(), Made::Split(target));
+                    }
+                    (_, None) => {
+                        dst_at.delete_link(&dst_name, dxpl)?;
+                        // SAFETY: copies the source dataset into place, with HDF5's own properties.
+                        let rc = unsafe {
+                            ffi::H5VLobject_copy(
+                                from.obj,
+                                from.loc,
+                                from.name.as_ptr(),
+                                dst_at.obj,
+                                &dst_at.loc_self(),
+                                dst_name.as_ptr(),
+                                vol,
+                                ocpypl,
+                                crate::below::default_lcpl(),
+                                dxpl,
+                                std::ptr::null_mut(),
+                            )
+                        };
+                        if rc < 0 {
+                            return Err(Error::library(format!(
+                                "cannot copy {} to {}",
+                                src_name.to_string_lossy(),
+                                dst_name.to_string_lossy()
+                            )));
+                        }
+                        copies.insert(l.target.clone(), Made::Inline(dst_name));
+                    }
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// `base/rest` as a C string (`base` alone when `rest` is empty).
+fn join(base: &[u8], rest: &[u8]) -> Result<CString> {
+    let mut p = base.to_vec();
+    if !rest.is_empty() {
+        if !p.is_empty() && p.last() != Some(&b'/') {
+            p.push(b'/');
+        }
+        p.extend_from_slice(rest);
+    }
+    CString::new(p).map_err(|_| Error::arg("a name holds a NUL byte"))
+}
+
+/// A hard link `name` to the object at `target` (both relative to `at`), through the connector
+/// below.
+fn hard_link(at: &Below, target: &CStr, name: &CStr, dxpl: hid_t) -> Result<()> {
+    let target_loc = at.loc_by_name(target);
+    let mut args = ffi::H5VL_link_create_args_t {
+        op_type: ffi::H5VL_LINK_CREATE_HARD,
+        args: ffi::H5VL_link_create_args_u {
+            hard: ffi::H5VL_link_create_hard_t { curr_obj: at.obj, curr_loc_params: target_loc },
+        },
+    };
+    let loc = at.loc_by_name(name);
+    // SAFETY: our own argument struct; the names outlive the call.
+    let rc = unsafe {
+        ffi::H5VLlink_create(
+            &mut args,
+            at.obj,
+            &loc,
+            at.vol,
+            crate::below::default_lcpl(),
+            crate::below::default_lapl(),
+            dxpl,
+            std::ptr::null_mut(),
+        )
+    };
+    if rc < 0 {
+        return Err(Error::library(format!("cannot link {} to {}", name.to_string_lossy(), target.to_string_lossy())));
+    }
+    Ok(())
 }

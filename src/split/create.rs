@@ -2,7 +2,6 @@
 //! split file and its dataset, and the external link.
 
 use std::ffi::{CStr, CString, c_char, c_uint, c_void};
-use std::path::Path;
 use std::sync::Arc;
 
 use hdf5_sys::h5p::{
@@ -17,7 +16,7 @@ use crate::below::{self, Below};
 use crate::conn_info::Plist;
 use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{
-    self, H5D_VIRTUAL, H5F_ACC_TRUNC, H5I_FILE, H5T_REFERENCE, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t,
+    self, H5D_VIRTUAL, H5F_ACC_EXCL, H5I_FILE, H5T_REFERENCE, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t,
 };
 use crate::layout::{self, DATASET_PATH, DATASET_PATH_C};
 use crate::object::Obj;
@@ -151,6 +150,10 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
         return Ok(None);
     };
     let show = String::from_utf8_lossy(&path).into_owned();
+    if !ctx.holds(&at, a.dxpl_id) {
+        trace!("dataset {show} stays where it is created: its group is in a file mounted below the main file");
+        return Ok(None);
+    }
     // SAFETY: HDF5's own type and dcpl ids.
     if let Some(reason) = unsafe { structural_reason(a.type_id, a.dcpl_id) } {
         trace!("dataset {show} stays in the main file: {reason}");
@@ -166,26 +169,28 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     }
     check_name_is_free(&at, name.to_bytes(), a.lcpl_id, a.dxpl_id)?;
 
-    let Place { relative, file_path, made, claimed } = Place::prepare(ctx, &path)?;
-    trace!("dataset {show} -> {}", file_path.display());
+    let mut place = Place::prepare(ctx, &path)?;
+    trace!("dataset {show} -> {}", place.file_path.display());
     // SAFETY: every call gets valid ids and pointers; failures roll back what was made.
-    match unsafe { make_split_dataset(parent, ctx, a, &file_path, loc, name, &relative) } {
+    match unsafe { make_split_dataset(parent, ctx, a, &mut place, loc, name) } {
         Ok(dset) => {
             let wrapper = Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone()));
-            let target: Arc<str> = Arc::from(ctx.link_target(&relative));
+            let target: Arc<str> = Arc::from(place.target(ctx));
             crate::lifecycle::count_new_link(ctx, &target);
             // SAFETY: `wrapper` is our fresh wrapper.
             unsafe { ctx.track(wrapper, SplitInfo::new(target, path)) };
             Ok(Some(wrapper))
         }
         Err(e) => {
-            Place { relative, file_path, made, claimed }.remove();
+            place.remove();
             Err(e)
         }
     }
 }
 
-/// Creates an empty split file through the connector below, as HDF5 would open any file: inside
+/// Creates an empty split file through the connector below, exclusively (it fails if anything
+/// has the name: an existing file is never truncated, a symbolic link never followed), as HDF5
+/// would open any file: inside
 /// HDF5's API context of a file operation (the native layer records the connector stack of every
 /// file from there; restored from the main file's open) and followed by the 'post open' step
 /// (which gives the file its own connector-level object, used for variable-length data).
@@ -207,7 +212,7 @@ pub(super) unsafe fn create_split_file(ctx: &FileCtx, vol: hid_t, c_path: &CStr,
     state.run(|| {
         // SAFETY: creates the split file through the connector below (named by split_fapl).
         let file = unsafe {
-            ffi::H5VLfile_create(c_path.as_ptr(), H5F_ACC_TRUNC, fcpl.0, ctx.split_fapl.0, dxpl, std::ptr::null_mut())
+            ffi::H5VLfile_create(c_path.as_ptr(), H5F_ACC_EXCL, fcpl.0, ctx.split_fapl.0, dxpl, std::ptr::null_mut())
         };
         if file.is_null() {
             return Err(Error::library(format!("cannot create the split file {show}")));
@@ -242,20 +247,16 @@ pub(super) unsafe fn create_split_file(ctx: &FileCtx, vol: hid_t, c_path: &CStr,
 ///
 /// # Safety
 /// As for [`create_dataset`].
-#[allow(clippy::too_many_arguments)]
 unsafe fn make_split_dataset(
     parent: &Obj,
     ctx: &FileCtx,
     a: &CreateArgs,
-    file_path: &Path,
+    place: &mut Place,
     loc: &H5VL_loc_params_t,
     name: &CStr,
-    relative: &str,
 ) -> Result<*mut c_void> {
     let vol = parent.under_vol_id;
-    let show = file_path.display().to_string();
-    let c_path =
-        CString::new(file_path.as_os_str().as_encoded_bytes()).map_err(|_| Error::arg("a path holds a NUL byte"))?;
+    let show = place.file_path.display().to_string();
     // Deterministic bytes: no object times in split files.
     // SAFETY: copies HDF5's own dcpl; checked.
     let dcpl = Plist(unsafe { H5Pcopy(a.dcpl_id) });
@@ -263,9 +264,8 @@ unsafe fn make_split_dataset(
     if dcpl.0 < 0 || unsafe { H5Pset_obj_track_times(dcpl.0, 0) } < 0 {
         return Err(Error::library("cannot prepare the creation properties of a split dataset"));
     }
-    crate::cow::unlink_shared(file_path)?;
     // SAFETY: HDF5's own transfer property list.
-    let file = unsafe { create_split_file(ctx, vol, &c_path, a.dxpl_id) }?;
+    let file = unsafe { place.create_file(ctx, vol, a.dxpl_id) }?;
     // The dataset is made in the application's own API context (H5Dcreate's): it carries the
     // access properties (external file and VDS prefixes, chunk cache) HDF5 reads from there.
     let dset = {
@@ -296,7 +296,7 @@ unsafe fn make_split_dataset(
     };
     let at = Below { obj: parent.under_object, vol, obj_type: loc.obj_type };
     let linked = make_parents_without_times(Some(ctx), &at, name, a.lcpl_id, a.dxpl_id)
-        .and_then(|()| at.create_external_link(name, &ctx.link_target(relative), a.lcpl_id, a.dxpl_id));
+        .and_then(|()| at.create_external_link(name, &place.target(ctx), a.lcpl_id, a.dxpl_id));
     if let Err(e) = linked {
         // SAFETY: closes the dataset made above (and with it the split file).
         preserving_stack(|| unsafe { ffi::H5VLdataset_close(dset, vol, a.dxpl_id, std::ptr::null_mut()) });

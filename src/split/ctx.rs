@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use hdf5_sys::h5p::H5Pcopy;
 
+use crate::below::Below;
 use crate::conn_info::Plist;
 use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{self, H5F_CLOSE_WEAK, hid_t};
@@ -75,6 +76,9 @@ pub struct FileCtx {
     /// files are opened with, and holds the main file's wrap context), captured when HDF5 makes
     /// the file's 'post open' call; restored around split-file creation.
     pub(super) lib_state: std::sync::OnceLock<LibState>,
+    /// The number HDF5 gives the main file (captured with the library state): an object whose
+    /// file has another number is in a file mounted below the main file (`H5Fmount`).
+    fileno: std::sync::OnceLock<std::ffi::c_ulong>,
     /// The connector-terminal objects of this file's open split datasets (see
     /// [`open_split_dataset_ids`]).
     pub(super) open_split: std::sync::Mutex<Vec<OpenSplit>>,
@@ -194,17 +198,34 @@ impl FileCtx {
             read_only,
             split_fapl,
             lib_state: Default::default(),
+            fileno: Default::default(),
             open_split: Default::default(),
             timeless_defaults: Default::default(),
         }))
     }
 
-    /// Captures HDF5's API context, once: call from the main file's 'post open' callback.
-    pub fn capture_lib_state(&self) -> Result<()> {
+    /// Captures HDF5's API context and the main file's number, once: call from the main file's
+    /// 'post open' callback with its file object.
+    pub fn capture_lib_state(&self, file: &Below, dxpl: hid_t) -> Result<()> {
         if self.lib_state.get().is_none() {
             let _ = self.lib_state.set(LibState::capture()?);
         }
+        if self.fileno.get().is_none() {
+            if let Ok(n) = crate::error::quietly(|| file.fileno(dxpl)) {
+                let _ = self.fileno.set(n);
+            }
+        }
         Ok(())
+    }
+
+    /// Whether `at` is an object of the main file itself, not of a file mounted below it
+    /// (`H5Fmount`): a split file belongs to the file that holds its link, and a dataset created
+    /// in a mounted file stays in that file (see the README).
+    pub fn holds(&self, at: &Below, dxpl: hid_t) -> bool {
+        match self.fileno.get() {
+            Some(main) => crate::error::quietly(|| at.fileno(dxpl)).is_ok_and(|n| n == *main),
+            None => true,
+        }
     }
 
     /// Records an open split dataset wrapper `o` (marks it split with `file`).
@@ -273,19 +294,49 @@ impl FileCtx {
         format!("{folder}/{relative}")
     }
 
+    /// The split file a link target (as stored in the link, naming `object` in its file) leads to,
+    /// written the canonical way (`<folder>/<relative>`), when it is one of this main file's split
+    /// files: the target resolves, as HDF5 resolves it, into the split folder. Every spelling of
+    /// a target (`./run-split/a.h5`, an absolute path, `run-split//a.h5`) gives the same answer.
+    pub fn split_file_of(&self, stored: &[u8], object: &[u8]) -> Option<Arc<str>> {
+        if object != layout::DATASET_PATH.as_bytes() {
+            return None;
+        }
+        let main_dir = crate::target::normalize(self.main_dir());
+        let split_dir = crate::target::normalize(&self.split_dir);
+        let relative = crate::target::reach(&main_dir, &split_dir, stored).relative?;
+        Some(Arc::from(self.link_target(&relative)))
+    }
+
+    /// Where the split file `target` (canonical, as [`FileCtx::split_file_of`] gives it) is on
+    /// disk, checked to be reached through no symbolic link inside the split folder: the only way
+    /// the connector names a split file it writes, moves or removes.
+    pub fn split_file_path(&self, target: &str) -> Result<PathBuf> {
+        let folder = self.split_dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let relative = target
+            .strip_prefix(&folder)
+            .and_then(|r| r.strip_prefix('/'))
+            .ok_or_else(|| Error::arg(format!("{target} is not in the split folder {}", self.split_dir.display())))?;
+        crate::confine::below(&self.split_dir, relative).map_err(Error::arg)
+    }
+
     /// Removes the files of the split folder that belong to it (`*.h5` whose names are ours)
     /// and the directories that become empty; foreign files stay. Used when the main file is
-    /// truncated or deleted.
+    /// truncated or deleted. Only a folder provably this main file's is touched (see
+    /// `crate::confine`), and nothing through a symbolic link.
     pub fn clear_split_folder(&self) {
-        match self.owner() {
-            Ok(false) => {}
-            _ => {
-                trace!("{} belongs to another main file: left as it is", self.split_dir.display());
-                return;
+        if let Some(why) = self.ownership().refusal(&self.split_dir) {
+            if self.ownership() != crate::confine::Owner::Missing {
+                trace!("split folder left as it is: {why}");
             }
+            return;
         }
-        let _ = std::fs::remove_file(self.split_dir.join(layout::OWNER_FILE));
         clear_dir(&self.split_dir, &self.split_dir);
+        // Last, so that an interrupted clear leaves a folder that is still provably ours.
+        if std::fs::read_dir(&self.split_dir).map(|d| d.count()).unwrap_or(0) == 1 {
+            let _ = std::fs::remove_file(self.split_dir.join(layout::OWNER_FILE));
+            let _ = std::fs::remove_dir(&self.split_dir);
+        }
     }
 
     /// The main file's own name, as written in its split folder's owner file.
@@ -293,44 +344,42 @@ impl FileCtx {
         self.main_path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
-    /// Whether the split folder is claimed by *another* main file (`Ok(false)`: unclaimed or ours).
-    pub(super) fn owner(&self) -> std::io::Result<bool> {
-        match std::fs::read_to_string(self.split_dir.join(layout::OWNER_FILE)) {
-            Ok(text) => Ok(text.trim_end_matches('\n') != self.owner_name()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
+    /// Whose the split folder is.
+    pub fn ownership(&self) -> crate::confine::Owner {
+        crate::confine::owner(&self.split_dir, &self.owner_name())
     }
 
-    /// Claims the split folder for this main file; `Ok(true)` if the owner file was written now.
+    /// Claims the split folder (which exists) for this main file; `Ok(true)` if the owner file
+    /// was written now. Refuses a folder that is another main file's or not a place to write.
     pub(super) fn claim(&self) -> Result<bool> {
-        let owner = self.split_dir.join(layout::OWNER_FILE);
-        match self.owner() {
-            Ok(false) if owner.exists() => Ok(false),
-            Ok(false) => {
-                std::fs::write(&owner, format!("{}\n", self.owner_name()))
-                    .map_err(|e| Error::library(format!("cannot write {}: {e}", owner.display())))?;
-                Ok(true)
-            }
-            Ok(true) => {
-                let other = std::fs::read_to_string(&owner).unwrap_or_default();
-                Err(Error::config(format!(
-                    "the split folder {} belongs to {} (see its {} file): two main files with the same stem \
-                     in one directory need different suffixes, e.g. suffix=-{}-split",
+        use crate::confine::Owner;
+        match self.ownership() {
+            Owner::Ours => Ok(false),
+            Owner::Unclaimed => crate::confine::claim(&self.split_dir, &self.owner_name()).map_err(|e| {
+                Error::library(format!(
+                    "cannot claim the split folder {} for {} (writing its {} file): {e}",
                     self.split_dir.display(),
-                    other.trim_end(),
-                    layout::OWNER_FILE,
-                    self.main_path
-                        .extension()
-                        .map(|e| e.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| "main".into())
-                )))
-            }
-            Err(e) => Err(Error::library(format!("cannot read {}: {e}", owner.display()))),
+                    self.owner_name(),
+                    layout::OWNER_FILE
+                ))
+            }),
+            Owner::Other(other) => Err(Error::config(format!(
+                "the split folder {} belongs to {other} (see its {} file): two main files with the same stem \
+                 in one directory need different suffixes, e.g. suffix=-{}-split",
+                self.split_dir.display(),
+                layout::OWNER_FILE,
+                self.main_path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "main".into())
+            ))),
+            owner => Err(Error::arg(format!(
+                "refusing to write split files: {}",
+                owner.refusal(&self.split_dir).unwrap_or_default()
+            ))),
         }
     }
 }
 
+/// Removes the layout-named files below `dir` (never following a symbolic link: a link named like
+/// a split file is removed itself, its target is not touched) and the directories left empty.
 fn clear_dir(dir: &Path, root: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -341,7 +390,10 @@ fn clear_dir(dir: &Path, root: &Path) {
             continue;
         };
         if kind.is_dir() {
-            clear_dir(&path, root);
+            // Another main file's split folder nested in this one is not ours to clear.
+            if std::fs::symlink_metadata(path.join(layout::OWNER_FILE)).is_err() {
+                clear_dir(&path, root);
+            }
         } else {
             let rel = path.strip_prefix(root).ok().and_then(|r| r.to_str()).map(|r| r.replace('\\', "/"));
             if rel.as_deref().and_then(layout::hdf5_path_of).is_some() {

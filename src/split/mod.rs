@@ -7,6 +7,7 @@ mod anon;
 mod copy;
 mod create;
 mod ctx;
+pub(crate) mod order;
 mod place;
 mod times;
 
@@ -15,6 +16,7 @@ pub use anon::*;
 pub use copy::*;
 pub use create::*;
 pub use ctx::*;
+pub(crate) use order::lcpl_for;
 use place::*;
 pub use times::*;
 

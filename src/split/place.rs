@@ -4,7 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
+use std::ffi::c_void;
+
+use crate::trace;
+
 use crate::error::{Error, Kind, Result};
+use crate::ffi::hid_t;
 use crate::layout::{self};
 
 /// Directories made for a new split file, removed again (innermost first) if creation fails.
@@ -14,7 +19,7 @@ impl MadeDirs {
     fn create(dir: &Path) -> std::io::Result<MadeDirs> {
         let mut missing = Vec::new();
         let mut d = dir;
-        while !d.exists() {
+        while std::fs::symlink_metadata(d).is_err() {
             missing.push(d.to_path_buf());
             match d.parent() {
                 Some(p) => d = p,
@@ -42,23 +47,48 @@ impl MadeDirs {
     }
 }
 
-/// Where a new split file goes: its path relative to the main file's directory and on disk, and
-/// the directories made for it (removed again on failure).
+/// Where a new split file goes: its path relative to the split folder and on disk, and the
+/// directories made for it (removed again on failure).
 pub(super) struct Place {
+    /// Relative to the split folder (`g/x.h5`, or an alternate `g/x~n1.h5`).
     pub(super) relative: String,
     pub(super) file_path: PathBuf,
-    pub(super) made: MadeDirs,
+    made: MadeDirs,
     /// The split folder's owner file, if this creation wrote it.
-    pub(super) claimed: Option<PathBuf>,
+    claimed: Option<PathBuf>,
+    /// Whether the file at `file_path` was made by this creation (only then is it removed again).
+    created: bool,
 }
 
+/// An object to copy: a location in the connector below and a name relative to it.
+#[derive(Clone, Copy)]
+pub(super) struct Source<'a> {
+    pub(super) obj: *mut c_void,
+    pub(super) loc: &'a crate::ffi::H5VL_loc_params_t,
+    pub(super) name: &'a std::ffi::CStr,
+}
+
+/// How many alternate names are tried before giving up (each is a file some link still reaches).
+const MAX_ALTERNATES: u32 = 100_000;
+
 impl Place {
-    /// Makes the directories for the split file of the dataset at `path`, refusing to leave the
-    /// split folder.
+    /// Chooses the split file of the dataset at `path` and makes its directories: the layout's
+    /// name, or when a file (or anything else) already has it, the first free alternate
+    /// (`x~n1.h5`, `x~n2.h5` ...): a split file belongs to exactly one dataset and is never
+    /// overwritten. Refuses a split folder that is not this main file's, and any way through a
+    /// symbolic link, before anything is made.
     pub(super) fn prepare(ctx: &FileCtx, path: &[u8]) -> Result<Place> {
+        use crate::confine::Owner;
         let show = String::from_utf8_lossy(path);
-        let relative = layout::relative_file(path).ok_or_else(|| Error::arg("a dataset needs a name"))?;
-        let file_path = ctx.split_dir.join(&relative);
+        let layout_name = layout::relative_file(path).ok_or_else(|| Error::arg("a dataset needs a name"))?;
+        match ctx.ownership() {
+            Owner::Missing | Owner::Unclaimed | Owner::Ours => {}
+            _ => {
+                ctx.claim()?; // says why not
+            }
+        }
+        let refuse = |why: String| Error::arg(format!("refusing to write dataset {show}: {why}"));
+        let file_path = crate::confine::below(&ctx.split_dir, &layout_name).map_err(refuse)?;
         let dir = file_path.parent().unwrap_or(&ctx.split_dir).to_path_buf();
         let made = MadeDirs::create(&dir).map_err(|e| {
             Error::new(
@@ -66,17 +96,6 @@ impl Place {
                 format!("cannot create the split folder {} for dataset {show}: {e}", dir.display()),
             )
         })?;
-        let inside = match (dir.canonicalize(), ctx.split_dir.canonicalize()) {
-            (Ok(d), Ok(root)) => d.starts_with(root),
-            _ => false,
-        };
-        if !inside {
-            made.remove();
-            return Err(Error::arg(format!(
-                "refusing to write dataset {show} to {}: a link in the split folder points outside it",
-                dir.display()
-            )));
-        }
         let claimed = match ctx.claim() {
             Ok(true) => Some(ctx.split_dir.join(layout::OWNER_FILE)),
             Ok(false) => None,
@@ -85,12 +104,110 @@ impl Place {
                 return Err(e);
             }
         };
-        Ok(Place { relative, file_path, made, claimed })
+        let mut place = Place { relative: layout_name.clone(), file_path, made, claimed, created: false };
+        let mut k = 0;
+        while std::fs::symlink_metadata(&place.file_path).is_ok() {
+            k += 1;
+            if k > MAX_ALTERNATES {
+                let taken = place.file_path.display().to_string();
+                place.remove();
+                return Err(Error::library(format!("cannot find a free name for dataset {show} next to {taken}")));
+            }
+            place.relative = layout::alternate(&layout_name, k);
+            place.file_path = ctx.split_dir.join(&place.relative);
+        }
+        if k > 0 {
+            trace!("{layout_name} is taken: dataset {show} gets {}", place.relative);
+        }
+        Ok(place)
     }
 
-    /// Undoes `prepare` and whatever file was made there.
+    /// Creates the (empty) split file exclusively, through the connector below: see
+    /// `create_split_file`. From here on, [`Place::remove`] removes it again.
+    ///
+    /// # Safety
+    /// `vol` is the connector below of the main file; `dxpl` a valid transfer property list.
+    pub(super) unsafe fn create_file(&mut self, ctx: &FileCtx, vol: hid_t, dxpl: hid_t) -> Result<*mut c_void> {
+        let c_path = std::ffi::CString::new(self.file_path.as_os_str().as_encoded_bytes())
+            .map_err(|_| Error::arg("a path holds a NUL byte"))?;
+        // SAFETY: by this function's contract.
+        let file = unsafe { create_split_file(ctx, vol, &c_path, dxpl) }?;
+        self.created = true;
+        Ok(file)
+    }
+
+    /// Creates the split file and copies `src` into it as its `/data` (HDF5's object copy, with
+    /// `ocpypl`: what an application has written and not flushed is copied too). With `open`, the
+    /// copy is opened and returned (it keeps the split file open); otherwise NULL.
+    ///
+    /// # Safety
+    /// `src` names an object of the connector `vol`; the ids are valid.
+    pub(super) unsafe fn copy_into(
+        &mut self,
+        ctx: &FileCtx,
+        vol: hid_t,
+        src: Source,
+        ocpypl: hid_t,
+        open: bool,
+        dxpl: hid_t,
+    ) -> Result<*mut c_void> {
+        // SAFETY: by this function's contract.
+        let file = unsafe { self.create_file(ctx, vol, dxpl) }?;
+        let root = crate::below::Below { obj: file, vol, obj_type: crate::ffi::H5I_FILE }.loc_self();
+        // SAFETY: copies the source into the new file, with valid locations and names.
+        let rc = unsafe {
+            crate::ffi::H5VLobject_copy(
+                src.obj,
+                src.loc,
+                src.name.as_ptr(),
+                file,
+                &root,
+                layout::DATASET_PATH_C.as_ptr(),
+                vol,
+                ocpypl,
+                crate::below::default_lcpl(),
+                dxpl,
+                std::ptr::null_mut(),
+            )
+        };
+        let copy = if rc >= 0 && open {
+            // SAFETY: opens the copy, which keeps the split file open.
+            unsafe {
+                crate::ffi::H5VLdataset_open(
+                    file,
+                    &root,
+                    vol,
+                    layout::DATASET_PATH_C.as_ptr(),
+                    *hdf5_sys::h5p::H5P_LST_DATASET_ACCESS,
+                    dxpl,
+                    std::ptr::null_mut(),
+                )
+            }
+        } else {
+            std::ptr::null_mut()
+        };
+        // SAFETY: closes the file object made above (an open copy keeps the file open).
+        crate::error::preserving_stack(|| unsafe { crate::ffi::H5VLfile_close(file, vol, dxpl, std::ptr::null_mut()) });
+        if rc < 0 || (open && copy.is_null()) {
+            return Err(Error::library(format!(
+                "cannot copy {} into {}",
+                src.name.to_string_lossy(),
+                self.file_path.display()
+            )));
+        }
+        Ok(copy)
+    }
+
+    /// The external link target of the file: relative to the main file's directory.
+    pub(super) fn target(&self, ctx: &FileCtx) -> String {
+        ctx.link_target(&self.relative)
+    }
+
+    /// Undoes `prepare` and the file `create_file` made.
     pub(super) fn remove(self) {
-        let _ = std::fs::remove_file(&self.file_path);
+        if self.created {
+            let _ = std::fs::remove_file(&self.file_path);
+        }
         if let Some(owner) = &self.claimed {
             let _ = std::fs::remove_file(owner);
         }

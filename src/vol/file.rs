@@ -4,6 +4,7 @@
 use std::ffi::{CStr, c_char, c_uint, c_void};
 use std::sync::Arc;
 
+use crate::below::Below;
 use crate::boundary::guard;
 use crate::conn_info::{ConnInfo, under_fapl};
 use crate::error::Result;
@@ -16,9 +17,10 @@ use crate::split::{self, FileCtx};
 
 type Req = *mut *mut c_void;
 
-/// The split context of a main file (None for an unnamed file).
+/// The split context of a main file (None for an unnamed file, or one whose driver does not
+/// write a plain file at its name: such files are passed through, see `crate::driver`).
 fn file_ctx(name: *const c_char, under_fapl: hid_t, info: &ConnInfo, read_only: bool) -> Result<Option<Arc<FileCtx>>> {
-    if name.is_null() {
+    if name.is_null() || !crate::driver::splits(under_fapl) {
         return Ok(None);
     }
     // SAFETY: HDF5 passes a NUL-terminated file name.
@@ -246,14 +248,15 @@ pub unsafe extern "C" fn optional(
 ) -> herr_t {
     guard("file_optional", || {
         // SAFETY: `file` is our wrapper; HDF5 passes a valid argument struct.
-        let (ctx, op) = unsafe { (Obj::from_ptr(file)?.ctx.clone(), (*args).op_type) };
+        let (o, op) = unsafe { (Obj::from_ptr(file)?, (*args).op_type) };
+        let (ctx, below) = (o.ctx.clone(), Below { obj: o.under_object, vol: o.under_vol_id, obj_type: ffi::H5I_FILE });
         // SAFETY: `file` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
         let rc = unsafe { forward(file, req, |under, vol| ffi::H5VLfile_optional(under, vol, args, dxpl_id, req)) }?;
         if rc >= 0 && op == ffi::H5VL_NATIVE_FILE_POST_OPEN {
             if let Some(ctx) = ctx {
                 // HDF5's context now names our connector stack and this file's wrap context:
                 // keep it for creating split files later.
-                ctx.capture_lib_state()?;
+                ctx.capture_lib_state(&below, dxpl_id)?;
             }
         }
         Ok(rc)

@@ -201,7 +201,7 @@ unsafe fn copy_or_move(
             let at = Below { obj: to.under_object, vol: to.under_vol_id, obj_type: loc.obj_type };
             // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
             let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
-            let moved = lifecycle::relocate(ctx, &at, name, dxpl_id)?;
+            let moved = lifecycle::relocate(ctx, &at, name, dxpl_id);
             // SAFETY: as above.
             if let (Some(old), Some(new)) = (old_path, unsafe { by_name_path(to, loc, dxpl_id) }) {
                 ctx.renamed(&old, Some(&new), &moved);
@@ -276,8 +276,10 @@ pub unsafe extern "C" fn specific(
                 // SAFETY: HDF5's valid location parameters.
                 let loc = unsafe { &*loc_params };
                 let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: loc.obj_type };
+                // A link in a file mounted below the main file is that file's, not ours to count.
                 // SAFETY: as above; the name (by name or by index) is HDF5's.
-                unsafe { deleted_name(&at, loc, dxpl_id) }.map(|name| {
+                let name = ctx.holds(&at, dxpl_id).then(|| unsafe { deleted_name(&at, loc, dxpl_id) }).flatten();
+                name.map(|name| {
                     let path = quietly(|| split::absolute_path(&at, name.to_bytes(), dxpl_id)).ok().flatten();
                     (lifecycle::targets_of(ctx, &at, &name, dxpl_id), at, ctx.clone(), path)
                 })

@@ -74,22 +74,19 @@ pub unsafe extern "C" fn copy(
         if let Some(ctx) = dst.ctx.as_ref() {
             crate::lifecycle::forget_counts(ctx);
         }
-        if !src_loc_params.is_null() && !dst_loc_params.is_null() && !src_name.is_null() && !dst_name.is_null() {
-            // SAFETY: HDF5's valid location parameters and NUL-terminated names.
-            let copied = unsafe {
-                split::copy_split(
-                    src,
-                    &*src_loc_params,
-                    std::ffi::CStr::from_ptr(src_name),
-                    dst,
-                    &*dst_loc_params,
-                    std::ffi::CStr::from_ptr(dst_name),
-                    ocpypl_id,
-                    lcpl_id,
-                    dxpl_id,
-                )
-            }?;
-            if copied {
+        // SAFETY: HDF5's valid location parameters and NUL-terminated names (or NULLs).
+        let sides = unsafe {
+            match (src_loc_params.as_ref(), dst_loc_params.as_ref(), src_name.is_null() || dst_name.is_null()) {
+                (Some(sl), Some(dl), false) => Some((
+                    split::CopySide { obj: src, loc: sl, name: std::ffi::CStr::from_ptr(src_name) },
+                    split::CopySide { obj: dst, loc: dl, name: std::ffi::CStr::from_ptr(dst_name) },
+                )),
+                _ => None,
+            }
+        };
+        if let Some((s, d)) = sides {
+            // SAFETY: HDF5's own arguments.
+            if unsafe { split::copy_split(s, d, ocpypl_id, lcpl_id, dxpl_id) }? {
                 return Ok(0);
             }
         }
@@ -109,6 +106,11 @@ pub unsafe extern "C" fn copy(
                 req,
             )
         };
+        // A copied group: its split datasets get split files of their own.
+        if let (true, Some((s, d)), true) = (rc >= 0, sides, req.is_null()) {
+            // SAFETY: HDF5's own arguments; the copy succeeded.
+            unsafe { split::make_copy_independent(s, d, ocpypl_id, dxpl_id) }?;
+        }
         // SAFETY: `req` is HDF5's request slot.
         unsafe { wrap_request(req, src.under_vol_id) };
         Ok(rc)
