@@ -124,10 +124,11 @@ impl Below {
         Ok(unsafe { info.assume_init() }.type_)
     }
 
-    /// The number HDF5 gives the file this object is in (`H5Oget_info`'s `fileno`).
-    pub fn fileno(&self, dxpl: hid_t) -> Result<std::ffi::c_ulong> {
+    /// The number HDF5 gives the file the object `name` (relative to this one; None: this one)
+    /// is in (`H5Oget_info`'s `fileno`).
+    pub fn fileno(&self, name: Option<&CStr>, dxpl: hid_t) -> Result<std::ffi::c_ulong> {
         let mut info = MaybeUninit::<ffi::H5O_info2_t>::zeroed();
-        let loc = self.loc_self();
+        let loc = name.map_or_else(|| self.loc_self(), |n| self.loc_by_name(n));
         let mut args = H5VL_object_get_args_t {
             op_type: ffi::H5VL_OBJECT_GET_INFO,
             args: ffi::H5VL_object_get_args_u {

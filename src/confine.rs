@@ -65,13 +65,21 @@ pub fn owner(folder: &Path, main_name: &str) -> Owner {
         Ok(_) => {}
     }
     let file = folder.join(OWNER_FILE);
-    match std::fs::symlink_metadata(&file) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Owner::Unclaimed,
-        Err(e) => return Owner::Unsafe(format!("cannot inspect {}: {e}", file.display())),
-        Ok(m) if !m.file_type().is_file() => {
-            return Owner::Unsafe(format!("{} is not a regular file (a symbolic link?)", file.display()));
+    // It may be a symbolic link into a cache (DVC's symlink mode tracks it with the folder): it
+    // is read through, never written through.
+    match (std::fs::symlink_metadata(&file), std::fs::metadata(&file)) {
+        (Err(e), _) if e.kind() == io::ErrorKind::NotFound => return Owner::Unclaimed,
+        (Err(e), _) => return Owner::Unsafe(format!("cannot inspect {}: {e}", file.display())),
+        (Ok(_), Err(e)) => {
+            return Owner::Unsafe(format!(
+                "{} is a symbolic link to nothing readable ({e}): pull it (e.g. dvc pull) or remove it",
+                file.display()
+            ));
         }
-        Ok(_) => {}
+        (Ok(_), Ok(m)) if !m.is_file() => {
+            return Owner::Unsafe(format!("{} is not a regular file", file.display()));
+        }
+        _ => {}
     }
     match std::fs::read_to_string(&file) {
         Ok(text) if text.trim_end_matches('\n') == main_name => Owner::Ours,
@@ -219,6 +227,10 @@ mod tests {
         assert!(matches!(owner(&folder, "run.h5"), Owner::Unsafe(_)));
         assert!(claim(&folder, "run.h5").is_err());
         assert!(!victim.exists());
+        // A link to an owner file (DVC's symlink cache mode) is read through.
+        std::fs::write(&victim, "run.h5\n").unwrap();
+        assert_eq!(owner(&folder, "run.h5"), Owner::Ours);
+        assert!(!claim(&folder, "run.h5").unwrap());
     }
 
     #[test]

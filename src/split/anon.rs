@@ -54,7 +54,7 @@ pub unsafe fn link_anonymous(
     // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
     let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
     let at = Below { obj: link_at.under_object, vol: link_at.under_vol_id, obj_type: loc.obj_type };
-    if !ctx.holds(&at, dxpl) {
+    if !ctx.holds(&at, name.to_bytes(), dxpl) {
         return Ok(false); // linked in a file mounted below the main file: it stays there
     }
     let Some(path) = absolute_path(&at, name.to_bytes(), dxpl)? else { return Ok(false) };

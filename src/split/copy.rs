@@ -56,7 +56,7 @@ pub unsafe fn copy_split(src: CopySide, dst: CopySide, ocpypl: hid_t, lcpl: hid_
         return Ok(false);
     }
     let dst_at = dst.at();
-    if !dctx.holds(&dst_at, dxpl) {
+    if !dctx.holds(&dst_at, dst.name.to_bytes(), dxpl) {
         return Ok(false); // into a file mounted below the main file: copied into that file
     }
     let Some(path) = absolute_path(&dst_at, dst.name.to_bytes(), dxpl)? else { return Ok(false) };
@@ -140,7 +140,7 @@ fn relink_copy(
 ) -> Result<()> {
     let dst_at = dst.at();
     let vol = dst.obj.under_vol_id;
-    let dctx = dst.obj.ctx.as_ref().filter(|c| !c.read_only && c.policy.split && c.holds(&dst_at, dxpl));
+    let dctx = dst.obj.ctx.as_ref().filter(|c| !c.read_only && c.policy.split && c.holds(&dst_at, dst.name.to_bytes(), dxpl));
     let base = absolute_path(&dst_at, dst.name.to_bytes(), dxpl)?.unwrap_or_default();
     // By group, each group's links edited inside `keep_order`.
     let mut by_group: BTreeMap<Vec<u8>, Vec<&SplitLink>> = BTreeMap::new();

@@ -150,7 +150,7 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
         return Ok(None);
     };
     let show = String::from_utf8_lossy(&path).into_owned();
-    if !ctx.holds(&at, a.dxpl_id) {
+    if !ctx.holds(&at, name.to_bytes(), a.dxpl_id) {
         trace!("dataset {show} stays where it is created: its group is in a file mounted below the main file");
         return Ok(None);
     }

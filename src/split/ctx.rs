@@ -211,21 +211,34 @@ impl FileCtx {
             let _ = self.lib_state.set(LibState::capture()?);
         }
         if self.fileno.get().is_none() {
-            if let Ok(n) = crate::error::quietly(|| file.fileno(dxpl)) {
+            if let Ok(n) = crate::error::quietly(|| file.fileno(None, dxpl)) {
                 let _ = self.fileno.set(n);
             }
         }
         Ok(())
     }
 
-    /// Whether `at` is an object of the main file itself, not of a file mounted below it
-    /// (`H5Fmount`): a split file belongs to the file that holds its link, and a dataset created
-    /// in a mounted file stays in that file (see the README).
-    pub fn holds(&self, at: &Below, dxpl: hid_t) -> bool {
-        match self.fileno.get() {
-            Some(main) => crate::error::quietly(|| at.fileno(dxpl)).is_ok_and(|n| n == *main),
-            None => true,
-        }
+    /// Whether a link `name` made at `at` goes into the main file itself, not into a file mounted
+    /// below it (`H5Fmount`): the deepest existing group on its way decides. A split file belongs
+    /// to the file that holds its link; a dataset created in a mounted file stays in that file
+    /// (see the README).
+    pub fn holds(&self, at: &Below, name: &[u8], dxpl: hid_t) -> bool {
+        let Some(main) = self.fileno.get() else { return true };
+        let parts = layout::components(name);
+        let groups = parts.len().saturating_sub(1);
+        let absolute = name.first() == Some(&b'/');
+        crate::error::quietly(|| {
+            for n in (1..=groups).rev() {
+                let mut prefix: Vec<u8> = if absolute { b"/".to_vec() } else { Vec::new() };
+                prefix.extend(parts[..n].join(&b'/'));
+                let Ok(c) = std::ffi::CString::new(prefix) else { return false };
+                if at.link_exists(&c, dxpl).unwrap_or(false) {
+                    return at.fileno(Some(&c), dxpl).is_ok_and(|f| f == *main);
+                }
+            }
+            let root = absolute.then_some(c"/");
+            at.fileno(root, dxpl).is_ok_and(|f| f == *main)
+        })
     }
 
     /// Records an open split dataset wrapper `o` (marks it split with `file`).

@@ -278,7 +278,7 @@ pub unsafe extern "C" fn specific(
                 let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: loc.obj_type };
                 // A link in a file mounted below the main file is that file's, not ours to count.
                 // SAFETY: as above; the name (by name or by index) is HDF5's.
-                let name = ctx.holds(&at, dxpl_id).then(|| unsafe { deleted_name(&at, loc, dxpl_id) }).flatten();
+                let name = unsafe { deleted_name(&at, loc, dxpl_id) }.filter(|n| ctx.holds(&at, n.to_bytes(), dxpl_id));
                 name.map(|name| {
                     let path = quietly(|| split::absolute_path(&at, name.to_bytes(), dxpl_id)).ok().flatten();
                     (lifecycle::targets_of(ctx, &at, &name, dxpl_id), at, ctx.clone(), path)

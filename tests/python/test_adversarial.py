@@ -1,0 +1,267 @@
+"""The standing adversarial suite (issue 9): sequences a hostile or merely unlucky user runs
+through the connector, each of which once lost data or touched files outside the main file's
+tree. Every case runs a real h5py program through the real plugin and checks what is on disk
+and what reads back, with plain HDF5 where it matters.
+
+Run by scripts/test.sh on both HDF5 series, with the h5py built against the series.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from support import clean_env, connector_env, sh
+
+
+def py(code, cwd, connector=True, ok=True, **env):
+    """Runs h5py `code` (dedented) in a fresh interpreter, through the connector (True, or an info
+    string) or natively (False)."""
+    if connector:
+        e = connector_env(**env) if connector is True else connector_env(f"dset_split {connector}", **env)
+    else:
+        e = clean_env(**env)
+    return sh([sys.executable, "-c", textwrap.dedent(code)], cwd, e, ok=ok)
+
+
+def files(folder):
+    """The files (and symbolic links) below `folder`, relative, sorted."""
+    out = []
+    for root, dirs, names in os.walk(folder):
+        for n in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            out.append(os.path.relpath(os.path.join(root, n), folder))
+    return sorted(out)
+
+
+# --- data loss: a split file belongs to exactly one dataset ---------------------------------------
+
+RECREATE = {
+    # another name still reaches the split file of the name being made again
+    "hard link": "f['b'] = f['a']; del f['a']",
+    "hard link held open": "f['b'] = f['a']; held = f['b']; del f['a']",
+    "moved shared file": "f['b'] = f['a']; f.move('a', 'c'); del f['c']",
+    "object copy onto the name": "f['b'] = f['a']; del f['a']; f.copy('b', 'tmp'); del f['tmp']",
+}
+
+
+@pytest.mark.parametrize("case", sorted(RECREATE))
+def test_recreating_a_name_never_overwrites_another_names_data(tmp_path, case):
+    py(f"""
+        import h5py, numpy as np
+        with h5py.File('run.h5', 'w') as f:
+            f['a'] = [1, 1]
+            {RECREATE[case]}
+            f['a'] = [2, 2]
+            assert list(f['b'][()]) == [1, 1], f['b'][()]
+            assert list(f['a'][()]) == [2, 2]
+        """, tmp_path)
+    # read back with plain HDF5, no connector
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'r') as f:
+            assert list(f['b'][()]) == [1, 1] and list(f['a'][()]) == [2, 2]
+        """, tmp_path, connector=False)
+    assert "a.h5" in files(tmp_path / "run-split") and "a~n1.h5" in files(tmp_path / "run-split")
+
+
+def test_recreating_after_a_rename_without_the_connector(tmp_path):
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['a'] = [1, 1]", tmp_path)
+    # "drift": renamed by a program that does not use the connector
+    py("import h5py\nwith h5py.File('run.h5', 'a') as f: f.move('a', 'c')", tmp_path, connector=False)
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'a') as f:
+            f['a'] = [2, 2]
+            assert list(f['c'][()]) == [1, 1] and list(f['a'][()]) == [2, 2]
+        """, tmp_path)
+
+
+def test_recreating_through_a_soft_link_path_made_again(tmp_path):
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'w') as f:
+            f.create_group('g')
+            f['s'] = h5py.SoftLink('/g')
+            f['s/x'] = [1, 1]            # created by the path /s/x: its file is s/x.h5
+            del f['s']
+            f.create_group('s')
+            f['s/x'] = [2, 2]
+            assert list(f['g/x'][()]) == [1, 1] and list(f['s/x'][()]) == [2, 2]
+        """, tmp_path)
+
+
+def test_recreating_over_an_orphan_keeps_the_orphan(tmp_path):
+    """A file no link reaches (left by a crash) may be the only copy of some data: never
+    overwritten; `gc` removes it when asked."""
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['a'] = [1, 1]", tmp_path)
+    py("import h5py\nwith h5py.File('run.h5', 'a') as f: del f['a']", tmp_path, connector=False)
+    orphan = (tmp_path / "run-split" / "a.h5").read_bytes()
+    py("import h5py\nwith h5py.File('run.h5', 'a') as f: f['a'] = [2, 2]", tmp_path)
+    assert (tmp_path / "run-split" / "a.h5").read_bytes() == orphan
+
+
+# --- data loss: every copy is independent ---------------------------------------------------------
+
+def test_group_copy_within_a_file_is_independent(tmp_path):
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'w', track_order=True) as f:
+            g = f.create_group('g', track_order=True)
+            g['x'] = [1, 1]
+            g['small'] = [7]
+            g['y'] = [3, 3]
+            g['x_again'] = g['x']          # two names, one dataset
+            f.copy('g', 'h')
+            assert list(f['h'].keys()) == list(f['g'].keys()) == ['x', 'small', 'y', 'x_again']
+            f['h/x'][0] = 9
+            assert list(f['g/x'][()]) == [1, 1], 'the source changed'
+            assert list(f['h/x_again'][()]) == [9, 1], 'names sharing a dataset no longer share its copy'
+            assert list(f['g/x_again'][()]) == [1, 1]
+        """, tmp_path, connector="under_vol=0;under_info={};exclude=small")
+    assert files(tmp_path / "run-split") == [".dset-split", "g/x.h5", "g/y.h5", "h/x.h5", "h/y.h5"]
+
+
+@pytest.mark.parametrize("where", ["other.h5", "sub/other.h5"])
+def test_group_copy_into_another_main_file_is_independent(tmp_path, where):
+    (tmp_path / "sub").mkdir()
+    py(f"""
+        import h5py
+        with h5py.File('run.h5', 'w') as f, h5py.File('{where}', 'w') as o:
+            f['g/x'] = [1, 1]
+            f.copy(f['g'], o, 'g')
+            o['g/x'][0] = 5
+            assert list(f['g/x'][()]) == [1, 1], 'the source changed'
+        with h5py.File('run.h5', 'w') as f:
+            pass                          # truncating the source removes its split files
+        with h5py.File('{where}', 'r') as o:
+            assert list(o['g/x'][()]) == [5, 1]
+        """, tmp_path)
+    other = tmp_path / where
+    assert files(other.parent / "other-split") == [".dset-split", "g/x.h5"]
+    # read plainly from another working directory: the copy's link is relative to its own file
+    py(f"import h5py\nassert list(h5py.File(r'{other}', 'r')['g/x'][()]) == [5, 1]", "/", connector=False)
+
+
+def test_copy_into_a_file_that_is_not_split_copies_the_data(tmp_path):
+    py("""
+        import h5py, io
+        with h5py.File('run.h5', 'w') as f:
+            f['g/x'] = [1, 1]
+            f['g/y'] = f['g/x']
+            mem = h5py.File(io.BytesIO(), 'w')
+            f.copy(f['g'], mem, 'g')
+            mem['g/x'][0] = 4
+            assert list(mem['g/y'][()]) == [4, 1]
+            assert mem['g'].get('x', getlink=True).__class__ is h5py.HardLink
+            assert list(f['g/x'][()]) == [1, 1]
+        """, tmp_path)
+
+
+# --- data loss: deleting a name another spelling of a link still reaches -------------------------
+
+@pytest.mark.parametrize("spelling", ["./run-split/a.h5", "run-split//a.h5", "ABSOLUTE"])
+def test_delete_keeps_a_file_another_spelling_reaches(tmp_path, spelling):
+    target = str(tmp_path / "run-split" / "a.h5") if spelling == "ABSOLUTE" else spelling
+    py(f"""
+        import h5py
+        with h5py.File('run.h5', 'w') as f:
+            f['a'] = [1, 1]
+            f['b'] = h5py.ExternalLink({target!r}, '/data')
+            del f['a']
+            assert list(f['b'][()]) == [1, 1]
+        """, tmp_path)
+    assert (tmp_path / "run-split" / "a.h5").exists()
+
+
+# --- nothing outside the tree ---------------------------------------------------------------------
+
+def test_truncate_leaves_a_folder_the_connector_never_made(tmp_path):
+    (tmp_path / "run-split").mkdir()
+    (tmp_path / "run-split" / "x.h5").write_bytes(b"not ours")
+    py("import h5py\nh5py.File('run.h5', 'w').close()", tmp_path)
+    assert (tmp_path / "run-split" / "x.h5").read_bytes() == b"not ours"
+
+
+def test_truncate_never_clears_through_a_symbolic_link(tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "x.h5").write_bytes(b"precious")
+    (victim / ".dset-split").write_text("run.h5\n")
+    (tmp_path / "run-split").symlink_to(victim)
+    py("import h5py\nh5py.File('run.h5', 'w').close()", tmp_path)
+    assert (victim / "x.h5").read_bytes() == b"precious"
+    # and nothing is written through it either
+    p = py("import h5py\nf = h5py.File('run.h5', 'a'); f['y'] = [1]", tmp_path, ok=False)
+    assert p.returncode != 0 and "symbolic link" in p.stderr
+    assert files(victim) == [".dset-split", "x.h5"]
+
+
+def _outside_through_a_link(tmp_path):
+    """A split dataset whose group directory was replaced by a symbolic link to elsewhere."""
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['g/x'] = [1, 1]", tmp_path)
+    outside = tmp_path / "outside"
+    (tmp_path / "run-split" / "g").rename(outside)
+    (tmp_path / "run-split" / "g").symlink_to(outside)
+    return outside, (outside / "x.h5").read_bytes()
+
+
+def test_no_write_delete_or_move_through_a_directory_link(tmp_path):
+    outside, before = _outside_through_a_link(tmp_path)
+    p = py("import h5py\nf = h5py.File('run.h5', 'a'); f['g/x'][0] = 7", tmp_path, ok=False)
+    assert p.returncode != 0 and "symbolic link" in p.stderr
+    # reading through it is fine
+    py("import h5py\nassert list(h5py.File('run.h5', 'r')['g/x'][()]) == [1, 1]", tmp_path)
+    py("import h5py\nf = h5py.File('run.h5', 'a'); f.move('g/x', 'g/z')", tmp_path)
+    py("import h5py\nf = h5py.File('run.h5', 'a'); del f['g/z']", tmp_path)
+    assert (outside / "x.h5").read_bytes() == before
+    assert files(outside) == ["x.h5"]
+
+
+def test_a_dangling_owner_link_is_never_followed(tmp_path):
+    (tmp_path / "run-split").mkdir()
+    (tmp_path / "run-split" / ".dset-split").symlink_to(tmp_path / "victim")
+    p = py("import h5py\nf = h5py.File('run.h5', 'w'); f['x'] = [1]", tmp_path, ok=False)
+    assert p.returncode != 0 and ".dset-split" in p.stderr
+    assert not (tmp_path / "victim").exists()
+
+
+# --- drivers: only plain files split ---------------------------------------------------------------
+
+@pytest.mark.parametrize("open_args,splits", [
+    ("'run.h5', 'w'", True),
+    ("'run.h5', 'w', driver='stdio'", True),
+    ("'run.h5', 'w', driver='core', backing_store=True", True),
+    ("'run.h5', 'w', driver='core', backing_store=False", False),
+    ("io.BytesIO(), 'w'", False),
+    ("'run%d.h5', 'w', driver='family', memb_size=1<<20", False),
+    ("'run', 'w', driver='split'", False),
+])
+def test_only_plain_file_drivers_split(tmp_path, open_args, splits):
+    py(f"""
+        import h5py, io, numpy as np
+        f = h5py.File({open_args})
+        f.create_dataset('x', data=np.arange(10))
+        f['y'] = [1, 2]
+        assert list(f['x'][()]) == list(range(10))
+        f.close()
+        """, tmp_path)
+    split_folders = [p.name for p in tmp_path.iterdir() if p.name.endswith("-split")]
+    assert bool(split_folders) == splits, split_folders
+
+
+def test_h5py_file_objects_never_crash(tmp_path):
+    """h5py's own test suite crashed here (test_file2.py::TestFileObj::test_exception_write)."""
+    py("""
+        import h5py, io
+        class Broken(io.BytesIO):
+            def write(self, b):
+                raise OSError('disk on fire')
+        for fileobj in (io.BytesIO(), Broken()):
+            try:
+                with h5py.File(fileobj, 'w') as f:
+                    f.create_dataset('x', data=[1, 2, 3])
+            except Exception:
+                pass
+        print('alive')
+        """, tmp_path)
