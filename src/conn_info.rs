@@ -70,13 +70,13 @@ impl ConnInfo {
             if rc < 0 {
                 return Err(Error::config(format!(
                     "under_info={{{}}} was rejected by the connector below (see the messages under this one)",
-                    spec.under_info
+                    info::excerpt(&spec.under_info)
                 )));
             }
             if info.under_vol_info.is_null() {
                 return Err(Error::config(format!(
                     "under_info={{{}}}: the connector below takes no info string (write under_info={{}})",
-                    spec.under_info
+                    info::excerpt(&spec.under_info)
                 )));
             }
         }

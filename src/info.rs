@@ -15,6 +15,9 @@
 //! | `split`, `min_size`, `include`, `exclude`, `suffix` | the splitting policy: see [`crate::policy`] | |
 //!
 //! An empty string (or no string at all) means every default: the native connector below.
+//!
+//! Braces nest at most [`MAX_DEPTH`] levels deep: each connector below takes one level
+//! (`under_info={...}`), and the connectors below resolve their info recursively.
 
 use crate::error::{Error, Result};
 use crate::policy::{self, Policy};
@@ -48,8 +51,26 @@ impl Default for InfoSpec {
 pub const KEYS: &[&str] =
     &["under_vol", "under_info", "split", "min_size", "include", "exclude", "suffix", "elink_cache", "track_times"];
 
+/// How deeply braces may nest in an info string: a stack of at most this many connectors below
+/// dset_split. HDF5 and the connectors below resolve nested info strings recursively, so a
+/// string of thousands of levels would exhaust the stack; real stacks are a few levels deep.
+pub const MAX_DEPTH: usize = 32;
+
 fn err(input: &str, what: impl std::fmt::Display) -> Error {
-    Error::config(format!("dset_split info string \"{input}\": {what}"))
+    Error::config(format!("dset_split info string \"{}\": {what}", excerpt(input)))
+}
+
+/// `text` for a message: whole if short, else its first 100 bytes or so and its length.
+pub fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 100;
+    if text.len() <= MAX {
+        return text.into();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len()).into()
 }
 
 /// Splits `input` into `(key, value, braced)` items.
@@ -86,7 +107,19 @@ fn items(input: &str) -> Result<Vec<(&str, &str, bool)>> {
             let mut close = None;
             while i < bytes.len() {
                 match bytes[i] {
-                    b'{' => depth += 1,
+                    b'{' => {
+                        depth += 1;
+                        if depth > MAX_DEPTH {
+                            return Err(err(
+                                input,
+                                format_args!(
+                                    "the value of '{key}' has braces nested more than {MAX_DEPTH} levels deep \
+                                     (byte {i}): dset_split accepts at most {MAX_DEPTH} levels, a stack of at most \
+                                     {MAX_DEPTH} connectors below it"
+                                ),
+                            ));
+                        }
+                    }
                     b'}' => {
                         depth -= 1;
                         if depth == 0 {
@@ -116,7 +149,7 @@ fn items(input: &str) -> Result<Vec<(&str, &str, bool)>> {
             if bytes[i] != b';' {
                 return Err(err(
                     input,
-                    format_args!("expected ';' after the value of '{key}', found '{}'", &input[i..]),
+                    format_args!("expected ';' after the value of '{key}', found '{}'", excerpt(&input[i..])),
                 ));
             }
             i += 1;
@@ -239,6 +272,41 @@ mod tests {
         assert!(e.msg.contains("under_vol takes"), "{e}");
         let e = parse("under_vol=0;under_info={}x").unwrap_err();
         assert!(e.msg.contains("expected ';'"), "{e}");
+    }
+
+    /// dset_split over `depth` - 1 levels of HDF5's pass-through connector over native: `depth`
+    /// levels of braces.
+    fn stack(depth: usize) -> String {
+        let below = depth - 1;
+        format!("{}under_vol=0;under_info={{}}{}", "under_vol=1;under_info={".repeat(below), "}".repeat(below))
+    }
+
+    #[test]
+    fn braces_nest_at_most_max_depth_levels() {
+        let s = parse(&stack(MAX_DEPTH)).unwrap();
+        assert_eq!(s.under_vol, UnderVol::Value(1));
+        for depth in [MAX_DEPTH + 1, 3000, 100_000] {
+            let e = parse(&stack(depth)).unwrap_err();
+            assert!(
+                e.msg.contains("the value of 'under_info' has braces nested more than 32 levels deep")
+                    && e.msg.contains("at most 32 connectors below it"),
+                "{e}"
+            );
+            assert!(e.msg.len() < 400, "the message repeats the whole string: {} bytes", e.msg.len());
+        }
+        // Unbalanced and deep: the limit is reported first, as the parser meets it.
+        let e = parse(&format!("include={}", "{".repeat(50_000))).unwrap_err();
+        assert!(e.msg.contains("'include' has braces nested more than 32 levels deep"), "{e}");
+        // Braces in an unbraced value are text, not nesting.
+        assert!(parse(&format!("suffix=-{}", "{".repeat(100))).is_ok());
+    }
+
+    #[test]
+    fn long_inputs_are_shortened_in_messages() {
+        let long = format!("colour={}", "\u{e9}".repeat(500));
+        let e = parse(&long).unwrap_err();
+        assert!(e.msg.contains("... (1007 bytes)") && e.msg.contains("unknown key 'colour'"), "{e}");
+        assert_eq!(excerpt("short"), "short");
     }
 
     #[test]
