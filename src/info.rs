@@ -47,6 +47,53 @@ impl Default for InfoSpec {
     }
 }
 
+impl InfoSpec {
+    /// Refuses dset_split below itself, directly (`under_vol=469`) or further down: the info
+    /// strings below are read in the convention this grammar shares with HDF5's pass-through
+    /// connector (`under_vol=...;under_info={...}`), as deep as they follow it. Every dataset
+    /// would otherwise be split twice, the second time inside its own split file.
+    pub fn check_stack(&self) -> std::result::Result<(), String> {
+        let value = match &self.under_vol {
+            UnderVol::Value(v) => v.to_string(),
+            UnderVol::Name(name) => name.clone(),
+        };
+        if is_self(&value) {
+            return Err(format!("under_vol={value} is dset_split itself; name the connector below it (0 for native)"));
+        }
+        let mut text = self.under_info.as_str();
+        let mut level = 1;
+        loop {
+            level += 1;
+            // A connector below with another grammar: nothing more to read.
+            let Ok(items) = items(text) else { return Ok(()) };
+            let mut next = None;
+            for (key, value, braced) in items {
+                match key {
+                    "under_vol" if is_self(value) => {
+                        return Err(format!(
+                            "under_info has under_vol={value} {level} connectors down: dset_split is below itself \
+                             in the connector stack, and would split every dataset twice; name a stack without \
+                             dset_split below it (e.g. under_vol=0 for native)"
+                        ));
+                    }
+                    "under_info" if braced => next = Some(value),
+                    _ => {}
+                }
+            }
+            // Each level is strictly shorter than the one above it.
+            match next {
+                Some(inner) => text = inner,
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Whether `under_vol=<value>` names dset_split (by name or by value).
+fn is_self(value: &str) -> bool {
+    value == crate::CONNECTOR_NAME || value.parse::<i32>() == Ok(crate::CONNECTOR_VALUE)
+}
+
 /// Every key the grammar accepts, in the order `to_str` writes them.
 pub const KEYS: &[&str] =
     &["under_vol", "under_info", "split", "min_size", "include", "exclude", "suffix", "elink_cache", "track_times"];
@@ -157,8 +204,8 @@ fn items(input: &str) -> Result<Vec<(&str, &str, bool)>> {
     }
 }
 
-/// Parses an info string. Unknown keys, repeated keys and bad values are errors that name the key
-/// and what it accepts.
+/// Parses an info string. Unknown keys, repeated keys, bad values and dset_split below itself
+/// ([`InfoSpec::check_stack`]) are errors that name the key and what it accepts.
 pub fn parse(input: &str) -> Result<InfoSpec> {
     let mut spec = InfoSpec::default();
     let mut seen: Vec<&str> = Vec::new();
@@ -205,6 +252,7 @@ pub fn parse(input: &str) -> Result<InfoSpec> {
             }
         }
     }
+    spec.check_stack().map_err(|what| err(input, what))?;
     Ok(spec)
 }
 
@@ -299,6 +347,37 @@ mod tests {
         assert!(e.msg.contains("'include' has braces nested more than 32 levels deep"), "{e}");
         // Braces in an unbraced value are text, not nesting.
         assert!(parse(&format!("suffix=-{}", "{".repeat(100))).is_ok());
+    }
+
+    #[test]
+    fn dset_split_anywhere_below_itself_is_refused() {
+        for (text, needle) in [
+            ("under_vol=469", "under_vol=469 is dset_split itself"),
+            ("under_vol=dset_split;under_info={}", "under_vol=dset_split is dset_split itself"),
+            ("under_vol=1;under_info={under_vol=469;under_info={}}", "under_vol=469 2 connectors down"),
+            (
+                "under_vol=pass_through;under_info={under_vol=1;under_info={ under_vol = dset_split }}",
+                "under_vol=dset_split 3 connectors down",
+            ),
+            ("under_vol=1;under_info={under_info={};under_vol=0469}", "under_vol=0469 2 connectors down"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.msg.contains(needle), "{text}: {e}");
+            assert!(
+                needle.contains("itself") || e.msg.contains("dset_split is below itself in the connector stack"),
+                "{text}: {e}"
+            );
+        }
+        // Not dset_split: other values and names, braced policy values, other grammars below.
+        for text in [
+            "under_vol=1;under_info={under_vol=1;under_info={under_vol=0;under_info={}}}",
+            "under_vol=1;under_info={under_vol=4690;under_info={}}",
+            "under_vol=1;under_info={under_vol=0;under_info={}};exclude={under_vol=469}",
+            "under_vol=7;under_info={config=under_vol=469}",
+            "under_vol=7;under_info={not our grammar; under_vol=469}",
+        ] {
+            assert!(parse(text).is_ok(), "{text}: {:?}", parse(text));
+        }
     }
 
     #[test]

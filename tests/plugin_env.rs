@@ -178,3 +178,21 @@ fn a_3000_deep_connector_stack_is_refused_without_a_crash() {
     );
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "files were created");
 }
+
+#[test]
+fn dset_split_below_itself_through_pass_through_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for connector in [
+        "dset_split under_vol=1;under_info={under_vol=469;under_info={under_vol=0;under_info={}}}",
+        "dset_split under_vol=pass_through;under_info={under_vol=1;under_info={under_vol=469;under_info={}}}",
+    ] {
+        let out = run_child("child_create_refused", Some(connector), dir.path(), None);
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{connector}: the child failed ({:?}):\n{err}", out.status);
+        assert!(
+            err.contains("dset_split-DIAG") && err.contains("dset_split is below itself"),
+            "{connector}: stderr does not explain the refusal:\n{err}"
+        );
+        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "{connector}: files were created");
+    }
+}
