@@ -140,11 +140,18 @@ fn items(input: &str) -> Result<Vec<(&str, &str, bool)>> {
             i += 1;
         }
         let key = input[key_start..i].trim();
-        if i >= bytes.len() || bytes[i] == b';' {
-            return Err(err(input, format_args!("'{key}' has no value: write {key}=<value>")));
+        let no_value = i >= bytes.len() || bytes[i] == b';';
+        if key.is_empty() && no_value {
+            return Err(err(
+                input,
+                format_args!("an empty item at byte {key_start}: items are key=value, separated by ';'"),
+            ));
         }
         if key.is_empty() {
-            return Err(err(input, format_args!("a value without a key at byte {key_start}")));
+            return Err(err(input, format_args!("a value without a key at byte {key_start}: write key=value")));
+        }
+        if no_value {
+            return Err(err(input, format_args!("'{key}' has no value: write {key}=<value>")));
         }
         i += 1; // '='
         skip_ws(&mut i);
@@ -226,7 +233,13 @@ pub fn parse(input: &str) -> Result<InfoSpec> {
                     match value.parse::<i32>() {
                         Ok(v) => UnderVol::Value(v),
                         Err(_) => {
-                            return Err(err(input, format_args!("under_vol={value} is out of range")));
+                            return Err(err(
+                                input,
+                                format_args!(
+                                    "under_vol={value} is out of range: under_vol takes a connector value up to {}",
+                                    i32::MAX
+                                ),
+                            ));
                         }
                     }
                 } else if value.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
@@ -234,7 +247,10 @@ pub fn parse(input: &str) -> Result<InfoSpec> {
                 } else {
                     return Err(err(
                         input,
-                        format_args!("under_vol={value} is neither a connector value nor a connector name"),
+                        format_args!(
+                            "under_vol={value} is neither a connector value nor a connector name: under_vol takes \
+                             digits, or a name of letters, digits, '_', '-' and '.'"
+                        ),
                     ));
                 };
             }
@@ -268,6 +284,8 @@ const _: () = assert!(policy::KEYS.len() + 2 == KEYS.len());
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Kind;
+    use proptest::prelude::*;
 
     #[test]
     fn empty_means_native_defaults() {
@@ -320,6 +338,10 @@ mod tests {
         assert!(e.msg.contains("under_vol takes"), "{e}");
         let e = parse("under_vol=0;under_info={}x").unwrap_err();
         assert!(e.msg.contains("expected ';'"), "{e}");
+        let e = parse("under_vol=0;;split=on").unwrap_err();
+        assert!(e.msg.contains("an empty item at byte 12: items are key=value, separated by ';'"), "{e}");
+        let e = parse(" =on").unwrap_err();
+        assert!(e.msg.contains("a value without a key at byte 1: write key=value"), "{e}");
     }
 
     /// dset_split over `depth` - 1 levels of HDF5's pass-through connector over native: `depth`
@@ -413,5 +435,121 @@ mod tests {
             policy.set("suffix", ".parts").unwrap();
         }
         assert_eq!(render(0, "", &Policy::default()), "under_vol=0;under_info={}");
+    }
+
+    /// A rejection is a configuration error whose message, after the quoted info string, names the
+    /// offending key (or text) of the input, or says what is accepted.
+    fn assert_clear(input: &str, e: &Error) {
+        assert_eq!(e.kind, Kind::BadConfig, "{e}");
+        let prefix = format!("dset_split info string \"{}\": ", excerpt(input));
+        let what = e.msg.strip_prefix(&prefix).unwrap_or_else(|| panic!("no quoted info string first: {e}"));
+        assert!(!what.trim().is_empty(), "empty message for {input:?}");
+        let quoted = what.split('\'').skip(1).step_by(2).any(|q| !q.is_empty() && input.contains(q));
+        let key = KEYS.iter().any(|k| what.contains(&format!("{k}=")) || what.contains(&format!("'{k}'")));
+        let accepted =
+            ["takes", "accepted", "accepts", "write ", "items are"].iter().any(|phrase| what.contains(phrase));
+        assert!(quoted || key || accepted, "unclear message for {input:?}: {what}");
+    }
+
+    /// Checks one input: no panic, a clear rejection or a spec that renders back to itself.
+    fn check(input: &str) {
+        match parse(input) {
+            Err(e) => assert_clear(input, &e),
+            Ok(spec) => {
+                let text = render(0, &spec.under_info, &spec.policy);
+                let again = parse(&text).unwrap_or_else(|e| panic!("{input:?} -> {text:?}: {e}"));
+                assert_eq!(again.under_info, spec.under_info, "{input:?} -> {text:?}");
+                assert_eq!(again.policy, spec.policy, "{input:?} -> {text:?}");
+            }
+        }
+    }
+
+    fn separator() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["", "", " ", "\t", "\n "])
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            8 => prop::sample::select(KEYS.to_vec()).prop_map(String::from),
+            1 => "[a-z_]{0,6}",
+            1 => "[a-z_ ;={}]{0,4}",
+        ]
+    }
+
+    /// Values as users write them, good and bad, for every key.
+    fn plain_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => prop::sample::select(vec![
+                "0", "1", "469", "0469", "dset_split", "native", "pass_through", "on", "off", "yes", "maybe",
+                "64k", "2GiB", "1T", "99999999999", "99999999999T", "-1", "", "-split", ".", "..", "a/b",
+                "/fields/**,*_raw", "*a*a*a*a*a*a*a*a*b", " , ", "x y", "\u{e9}t\u{e9}", "{}", "{", "}", "a{b,c}",
+            ])
+            .prop_map(String::from),
+            2 => "[a-z0-9_*?/,.{} -]{0,12}",
+            1 => any::<String>().prop_map(|s| s.replace(';', "")),
+        ]
+    }
+
+    /// `key=value` items joined by `;`, where a value may be a braced info string one level
+    /// deeper (`inner`).
+    fn items_of(inner: BoxedStrategy<String>) -> impl Strategy<Value = String> {
+        let value = prop_oneof![
+            4 => plain_value(),
+            2 => inner.prop_map(|s| format!("{{{s}}}")),
+            1 => "[{}]{1,6}",
+        ];
+        let item = (separator(), key(), separator(), value, separator())
+            .prop_map(|(a, k, b, v, c)| format!("{a}{k}{b}={v}{c}"));
+        (prop::collection::vec(item, 0..4), prop::sample::select(vec!["", ";", ";;", " ; "]))
+            .prop_map(|(items, end)| format!("{}{end}", items.join(";")))
+    }
+
+    fn info_string() -> impl Strategy<Value = String> {
+        items_of(Just(String::new()).boxed()).prop_recursive(40, 200, 4, |inner| items_of(inner.boxed()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_strings_are_parsed_or_refused_clearly(input in any::<String>()) {
+            check(&input);
+        }
+
+        #[test]
+        fn arbitrary_bytes_in_the_grammar_are_parsed_or_refused_clearly(input in "[a-z_ =;{}0-9*/,\t]{0,60}") {
+            check(&input);
+        }
+
+        #[test]
+        fn grammar_shaped_strings_are_parsed_or_refused_clearly(input in info_string()) {
+            check(&input);
+        }
+
+        #[test]
+        fn stacks_of_any_depth_are_parsed_or_refused_clearly(
+            depth in 0usize..200,
+            values in prop::collection::vec(prop::sample::select(vec!["0", "1", "469", "7", "dset_split", "x"]), 1..8),
+            inner in plain_value(),
+        ) {
+            let mut text = format!("include={inner}");
+            for i in 0..depth {
+                text = format!("under_vol={};under_info={{{text}}}", values[i % values.len()]);
+            }
+            let result = parse(&text);
+            if depth > MAX_DEPTH {
+                let e = result.unwrap_err();
+                prop_assert!(e.msg.contains("more than 32 levels deep"), "{}", e);
+            }
+            check(&text);
+        }
+
+        #[test]
+        fn policies_from_any_string_decide_any_path(input in info_string(), path in any::<Vec<u8>>()) {
+            if let Ok(spec) = parse(&input) {
+                let _ = spec.policy.decide(&path, 0);
+                let _ = spec.policy.decide(&path, u64::MAX);
+            }
+        }
     }
 }

@@ -113,13 +113,13 @@ impl Policy {
             out.push_str(&format!(";min_size={}", self.min_size));
         }
         if !self.include.is_empty() {
-            out.push_str(&format!(";include={{{}}}", self.include.join(",")));
+            out.push_str(&format!(";include={}", value_text(&self.include.join(","))));
         }
         if !self.exclude.is_empty() {
-            out.push_str(&format!(";exclude={{{}}}", self.exclude.join(",")));
+            out.push_str(&format!(";exclude={}", value_text(&self.exclude.join(","))));
         }
         if self.suffix != d.suffix {
-            out.push_str(&format!(";suffix={{{}}}", self.suffix));
+            out.push_str(&format!(";suffix={}", value_text(&self.suffix)));
         }
         if self.elink_cache != d.elink_cache {
             out.push_str(&format!(";elink_cache={}", self.elink_cache));
@@ -148,6 +148,22 @@ impl Policy {
         }
         Ok(())
     }
+}
+
+/// `value` as info-string text that parses back to it: braced if its braces balance (braces keep
+/// `;` and white space), as it is otherwise: a value with unbalanced braces can only have been
+/// written unbraced (`include=a{`), so it has no `;`, no white space around it and no leading `{`.
+fn value_text(value: &str) -> String {
+    let mut depth = 0usize;
+    for c in value.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => return value.to_string(),
+            '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    if depth == 0 { format!("{{{value}}}") } else { value.to_string() }
 }
 
 /// `64k` -> 65536. Powers of 1024; an optional trailing `B` or `iB`.
@@ -334,6 +350,9 @@ mod tests {
         assert!(matches("/a**/b", "/axy/z/b"));
         assert!(matches("**", "/any/depth"));
         assert!(!matches("/**", ""));
+        // `**/` matches nothing, or something ending in `/`: never a bare component.
+        assert!(!matches("**/", "/a"));
+        assert!(matches("/a/**/", "/a/b/"));
     }
 
     /// The matcher before the linear-time one (issue 9, finding 11), kept as the reference for the
@@ -445,6 +464,12 @@ mod tests {
         p.set("exclude", "a,b").unwrap();
         p.set("suffix", "_parts").unwrap();
         assert_eq!(p.render(), ";min_size=1024;exclude={a,b};suffix={_parts}");
+        // Unbalanced braces can only come unbraced, and are written back so.
+        p.set("include", "a{,b").unwrap();
+        p.set("suffix", "-}").unwrap();
+        assert_eq!(p.render(), ";min_size=1024;include=a{,b;exclude={a,b};suffix=-}");
+        p.set("include", "a{b,c}").unwrap();
+        assert!(p.render().contains(";include={a{b,c}};"));
     }
 
     /// Patterns and texts over a small alphabet, so that they often (partly) match.
