@@ -25,13 +25,9 @@ impl ConnInfo {
     /// Resolves a parsed info string: registers (or loads) the connector below and converts its
     /// inner info string.
     pub fn from_spec(spec: &InfoSpec) -> Result<ConnInfo> {
+        spec.check_stack().map_err(Error::config)?;
         let under_vol_id = match &spec.under_vol {
             UnderVol::Value(v) => {
-                if *v == crate::CONNECTOR_VALUE {
-                    return Err(Error::config(format!(
-                        "under_vol={v} is dset_split itself; name the connector below it (0 for native)"
-                    )));
-                }
                 if *v == ffi::H5VL_PASSTHRU_VALUE {
                     ensure_pass_through_registered();
                 }
@@ -45,11 +41,6 @@ impl ConnInfo {
                 id
             }
             UnderVol::Name(name) => {
-                if name == crate::CONNECTOR_NAME {
-                    return Err(Error::config(format!(
-                        "under_vol={name} is dset_split itself; name the connector below it (0 for native)"
-                    )));
-                }
                 let c = CString::new(name.as_str()).map_err(|_| Error::config("under_vol name holds a NUL byte"))?;
                 // SAFETY: `c` is a valid NUL-terminated string.
                 let id = unsafe { ffi::H5VLregister_connector_by_name(c.as_ptr(), H5P_DEFAULT) };
@@ -70,13 +61,13 @@ impl ConnInfo {
             if rc < 0 {
                 return Err(Error::config(format!(
                     "under_info={{{}}} was rejected by the connector below (see the messages under this one)",
-                    spec.under_info
+                    info::excerpt(&spec.under_info)
                 )));
             }
             if info.under_vol_info.is_null() {
                 return Err(Error::config(format!(
                     "under_info={{{}}}: the connector below takes no info string (write under_info={{}})",
-                    spec.under_info
+                    info::excerpt(&spec.under_info)
                 )));
             }
         }
@@ -215,6 +206,71 @@ impl Drop for ConnInfo {
             unsafe { H5Idec_ref(self.under_vol_id) };
         });
     }
+}
+
+/// Where this thread is with respect to dset_split's file create and open (see [`enter_file`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Outside,
+    Inside,
+    /// Inside, and dset_split was reached again below and refused.
+    RefusedBelow,
+}
+
+thread_local! {
+    static FILE_ENTRY: std::cell::Cell<Entry> = const { std::cell::Cell::new(Entry::Outside) };
+}
+
+/// Held while dset_split's file create or open passes the call to the connectors below.
+#[derive(Debug)]
+pub struct FileEntry {
+    op: &'static str,
+    name: String,
+}
+
+impl FileEntry {
+    /// Leaves, after the call below: if it `failed` because dset_split was reached again below,
+    /// the error that says so (the connectors in between may have cleared the inner one's message:
+    /// HDF5's pass-through does).
+    pub fn leave(self, failed: bool) -> Result<()> {
+        let refused = FILE_ENTRY.with(|e| e.get()) == Entry::RefusedBelow;
+        if failed && refused { Err(self_below(self.op, &self.name)) } else { Ok(()) }
+    }
+}
+
+impl Drop for FileEntry {
+    fn drop(&mut self) {
+        FILE_ENTRY.with(|e| e.set(Entry::Outside));
+    }
+}
+
+fn self_below(op: &str, name: &str) -> Error {
+    Error::config(format!(
+        "{op} {name}: dset_split is below itself in the connector stack (it was reached again through the \
+         connectors below it), and would split every dataset twice; name a stack without dset_split below it \
+         (e.g. under_vol=0 for native)"
+    ))
+}
+
+/// Enters dset_split's file create or open (`op`: "creating" or "opening") of `name`, refusing
+/// dset_split below itself. The info string check ([`InfoSpec::check_stack`]) sees the stacks
+/// written in the usual convention, but a connector in between may name dset_split with no info
+/// string, or build its info otherwise; then the inner dset_split's create or open runs inside the
+/// outer one's, and meets this guard. Nothing below dset_split opens a file through it otherwise.
+pub fn enter_file(op: &'static str, name: &str) -> Result<FileEntry> {
+    let refused = FILE_ENTRY.with(|e| {
+        let inside = e.get() != Entry::Outside;
+        if inside {
+            e.set(Entry::RefusedBelow);
+        } else {
+            e.set(Entry::Inside);
+        }
+        inside
+    });
+    if refused {
+        return Err(self_below(op, name));
+    }
+    Ok(FileEntry { op, name: name.to_string() })
 }
 
 /// In HDF5 1.14 the built-in pass-through connector (value 1) is not a plugin and is registered

@@ -12,7 +12,8 @@
 //!
 //! Patterns: `*` matches within one path component, `**` across components, `?` one character.
 //! A pattern with a `/` is matched against the dataset's absolute HDF5 path (`/g1/*/temp`), one
-//! without against its name only (`temp*`).
+//! without against its name only (`temp*`). Matching simulates the pattern's automaton, in at most
+//! (pattern length + 1) x (path length + 1) steps: no pattern makes it backtrack.
 
 use crate::error::{Error, Result};
 use crate::layout::DEFAULT_SUFFIX;
@@ -112,13 +113,13 @@ impl Policy {
             out.push_str(&format!(";min_size={}", self.min_size));
         }
         if !self.include.is_empty() {
-            out.push_str(&format!(";include={{{}}}", self.include.join(",")));
+            out.push_str(&format!(";include={}", value_text(&self.include.join(","))));
         }
         if !self.exclude.is_empty() {
-            out.push_str(&format!(";exclude={{{}}}", self.exclude.join(",")));
+            out.push_str(&format!(";exclude={}", value_text(&self.exclude.join(","))));
         }
         if self.suffix != d.suffix {
-            out.push_str(&format!(";suffix={{{}}}", self.suffix));
+            out.push_str(&format!(";suffix={}", value_text(&self.suffix)));
         }
         if self.elink_cache != d.elink_cache {
             out.push_str(&format!(";elink_cache={}", self.elink_cache));
@@ -149,6 +150,22 @@ impl Policy {
     }
 }
 
+/// `value` as info-string text that parses back to it: braced if its braces balance (braces keep
+/// `;` and white space), as it is otherwise: a value with unbalanced braces can only have been
+/// written unbraced (`include=a{`), so it has no `;`, no white space around it and no leading `{`.
+fn value_text(value: &str) -> String {
+    let mut depth = 0usize;
+    for c in value.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => return value.to_string(),
+            '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    if depth == 0 { format!("{{{value}}}") } else { value.to_string() }
+}
+
 /// `64k` -> 65536. Powers of 1024; an optional trailing `B` or `iB`.
 pub fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim();
@@ -168,40 +185,127 @@ fn parse_patterns(text: &str) -> Option<Vec<String>> {
     (!patterns.is_empty()).then_some(patterns)
 }
 
-/// Whether `pattern` matches the dataset at absolute `path` (see the module docs).
+/// Whether `pattern` matches the dataset at absolute `path` (see the module docs). Takes at most
+/// (pattern length + 1) x (path length + 1) steps, whatever the pattern.
 pub fn matches(pattern: &str, path: &str) -> bool {
-    if pattern.contains('/') {
-        let pattern = if pattern.starts_with('/') { pattern.to_string() } else { format!("/{pattern}") };
-        glob(pattern.as_bytes(), path.as_bytes())
+    glob_steps(pattern, path).0
+}
+
+/// [`matches`], and how many steps it took (states visited; see [`glob`]).
+fn glob_steps(pattern: &str, path: &str) -> (bool, usize) {
+    if pattern.starts_with('/') {
+        glob(pattern, path)
+    } else if pattern.contains('/') {
+        // Relative to the root: `fields/*` is `/fields/*`.
+        match path.strip_prefix('/') {
+            Some(path) => glob(pattern, path),
+            None => (false, 0),
+        }
     } else {
         let name = path.rsplit('/').next().unwrap_or(path);
-        glob(pattern.as_bytes(), name.as_bytes())
+        glob(pattern, name)
     }
 }
 
-fn glob(p: &[u8], s: &[u8]) -> bool {
-    match p.first() {
-        None => s.is_empty(),
-        Some(b'*') if p.get(1) == Some(&b'*') => {
-            let rest = &p[2..];
-            // `**/` also matches zero components.
-            if rest.first() == Some(&b'/') && glob(&rest[1..], s) {
-                return true;
+/// One element of a compiled pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    /// This character.
+    Literal(char),
+    /// `?`: one character other than `/`.
+    One,
+    /// `*`: any characters other than `/`, none included.
+    Star,
+    /// `**`: any characters, `/` included, none included.
+    Globstar,
+    /// Before a `**` followed by `/`: the three together may also match nothing at all (zero
+    /// components: `/**/temp` matches `/temp`). Reads no character.
+    SkipGlobstarSlash,
+}
+
+fn compile(pattern: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        let token = match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                if chars.peek() == Some(&'/') {
+                    out.push(Token::SkipGlobstarSlash);
+                }
+                Token::Globstar
             }
-            (0..=s.len()).any(|i| glob(rest, &s[i..]))
-        }
-        Some(b'*') => {
-            let rest = &p[1..];
-            (0..=s.len()).take_while(|i| *i == 0 || s[i - 1] != b'/').any(|i| glob(rest, &s[i..]))
-        }
-        Some(b'?') => !s.is_empty() && s[0] != b'/' && glob(&p[1..], &s[1..]),
-        Some(c) => s.first() == Some(c) && glob(&p[1..], &s[1..]),
+            '*' => Token::Star,
+            '?' => Token::One,
+            c => Token::Literal(c),
+        };
+        out.push(token);
     }
+    out
+}
+
+/// Whether the whole `text` matches `pattern`, and the steps taken, by simulating the pattern's
+/// automaton: state k means "the first k tokens matched". A pattern of p characters has at most
+/// p tokens (`**/` makes three) and every state is visited at most once per character, so it
+/// costs at most (p + 1) x (text length + 1) state visits, with no backtracking: `*a*a*a*a*b` is
+/// as cheap as any pattern of its length.
+fn glob(pattern: &str, text: &str) -> (bool, usize) {
+    let tokens = compile(pattern);
+    let n = tokens.len();
+    let mut steps = 0;
+    let mut current = vec![false; n + 1];
+    let mut next = vec![false; n + 1];
+    current[0] = true;
+    close(&tokens, &mut current, &mut steps);
+    for c in text.chars() {
+        next.fill(false);
+        for (k, token) in tokens.iter().enumerate() {
+            if !current[k] {
+                continue;
+            }
+            match *token {
+                Token::Literal(x) if x == c => next[k + 1] = true,
+                Token::One if c != '/' => next[k + 1] = true,
+                Token::Star if c != '/' => next[k] = true,
+                Token::Globstar => next[k] = true,
+                _ => {}
+            }
+        }
+        std::mem::swap(&mut current, &mut next);
+        if !close(&tokens, &mut current, &mut steps) {
+            return (false, steps);
+        }
+    }
+    (current[n], steps)
+}
+
+/// Adds to `states` every state reachable without reading a character (`*`, `**` and `**/` may
+/// match nothing), counting the live states in `steps`. Such moves only go forward, so one pass
+/// in order is enough. Returns whether any state is live.
+fn close(tokens: &[Token], states: &mut [bool], steps: &mut usize) -> bool {
+    let mut live = false;
+    for k in 0..states.len() {
+        if !states[k] {
+            continue;
+        }
+        live = true;
+        *steps += 1;
+        match tokens.get(k) {
+            Some(Token::Star | Token::Globstar) => states[k + 1] = true,
+            Some(Token::SkipGlobstarSlash) => {
+                states[k + 1] = true;
+                states[k + 3] = true;
+            }
+            _ => {}
+        }
+    }
+    live
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn sizes() {
@@ -228,6 +332,101 @@ mod tests {
         assert!(matches("t?mp", "/a/temp"));
         assert!(matches("fields/*", "/fields/x"));
         assert!(!matches("/a/*", "/a"));
+    }
+
+    #[test]
+    fn question_mark_is_one_character_even_outside_ascii() {
+        assert!(matches("t?mp", "/a/t\u{e9}mp"));
+        assert!(matches("/\u{6570}?", "/\u{6570}\u{636e}"));
+        assert!(!matches("t??mp", "/a/t\u{e9}mp"));
+    }
+
+    #[test]
+    fn globstar_slash_also_matches_no_component() {
+        assert!(matches("a/**/b", "/a/b"));
+        assert!(matches("a/**/b", "/a/x/y/b"));
+        assert!(!matches("a/**/b", "/ab"));
+        assert!(matches("/a**/b", "/a/b"));
+        assert!(matches("/a**/b", "/axy/z/b"));
+        assert!(matches("**", "/any/depth"));
+        assert!(!matches("/**", ""));
+        // `**/` matches nothing, or something ending in `/`: never a bare component.
+        assert!(!matches("**/", "/a"));
+        assert!(matches("/a/**/", "/a/b/"));
+    }
+
+    /// The matcher before the linear-time one (issue 9, finding 11), kept as the reference for the
+    /// semantics: backtracking, over bytes. `steps` counts its calls; past `cap` it gives up.
+    fn backtracking(pattern: &str, path: &str, steps: &mut usize, cap: usize) -> bool {
+        fn glob(p: &[u8], s: &[u8], steps: &mut usize, cap: usize) -> bool {
+            *steps += 1;
+            if *steps > cap {
+                return false;
+            }
+            match p.first() {
+                None => s.is_empty(),
+                Some(b'*') if p.get(1) == Some(&b'*') => {
+                    let rest = &p[2..];
+                    if rest.first() == Some(&b'/') && glob(&rest[1..], s, steps, cap) {
+                        return true;
+                    }
+                    (0..=s.len()).any(|i| glob(rest, &s[i..], steps, cap))
+                }
+                Some(b'*') => {
+                    let rest = &p[1..];
+                    (0..=s.len()).take_while(|i| *i == 0 || s[i - 1] != b'/').any(|i| glob(rest, &s[i..], steps, cap))
+                }
+                Some(b'?') => !s.is_empty() && s[0] != b'/' && glob(&p[1..], &s[1..], steps, cap),
+                Some(c) => s.first() == Some(c) && glob(&p[1..], &s[1..], steps, cap),
+            }
+        }
+        if pattern.contains('/') {
+            let pattern = if pattern.starts_with('/') { pattern.to_string() } else { format!("/{pattern}") };
+            glob(pattern.as_bytes(), path.as_bytes(), steps, cap)
+        } else {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            glob(pattern.as_bytes(), name.as_bytes(), steps, cap)
+        }
+    }
+
+    /// Patterns that made the backtracking matcher take exponential time, with the texts that
+    /// show it (issue 9, finding 11: one H5Dcreate2 of a 32-character name took 4 s).
+    fn pathological() -> Vec<(String, String)> {
+        let mut cases = Vec::new();
+        for len in [32, 200, 1000] {
+            let a = "a".repeat(len);
+            cases.push(("*a*a*a*a*a*a*a*a*b".to_string(), format!("/g/{a}")));
+            cases.push(("/**a**a**a**a**a**a**b".to_string(), format!("/{a}/{a}")));
+            cases.push(("**/*a*a*a*a*a*a*a*b".to_string(), format!("/{}", [a.as_str(); 4].join("/"))));
+            cases.push(("?*?*?*?*?*?*?*?*b".to_string(), format!("/{a}")));
+            cases.push((format!("{}b", "*a".repeat(40)), format!("/{a}")));
+        }
+        cases
+    }
+
+    fn bound(pattern: &str, text: &str) -> usize {
+        (pattern.chars().count() + 1) * (text.chars().count() + 1)
+    }
+
+    #[test]
+    fn pathological_patterns_take_at_most_pattern_times_text_steps() {
+        for (pattern, path) in pathological() {
+            let (matched, steps) = glob_steps(&pattern, &path);
+            assert!(!matched, "{pattern} matched {path}");
+            let limit = bound(&pattern, &path);
+            assert!(steps <= limit, "{pattern} on a {}-character path: {steps} steps > {limit}", path.len());
+        }
+    }
+
+    #[test]
+    fn the_backtracking_matcher_exceeded_that_bound() {
+        // The regression test above is not vacuous: on the same input the old matcher needs many
+        // times the bound (it is cut off at 100 times).
+        let (pattern, path) = &pathological()[0];
+        let limit = bound(pattern, path);
+        let mut steps = 0;
+        backtracking(pattern, path, &mut steps, 100 * limit);
+        assert!(steps > 100 * limit, "{steps} steps");
     }
 
     #[test]
@@ -265,5 +464,52 @@ mod tests {
         p.set("exclude", "a,b").unwrap();
         p.set("suffix", "_parts").unwrap();
         assert_eq!(p.render(), ";min_size=1024;exclude={a,b};suffix={_parts}");
+        // Unbalanced braces can only come unbraced, and are written back so.
+        p.set("include", "a{,b").unwrap();
+        p.set("suffix", "-}").unwrap();
+        assert_eq!(p.render(), ";min_size=1024;include=a{,b;exclude={a,b};suffix=-}");
+        p.set("include", "a{b,c}").unwrap();
+        assert!(p.render().contains(";include={a{b,c}};"));
+    }
+
+    /// Patterns and texts over a small alphabet, so that they often (partly) match.
+    fn small_pattern() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(vec!["a", "b", "/", "*", "?", "**", "**/", "ab"]), 0..8)
+            .prop_map(|parts| parts.concat())
+    }
+
+    fn small_text() -> impl Strategy<Value = String> {
+        "/?[ab/]{0,12}"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn agrees_with_the_backtracking_reference(pattern in small_pattern(), text in small_text()) {
+            let mut steps = 0;
+            let expected = backtracking(&pattern, &text, &mut steps, usize::MAX);
+            let (matched, steps) = glob_steps(&pattern, &text);
+            prop_assert_eq!(matched, expected, "{:?} on {:?}", pattern, text);
+            prop_assert!(steps <= bound(&pattern, &text));
+        }
+
+        #[test]
+        fn arbitrary_patterns_and_paths_neither_panic_nor_exceed_the_bound(
+            pattern in any::<String>(),
+            text in any::<String>(),
+            bytes in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let (_, steps) = glob_steps(&pattern, &text);
+            prop_assert!(steps <= bound(&pattern, &text));
+            // Names are bytes: the policy reads them lossily as UTF-8.
+            let lossy = String::from_utf8_lossy(&bytes);
+            let (_, steps) = glob_steps(&pattern, &lossy);
+            prop_assert!(steps <= bound(&pattern, &lossy));
+            let mut p = Policy::default();
+            if p.set("include", &pattern).is_ok() {
+                let _ = p.decide(&bytes, 0);
+            }
+        }
     }
 }

@@ -7,7 +7,8 @@ use std::ptr::null_mut;
 
 use common::*;
 use dset_split::capi::{H5Pset_fapl_dset_split, H5VL_dset_split_register};
-use dset_split::ffi::{H5VLclose, herr_t};
+use dset_split::conn_info::ConnInfo;
+use dset_split::ffi::{H5VLclose, H5VLregister_connector_by_value, herr_t};
 use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5Fclose, H5Fopen};
 use hdf5_sys::h5p::{H5P_CLS_FILE_ACCESS, H5Pclose, H5Pcreate};
 use serial_test::serial;
@@ -77,6 +78,59 @@ fn bad_info_strings_are_reported_in_our_error_class() {
     }
     // SAFETY: closes the fapl created above.
     unsafe { H5Pclose(fapl) };
+}
+
+#[test]
+#[serial]
+fn dset_split_below_itself_with_no_info_string_is_refused_when_files_open() {
+    // dset_split over HDF5's pass-through over dset_split, with no info string for the inner one:
+    // the info string check cannot see it (the pass-through names value 469 and nothing more), so
+    // the file create and open refuse it.
+    let ours = H5VL_dset_split_register();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.h5");
+    write_vector(&plain, "x", &[1.0], hdf5_sys::h5p::H5P_DEFAULT);
+    // Registers HDF5's pass-through connector, as under_vol=1 does.
+    drop(ConnInfo::parse("under_vol=1;under_info={under_vol=0;under_info={}}").unwrap());
+    // SAFETY: plain calls with valid strings; every id and info is checked, and released below.
+    unsafe {
+        let pass_through = H5VLregister_connector_by_value(1, hdf5_sys::h5p::H5P_DEFAULT);
+        assert!(pass_through >= 0);
+        let mut below: *mut c_void = null_mut();
+        let text = cstr("under_vol=469;under_info={}");
+        assert!(dset_split::ffi::H5VLconnector_str_to_info(text.as_ptr(), pass_through, &mut below) >= 0);
+        let info = ConnInfo { under_vol_id: pass_through, under_vol_info: below, policy: Default::default() };
+        let fapl = H5Pcreate(*H5P_CLS_FILE_ACCESS);
+        let raw = info.into_raw();
+        assert!(hdf5_sys::h5p::H5Pset_vol(fapl, ours, raw) >= 0);
+        drop(ConnInfo::from_raw(raw));
+        {
+            let _quiet = quiet_errors();
+            let path = cpath(&dir.path().join("twice.h5"));
+            let f =
+                hdf5_sys::h5f::H5Fcreate(path.as_ptr(), hdf5_sys::h5f::H5F_ACC_TRUNC, hdf5_sys::h5p::H5P_DEFAULT, fapl);
+            assert!(f < 0, "created through dset_split below itself");
+            assert_our_error("creating \"");
+            let f = H5Fopen(cpath(&plain).as_ptr(), H5F_ACC_RDONLY, fapl);
+            assert!(f < 0, "opened through dset_split below itself");
+            let stack = take_error_stack();
+            assert!(
+                stack.iter().any(|(class, desc)| class == "dset_split"
+                    && desc.contains("opening \"")
+                    && desc.contains("dset_split is below itself in the connector stack")),
+                "{stack:#?}"
+            );
+        }
+        assert_eq!(files_below(dir.path()), ["plain.h5"]);
+        // The guard is left behind: the same thread opens files through dset_split afterwards.
+        H5Pclose(fapl);
+        let fapl = fapl_with(Some("under_vol=1;under_info={under_vol=0;under_info={}}"));
+        let f = H5Fopen(cpath(&plain).as_ptr(), H5F_ACC_RDONLY, fapl);
+        assert!(f >= 0, "{:#?}", take_error_stack());
+        H5Fclose(f);
+        H5Pclose(fapl);
+        H5VLclose(ours);
+    }
 }
 
 #[test]

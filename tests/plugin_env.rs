@@ -80,6 +80,16 @@ fn child_open_garbage() {
 }
 
 #[test]
+#[ignore = "entry point for child processes spawned by the tests in this file"]
+fn child_create_refused() {
+    let dir = std::path::PathBuf::from(std::env::var_os("DSET_SPLIT_TEST_DIR").unwrap());
+    // HDF5 prints the error stack of the failed call to standard error.
+    // SAFETY: plain call; a failure is the expected outcome.
+    let f = unsafe { H5Fcreate(cpath(&dir.join("refused.h5")).as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT) };
+    assert!(f < 0, "the file was created through a refused connector stack");
+}
+
+#[test]
 fn plugins_probed_after_a_failed_open_get_null_info_and_survive() {
     // No HDF5_VOL_CONNECTOR: after the native open fails, HDF5 loads every plugin on the path and
     // asks it whether it can open the file, with no connector info.
@@ -146,4 +156,43 @@ fn the_logging_switch_is_off_by_default() {
     let out = run_child("child_write", Some(FULL_INFO), dir.path(), None);
     assert!(out.status.success());
     assert!(!text(&out.stderr).contains("dset_split["), "log lines without DSET_SPLIT_LOG");
+}
+
+/// `dset_split` over `depth` levels of HDF5's pass-through connector over native.
+fn deep_stack(depth: usize) -> String {
+    let levels = "under_vol=1;under_info={".repeat(depth);
+    format!("dset_split {levels}under_vol=0;under_info={{}}{}", "}".repeat(depth))
+}
+
+#[test]
+fn a_3000_deep_connector_stack_is_refused_without_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_child("child_create_refused", Some(&deep_stack(3000)), dir.path(), None);
+    let err = text(&out.stderr);
+    let shown = &err[..err.len().min(4000)];
+    assert!(out.status.success(), "the child crashed ({:?}):\n{shown}", out.status);
+    assert!(
+        err.contains("dset_split-DIAG")
+            && err.contains("the value of 'under_info' has braces nested more than 32 levels deep"),
+        "stderr does not name the depth limit:\n{shown}"
+    );
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "files were created");
+}
+
+#[test]
+fn dset_split_below_itself_through_pass_through_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for connector in [
+        "dset_split under_vol=1;under_info={under_vol=469;under_info={under_vol=0;under_info={}}}",
+        "dset_split under_vol=pass_through;under_info={under_vol=1;under_info={under_vol=469;under_info={}}}",
+    ] {
+        let out = run_child("child_create_refused", Some(connector), dir.path(), None);
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{connector}: the child failed ({:?}):\n{err}", out.status);
+        assert!(
+            err.contains("dset_split-DIAG") && err.contains("dset_split is below itself"),
+            "{connector}: stderr does not explain the refusal:\n{err}"
+        );
+        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "{connector}: files were created");
+    }
 }

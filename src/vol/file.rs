@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::below::Below;
 use crate::boundary::guard;
-use crate::conn_info::{ConnInfo, under_fapl};
+use crate::conn_info::{ConnInfo, enter_file, under_fapl};
 use crate::error::Result;
 use crate::ffi::{
     self, H5F_ACC_RDWR, H5F_ACC_TRUNC, H5VL_FILE_DELETE, H5VL_FILE_IS_ACCESSIBLE, H5VL_FILE_REOPEN,
@@ -40,6 +40,8 @@ pub unsafe extern "C" fn create(
     guard("file_create", || {
         // SAFETY: HDF5 passes NULL or a NUL-terminated name.
         crate::trace!("file_create name={} flags={flags:#x}", unsafe { crate::log::show(name) });
+        // SAFETY: as above.
+        let entry = enter_file("creating", &unsafe { crate::log::show(name) })?;
         let info = ConnInfo::from_fapl(fapl_id)?;
         let fapl = under_fapl(fapl_id, &info)?;
         let ctx = file_ctx(name, fapl.0, &info, false)?;
@@ -52,6 +54,7 @@ pub unsafe extern "C" fn create(
         let fcpl_id = own_fcpl.as_ref().map_or(fcpl_id, |p| p.0);
         // SAFETY: HDF5's own arguments, with the fapl naming the connector below.
         let under = unsafe { ffi::H5VLfile_create(name, flags, fcpl_id, fapl.0, dxpl_id, req) };
+        entry.leave(under.is_null())?;
         // SAFETY: `req` is HDF5's request slot.
         unsafe { wrap_request(req, info.under_vol_id) };
         if under.is_null() {
@@ -79,6 +82,8 @@ pub unsafe extern "C" fn open(
     guard("file_open", || {
         // SAFETY: HDF5 passes NULL or a NUL-terminated name.
         crate::trace!("file_open name={} flags={flags:#x}", unsafe { crate::log::show(name) });
+        // SAFETY: as above.
+        let entry = enter_file("opening", &unsafe { crate::log::show(name) })?;
         let info = ConnInfo::from_fapl(fapl_id)?;
         let fapl = under_fapl(fapl_id, &info)?;
         let ctx = file_ctx(name, fapl.0, &info, flags & H5F_ACC_RDWR == 0)?;
@@ -88,6 +93,7 @@ pub unsafe extern "C" fn open(
         }
         // SAFETY: HDF5's own arguments, with the fapl naming the connector below.
         let under = unsafe { ffi::H5VLfile_open(name, flags, fapl.0, dxpl_id, req) };
+        entry.leave(under.is_null())?;
         // SAFETY: `req` is HDF5's request slot.
         unsafe { wrap_request(req, info.under_vol_id) };
         if let (false, Some(ctx)) = (under.is_null(), &ctx) {
