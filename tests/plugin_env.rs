@@ -173,7 +173,7 @@ fn a_3000_deep_connector_stack_is_refused_without_a_crash() {
     assert!(out.status.success(), "the child crashed ({:?}):\n{shown}", out.status);
     assert!(
         err.contains("dset_split-DIAG")
-            && err.contains("the value of 'under_info' has braces nested more than 32 levels deep"),
+            && err.contains("the value of 'under_info' has braces nested more than 8 levels deep"),
         "stderr does not name the depth limit:\n{shown}"
     );
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "files were created");

@@ -140,7 +140,8 @@ fn relink_copy(
 ) -> Result<()> {
     let dst_at = dst.at();
     let vol = dst.obj.under_vol_id;
-    let dctx = dst.obj.ctx.as_ref().filter(|c| !c.read_only && c.policy.split && c.holds(&dst_at, dst.name.to_bytes(), dxpl));
+    let dctx =
+        dst.obj.ctx.as_ref().filter(|c| !c.read_only && c.policy.split && c.holds(&dst_at, dst.name.to_bytes(), dxpl));
     let base = absolute_path(&dst_at, dst.name.to_bytes(), dxpl)?.unwrap_or_default();
     // By group, each group's links edited inside `keep_order`.
     let mut by_group: BTreeMap<Vec<u8>, Vec<&SplitLink>> = BTreeMap::new();
