@@ -265,3 +265,36 @@ def test_h5py_file_objects_never_crash(tmp_path):
                 pass
         print('alive')
         """, tmp_path)
+
+
+# --- smaller: a move whose file cannot follow, an unreadable split file ----------------------------
+
+def test_a_move_succeeds_even_when_its_split_file_cannot_follow(tmp_path):
+    """The link move is HDF5's operation and succeeds as natively; the split file stays where it
+    is (its link still valid) when the layout path is blocked, and `check` reports the drift."""
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'w') as f:
+            f['g/x'] = [1, 1]
+            f.create_group('h')
+        """, tmp_path)
+    (tmp_path / "run-split" / "h").write_text("in the way")
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'a') as f:
+            f.move('g/x', 'h/x')
+            assert 'x' not in f['g'] and list(f['h/x'][()]) == [1, 1]
+        """, tmp_path)
+    assert (tmp_path / "run-split" / "g" / "x.h5").exists()
+
+
+def test_an_unreadable_split_file_says_why(tmp_path):
+    """Permission denied is reported as such (it was "damaged, or not HDF5?"). Run without the
+    capability that lets root read any file."""
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['x'] = [1, 1]", tmp_path)
+    (tmp_path / "run-split" / "x.h5").chmod(0)
+    code = ("import h5py\ntry:\n    h5py.File('run.h5', 'r')['x']\nexcept Exception as e:\n    print(e)\n"
+            "else:\n    print('opened')\n")
+    p = subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-c", code],
+                       cwd=tmp_path, env=connector_env(), capture_output=True, text=True, timeout=120)
+    assert "Permission denied" in p.stdout + p.stderr, p.stdout + p.stderr
