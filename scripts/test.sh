@@ -79,6 +79,7 @@ c_tests() {
 python_tests() {
     local name=$1 log py p f rc=0
     log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
+    rm -f "$ROOT/target/reliability-$series.json"
     if ! py=$(bash scripts/h5py.sh "$series" 2>"$log.build" | tail -n 1) || [[ ! -x $py ]]; then
         tail -n 30 "$log.build" >&2
         record "$name" 0 1
@@ -95,7 +96,8 @@ python_tests() {
     wheel=$(bash scripts/h5py.sh wheel 2>>"$log.build" | tail -n 1)
     dvc=$(bash scripts/dvc.sh 2>>"$log.build" | tail -n 1)
     annex=$(bash scripts/annex.sh 2>>"$log.build" | tail -n 1)
-    DSET_SPLIT_GIT_ANNEX=$annex DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
+    DSET_SPLIT_RELIABILITY=$ROOT/target/reliability-$series.json \
+        DSET_SPLIT_GIT_ANNEX=$annex DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
         DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_DVC=$dvc DSET_SPLIT_CLI=$CARGO_TARGET_DIR/debug/dset-split \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?
     p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
@@ -160,6 +162,12 @@ for series in $SERIES; do
         api_tests
     fi
 done
+
+# docs/reliability.md is written from what the reliability suite recorded on both series.
+if [[ -f target/reliability-1.14.json && -f target/reliability-2.2.json && $SERIES == "1.14 2.2" ]]; then
+    step "docs/reliability.md" bash -c 'python3 scripts/reliability.py 1.14=target/reliability-1.14.json \
+        2.2=target/reliability-2.2.json >docs/reliability.md'
+fi
 
 say "summary"
 if [[ ${#FAILURES[@]} -gt 0 ]]; then

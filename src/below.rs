@@ -219,6 +219,25 @@ impl Below {
 }
 
 impl Below {
+    /// Flushes the file this object is in (`H5Fflush` with local scope): what HDF5 holds in its
+    /// metadata cache is written to the file, so that a process killed afterwards leaves it on
+    /// disk. Failures are left to the next flush or the close (which report them).
+    pub fn flush(&self, dxpl: hid_t) {
+        let mut args = ffi::H5VL_file_specific_args_t {
+            op_type: ffi::H5VL_FILE_FLUSH,
+            args: ffi::H5VL_file_specific_args_u {
+                flush: ffi::H5VL_file_specific_flush_t { obj_type: self.obj_type, scope: 0 },
+            },
+        };
+        // SAFETY: our own argument struct, for an object of the connector below.
+        let rc = crate::error::quietly(|| unsafe {
+            ffi::H5VLfile_specific(self.obj, self.vol, &mut args, dxpl, std::ptr::null_mut())
+        });
+        if rc < 0 {
+            crate::trace!("flushing the main file failed: left to its close");
+        }
+    }
+
     /// Deletes the link `name` (relative to this object).
     pub fn delete_link(&self, name: &CStr, dxpl: hid_t) -> Result<()> {
         let loc = self.loc_by_name(name);

@@ -185,9 +185,16 @@ pub fn remove_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid
             c
         }
     };
+    let mut flushed = false;
     for target in candidates {
         if still.get(target).is_some_and(|n| *n > 0) {
             continue; // another link still leads there
+        }
+        if !flushed {
+            // The deleted link is gone on disk before its file is: a crash in between leaves an
+            // orphan (`gc` removes it), never a link to nothing.
+            at.flush(dxpl);
+            flushed = true;
         }
         let file = match ctx.split_file_path(target) {
             Ok(file) => file,

@@ -102,6 +102,7 @@ pub unsafe fn link_anonymous(
             preserving_stack(|| unsafe { ffi::H5VLdataset_close(copy, vol, dxpl, std::ptr::null_mut()) });
             return Err(e);
         }
+        at.flush(dxpl); // durability, as for H5Dcreate2
         Ok(copy)
     })();
     let copy = match result {

@@ -71,7 +71,9 @@ pub unsafe fn copy_split(src: CopySide, dst: CopySide, ocpypl: hid_t, lcpl: hid_
         // SAFETY: copies the source (through its link) with HDF5's own object copy properties.
         unsafe { place.copy_into(dctx, vol, from, ocpypl, false, dxpl) }?;
         make_parents_without_times(Some(dctx), &dst_at, dst.name, lcpl, dxpl)?;
-        dst_at.create_external_link(dst.name, &place.target(dctx), lcpl, dxpl)
+        dst_at.create_external_link(dst.name, &place.target(dctx), lcpl, dxpl)?;
+        dst_at.flush(dxpl); // durability, as for H5Dcreate2
+        Ok(())
     })();
     match result {
         Ok(()) => Ok(true),
@@ -119,6 +121,7 @@ pub unsafe fn make_copy_independent(src: CopySide, dst: CopySide, ocpypl: hid_t,
         }
         return Err(e);
     }
+    dst_at.flush(dxpl); // durability, as for H5Dcreate2
     trace!("copy {} made independent of its source ({} split link(s))", dst.name.to_string_lossy(), links.len());
     Ok(())
 }

@@ -302,5 +302,8 @@ unsafe fn make_split_dataset(
         preserving_stack(|| unsafe { ffi::H5VLdataset_close(dset, vol, a.dxpl_id, std::ptr::null_mut()) });
         return Err(e);
     }
+    // Durability: the link is on disk before the application writes the data (which is on disk
+    // once it closes the dataset), so a crash never loses a dataset it has closed.
+    at.flush(a.dxpl_id);
     Ok(dset)
 }

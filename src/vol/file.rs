@@ -66,6 +66,11 @@ pub unsafe extern "C" fn create(
                 ctx.clear_split_folder();
             }
             crate::lifecycle::forget_counts(ctx);
+            // Durability: a complete (empty) file on disk from the start, so that a process
+            // killed before its first flush leaves a file that opens.
+            if req.is_null() {
+                Below { obj: under, vol: info.under_vol_id, obj_type: ffi::H5I_FILE }.flush(dxpl_id);
+            }
         }
         Ok(Obj::wrap_in(under, info.under_vol_id, ctx))
     })

@@ -14,6 +14,8 @@ import pytest
 
 from support import clean_env, connector_env, sh
 
+pytestmark = pytest.mark.reliability
+
 
 def py(code, cwd, connector=True, ok=True, **env):
     """Runs h5py `code` (dedented) in a fresh interpreter, through the connector (True, or an info
@@ -47,6 +49,7 @@ RECREATE = {
 
 @pytest.mark.parametrize("case", sorted(RECREATE))
 def test_recreating_a_name_never_overwrites_another_names_data(tmp_path, case):
+    """A dataset made again at a path whose split file another name still reaches (was: that file truncated, the other name's data overwritten)."""
     py(f"""
         import h5py, numpy as np
         with h5py.File('run.h5', 'w') as f:
@@ -66,6 +69,7 @@ def test_recreating_a_name_never_overwrites_another_names_data(tmp_path, case):
 
 
 def test_recreating_after_a_rename_without_the_connector(tmp_path):
+    """A dataset made again at a path renamed away by a program without the connector ("drift")."""
     py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['a'] = [1, 1]", tmp_path)
     # "drift": renamed by a program that does not use the connector
     py("import h5py\nwith h5py.File('run.h5', 'a') as f: f.move('a', 'c')", tmp_path, connector=False)
@@ -78,6 +82,7 @@ def test_recreating_after_a_rename_without_the_connector(tmp_path):
 
 
 def test_recreating_through_a_soft_link_path_made_again(tmp_path):
+    """A dataset created through a soft link, whose path is later made again as a real group."""
     py("""
         import h5py
         with h5py.File('run.h5', 'w') as f:
@@ -92,8 +97,10 @@ def test_recreating_through_a_soft_link_path_made_again(tmp_path):
 
 
 def test_recreating_over_an_orphan_keeps_the_orphan(tmp_path):
-    """A file no link reaches (left by a crash) may be the only copy of some data: never
-    overwritten; `gc` removes it when asked."""
+    """A dataset made again where an orphan split file (no link reaches it) lies.
+
+    The orphan (left by a crash) may be the only copy of some data: never overwritten; `gc`
+    removes it when asked."""
     py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['a'] = [1, 1]", tmp_path)
     py("import h5py\nwith h5py.File('run.h5', 'a') as f: del f['a']", tmp_path, connector=False)
     orphan = (tmp_path / "run-split" / "a.h5").read_bytes()
@@ -104,6 +111,7 @@ def test_recreating_over_an_orphan_keeps_the_orphan(tmp_path):
 # --- data loss: every copy is independent ---------------------------------------------------------
 
 def test_group_copy_within_a_file_is_independent(tmp_path):
+    """`H5Ocopy` of a group within a file (was: the copy shared the source's split files), with shared names and creation order."""
     py("""
         import h5py
         with h5py.File('run.h5', 'w', track_order=True) as f:
@@ -124,6 +132,7 @@ def test_group_copy_within_a_file_is_independent(tmp_path):
 
 @pytest.mark.parametrize("where", ["other.h5", "sub/other.h5"])
 def test_group_copy_into_another_main_file_is_independent(tmp_path, where):
+    """`H5Ocopy` of a group into another main file, beside it or in a subdirectory, then the source truncated."""
     (tmp_path / "sub").mkdir()
     py(f"""
         import h5py
@@ -144,6 +153,7 @@ def test_group_copy_into_another_main_file_is_independent(tmp_path, where):
 
 
 def test_copy_into_a_file_that_is_not_split_copies_the_data(tmp_path):
+    """`H5Ocopy` of a group into a file that is not split (an in-memory file)."""
     py("""
         import h5py, io
         with h5py.File('run.h5', 'w') as f:
@@ -162,6 +172,7 @@ def test_copy_into_a_file_that_is_not_split_copies_the_data(tmp_path):
 
 @pytest.mark.parametrize("spelling", ["./run-split/a.h5", "run-split//a.h5", "ABSOLUTE"])
 def test_delete_keeps_a_file_another_spelling_reaches(tmp_path, spelling):
+    """`H5Ldelete` of a split dataset while another link reaches its file through a differently written target."""
     target = str(tmp_path / "run-split" / "a.h5") if spelling == "ABSOLUTE" else spelling
     py(f"""
         import h5py
@@ -177,6 +188,7 @@ def test_delete_keeps_a_file_another_spelling_reaches(tmp_path, spelling):
 # --- nothing outside the tree ---------------------------------------------------------------------
 
 def test_truncate_leaves_a_folder_the_connector_never_made(tmp_path):
+    """`H5Fcreate(TRUNC)` next to a `<stem>-split/` folder the connector never made."""
     (tmp_path / "run-split").mkdir()
     (tmp_path / "run-split" / "x.h5").write_bytes(b"not ours")
     py("import h5py\nh5py.File('run.h5', 'w').close()", tmp_path)
@@ -184,6 +196,7 @@ def test_truncate_leaves_a_folder_the_connector_never_made(tmp_path):
 
 
 def test_truncate_never_clears_through_a_symbolic_link(tmp_path):
+    """A split folder that is a symbolic link to another folder: truncating, then writing."""
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "x.h5").write_bytes(b"precious")
@@ -207,6 +220,7 @@ def _outside_through_a_link(tmp_path):
 
 
 def test_no_write_delete_or_move_through_a_directory_link(tmp_path):
+    """A directory inside the split folder replaced by a symbolic link to a folder outside: write, read, move, delete."""
     outside, before = _outside_through_a_link(tmp_path)
     p = py("import h5py\nf = h5py.File('run.h5', 'a'); f['g/x'][0] = 7", tmp_path, ok=False)
     assert p.returncode != 0 and "symbolic link" in p.stderr
@@ -219,6 +233,7 @@ def test_no_write_delete_or_move_through_a_directory_link(tmp_path):
 
 
 def test_a_dangling_owner_link_is_never_followed(tmp_path):
+    """A dangling symbolic link planted at the split folder's `.dset-split` owner file."""
     (tmp_path / "run-split").mkdir()
     (tmp_path / "run-split" / ".dset-split").symlink_to(tmp_path / "victim")
     p = py("import h5py\nf = h5py.File('run.h5', 'w'); f['x'] = [1]", tmp_path, ok=False)
@@ -229,15 +244,16 @@ def test_a_dangling_owner_link_is_never_followed(tmp_path):
 # --- drivers: only plain files split ---------------------------------------------------------------
 
 @pytest.mark.parametrize("open_args,splits", [
-    ("'run.h5', 'w'", True),
-    ("'run.h5', 'w', driver='stdio'", True),
-    ("'run.h5', 'w', driver='core', backing_store=True", True),
-    ("'run.h5', 'w', driver='core', backing_store=False", False),
-    ("io.BytesIO(), 'w'", False),
-    ("'run%d.h5', 'w', driver='family', memb_size=1<<20", False),
-    ("'run', 'w', driver='split'", False),
+    pytest.param("'run.h5', 'w'", True, id="sec2"),
+    pytest.param("'run.h5', 'w', driver='stdio'", True, id="stdio"),
+    pytest.param("'run.h5', 'w', driver='core', backing_store=True", True, id="core with a backing store"),
+    pytest.param("'run.h5', 'w', driver='core', backing_store=False", False, id="core in memory"),
+    pytest.param("io.BytesIO(), 'w'", False, id="file-like object"),
+    pytest.param("'run%d.h5', 'w', driver='family', memb_size=1<<20", False, id="family"),
+    pytest.param("'run', 'w', driver='split'", False, id="split"),
 ])
 def test_only_plain_file_drivers_split(tmp_path, open_args, splits):
+    """Every file driver h5py offers: only drivers that write one real file at the given name are split."""
     py(f"""
         import h5py, io, numpy as np
         f = h5py.File({open_args})
@@ -251,7 +267,9 @@ def test_only_plain_file_drivers_split(tmp_path, open_args, splits):
 
 
 def test_h5py_file_objects_never_crash(tmp_path):
-    """h5py's own test suite crashed here (test_file2.py::TestFileObj::test_exception_write)."""
+    """h5py file-like objects, one of them failing every write (was: the host process crashed).
+
+    h5py's own test suite crashed here (test_file2.py::TestFileObj::test_exception_write)."""
     py("""
         import h5py, io
         class Broken(io.BytesIO):
@@ -270,8 +288,10 @@ def test_h5py_file_objects_never_crash(tmp_path):
 # --- smaller: a move whose file cannot follow, an unreadable split file ----------------------------
 
 def test_a_move_succeeds_even_when_its_split_file_cannot_follow(tmp_path):
-    """The link move is HDF5's operation and succeeds as natively; the split file stays where it
-    is (its link still valid) when the layout path is blocked, and `check` reports the drift."""
+    """`H5Lmove` of a split dataset whose file cannot follow (a file in the way of its new folder).
+
+    The link move is HDF5's operation and succeeds as natively; the split file stays where it is
+    (its link still valid), and `check` reports the drift."""
     py("""
         import h5py
         with h5py.File('run.h5', 'w') as f:
@@ -289,8 +309,9 @@ def test_a_move_succeeds_even_when_its_split_file_cannot_follow(tmp_path):
 
 
 def test_an_unreadable_split_file_says_why(tmp_path):
-    """Permission denied is reported as such (it was "damaged, or not HDF5?"). Run without the
-    capability that lets root read any file."""
+    """A split file the program may not read (was: reported as "damaged, or not HDF5?").
+
+    Run without the capability that lets root read any file."""
     py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['x'] = [1, 1]", tmp_path)
     (tmp_path / "run-split" / "x.h5").chmod(0)
     code = ("import h5py\ntry:\n    h5py.File('run.h5', 'r')['x']\nexcept Exception as e:\n    print(e)\n"

@@ -1,0 +1,150 @@
+"""Faults the connector must survive, tried many times (issue 9): a writer killed with SIGKILL at
+random points. What survives is the README's durability contract: every dataset closed before the
+kill has a complete split file; the main file opens with plain HDF5, every closed dataset reads
+back through it, and `dset-split check` reports exactly the rest (the links whose files are
+missing or incomplete, the files no link reaches) and nothing else -- unless the kill landed
+inside one of HDF5's own metadata flushes of the main file, which HDF5 does not make atomic (a
+fraction of a percent of random kill points here): then `check` says the main file cannot be
+read, and the split files still hold every closed dataset.
+
+Run by scripts/test.sh on both HDF5 series; the counts go into docs/reliability.md.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from support import cli, connector_env
+
+pytestmark = pytest.mark.reliability
+
+TRIALS = int(os.environ.get("DSET_SPLIT_KILL_TRIALS", "50"))
+DATASETS = 400
+
+WRITER = """
+import sys, h5py, numpy as np
+n = int(sys.argv[1])
+with h5py.File('run.h5', 'w') as f:
+    print('started', flush=True)
+    for i in range(n):
+        name = f'g{i % 7}/s{i % 3}/d{i}'
+        f.create_dataset(name, data=np.arange(50 + 37 * (i % 11)) + i)   # closed when the statement ends
+        f[name].attrs['i'] = i
+        print('closed', name, flush=True)
+"""
+
+
+def expected(name):
+    i = int(name.rsplit("d", 1)[1])
+    return np.arange(50 + 37 * (i % 11)) + i
+
+
+def write(cwd, n):
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(n)], cwd=cwd, env=connector_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def external_links(f):
+    """(path, target file) of every external link in the open main file `f`."""
+    found = []
+
+    def visit(name, _obj=None):
+        link = f.get(name, getlink=True)
+        if isinstance(link, h5py.ExternalLink):
+            found.append(("/" + name, link.filename))
+    f.visit_links(visit)
+    return found
+
+
+def truth(tmp_path):
+    """What `check` must report: the links whose split file does not read, the files no link
+    reaches."""
+    broken, reached = set(), set()
+    with h5py.File(tmp_path / "run.h5", "r") as f:
+        for path, target in external_links(f):
+            reached.add(os.path.normpath(tmp_path / target))
+            try:
+                f[path][()]
+            except Exception:
+                broken.add(path)
+    orphans = set()
+    for root, _dirs, names in os.walk(tmp_path / "run-split"):
+        for n in names:
+            p = os.path.normpath(os.path.join(root, n))
+            if n.endswith(".h5") and p not in reached:
+                orphans.add(os.path.relpath(p, tmp_path))
+    return broken, orphans
+
+
+def test_a_writer_killed_at_random_points_loses_nothing_it_closed(tmp_path, record_property):
+    """SIGKILL of a writer creating 400 datasets through the connector, at a random moment."""
+    seed = int(os.environ.get("DSET_SPLIT_SEED", "9"))
+    rng = random.Random(seed)
+    start = time.monotonic()
+    (tmp_path / "warm").mkdir()
+    write(tmp_path / "warm", 0).wait(timeout=120)  # warm up the interpreter's caches
+    run = tmp_path / "calibrate"
+    run.mkdir()
+    p = write(run, DATASETS)
+    p.stdout.readline()
+    t0 = time.monotonic()
+    assert p.wait(timeout=300) == 0
+    duration = time.monotonic() - t0
+    stats = {"closed": 0, "broken": 0, "orphans": 0, "torn": 0}
+    for trial in range(TRIALS):
+        d = tmp_path / f"t{trial}"
+        d.mkdir()
+        p = write(d, DATASETS)
+        assert p.stdout.readline().strip() == "started"
+        time.sleep(rng.uniform(0, duration))
+        p.send_signal(signal.SIGKILL)
+        out, _ = p.communicate(timeout=60)
+        closed = [line.split()[1] for line in out.splitlines() if line.startswith("closed ")]
+        # Every closed dataset is complete in its own split file, whatever happened to the main file.
+        for name in closed:
+            with h5py.File(d / "run-split" / f"{name}.h5", "r") as f:
+                assert np.array_equal(f["data"][()], expected(name)), f"trial {trial} (seed {seed}): {name}"
+        try:
+            broken, orphans = truth(d)
+        except Exception as e:  # the kill landed in HDF5's metadata flush: its structure is torn
+            r = cli(["check", "run.h5", "--json"], d)
+            assert r.returncode == 2 and "run.h5" in r.stderr, (r.returncode, r.stdout, r.stderr)
+            stats["torn"] += 1
+            stats["closed"] += len(closed)
+            print(f"trial {trial}: main file torn by the kill ({e})")
+            continue
+        # The main file opens with plain HDF5, and every closed dataset reads back.
+        with h5py.File(d / "run.h5", "r") as f:
+            for name in closed:
+                assert np.array_equal(f[name][()], expected(name)), f"trial {trial} (seed {seed}): {name}"
+        assert not broken & {"/" + n for n in closed}, f"trial {trial}: a closed dataset does not read"
+        # `check` reports exactly the rest.
+        r = cli(["check", "run.h5", "--json"], d)
+        assert r.returncode in (0, 1), r.stderr
+        findings = [x for x in json.loads(r.stdout)["findings"] if x["problem"]]
+        got_broken = {x["path"] for x in findings if x["kind"] in ("dangling", "corrupt")}
+        got_orphans = {x["file"] for x in findings if x["kind"] == "orphan"}
+        assert got_broken == broken and got_orphans == orphans, (
+            f"trial {trial} (seed {seed}): check reported {findings}, expected broken {broken}, orphans {orphans}")
+        assert len(findings) == len(broken) + len(orphans), findings
+        stats["closed"] += len(closed)
+        stats["broken"] += len(broken)
+        stats["orphans"] += len(orphans)
+    whole = TRIALS - stats["torn"]
+    record_property("trials", TRIALS)
+    record_property("outcome", (
+        f"{stats['closed']} datasets closed before the kills: every one complete in its split file. "
+        f"Main file intact in {whole}/{TRIALS} trials: every closed dataset read back through it, and `check` "
+        f"reported exactly the {stats['broken']} incomplete and {stats['orphans']} orphan split files; "
+        f"torn by a kill inside HDF5's metadata flush in {stats['torn']}/{TRIALS} (`check`: cannot be read, exit 2)"))
+    # A torn main file is HDF5's own rare window (about 0.3 % of random kill points, measured);
+    # more than a few in 50 means the connector's flushes stopped keeping it consistent.
+    assert stats["torn"] <= max(3, TRIALS // 10), stats
+    assert time.monotonic() - start < 1800
