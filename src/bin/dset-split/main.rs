@@ -10,6 +10,7 @@ mod doctor;
 mod dvc;
 mod gc;
 mod h5;
+mod links;
 mod merge;
 mod refs;
 mod split;

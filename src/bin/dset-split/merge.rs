@@ -72,7 +72,10 @@ pub fn run(args: &Args) -> ExitCode {
 
 struct Item {
     path: CString,
+    /// The link's target, as stored.
     file: String,
+    /// The split file, as HDF5 resolves the target.
+    at: PathBuf,
 }
 
 fn merge(args: &Args) -> Result<Outcome, String> {
@@ -84,7 +87,6 @@ fn merge(args: &Args) -> Result<Outcome, String> {
         return Err(format!("{} exists; choose another OUT or pass --force to replace it", out.display()));
     }
     let report = status::report(file)?;
-    let main_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut items = Vec::new();
     let mut missing = Vec::new();
     // Each split file's size (status looked at every one), counted once however many links share it.
@@ -96,10 +98,11 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             missing.push(target);
             continue;
         }
-        if sizes.insert(target.clone(), d.bytes.unwrap_or(0)).is_none() {
+        let at = d.target.as_ref().map(|t| t.file.clone()).unwrap_or_default();
+        if sizes.insert(at.clone(), d.bytes.unwrap_or(0)).is_none() {
             bytes += d.bytes.unwrap_or(0);
         }
-        items.push(Item { path: CString::new(d.raw_path.clone()).expect("from HDF5"), file: target });
+        items.push(Item { path: CString::new(d.raw_path.clone()).expect("from HDF5"), file: target, at });
     }
     if !missing.is_empty() {
         return Err(format!(
@@ -115,8 +118,9 @@ fn merge(args: &Args) -> Result<Outcome, String> {
 
     let bar = crate::progress_bar(bytes, !args.json);
     let f = h5::open(&fresh.0, true)?;
-    // The first path each split file was copied to: its other names become hard links to it.
-    let mut copied: HashMap<&str, &CString> = HashMap::new();
+    // The first path each split file was copied to: its other names (in whatever form their
+    // targets are written) become hard links to it.
+    let mut copied: HashMap<&Path, &CString> = HashMap::new();
     h5::edit_by_parent(
         f.0,
         &items,
@@ -136,14 +140,14 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             if unsafe { H5Ldelete(f.0, item.path.as_ptr(), H5P_DEFAULT) } < 0 {
                 return Err(h5::failed(format!("cannot replace the link {show}")));
             }
-            if let Some(first) = copied.get(item.file.as_str()) {
+            if let Some(first) = copied.get(item.at.as_path()) {
                 // SAFETY: valid locations, NUL-terminated paths and our lcpl.
                 if unsafe { H5Lcreate_hard(f.0, first.as_ptr(), f.0, item.path.as_ptr(), lcpl.0, H5P_DEFAULT) } < 0 {
                     return Err(h5::failed(format!("cannot link {show} to {}", first.to_string_lossy())));
                 }
                 return Ok(());
             }
-            let split = h5::open(&main_dir.join(&item.file), false)?;
+            let split = h5::open(&item.at, false)?;
             // SAFETY: valid files, NUL-terminated names and our lcpl.
             if unsafe {
                 H5Ocopy(split.0, layout::DATASET_PATH_C.as_ptr(), f.0, item.path.as_ptr(), H5P_DEFAULT, lcpl.0)
@@ -151,8 +155,8 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             {
                 return Err(h5::failed(format!("cannot copy {show} from {}", item.file)));
             }
-            copied.insert(&item.file, &item.path);
-            bar.inc(sizes.get(&item.file).copied().unwrap_or(0));
+            copied.insert(&item.at, &item.path);
+            bar.inc(sizes.get(&item.at).copied().unwrap_or(0));
             Ok(())
         },
     )?;

@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use dset_split::layout::{self, OWNER_FILE};
 use dset_split::policy::Policy;
 use dset_split::split::{IdGuard, structural_reason};
+use dset_split::target;
 use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t, hsize_t};
 use hdf5_sys::h5a::{
     H5A_info_t, H5Acreate2, H5Aget_info, H5Aget_space, H5Aget_type, H5Aiterate2, H5Aopen, H5Aread, H5Awrite,
@@ -199,10 +200,10 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     check_split_dir(&split_dir, &out_name, in_place)?;
 
     let (mut datasets, holders, refusal) = plan(src.0, &policy)?;
-    let folder = split_folder_name(&output, &policy.suffix);
+    let folder = split_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     for d in &mut datasets {
         match &mut d.fate {
-            Fate::Split { file } | Fate::Shared { file } => *file = format!("{folder}{file}"),
+            Fate::Split { file } | Fate::Shared { file } => *file = target::canonical(&folder, file),
             Fate::Stays { .. } => {}
         }
     }

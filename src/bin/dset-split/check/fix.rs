@@ -68,7 +68,10 @@ pub(super) fn apply(main: &Path, links: &[&Dataset], fixes: Vec<Fix>, me: &str) 
             let in_the_way = pending.iter().position(|fx| fx.moves.as_ref().is_some_and(|m| wanted.contains(&m.0)));
             let Some(j) = in_the_way.filter(|_| parked < links.len()) else { break };
             let (from, to, folder) = pending[j].moves.clone().expect("a waiting fix moves a file");
-            let name = format!(".dset-split-check-{}-{parked}.h5", std::process::id());
+            let name = (parked..)
+                .map(|n| format!(".dset-split-check-{}-{n}.h5", std::process::id()))
+                .find(|name| std::fs::symlink_metadata(folder.join(name)).is_err())
+                .expect("a free name");
             let folder_name = pending[j].target.split('/').next().unwrap_or_default().to_string();
             let park = Fix {
                 link: pending[j].link,
@@ -119,12 +122,12 @@ fn apply_one(f: hid_t, d: &Dataset, fix: &Fix) -> Result<String, String> {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    if let Err(e) = std::fs::rename(from, to) {
+    if let Err(e) = rename_new(from, to) {
         remove_empty_parents(to, folder);
         return Err(format!("cannot move {} to {}: {e}", from.display(), to.display()));
     }
     if let Err(e) = rewrite_link(f, &d.raw_path, &fix.target) {
-        let back = std::fs::rename(to, from);
+        let back = rename_new(to, from);
         remove_empty_parents(to, folder);
         return Err(match back {
             Ok(()) => format!("{e} (the file stays at {})", from.display()),
@@ -133,6 +136,26 @@ fn apply_one(f: hid_t, d: &Dataset, fix: &Fix) -> Result<String, String> {
     }
     remove_empty_parents(from, folder);
     Ok(format!("moved to {} and the link now stores it", fix.target))
+}
+
+/// Renames `from` to `to`, which must not exist: whatever appears at `to` meanwhile (a file, a
+/// symbolic link) is never replaced.
+fn rename_new(from: &Path, to: &Path) -> std::io::Result<()> {
+    let (from_c, to_c) =
+        (h5::c_path(from).map_err(std::io::Error::other)?, h5::c_path(to).map_err(std::io::Error::other)?);
+    // SAFETY: two NUL-terminated paths, relative to the working directory.
+    let rc = unsafe {
+        libc::renameat2(libc::AT_FDCWD, from_c.as_ptr(), libc::AT_FDCWD, to_c.as_ptr(), libc::RENAME_NOREPLACE)
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
+        return Err(e);
+    }
+    // A file system without RENAME_NOREPLACE: a hard link cannot replace anything either.
+    std::fs::hard_link(from, to).and_then(|()| std::fs::remove_file(from))
 }
 
 /// Removes the directories above `file` that are empty, up to (not including) `root`.

