@@ -8,11 +8,14 @@ Run by scripts/test.sh: DSET_SPLIT_CLI (the command), with h5py built against th
 """
 import json
 import os
+import subprocess
+import time
 
 import h5py
 import numpy as np
+import pytest
 
-from support import cli
+from support import clean_env, cli, need_file
 
 
 def make_split(tmp, name="run.h5", n=4):
@@ -40,6 +43,31 @@ def run_json(args, cwd):
     p = cli([*args, "--json"], cwd)
     assert p.returncode in (0, 1), p.stderr
     return p.returncode, json.loads(p.stdout)
+
+
+def pids_ahead(n=400):
+    """The process ids the next `n` processes will most likely get (Linux hands them out in
+    order)."""
+    last = int(open("/proc/sys/kernel/ns_last_pid").read())
+    return range(last + 1, last + 1 + n)
+
+
+def start(args, cwd):
+    return subprocess.Popen([str(need_file("DSET_SPLIT_CLI")), *args], cwd=cwd, env=clean_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(cond, p, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not cond() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert p.poll() is None, "finished before the test could step in: make the input larger"
+
+
+def many_datasets(path, n=6000):
+    with h5py.File(path, "w") as f:
+        for i in range(n):
+            f[f"g{i % 20}/d{i}"] = np.arange(8.0)
 
 
 def test_every_spelling_of_a_split_target_is_the_same_split_file(tmp_path):
@@ -141,3 +169,61 @@ def test_gc_removes_nothing_through_symbolic_links_or_in_nested_split_folders(tm
     p = cli(["gc", "run.h5"], tmp_path)
     assert p.returncode == 2 and "symbolic link" in p.stderr and "nothing removed" in p.stderr, p.stderr
     assert (elsewhere / "orphan.h5").exists()
+
+
+def test_work_files_cannot_be_planted(tmp_path):
+    """Links planted where a run would make its work files (every name the old scheme,
+    `.<OUT>.dset-split-<pid>.work|new`, could pick next) never get written through, and OUT ends
+    as a regular file."""
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    with h5py.File(tmp_path / "in.h5", "w") as f:
+        f["x"] = np.arange(100.0)
+    assert cli(["split", "in.h5", "run.h5"], tmp_path).returncode == 0
+    for pid in pids_ahead():
+        (tmp_path / f".one.h5.dset-split-{pid}.new").symlink_to(victim)
+    p = cli(["merge", "run.h5", "one.h5"], tmp_path)
+    assert victim.read_bytes() == b"precious"
+    assert p.returncode == 0 and (tmp_path / "one.h5").is_file() and not (tmp_path / "one.h5").is_symlink()
+    for pid in pids_ahead():
+        for name in (f".two.h5.dset-split-{pid}.work", f".two.h5.dset-split-{pid}.new"):
+            (tmp_path / name).symlink_to(victim)
+    p = cli(["split", "in.h5", "two.h5"], tmp_path)
+    assert victim.read_bytes() == b"precious"
+    assert p.returncode == 0 and (tmp_path / "two.h5").is_file() and not (tmp_path / "two.h5").is_symlink()
+
+    # OUT a symbolic link: refused without --force (also a dangling one); replaced with it.
+    (tmp_path / "dangling.h5").symlink_to(tmp_path / "nowhere")
+    p = cli(["merge", "run.h5", "dangling.h5"], tmp_path)
+    assert p.returncode == 2 and "--force" in p.stderr and not (tmp_path / "nowhere").exists()
+    (tmp_path / "three.h5").symlink_to(victim)
+    assert cli(["merge", "run.h5", "three.h5", "--force"], tmp_path).returncode == 0
+    assert victim.read_bytes() == b"precious" and not (tmp_path / "three.h5").is_symlink()
+    assert not list(tmp_path.glob("*.dset-split-work"))
+
+
+@pytest.mark.parametrize("where", ["in place", "new OUT"])
+def test_a_killed_run_leaves_work_that_check_reports_and_gc_removes(tmp_path, where):
+    many_datasets(tmp_path / ("run.h5" if where == "in place" else "in.h5"))
+    args = ["split", "run.h5"] if where == "in place" else ["split", "in.h5", "run.h5"]
+    p = start(args, tmp_path)
+    wait_for(lambda: list((tmp_path / "run-split").rglob("*.h5")), p)
+    p.kill()
+    p.communicate()
+    left = list(tmp_path.glob(".run.h5.*dset-split*"))
+    assert len(left) == 1 and left[0].stat().st_size > 0, "the work copy is left"
+    if where == "in place":
+        code, report = run_json(["check", "run.h5"], tmp_path)
+        leftovers = [f for f in report["findings"] if f["kind"] == "leftover"]
+        assert code == 1 and len(leftovers) == 1 and leftovers[0]["file"] == left[0].name, report
+        assert "dset-split gc run.h5" in leftovers[0]["advice"]
+        p = cli(["gc", "run.h5"], tmp_path)
+        assert p.returncode == 0 and f"removed {left[0].name}" in p.stdout, p.stdout + p.stderr
+        assert cli(["check", "run.h5"], tmp_path).returncode == 0
+    else:
+        # run.h5 was never made: check says what is left, gc removes it.
+        p = cli(["check", "run.h5"], tmp_path)
+        assert p.returncode == 2 and left[0].name in p.stderr, p.stderr
+        p = cli(["gc", "run.h5"], tmp_path)
+        assert p.returncode == 2 and f"removed {left[0].name}" in p.stdout, p.stdout + p.stderr
+    assert not left[0].exists()

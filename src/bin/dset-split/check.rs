@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::links::Main;
 use crate::status::{self, Dataset, Place, State};
-use crate::{dvc, gc, h5};
+use crate::{dvc, gc, h5, work};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -62,6 +62,8 @@ pub(crate) enum Kind {
     /// A split link whose file lies outside the split folder, through a symbolic link inside it
     /// (or the folder itself being one).
     Escapes,
+    /// A work directory that a killed `split` or `merge` left next to the main file.
+    Leftover,
 }
 
 impl Kind {
@@ -75,6 +77,7 @@ impl Kind {
             Kind::NotRelative => "not-relative",
             Kind::Drift => "drift",
             Kind::Escapes => "escapes",
+            Kind::Leftover => "leftover",
         }
     }
 }
@@ -205,7 +208,17 @@ fn print_table(o: &Outcome) {
 fn check(args: &Args) -> Result<(Outcome, bool), String> {
     let main = Main::new(&args.file);
     let me = args.file.display().to_string();
-    let report = status::report(&args.file)?;
+    let leftovers: Vec<Finding> = work::leftovers(&args.file).into_iter().map(|l| leftover(l, &me)).collect();
+    let report = status::report(&args.file).map_err(|e| match &leftovers[..] {
+        [] => e,
+        some => {
+            let names: Vec<&str> = some.iter().map(|f| f.file.as_str()).collect();
+            format!(
+                "{e}; beside it: {} (left by a killed split or merge: `dset-split gc {me}` removes it)",
+                names.join(", ")
+            )
+        }
+    })?;
     // gc refuses folders it cannot confirm as the main file's (e.g. the owner file was not
     // pulled): then orphans are not looked for, and the rest is still checked.
     let mut warnings = Vec::new();
@@ -392,8 +405,10 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
         }
     }
 
-    // By HDF5 path (the drifted ones were found last), each link's findings in the order found.
+    // By HDF5 path (the drifted ones were found last), each link's findings in the order found;
+    // then the leftovers.
     findings.sort_by(|a, b| a.path.cmp(&b.path));
+    findings.extend(leftovers);
     let mut fix_failed = false;
     if args.fix && !refusals.is_empty() {
         fix_failed = true;
@@ -439,6 +454,24 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
     let problems = findings.iter().filter(|f| f.problem && !f.fixed).count();
     let fixed = findings.iter().filter(|f| f.fixed).count();
     Ok((Outcome { file: me, findings, problems, fixed, warnings }, fix_failed))
+}
+
+/// The finding for a leftover work directory of a killed `split` or `merge`.
+fn leftover(l: work::Leftover, me: &str) -> Finding {
+    Finding {
+        kind: Kind::Leftover,
+        path: None,
+        file: l.path.display().to_string(),
+        expected: None,
+        problem: true,
+        fixed: false,
+        advice: format!(
+            "left by a `dset-split split` or `merge` that was killed ({} bytes): when none is running, \
+             `dset-split gc {me}` removes it",
+            l.bytes
+        ),
+        link: None,
+    }
 }
 
 /// What the link `d` is: a split link of the main file (to `/data` in one of its split folders,

@@ -3,7 +3,9 @@
 //! tools that deleted links without the connector), and directories that become empty. Only
 //! files whose names the split layout could have made are touched, only in split folders that
 //! are provably the main file's (`dset_split::confine`), never through a symbolic link and never
-//! inside another main file's split folder nested in one; anything else stays.
+//! inside another main file's split folder nested in one; anything else stays. It also removes
+//! the work directories that killed `split`/`merge` runs left beside the main file
+//! (`crate::work`).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -15,10 +17,12 @@ use serde::Serialize;
 
 use crate::links::{Main, Target};
 use crate::status::{self, Place};
+use crate::work;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The main HDF5 file (e.g. run.h5); do not run while a program writes it
+    /// The main HDF5 file (e.g. run.h5); do not run while a program writes it, nor while a
+    /// `dset-split split` or `merge` writes it
     file: PathBuf,
     /// Only list what would be removed
     #[arg(long)]
@@ -35,50 +39,80 @@ pub(crate) struct Outcome {
     /// Orphan split files (relative to the main file's directory): removed, or with --dry-run
     /// to be removed.
     pub(crate) orphans: Vec<String>,
+    /// Work directories of killed `split`/`merge` runs beside the main file: removed, or with
+    /// --dry-run to be removed.
+    leftovers: Vec<String>,
+    /// The bytes of both.
     bytes: u64,
     removed: bool,
 }
 
 /// Exit codes: 0 done (or nothing to do); 2 the main file could not be read, a split folder does
-/// not name the main file as its owner, or a file could not be removed.
+/// not name the main file as its owner, or a file could not be removed. Leftover work
+/// directories of killed `split`/`merge` runs beside FILE are removed even when FILE cannot be
+/// read (a run that was making FILE may have been killed before FILE existed).
 pub fn run(args: &Args) -> ExitCode {
-    match collect(&args.file) {
-        Ok(mut outcome) => {
-            let main = Main::new(&args.file);
-            let mut failed = false;
-            if !args.dry_run {
-                for orphan in &outcome.orphans {
-                    if let Err(e) = remove_orphan(&main, orphan) {
-                        eprintln!("dset-split gc: {e}");
-                        failed = true;
-                    }
+    let leftovers = work::leftovers(&args.file);
+    let mut failed = false;
+    let mut removed = Vec::new();
+    for l in &leftovers {
+        if args.dry_run {
+            removed.push(l.path.display().to_string());
+        } else {
+            match work::remove(l) {
+                Ok(()) => removed.push(l.path.display().to_string()),
+                Err(e) => {
+                    eprintln!("dset-split gc: {e}");
+                    failed = true;
                 }
-                for folder in &outcome.folders {
-                    remove_empty_dirs(&main.folder(folder), true);
-                }
-                outcome.removed = !failed;
             }
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serialises"));
-            } else {
-                let verb = if args.dry_run { "would remove" } else { "removed" };
-                for orphan in &outcome.orphans {
-                    println!("{verb} {orphan}");
-                }
-                println!(
-                    "{}: {} orphan split file(s), {} bytes",
-                    args.file.display(),
-                    outcome.orphans.len(),
-                    outcome.bytes
-                );
-            }
-            ExitCode::from(if failed { 2 } else { 0 })
-        }
-        Err(msg) => {
-            eprintln!("dset-split gc: {msg}");
-            ExitCode::from(2)
         }
     }
+    let verb = if args.dry_run { "would remove" } else { "removed" };
+    let mut outcome = match collect(&args.file) {
+        Ok(outcome) => outcome,
+        Err(msg) => {
+            for l in &removed {
+                println!("{verb} {l} (a work directory left by a killed split or merge)");
+            }
+            eprintln!("dset-split gc: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    outcome.leftovers = removed;
+    outcome.bytes += leftovers.iter().map(|l| l.bytes).sum::<u64>();
+    let main = Main::new(&args.file);
+    if !args.dry_run {
+        for orphan in &outcome.orphans {
+            if let Err(e) = remove_orphan(&main, orphan) {
+                eprintln!("dset-split gc: {e}");
+                failed = true;
+            }
+        }
+        for folder in &outcome.folders {
+            remove_empty_dirs(&main.folder(folder), true);
+        }
+        outcome.removed = !failed;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serialises"));
+    } else {
+        for l in &outcome.leftovers {
+            println!("{verb} {l} (a work directory left by a killed split or merge)");
+        }
+        for orphan in &outcome.orphans {
+            println!("{verb} {orphan}");
+        }
+        println!(
+            "{}: {} orphan split file(s), {} leftover work director{}, {} bytes",
+            args.file.display(),
+            outcome.orphans.len(),
+            outcome.leftovers.len(),
+            if outcome.leftovers.len() == 1 { "y" } else { "ies" },
+            outcome.bytes
+        );
+    }
+    ExitCode::from(if failed { 2 } else { 0 })
 }
 
 pub(crate) fn collect(file: &Path) -> Result<Outcome, String> {
@@ -127,7 +161,7 @@ pub(crate) fn collect(file: &Path) -> Result<Outcome, String> {
         }
     }
     orphans.sort();
-    Ok(Outcome { folders: kept, orphans, bytes, removed: false })
+    Ok(Outcome { folders: kept, orphans, leftovers: Vec::new(), bytes, removed: false })
 }
 
 /// Removes the orphan `orphan` (`<folder>/<path>`, as [`collect`] lists it) of the main file in

@@ -15,6 +15,7 @@ mod merge;
 mod refs;
 mod split;
 mod status;
+mod work;
 
 #[derive(Debug, Parser)]
 #[command(name = "dset-split", version, about = "Companion tool for the dset_split HDF5 VOL connector")]
@@ -71,18 +72,6 @@ pub(crate) fn failure_code() -> ExitCode {
     ExitCode::from(if INTERRUPTED.load(Ordering::SeqCst) { 130 } else { 2 })
 }
 
-/// Whether `a` and `b` name the same existing file (however spelled).
-pub(crate) fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
-}
-
-/// A temporary file beside `path` (`.<name>.dset-split-<pid>.<tag>`), for work that is renamed
-/// over `path` or removed at the end.
-pub(crate) fn work_file(path: &std::path::Path, tag: &str) -> std::path::PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.dset-split-{}.{tag}", std::process::id()))
-}
-
 /// A progress bar on stderr (drawn only when stderr is a terminal) counting `total` bytes, with
 /// the object at work as its message; hidden when not `show`.
 pub(crate) fn progress_bar(total: u64, show: bool) -> indicatif::ProgressBar {
@@ -97,56 +86,6 @@ pub(crate) fn progress_bar(total: u64, show: bool) -> indicatif::ProgressBar {
         .expect("a valid template"),
     );
     bar
-}
-
-/// Copies the file `from` to `to` (created or truncated, with `from`'s permissions), showing
-/// `what` and the bytes copied on a progress bar when `show`: the kernel copies the data
-/// (`copy_file_range`, which shares the blocks on file systems that can), in pieces so that the
-/// bar moves and an interrupt stops the copy.
-pub(crate) fn copy_file(from: &std::path::Path, to: &std::path::Path, what: &str, show: bool) -> Result<(), String> {
-    use std::os::fd::AsRawFd;
-    let fail = |e: std::io::Error| format!("cannot copy {} to {}: {e}", from.display(), to.display());
-    let src = std::fs::File::open(from).map_err(fail)?;
-    let meta = src.metadata().map_err(fail)?;
-    let dst = std::fs::File::create(to).map_err(fail)?;
-    dst.set_permissions(meta.permissions()).map_err(fail)?;
-    let bar = progress_bar(meta.len(), show);
-    bar.set_message(what.to_string());
-    let mut done = 0u64;
-    while done < meta.len() {
-        interrupted()?;
-        let piece = (meta.len() - done).min(256 << 20) as usize;
-        // SAFETY: two open file descriptors and NULL offsets (the files' own positions advance).
-        let n = unsafe {
-            libc::copy_file_range(
-                src.as_raw_fd(),
-                std::ptr::null_mut(),
-                dst.as_raw_fd(),
-                std::ptr::null_mut(),
-                piece,
-                0,
-            )
-        };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if done == 0
-                && matches!(e.raw_os_error(), Some(libc::EXDEV | libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP))
-            {
-                // Not between these file systems: the ordinary copy (std falls back by itself).
-                drop((src, dst));
-                bar.finish_and_clear();
-                return std::fs::copy(from, to).map(|_| ()).map_err(fail);
-            }
-            return Err(fail(e));
-        }
-        if n == 0 {
-            break; // the file shrank while being copied
-        }
-        done += n as u64;
-        bar.set_position(done);
-    }
-    bar.finish_and_clear();
-    Ok(())
 }
 
 fn main() -> ExitCode {

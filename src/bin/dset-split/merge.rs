@@ -6,8 +6,8 @@
 //! dataset's external link is replaced by a copy of its dataset (HDF5's object copy: chunk by
 //! chunk, with its attributes, filters, fill value and creation properties), in the same place of
 //! its group's creation order. A split file that several links share is copied once and the other
-//! names become hard links to it. The result is written under a temporary name and renamed to
-//! OUT at the end; on failure it is removed.
+//! names become hard links to it. The result is written in a private work directory beside OUT
+//! (`crate::work`) and renamed over OUT at the end; on failure it is removed.
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -20,6 +20,7 @@ use hdf5_sys::h5o::H5Ocopy;
 use hdf5_sys::h5p::H5P_DEFAULT;
 use serde::Serialize;
 
+use crate::work::{self, WorkDir};
 use crate::{h5, status};
 
 #[derive(Debug, clap::Args)]
@@ -80,10 +81,10 @@ struct Item {
 
 fn merge(args: &Args) -> Result<Outcome, String> {
     let (file, out) = (&args.file, &args.out);
-    if crate::same_file(file, out) {
+    if work::same_file(file, out) {
         return Err("OUT must be another file than FILE".into());
     }
-    if out.exists() && !args.force {
+    if work::taken(out) && !args.force {
         return Err(format!("{} exists; choose another OUT or pass --force to replace it", out.display()));
     }
     let report = status::report(file)?;
@@ -112,12 +113,13 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             missing.iter().take(5).cloned().collect::<Vec<_>>().join(" ")
         ));
     }
-    let fresh = Fresh(crate::work_file(out, "new"));
-    crate::copy_file(file, &fresh.0, "copy of the main file", !args.json)?;
-    h5::make_writable(&fresh.0)?;
+    let work = WorkDir::beside(out)?;
+    let fresh = work.file("merged.h5");
+    work::copy_file(file, &fresh, "copy of the main file", !args.json)?;
+    h5::make_writable(&fresh)?;
 
     let bar = crate::progress_bar(bytes, !args.json);
-    let f = h5::open(&fresh.0, true)?;
+    let f = h5::open(&fresh, true)?;
     // The first path each split file was copied to: its other names (in whatever form their
     // targets are written) become hard links to it.
     let mut copied: HashMap<&Path, &CString> = HashMap::new();
@@ -163,26 +165,6 @@ fn merge(args: &Args) -> Result<Outcome, String> {
     drop(f);
     bar.finish_and_clear();
     crate::interrupted()?;
-    std::fs::rename(&fresh.0, out)
-        .map_err(|e| format!("cannot rename {} to {}: {e}", fresh.0.display(), out.display()))?;
-    fresh.renamed();
+    std::fs::rename(&fresh, out).map_err(|e| format!("cannot rename {} to {}: {e}", fresh.display(), out.display()))?;
     Ok(Outcome { file: file.display().to_string(), out: out.display().to_string(), merged: items.len(), bytes })
-}
-
-/// The output under its temporary name, removed unless it was renamed to OUT.
-struct Fresh(PathBuf);
-
-impl Fresh {
-    /// It is OUT now: nothing to remove.
-    fn renamed(mut self) {
-        self.0 = PathBuf::new();
-    }
-}
-
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        if !self.0.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
 }

@@ -14,8 +14,10 @@
 //!    datatypes and references keep pointing at the same objects), into a new main file made with
 //!    IN's creation properties, and move it up to the root: the space of the split datasets is
 //!    not carried along;
-//! 4. rename the new main file over OUT. On any failure the work files and every split file and
-//!    directory made are removed, and OUT is untouched.
+//! 4. rename the new main file over OUT (a symbolic link there is replaced, never written
+//!    through). The work files live in a private directory beside OUT (`crate::work`). On any
+//!    failure the work files and every split file and directory made are removed, and OUT is
+//!    untouched.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString, c_char, c_void};
@@ -46,6 +48,7 @@ use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
 use hdf5_sys::h5t::{H5T_cset_t, H5Tget_size, H5Treclaim};
 use serde::Serialize;
 
+use crate::work::{self, WorkDir};
 use crate::{h5, refs, status};
 
 /// `H5O_COPY_EXPAND_REFERENCE_FLAG`: references are pointed at the copies of their objects.
@@ -182,8 +185,8 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     let policy = policy_of(args)?;
     let input = &args.input;
     let output = args.output.clone().unwrap_or_else(|| input.clone());
-    let in_place = crate::same_file(input, &output);
-    if !in_place && output.exists() && !args.force {
+    let in_place = work::same_file(input, &output);
+    if !in_place && work::taken(&output) && !args.force {
         return Err(format!("{} exists; choose another OUT or pass --force to replace it", output.display()));
     }
     let src = h5::open(input, false)?;
@@ -232,7 +235,7 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     unsafe { H5Pget_userblock(fcpl.0, &mut userblock) };
     drop(src);
 
-    let mut work = Work::new(&output, &split_dir);
+    let mut work = Work::new(&output, &split_dir)?;
     let result = work.run(input, &output, &outcome.datasets, &holders, fcpl.0, bounds, userblock, !args.json);
     match result {
         Ok(()) => {
@@ -460,6 +463,9 @@ fn decide(
 
 /// The files and directories a conversion makes, removed again unless it completes.
 struct Work {
+    /// The private directory beside OUT holding the work files (removed with them when the
+    /// conversion ends, whichever way).
+    _dir: WorkDir,
     /// The byte copy of IN that datasets are moved out of.
     scratch: PathBuf,
     /// The new main file, renamed over OUT at the end.
@@ -471,15 +477,17 @@ struct Work {
 }
 
 impl Work {
-    fn new(output: &Path, split_dir: &Path) -> Work {
-        Work {
-            scratch: crate::work_file(output, "work"),
-            fresh: crate::work_file(output, "new"),
+    fn new(output: &Path, split_dir: &Path) -> Result<Work, String> {
+        let dir = WorkDir::beside(output)?;
+        Ok(Work {
+            scratch: dir.file("work.h5"),
+            fresh: dir.file("new.h5"),
+            _dir: dir,
             split_dir: split_dir.to_path_buf(),
             made_files: Vec::new(),
             made_dirs: Vec::new(),
             committed: false,
-        }
+        })
     }
 
     /// Makes `dir` and its missing parents, remembering what it made.
@@ -514,8 +522,7 @@ impl Work {
         let out_name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let main_dir = output.parent().unwrap_or(Path::new("")).to_path_buf();
         // 1. the work copy
-        self.made_files.push(self.scratch.clone());
-        crate::copy_file(input, &self.scratch, "work copy of the input", progress)?;
+        work::copy_file(input, &self.scratch, "work copy of the input", progress)?;
         h5::make_writable(&self.scratch)?;
 
         // 2. datasets into split files, external links in their place
@@ -588,7 +595,6 @@ impl Work {
         if fresh.0 < 0 {
             return Err(h5::failed(format!("cannot create {}", self.fresh.display())));
         }
-        self.made_files.push(self.fresh.clone());
         let work = h5::open(&self.scratch, false)?;
         // SAFETY: a fresh list, checked.
         let ocpypl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_OBJECT_COPY) });
@@ -646,7 +652,6 @@ impl Work {
         crate::interrupted()?;
         std::fs::rename(&self.fresh, output)
             .map_err(|e| format!("cannot rename {} to {}: {e}", self.fresh.display(), output.display()))?;
-        self.made_files.retain(|f| f != &self.fresh);
         Ok(())
     }
 
@@ -677,7 +682,6 @@ impl Work {
     }
 
     fn commit(&mut self) {
-        let _ = std::fs::remove_file(&self.scratch);
         self.committed = true;
     }
 }
