@@ -8,6 +8,7 @@ Run by scripts/test.sh: DSET_SPLIT_CLI (the command), with h5py built against th
 """
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -202,6 +203,17 @@ def test_work_files_cannot_be_planted(tmp_path):
     assert not list(tmp_path.glob("*.dset-split-work"))
 
 
+def test_merge_refuses_an_output_inside_the_split_folder(tmp_path):
+    make_split(tmp_path)
+    before = (tmp_path / "run-split" / "a.h5").read_bytes()
+    (tmp_path / "alias").symlink_to(tmp_path / "run-split")
+    for out in ("run-split/a.h5", "alias/a.h5", "run-split/new.h5"):
+        p = cli(["merge", "run.h5", out, "--force"], tmp_path)
+        assert p.returncode == 2 and "split folder of run.h5" in p.stderr, (out, p.stderr)
+    assert (tmp_path / "run-split" / "a.h5").read_bytes() == before
+    assert not (tmp_path / "run-split" / "new.h5").exists()
+
+
 @pytest.mark.parametrize("where", ["in place", "new OUT"])
 def test_a_killed_run_leaves_work_that_check_reports_and_gc_removes(tmp_path, where):
     many_datasets(tmp_path / ("run.h5" if where == "in place" else "in.h5"))
@@ -227,3 +239,47 @@ def test_a_killed_run_leaves_work_that_check_reports_and_gc_removes(tmp_path, wh
         p = cli(["gc", "run.h5"], tmp_path)
         assert p.returncode == 2 and f"removed {left[0].name}" in p.stdout, p.stdout + p.stderr
     assert not left[0].exists()
+
+
+def test_a_split_folder_claimed_meanwhile_is_left_to_its_owner(tmp_path):
+    """Between split's first look at the folder and its claim, another run takes it: one for
+    another main file with the same stem (run.nc), or a run converting the same file that put its
+    first split file there. The owner file is created exclusively; a claim that is not ours is
+    refused, and a run that fails removes the owner file it made only from an otherwise empty
+    folder."""
+    def stopped_split():
+        many_datasets(tmp_path / "run.h5")
+        p = start(["split", "run.h5"], tmp_path)
+        wait_for(lambda: list(tmp_path.glob(".run.h5.*dset-split-work/*")) + list(tmp_path.glob(".run.h5.*.work")), p)
+        p.send_signal(signal.SIGSTOP)
+        return p
+
+    def resume(p):
+        p.send_signal(signal.SIGCONT)
+        out, err = p.communicate(timeout=600)
+        return p.returncode, err
+
+    split = tmp_path / "run-split"
+    p = stopped_split()
+    split.mkdir()
+    (split / ".dset-split").write_text("run.nc\n")
+    code, err = resume(p)
+    assert code == 2 and "belongs to run.nc" in err, err
+    assert (split / ".dset-split").read_text() == "run.nc\n" and sorted(os.listdir(split)) == [".dset-split"]
+
+    (split / ".dset-split").unlink()
+    p = stopped_split()
+    (split / "g0").mkdir()
+    (split / "g0" / "d0.h5").write_bytes(b"the other run's")
+    code, err = resume(p)
+    assert code == 2 and "already there" in err, err
+    assert (split / ".dset-split").read_text() == "run.h5\n", "the other run's folder lost its owner file"
+    assert (split / "g0" / "d0.h5").read_bytes() == b"the other run's"
+
+    # An owner file planted as a link (dangling) is not written through.
+    for q in split.rglob("*"):
+        q.unlink() if q.is_file() else None
+    (split / "g0").rmdir()
+    (split / ".dset-split").symlink_to(tmp_path / "victim")
+    p = cli(["split", "run.h5"], tmp_path)
+    assert p.returncode == 2 and not (tmp_path / "victim").exists(), p.stderr

@@ -7,7 +7,8 @@
 //! chunk, with its attributes, filters, fill value and creation properties), in the same place of
 //! its group's creation order. A split file that several links share is copied once and the other
 //! names become hard links to it. The result is written in a private work directory beside OUT
-//! (`crate::work`) and renamed over OUT at the end; on failure it is removed.
+//! (`crate::work`) and renamed over OUT at the end; on failure it is removed. OUT may not lie in
+//! one of FILE's split folders.
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -20,6 +21,7 @@ use hdf5_sys::h5o::H5Ocopy;
 use hdf5_sys::h5p::H5P_DEFAULT;
 use serde::Serialize;
 
+use crate::links::Main;
 use crate::work::{self, WorkDir};
 use crate::{h5, status};
 
@@ -88,6 +90,19 @@ fn merge(args: &Args) -> Result<Outcome, String> {
         return Err(format!("{} exists; choose another OUT or pass --force to replace it", out.display()));
     }
     let report = status::report(file)?;
+    let main = Main::new(file);
+    // OUT must not replace (or be written among) FILE's own split files.
+    let folders = report.datasets.iter().filter_map(|d| d.target.as_ref()?.split.as_ref().map(|(f, _)| f.clone()));
+    for folder in folders.chain([main.default_folder()]) {
+        if work::inside(out, &main.folder(&folder)) {
+            return Err(format!(
+                "{} is inside {}, a split folder of {}; choose an OUT outside it",
+                out.display(),
+                main.shown(&folder),
+                file.display()
+            ));
+        }
+    }
     let mut items = Vec::new();
     let mut missing = Vec::new();
     // Each split file's size (status looked at every one), counted once however many links share it.

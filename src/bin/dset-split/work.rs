@@ -97,6 +97,16 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
+/// Whether the file `path` would be created inside the directory `folder`, both resolved through
+/// symbolic links (`path` itself need not exist, its directory must).
+pub fn inside(path: &Path, folder: &Path) -> bool {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    matches!((dir.canonicalize(), folder.canonicalize()), (Ok(d), Ok(f)) if d.starts_with(&f))
+}
+
 /// Copies the file `from` to the new file `to` (created exclusively, with `from`'s permissions),
 /// showing `what` and the bytes copied on a progress bar when `show`: the kernel copies the data
 /// (`copy_file_range`, which shares the blocks on file systems that can), in pieces so that the
@@ -165,5 +175,16 @@ mod tests {
         assert_eq!(found[0].bytes, 1000);
         remove(&found[0]).unwrap();
         assert!(!taken(work.0.path()) && taken(other.0.path()));
+    }
+
+    #[test]
+    fn inside_resolves_symbolic_links() {
+        let d = tempfile::tempdir().unwrap();
+        let folder = d.path().join("run-split");
+        std::fs::create_dir_all(folder.join("g")).unwrap();
+        std::os::unix::fs::symlink(folder.join("g"), d.path().join("alias")).unwrap();
+        assert!(inside(&folder.join("g/x.h5"), &folder));
+        assert!(inside(&d.path().join("alias/x.h5"), &folder));
+        assert!(!inside(&d.path().join("x.h5"), &folder));
     }
 }
