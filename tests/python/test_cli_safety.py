@@ -241,6 +241,20 @@ def test_a_killed_run_leaves_work_that_check_reports_and_gc_removes(tmp_path, wh
     assert not left[0].exists()
 
 
+def test_tables_take_hdf5_paths_longer_than_64_kib(tmp_path):
+    with h5py.File(tmp_path / "run.h5", "w") as f:
+        g = f.create_group("/".join(f"g{i:04d}" + "x" * 995 for i in range(70)))
+        g["inline"] = np.arange(3)
+        g["gone"] = h5py.ExternalLink("run-split/gone.h5", "/data")
+        long_path = g.name
+    assert len(long_path) > 65535
+    p = cli(["status", "run.h5"], tmp_path)
+    assert p.returncode == 1 and f"{long_path}/gone" in p.stdout, p.stderr[-2000:]
+    p = cli(["check", "run.h5"], tmp_path)
+    assert p.returncode == 1 and "dangling" in p.stdout and f"{long_path}/gone" in p.stdout, p.stderr[-2000:]
+    assert run_json(["check", "run.h5"], tmp_path)[1]["findings"][0]["path"] == f"{long_path}/gone"
+
+
 def test_a_split_folder_claimed_meanwhile_is_left_to_its_owner(tmp_path):
     """Between split's first look at the folder and its claim, another run takes it: one for
     another main file with the same stem (run.nc), or a run converting the same file that put its

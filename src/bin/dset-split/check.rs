@@ -185,8 +185,8 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn print_table(o: &Outcome) {
-    let width = o.findings.iter().map(|f| f.path.as_deref().unwrap_or("-").len()).max().unwrap_or(0);
-    let file_width = o.findings.iter().map(|f| f.file.len()).max().unwrap_or(0);
+    let width = crate::column_width(o.findings.iter().map(|f| f.path.as_deref().unwrap_or("-").len()));
+    let file_width = crate::column_width(o.findings.iter().map(|f| f.file.len()));
     for f in &o.findings {
         let state = if f.fixed {
             "fixed"

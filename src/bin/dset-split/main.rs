@@ -72,6 +72,12 @@ pub(crate) fn failure_code() -> ExitCode {
     ExitCode::from(if INTERRUPTED.load(Ordering::SeqCst) { 130 } else { 2 })
 }
 
+/// The width of a table column holding values of these lengths: the longest, up to 60 (longer
+/// values run over; HDF5 paths can be longer than any width Rust's formatting accepts).
+pub(crate) fn column_width(lengths: impl Iterator<Item = usize>) -> usize {
+    lengths.max().unwrap_or(0).min(60)
+}
+
 /// A progress bar on stderr (drawn only when stderr is a terminal) counting `total` bytes, with
 /// the object at work as its message; hidden when not `show`.
 pub(crate) fn progress_bar(total: u64, show: bool) -> indicatif::ProgressBar {

@@ -113,7 +113,7 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn print_table(r: &Report) {
-    let width = r.datasets.iter().map(|d| d.path.len()).max().unwrap_or(0);
+    let width = crate::column_width(r.datasets.iter().map(|d| d.path.len()));
     for d in &r.datasets {
         let place = match d.place {
             Place::Inline => "inline",
