@@ -255,6 +255,25 @@ def test_tables_take_hdf5_paths_longer_than_64_kib(tmp_path):
     assert run_json(["check", "run.h5"], tmp_path)[1]["findings"][0]["path"] == f"{long_path}/gone"
 
 
+@pytest.mark.parametrize("command", ["split", "merge"])
+def test_a_named_pipe_as_input_is_refused_and_never_blocks(tmp_path, command):
+    os.mkfifo(tmp_path / "in.h5")
+    p = start([command, "in.h5", "out.h5"], tmp_path)
+    try:
+        time.sleep(0.5)
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)  # a guard against hanging, not a speed limit
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+            pytest.fail(f"{command} ignored SIGTERM while reading a named pipe")
+    assert p.returncode in (2, 130), (p.returncode, err)
+    assert "named pipe" in err or "interrupted" in err.lower(), err
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["in.h5"]
+
+
 def test_a_split_folder_claimed_meanwhile_is_left_to_its_owner(tmp_path):
     """Between split's first look at the folder and its claim, another run takes it: one for
     another main file with the same stem (run.nc), or a run converting the same file that put its

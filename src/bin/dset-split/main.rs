@@ -53,11 +53,19 @@ extern "C" fn on_interrupt(_: libc::c_int) {
 
 /// From now on, an interrupt (Ctrl-C, `kill`, a closed terminal) does not end the process at
 /// once but makes [`interrupted`] fail, so a long conversion rolls back instead of leaving work
-/// files and half a split folder behind.
+/// files and half a split folder behind. System calls are not restarted after it (no
+/// `SA_RESTART`): a call that blocks (a file that never delivers data) fails with EINTR, and the
+/// command rolls back from there, so the interrupt never waits for the main loop.
 pub(crate) fn catch_interrupts() {
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: installs an async-signal-safe handler (one atomic store) for a valid signal.
-        unsafe { libc::signal(sig, on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t) };
+        // SAFETY: zeroed is a valid `sigaction` (empty mask, no flags); the handler is
+        // async-signal-safe (one atomic store) and the signal valid.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut());
+        }
     }
 }
 
