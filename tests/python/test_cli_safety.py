@@ -316,3 +316,23 @@ def test_a_split_folder_claimed_meanwhile_is_left_to_its_owner(tmp_path):
     (split / ".dset-split").symlink_to(tmp_path / "victim")
     p = cli(["split", "run.h5"], tmp_path)
     assert p.returncode == 2 and not (tmp_path / "victim").exists(), p.stderr
+
+
+def test_status_keeps_its_hash_cache_without_following_planted_links(tmp_path):
+    """`status` in a DVC repository keeps the MD5s it computed in .dvc/tmp; the new cache file is
+    made under a new, unpredictable name (the old one, `dset-split-md5.json.<pid>`, could be
+    planted)."""
+    make_split(tmp_path)
+    (tmp_path / ".dvc" / "tmp").mkdir(parents=True)
+    (tmp_path / "run.h5.dvc").write_text("outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: run.h5\n")
+    old = time.time() - 60
+    os.utime(tmp_path / "run.h5", (old, old))
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    for pid in pids_ahead():
+        (tmp_path / ".dvc" / "tmp" / f"dset-split-md5.json.{pid}").symlink_to(victim)
+    code, status = run_json(["status", "run.h5"], tmp_path)
+    assert code == 0 and status["file_dvc"] == "modified", status
+    assert victim.read_bytes() == b"precious"
+    cache = json.loads((tmp_path / ".dvc" / "tmp" / "dset-split-md5.json").read_text())
+    assert str(tmp_path / "run.h5") in cache["files"]
