@@ -263,9 +263,9 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
                     Kind::Escapes,
                     true,
                     format!(
-                        "{why}: HDF5 reads the file there, outside the split folder, and dset-split never writes, \
-                         moves or removes through a symbolic link; replace the link by a real directory holding the \
-                         files, or move them into the split folder"
+                        "{why}: HDF5 reads the file there, and dset-split never writes, moves or removes through a \
+                         symbolic link; replace the link by a real directory holding the files, or move them into \
+                         the split folder"
                     ),
                 ));
                 continue;
@@ -358,7 +358,7 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
                 continue;
             }
             let target = target::canonical(&r.folder, &wanted);
-            let root = main.folder(&r.folder);
+            let root = main.place(&r.folder);
             let moves = match (confine::below(&root, &r.rel), confine::below(&root, &wanted)) {
                 (Ok(from), Ok(to)) if r.owned => Ok((from, to, root)),
                 (Err(why), _) | (_, Err(why)) => Err(why),
@@ -481,9 +481,8 @@ fn leftover(l: work::Leftover, me: &str) -> Finding {
 fn link(main: &Main, d: &Dataset, owners: &mut HashMap<String, Owner>, warnings: &mut Vec<String>) -> Link {
     let (Some(t), Some(DATASET_PATH)) = (d.target.as_ref(), d.object.as_deref()) else { return Link::Other };
     let Some((folder, rel)) = &t.split else { return Link::Other };
-    let root = main.folder(folder);
     let owner = owners.entry(folder.clone()).or_insert_with(|| {
-        let owner = confine::owner(&root, &main.name);
+        let owner = confine::owner(&main.place(folder), &main.name);
         if let Owner::Unsafe(why) = &owner {
             warnings.push(format!("{why}: no file in it is moved"));
         }
@@ -503,8 +502,8 @@ fn link(main: &Main, d: &Dataset, owners: &mut HashMap<String, Owner>, warnings:
 /// Why the file `rel` of the split folder `folder` really lies outside the folder, if it does: a
 /// directory on the way to it (the folder itself included) is a symbolic link that leads out.
 fn escapes(main: &Main, folder: &str, rel: &str) -> Option<String> {
-    let home = std::fs::canonicalize(&main.dir).ok()?.join(folder);
-    let mut dir = main.folder(folder);
+    let home = main.folder(folder); // the main file's directory is a real path already
+    let mut dir = home.clone();
     let mut on_the_way = vec![dir.clone()];
     let parts: Vec<&str> = rel.split('/').collect();
     for part in &parts[..parts.len() - 1] {

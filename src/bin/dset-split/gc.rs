@@ -90,7 +90,7 @@ pub fn run(args: &Args) -> ExitCode {
             }
         }
         for folder in &outcome.folders {
-            remove_empty_dirs(&main.folder(folder), true);
+            remove_empty_dirs(&main.place(folder), true);
         }
         outcome.removed = !failed;
     }
@@ -139,11 +139,11 @@ pub(crate) fn collect(file: &Path) -> Result<Outcome, String> {
     folders.dedup();
     let mut kept = Vec::new();
     for folder in folders {
-        match confine::owner(&main.folder(&folder), &main.name) {
+        match confine::owner(&main.place(&folder), &main.name) {
             Owner::Missing => {}
             Owner::Ours => kept.push(folder),
             other => {
-                let why = other.refusal(&main.folder(&folder)).unwrap_or_default();
+                let why = other.refusal(&main.place(&folder)).unwrap_or_default();
                 return Err(format!("{why}; it is not confirmed as {}'s split folder: nothing removed", main.name));
             }
         }
@@ -164,12 +164,12 @@ pub(crate) fn collect(file: &Path) -> Result<Outcome, String> {
     Ok(Outcome { folders: kept, orphans, leftovers: Vec::new(), bytes, removed: false })
 }
 
-/// Removes the orphan `orphan` (`<folder>/<path>`, as [`collect`] lists it) of the main file in
-/// `main_dir`: only through real directories of the split folder (never through a symbolic
-/// link); a file that is itself a symbolic link (into a cache) loses only the link.
+/// Removes the orphan `orphan` (`<folder>/<path>`, as [`collect`] lists it) of `main`: only
+/// through real directories of the split folder (never through a symbolic link); a file that is
+/// itself a symbolic link (into a cache) loses only the link.
 fn remove_orphan(main: &Main, orphan: &str) -> Result<(), String> {
     let (folder, rel) = orphan.split_once('/').ok_or_else(|| format!("{orphan} is not inside a split folder"))?;
-    let path = confine::below(&main.folder(folder), rel)?;
+    let path = confine::below(&main.place(folder), rel)?;
     std::fs::remove_file(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))
 }
 

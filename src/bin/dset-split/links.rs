@@ -14,7 +14,8 @@ use dset_split::target;
 pub struct Main {
     /// As the user named it (messages show paths next to it the same way).
     pub path: PathBuf,
-    /// Its directory, absolute and lexically normal: where HDF5 looks relative targets up.
+    /// Its directory, absolute and lexically normal, as the file system finds it when the main
+    /// file is opened (symbolic links in the path resolved): where HDF5 looks relative targets up.
     pub dir: PathBuf,
     /// Its file name (what the owner file of its split folder holds).
     pub name: String,
@@ -40,7 +41,9 @@ impl Main {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let dir = target::normalize(&std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf()));
+        let dir = std::fs::canonicalize(parent).unwrap_or_else(|_| {
+            target::normalize(&std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf()))
+        });
         let text = |s: Option<&std::ffi::OsStr>| s.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         Main { path: path.to_path_buf(), dir, name: text(path.file_name()), stem: text(path.file_stem()) }
     }
@@ -63,9 +66,15 @@ impl Main {
         name.len() > self.stem.len() && name.starts_with(&self.stem)
     }
 
-    /// The split folder `name` (absolute, lexically normal).
+    /// The split folder `name` (absolute, lexically normal), for comparing paths.
     pub fn folder(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    /// The same folder named beside the main file as the user named it, for file-system calls
+    /// whose messages the user reads (`run-split` for `run.h5`).
+    pub fn place(&self, name: &str) -> PathBuf {
+        self.path.parent().unwrap_or(Path::new("")).join(name)
     }
 
     /// The default split folder's name, `<stem>-split`.
@@ -106,6 +115,23 @@ mod tests {
         assert!(main.dir.is_absolute());
         assert_eq!(main.dir, std::env::current_dir().unwrap());
         assert_eq!(main.shown("run-split/a.h5"), "run-split/a.h5");
+        assert_eq!(main.place("run-split"), Path::new("run-split"));
         assert_eq!(Main::new(Path::new("sub/../x/run.h5")).shown("run-split/a.h5"), "sub/../x/run-split/a.h5");
+    }
+
+    #[test]
+    fn a_main_file_named_through_a_symbolic_link_is_where_the_file_system_finds_it() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().canonicalize().unwrap().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink(&real, d.path().join("alias")).unwrap();
+        let main = Main::new(&d.path().join("alias/run.h5"));
+        assert_eq!(main.dir, real);
+        let absolute = real.join("run-split/a.h5");
+        assert_eq!(
+            main.target(absolute.as_os_str().as_encoded_bytes()).split,
+            Some(("run-split".into(), "a.h5".into()))
+        );
+        assert_eq!(main.place("run-split"), d.path().join("alias/run-split"));
     }
 }
