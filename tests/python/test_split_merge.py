@@ -331,7 +331,7 @@ def test_an_interrupt_rolls_back(tmp_path, command):
             f[f"g{i % 20}/d{i}"] = np.arange(8.0)
     if command == "merge":
         split(["in.h5", "run.h5"], tmp_path)
-        args, watch = ["merge", "run.h5", "one.h5"], lambda: list(tmp_path.glob(".one.h5.dset-split-*"))
+        args, watch = ["merge", "run.h5", "one.h5"], lambda: list(tmp_path.glob(".one.h5.*.dset-split-work"))
     else:
         args, watch = ["split", "in.h5", "run.h5"], lambda: list((tmp_path / "run-split").rglob("*.h5"))
     before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))

@@ -2,27 +2,32 @@
 //! It reports split files that are missing (not materialised, or gone for good), split files that
 //! are not readable HDF5 files with a dataset at `/data`, orphan split files, links into the split
 //! folder whose target is not the portable relative form, and split files that are not where
-//! their link's HDF5 path puts them (drift). `--fix` rewrites such links and moves drifted files
-//! to their place; it never deletes a file (`dset-split gc` does that). Reads and writes with
+//! their link's HDF5 path puts them (drift), and split links whose file lies outside the split
+//! folder through a symbolic link (escapes). Link targets are resolved as HDF5 does, in every
+//! form they may be written (`crate::links`). `--fix` rewrites such links and moves drifted files
+//! to their place, only in a split folder that is provably the main file's and never through a
+//! symbolic link; it never deletes a file (`dset-split gc` does that). Reads and writes with
 //! plain HDF5 (the native connector), so it works without the plugin.
+
+mod fix;
 
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dset_split::layout::{self, DATASET_PATH, DATASET_PATH_C, DEFAULT_SUFFIX, OWNER_FILE};
-use dset_split::split::IdGuard;
-use hdf5_sys::h5f::{H5F_scope_t, H5Fflush};
-use hdf5_sys::h5g::H5Gopen2;
+use dset_split::confine::{self, Owner};
+use dset_split::layout::{self, DATASET_PATH, DATASET_PATH_C, OWNER_FILE};
+use dset_split::target;
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lcreate_external, H5Ldelete, H5Lget_info2};
+use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_info2};
 use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3};
 use hdf5_sys::h5p::H5P_DEFAULT;
 use serde::Serialize;
 
+use crate::links::Main;
 use crate::status::{self, Dataset, Place, State};
-use crate::{dvc, gc, h5};
+use crate::{dvc, gc, h5, work};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -54,6 +59,11 @@ pub(crate) enum Kind {
     NotRelative,
     /// A split file that is not at the layout path of its link's HDF5 path.
     Drift,
+    /// A split link whose file lies outside the split folder, through a symbolic link inside it
+    /// (or the folder itself being one).
+    Escapes,
+    /// A work directory that a killed `split` or `merge` left next to the main file.
+    Leftover,
 }
 
 impl Kind {
@@ -66,6 +76,8 @@ impl Kind {
             Kind::Orphan => "orphan",
             Kind::NotRelative => "not-relative",
             Kind::Drift => "drift",
+            Kind::Escapes => "escapes",
+            Kind::Leftover => "leftover",
         }
     }
 }
@@ -106,36 +118,34 @@ pub(crate) struct Outcome {
     warnings: Vec<String>,
 }
 
-/// A split folder of the main file: its name next to the main file and its real path.
-struct Folder {
-    name: String,
-    real: PathBuf,
-    /// Whether its owner file names the main file (else it has none, e.g. not pulled): only then
-    /// are files moved in it.
-    owned: bool,
-}
-
-/// Where an existing link target really is, inside one of the main file's split folders.
+/// A link into one of the main file's split folders, and where its file is.
 #[derive(Debug, Clone)]
-struct Resolved {
-    /// The file's path with its directories resolved (the file itself may be a symbolic link
-    /// into a cache: it is not followed).
-    real: PathBuf,
+struct Reached {
+    /// The file, absolute and lexically normal (as HDF5 resolves the target).
+    file: PathBuf,
     /// The split folder's name.
     folder: String,
-    /// The real split folder.
-    folder_real: PathBuf,
-    /// Whether the folder's owner file names the main file.
-    owned: bool,
-    /// The file relative to the split folder, `/`-separated.
+    /// The file below the split folder, `/`-separated.
     rel: String,
+    /// Whether the folder is provably the main file's (`confine::owner`): only then are files
+    /// moved in it.
+    owned: bool,
 }
 
-impl Resolved {
+impl Reached {
     /// The link target the connector writes for this file.
     fn canonical(&self) -> String {
-        format!("{}/{}", self.folder, self.rel)
+        target::canonical(&self.folder, &self.rel)
     }
+}
+
+/// What a link of the main file is, for `check`.
+enum Link {
+    /// Not a link to `/data` in one of the main file's split folders.
+    Other,
+    /// A split link whose file lies outside its split folder, through a symbolic link: why.
+    Escapes(String),
+    Split(Reached),
 }
 
 /// A link to rewrite, and for drift the move of its file that comes first.
@@ -175,8 +185,8 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn print_table(o: &Outcome) {
-    let width = o.findings.iter().map(|f| f.path.as_deref().unwrap_or("-").len()).max().unwrap_or(0);
-    let file_width = o.findings.iter().map(|f| f.file.len()).max().unwrap_or(0);
+    let width = crate::column_width(o.findings.iter().map(|f| f.path.as_deref().unwrap_or("-").len()));
+    let file_width = crate::column_width(o.findings.iter().map(|f| f.file.len()));
     for f in &o.findings {
         let state = if f.fixed {
             "fixed"
@@ -196,44 +206,45 @@ fn print_table(o: &Outcome) {
 
 /// The findings, fixed when `args.fix`; and whether a fix failed (its message is printed).
 fn check(args: &Args) -> Result<(Outcome, bool), String> {
-    let main = args.file.as_path();
-    let report = status::report(main)?;
+    let main = Main::new(&args.file);
+    let me = args.file.display().to_string();
+    let leftovers: Vec<Finding> = work::leftovers(&args.file).into_iter().map(|l| leftover(l, &me)).collect();
+    let report = status::report(&args.file).map_err(|e| match &leftovers[..] {
+        [] => e,
+        some => {
+            let names: Vec<&str> = some.iter().map(|f| f.file.as_str()).collect();
+            format!(
+                "{e}; beside it: {} (left by a killed split or merge: `dset-split gc {me}` removes it)",
+                names.join(", ")
+            )
+        }
+    })?;
     // gc refuses folders it cannot confirm as the main file's (e.g. the owner file was not
     // pulled): then orphans are not looked for, and the rest is still checked.
     let mut warnings = Vec::new();
-    let orphans = gc::collect(main).map(|o| o.orphans).unwrap_or_else(|e| {
+    let orphans = gc::collect(&args.file).map(|o| o.orphans).unwrap_or_else(|e| {
         let why = e.trim_end_matches("; nothing removed").trim_end_matches(": nothing removed");
         warnings.push(format!("orphan split files were not looked for: {why}"));
         Vec::new()
     });
-    let main_dir = match main.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let shown = |file: &str| main.parent().unwrap_or(Path::new("")).join(file).display().to_string();
-    let me = main.display().to_string();
-    let main_name = main.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let main_name = &main.name;
     let links: Vec<&Dataset> = report.datasets.iter().filter(|d| d.place != Place::Inline).collect();
-    let folders = own_folders(main, main_dir, &links);
-    // Where each link to an existing file of a split folder leads, and how many links lead there.
-    let resolved: Vec<Option<Resolved>> = links
-        .iter()
-        .map(|d| match (d.file.as_deref(), d.object.as_deref()) {
-            (Some(file), Some(DATASET_PATH)) => resolve(main_dir, file, &folders),
-            _ => None,
-        })
-        .collect();
+    // Where each link into a split folder of the main file leads, and how many links lead there.
+    let mut owners = HashMap::new();
+    let kinds: Vec<Link> = links.iter().map(|d| link(&main, d, &mut owners, &mut warnings)).collect();
     let mut sharing: HashMap<&Path, usize> = HashMap::new();
-    for r in resolved.iter().flatten() {
-        *sharing.entry(r.real.as_path()).or_default() += 1;
+    for k in &kinds {
+        if let Link::Split(r) = k {
+            *sharing.entry(r.file.as_path()).or_default() += 1;
+        }
     }
-    let records = dvc::records(main);
+    let records = dvc::records(&args.file);
     let mut unusable: HashMap<PathBuf, Option<String>> = HashMap::new();
     let mut findings = Vec::new();
     let mut fixes = Vec::new();
     let mut maybe_drift = Vec::new();
     let mut refusals = Vec::new();
-    for (i, (d, r)) in links.iter().zip(&resolved).enumerate() {
+    for (i, (d, k)) in links.iter().zip(&kinds).enumerate() {
         let Some(file) = d.file.clone() else { continue };
         let finding = |kind, problem, advice| Finding {
             kind,
@@ -245,16 +256,49 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
             advice,
             link: None,
         };
-        if d.place == Place::Split && d.state == Some(State::Missing) {
-            let on_disk = shown(&file);
-            let annexed = std::fs::read_link(&on_disk).is_ok_and(|t| t.to_string_lossy().contains("annex/objects"));
+        let r = match k {
+            Link::Other => continue, // another external link, not into a split folder
+            Link::Escapes(why) => {
+                findings.push(finding(
+                    Kind::Escapes,
+                    true,
+                    format!(
+                        "{why}: HDF5 reads the file there, and dset-split never writes, moves or removes through a \
+                         symbolic link; replace the link by a real directory holding the files, or move them into \
+                         the split folder"
+                    ),
+                ));
+                continue;
+            }
+            Link::Split(r) => r,
+        };
+        let canonical = r.canonical();
+        let not_relative = || Finding {
+            expected: Some(canonical.clone()),
+            link: Some(i),
+            ..finding(
+                Kind::NotRelative,
+                true,
+                format!(
+                    "{}: run `dset-split check --fix {me}` to store the relative target {canonical}",
+                    if Path::new(&file).is_absolute() {
+                        "an absolute target breaks when the tree is moved or cloned"
+                    } else {
+                        "tools that compare link targets miss this form, and it is not how the connector writes it"
+                    }
+                ),
+            )
+        };
+        if d.state == Some(State::Missing) {
+            let on_disk = main.shown(&canonical);
+            let annexed = std::fs::read_link(&r.file).is_ok_and(|t| t.to_string_lossy().contains("annex/objects"));
             findings.push(if annexed {
                 finding(
                     Kind::NotMaterialised,
                     false,
                     format!("not materialised: fetch it with `git annex get {on_disk}`"),
                 )
-            } else if records.as_ref().is_some_and(|rec| rec.knows(Path::new(&on_disk))) {
+            } else if records.as_ref().is_some_and(|rec| rec.knows(&r.file)) {
                 finding(Kind::NotMaterialised, false, format!("not materialised: fetch it with `dvc pull {on_disk}`"))
             } else {
                 finding(
@@ -267,14 +311,15 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
                     ),
                 )
             });
+            if file != canonical {
+                findings.push(not_relative());
+                fixes.push(Fix { link: i, moves: None, target: canonical });
+            }
             continue;
         }
-        if d.place != Place::Split && r.is_none() {
-            continue; // another external link, not into a split folder
-        }
         // A split file on disk: it must be an HDF5 file with a dataset at /data.
-        let key = r.as_ref().map(|r| r.real.clone()).unwrap_or_else(|| main_dir.join(&file));
-        let broken = unusable.entry(key).or_insert_with(|| unusable_reason(&shown(&file))).clone();
+        let shown = main.shown(&canonical);
+        let broken = unusable.entry(r.file.clone()).or_insert_with(|| unusable_reason(&r.file, &shown)).clone();
         if let Some(why) = broken {
             findings.push(finding(
                 Kind::Corrupt,
@@ -287,28 +332,11 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
             ));
             continue;
         }
-        let Some(r) = r else { continue };
-        let canonical = r.canonical();
         if file != canonical {
-            findings.push(Finding {
-                expected: Some(canonical.clone()),
-                link: Some(i),
-                ..finding(
-                    Kind::NotRelative,
-                    true,
-                    format!(
-                        "{}: run `dset-split check --fix {me}` to store the relative target {canonical}",
-                        if Path::new(&file).is_absolute() {
-                            "an absolute target breaks when the tree is moved or cloned"
-                        } else {
-                            "tools that compare link targets (the connector, `dset-split gc`) miss this form"
-                        }
-                    ),
-                )
-            });
+            findings.push(not_relative());
         }
         let Some(wanted) = layout::relative_file(&d.raw_path) else { continue };
-        if wanted != r.rel && sharing.get(r.real.as_path()) == Some(&1) {
+        if wanted != r.rel && sharing.get(r.file.as_path()) == Some(&1) {
             maybe_drift.push((i, wanted));
         } else if file != canonical {
             fixes.push(Fix { link: i, moves: None, target: canonical });
@@ -317,35 +345,43 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
     // Drift: unless the file's own layout path names this same link (reached through another
     // group path: a soft link, or a group with several hard links).
     if !maybe_drift.is_empty() {
-        let f = h5::open(main, false)?;
+        let f = h5::open(&args.file, false)?;
         for (i, wanted) in maybe_drift {
-            let (d, r) = (links[i], resolved[i].as_ref().expect("resolved above"));
+            let d = links[i];
+            let Link::Split(r) = &kinds[i] else { unreachable!("only split links drift") };
             let file = d.file.clone().unwrap_or_default();
-            let aliased = layout::hdf5_path_of(&r.rel).is_some_and(|q| leads_to(f.0, &q, &r.real, main_dir, &folders));
+            let aliased = layout::hdf5_path_of(&r.rel).is_some_and(|q| leads_to(f.0, &q, &r.file, &main));
             if aliased {
                 if file != r.canonical() {
                     fixes.push(Fix { link: i, moves: None, target: r.canonical() });
                 }
                 continue;
             }
-            let target = format!("{}/{wanted}", r.folder);
-            let unconfirmed = format!(
-                "{} has no {OWNER_FILE} file (not pulled?), so it is not confirmed as {me}'s split folder and no file \
-                 in it is moved",
-                r.folder
-            );
-            let advice = if r.owned {
-                format!(
+            let target = target::canonical(&r.folder, &wanted);
+            let root = main.place(&r.folder);
+            let moves = match (confine::below(&root, &r.rel), confine::below(&root, &wanted)) {
+                (Ok(from), Ok(to)) if r.owned => Ok((from, to, root)),
+                (Err(why), _) | (_, Err(why)) => Err(why),
+                _ => Err(format!(
+                    "{} has no {OWNER_FILE} file naming {main_name} (not pulled?), so it is not confirmed as {me}'s \
+                     split folder and no file in it is moved",
+                    r.folder
+                )),
+            };
+            let advice = match &moves {
+                Ok(_) => format!(
                     "the file belongs at {target} (the layout path of {}): run `dset-split check --fix {me}` to move \
                      it there and rewrite the link",
                     d.path
-                )
-            } else {
-                format!(
-                    "the file belongs at {target} (the layout path of {}), but {unconfirmed}: fetch or recreate \
+                ),
+                Err(why) if r.owned => {
+                    format!("the file belongs at {target} (the layout path of {}), but {why}", d.path)
+                }
+                Err(why) => format!(
+                    "the file belongs at {target} (the layout path of {}), but {why}: fetch or recreate \
                      {}/{OWNER_FILE} (one line: {main_name}), then run `dset-split check --fix {me}`",
                     d.path, r.folder
-                )
+                ),
             };
             findings.push(Finding {
                 kind: Kind::Drift,
@@ -357,20 +393,22 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
                 advice,
                 link: Some(i),
             });
-            if r.owned {
-                let to = r.folder_real.join(&wanted);
-                fixes.push(Fix { link: i, moves: Some((r.real.clone(), to, r.folder_real.clone())), target });
-            } else {
-                refusals.push(format!("{} was not moved to {target}: {unconfirmed}", d.path));
-                if file != r.canonical() {
-                    fixes.push(Fix { link: i, moves: None, target: r.canonical() });
+            match moves {
+                Ok(moves) => fixes.push(Fix { link: i, moves: Some(moves), target }),
+                Err(why) => {
+                    refusals.push(format!("{} was not moved to {target}: {why}", d.path));
+                    if file != r.canonical() {
+                        fixes.push(Fix { link: i, moves: None, target: r.canonical() });
+                    }
                 }
             }
         }
     }
 
-    // By HDF5 path (the drifted ones were found last), each link's findings in the order found.
+    // By HDF5 path (the drifted ones were found last), each link's findings in the order found;
+    // then the leftovers.
     findings.sort_by(|a, b| a.path.cmp(&b.path));
+    findings.extend(leftovers);
     let mut fix_failed = false;
     if args.fix && !refusals.is_empty() {
         fix_failed = true;
@@ -379,7 +417,7 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
         }
     }
     if args.fix && !fixes.is_empty() {
-        let done = apply(main, &links, fixes, &me);
+        let done = fix::apply(&args.file, &links, fixes, &me);
         fix_failed |= done.is_err();
         let done = done.unwrap_or_else(|(done, errors)| {
             for e in errors {
@@ -418,62 +456,73 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
     Ok((Outcome { file: me, findings, problems, fixed, warnings }, fix_failed))
 }
 
-/// The split folders next to the main file: those whose owner file names it (any suffix), and
-/// those without an owner file that links lead into (or the default one).
-fn own_folders(main: &Path, main_dir: &Path, links: &[&Dataset]) -> Vec<Folder> {
-    let main_name = main.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let stem = main.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let Ok(entries) = std::fs::read_dir(main_dir) else { return Vec::new() };
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let (path, name) = (entry.path(), entry.file_name());
-        // The connector names a split folder `<stem><suffix>`.
-        let Some(name) = name.to_str().filter(|n| n.len() > stem.len() && n.starts_with(&stem)) else { continue };
-        let owned = match std::fs::read_to_string(path.join(OWNER_FILE)) {
-            Ok(owner) if owner.trim_end_matches('\n') == main_name => true,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            _ => continue, // another main file's, or unreadable
-        };
-        let linked = || {
-            name == format!("{stem}{DEFAULT_SUFFIX}")
-                || links.iter().any(|d| {
-                    d.place == Place::Split && d.file.as_deref().and_then(|f| f.split('/').next()) == Some(name)
-                })
-        };
-        if !path.is_dir() || !(owned || linked()) {
-            continue;
-        }
-        if let Ok(real) = std::fs::canonicalize(&path) {
-            found.push(Folder { name: name.to_string(), real, owned });
-        }
+/// The finding for a leftover work directory of a killed `split` or `merge`.
+fn leftover(l: work::Leftover, me: &str) -> Finding {
+    Finding {
+        kind: Kind::Leftover,
+        path: None,
+        file: l.path.display().to_string(),
+        expected: None,
+        problem: true,
+        fixed: false,
+        advice: format!(
+            "left by a `dset-split split` or `merge` that was killed ({} bytes): when none is running, \
+             `dset-split gc {me}` removes it",
+            l.bytes
+        ),
+        link: None,
     }
-    found
 }
 
-/// Where the external link target `stored` leads when it is an existing file inside one of the
-/// main file's split folders. Relative targets are looked up next to the main file, as HDF5 does.
-fn resolve(main_dir: &Path, stored: &str, folders: &[Folder]) -> Option<Resolved> {
-    let full = main_dir.join(stored); // an absolute target replaces main_dir
-    if !std::fs::metadata(&full).is_ok_and(|m| m.is_file()) {
-        return None;
+/// What the link `d` is: a split link of the main file (to `/data` in one of its split folders,
+/// however its target is written), one whose file lies outside that folder through a symbolic
+/// link, or another link. A folder's owner is looked up once (in `owners`); a folder that is
+/// not a place dset-split may touch adds a warning.
+fn link(main: &Main, d: &Dataset, owners: &mut HashMap<String, Owner>, warnings: &mut Vec<String>) -> Link {
+    let (Some(t), Some(DATASET_PATH)) = (d.target.as_ref(), d.object.as_deref()) else { return Link::Other };
+    let Some((folder, rel)) = &t.split else { return Link::Other };
+    let owner = owners.entry(folder.clone()).or_insert_with(|| {
+        let owner = confine::owner(&main.place(folder), &main.name);
+        if let Owner::Unsafe(why) = &owner {
+            warnings.push(format!("{why}: no file in it is moved"));
+        }
+        owner
+    });
+    let owned = match owner {
+        Owner::Ours => true,
+        Owner::Other(_) => return Link::Other, // another main file's split folder
+        Owner::Missing | Owner::Unclaimed | Owner::Unsafe(_) => false,
+    };
+    if let Some(why) = escapes(main, folder, rel) {
+        return Link::Escapes(why);
     }
-    let real = gc::real_path(&full)?;
-    folders.iter().find_map(|folder| {
-        let rest = real.strip_prefix(&folder.real).ok()?;
-        let parts: Option<Vec<&str>> = rest.components().map(|c| c.as_os_str().to_str()).collect();
-        let rel = parts.filter(|p| !p.is_empty())?.join("/");
-        Some(Resolved {
-            real: real.clone(),
-            folder: folder.name.clone(),
-            folder_real: folder.real.clone(),
-            owned: folder.owned,
-            rel,
-        })
-    })
+    Link::Split(Reached { file: t.file.clone(), folder: folder.clone(), rel: rel.clone(), owned })
 }
 
-/// Whether the HDF5 path `q` of the main file `f` is an external link to the split file `real`.
-fn leads_to(f: hid_t, q: &[u8], real: &Path, main_dir: &Path, folders: &[Folder]) -> bool {
+/// Why the file `rel` of the split folder `folder` really lies outside the folder, if it does: a
+/// directory on the way to it (the folder itself included) is a symbolic link that leads out.
+fn escapes(main: &Main, folder: &str, rel: &str) -> Option<String> {
+    let home = main.folder(folder); // the main file's directory is a real path already
+    let mut dir = home.clone();
+    let mut on_the_way = vec![dir.clone()];
+    let parts: Vec<&str> = rel.split('/').collect();
+    for part in &parts[..parts.len() - 1] {
+        dir.push(part);
+        on_the_way.push(dir.clone());
+    }
+    for dir in on_the_way {
+        let Ok(to) = std::fs::read_link(&dir) else { continue };
+        // A link that leads nowhere leads out of the folder too: no real directory of it is there.
+        if !std::fs::canonicalize(&dir).is_ok_and(|real| real.starts_with(&home)) {
+            let shown = main.shown(dir.strip_prefix(&main.dir).ok()?.to_str()?);
+            return Some(format!("{shown} is a symbolic link to {}, outside the split folder", to.display()));
+        }
+    }
+    None
+}
+
+/// Whether the HDF5 path `q` of the main file `f` is an external link to the split file `file`.
+fn leads_to(f: hid_t, q: &[u8], file: &Path, main: &Main) -> bool {
     let Ok(name) = CString::new(q) else { return false };
     // SAFETY: zeroed is a valid bit pattern for this plain C struct, filled in by HDF5.
     let mut info: H5L_info2_t = unsafe { std::mem::zeroed() };
@@ -486,213 +535,23 @@ fn leads_to(f: hid_t, q: &[u8], real: &Path, main_dir: &Path, folders: &[Folder]
     let mut u = info.u;
     // SAFETY: for external links the union holds the value size.
     let size = unsafe { *u.val_size() };
-    h5::external_target(f, &name, size).is_some_and(|(file, object)| {
-        object == DATASET_PATH && resolve(main_dir, &file, folders).is_some_and(|r| r.real == real)
-    })
+    h5::external_target(f, &name, size)
+        .is_some_and(|(stored, object)| object == DATASET_PATH && main.target(stored.as_bytes()).file == file)
 }
 
-/// Why the split file `path` is not usable, or None when it opens as HDF5 and holds a dataset at
-/// `/data`.
-fn unusable_reason(path: &str) -> Option<String> {
-    let f = match h5::open(Path::new(path), false) {
+/// Why the split file `path` (`shown` in messages) is not usable, or None when it opens as HDF5
+/// and holds a dataset at `/data`.
+fn unusable_reason(path: &Path, shown: &str) -> Option<String> {
+    let f = match h5::open(path, false) {
         Ok(f) => f,
-        Err(e) => return Some(e),
+        Err(e) => return Some(e.replace(&path.display().to_string(), shown)),
     };
     // SAFETY: zeroed is a valid bit pattern for this plain C struct, filled in by HDF5.
     let mut oinfo: H5O_info2_t = unsafe { std::mem::zeroed() };
     // SAFETY: a valid file id, a NUL-terminated path and an output struct.
     let rc = unsafe { H5Oget_info_by_name3(f.0, DATASET_PATH_C.as_ptr(), &mut oinfo, H5O_INFO_BASIC, H5P_DEFAULT) };
     if rc < 0 || oinfo.type_ != H5O_type_t::H5O_TYPE_DATASET {
-        return Some(format!("{path} holds no dataset at {DATASET_PATH}"));
+        return Some(format!("{shown} holds no dataset at {DATASET_PATH}"));
     }
     None
-}
-
-/// The links fixed, each with whether its file moved and a sentence saying what was done.
-type Done = Vec<(usize, bool, String)>;
-
-/// Applies the fixes to the main file (opened read-write with plain HDF5); on a failure, the
-/// fixes done and the message (the other fixes are still tried).
-fn apply(main: &Path, links: &[&Dataset], fixes: Vec<Fix>, me: &str) -> Result<Done, (Done, Vec<String>)> {
-    match dset_split::cow::is_shared(main) {
-        Ok(false) => {}
-        Ok(true) => {
-            return Err((
-                Vec::new(),
-                vec![format!(
-                    "{me} is a link into a cache (a symbolic link, or a file with other hard links, as DVC's \
-                     hardlink/symlink cache modes and git-annex make): nothing fixed, so the cache stays intact; run \
-                     `dvc unprotect {me}` (or `git annex unlock {me}`) first, then `dset-split check --fix {me}`"
-                )],
-            ));
-        }
-        Err(e) => return Err((Vec::new(), vec![format!("cannot inspect {me}: {e}; nothing fixed")])),
-    }
-    let f = h5::open(main, true).map_err(|e| (Vec::new(), vec![format!("{e}; nothing fixed")]))?;
-    let mut done = Vec::new();
-    let mut errors = Vec::new();
-    let mut pending = fixes;
-    let mut parked = 0;
-    // Moves whose place is taken wait: another move may free it (a chain of renames).
-    loop {
-        let before = pending.len();
-        let mut blocked = Vec::new();
-        for fix in pending {
-            let d = links[fix.link];
-            if fix.moves.as_ref().is_some_and(|(_, to, _)| std::fs::symlink_metadata(to).is_ok()) {
-                blocked.push(fix);
-                continue;
-            }
-            match apply_one(f.0, d, &fix) {
-                Ok(what) => done.push((fix.link, fix.moves.is_some(), what)),
-                Err(e) => errors.push(e),
-            }
-        }
-        pending = blocked;
-        if pending.is_empty() {
-            break;
-        }
-        if pending.len() == before {
-            // Every waiting move waits for a place that another waiting move would free (swapped
-            // or circular names): park one of those files, with its link, under a temporary
-            // name in its folder; it moves on to its own place once the circle is open.
-            let wanted: Vec<PathBuf> = pending.iter().filter_map(|fx| fx.moves.as_ref().map(|m| m.1.clone())).collect();
-            let in_the_way = pending.iter().position(|fx| fx.moves.as_ref().is_some_and(|m| wanted.contains(&m.0)));
-            let Some(j) = in_the_way.filter(|_| parked < links.len()) else { break };
-            let (from, to, folder) = pending[j].moves.clone().expect("a waiting fix moves a file");
-            let name = format!(".dset-split-check-{}-{parked}.h5", std::process::id());
-            let folder_name = pending[j].target.split('/').next().unwrap_or_default().to_string();
-            let park = Fix {
-                link: pending[j].link,
-                moves: Some((from, folder.join(&name), folder.clone())),
-                target: format!("{folder_name}/{name}"),
-            };
-            parked += 1;
-            match apply_one(f.0, links[park.link], &park) {
-                Ok(_) => pending[j].moves = Some((folder.join(&name), to, folder)),
-                Err(e) => {
-                    errors.push(e);
-                    pending.remove(j);
-                }
-            }
-        }
-    }
-    for fix in &pending {
-        let to = fix.moves.as_ref().map(|(_, to, _)| to.display().to_string()).unwrap_or_default();
-        errors.push(format!(
-            "cannot move the file of {} to {to}: something is already there; move it away (or, if it is an orphan, \
-             run `dset-split gc {me}`) and run `dset-split check --fix {me}` again",
-            links[fix.link].path
-        ));
-    }
-    // SAFETY: a valid file id.
-    if unsafe { H5Fflush(f.0, H5F_scope_t::H5F_SCOPE_LOCAL) } < 0 {
-        errors.push(h5::failed(format!("cannot flush {me}")));
-    }
-    if errors.is_empty() { Ok(done) } else { Err((done, errors)) }
-}
-
-/// One fix: the file's move (for drift), then the link's new target. A failed link rewrite moves
-/// the file back.
-fn apply_one(f: hid_t, d: &Dataset, fix: &Fix) -> Result<String, String> {
-    let Some((from, to, folder)) = &fix.moves else {
-        rewrite_link(f, &d.raw_path, &fix.target)?;
-        return Ok(format!("the link now stores {}", fix.target));
-    };
-    let relative_symlink = std::fs::read_link(from).is_ok_and(|t| t.is_relative());
-    if relative_symlink {
-        return Err(format!(
-            "cannot move {} for {}: it is a relative symbolic link (into a cache, e.g. git-annex), which a move would \
-             break; run `git annex unlock` (or `dvc unprotect`) on it first",
-            from.display(),
-            d.path
-        ));
-    }
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    if let Err(e) = std::fs::rename(from, to) {
-        remove_empty_parents(to, folder);
-        return Err(format!("cannot move {} to {}: {e}", from.display(), to.display()));
-    }
-    if let Err(e) = rewrite_link(f, &d.raw_path, &fix.target) {
-        let back = std::fs::rename(to, from);
-        remove_empty_parents(to, folder);
-        return Err(match back {
-            Ok(()) => format!("{e} (the file stays at {})", from.display()),
-            Err(b) => format!("{e}; the file is now {} and could not be moved back: {b}", to.display()),
-        });
-    }
-    remove_empty_parents(from, folder);
-    Ok(format!("moved to {} and the link now stores it", fix.target))
-}
-
-/// Removes the directories above `file` that are empty, up to (not including) `root`.
-fn remove_empty_parents(file: &Path, root: &Path) {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d == root || !d.starts_with(root) || std::fs::remove_dir(d).is_err() {
-            break; // remove_dir fails, as wanted, unless the directory is empty
-        }
-        dir = d.parent();
-    }
-}
-
-/// Points the external link at `raw_path` (an HDF5 path) at `target`, object `/data`, keeping the
-/// link's name, its character set and, in groups that track it, its place in the creation order.
-fn rewrite_link(f: hid_t, raw_path: &[u8], target: &str) -> Result<(), String> {
-    let shown = String::from_utf8_lossy(raw_path).into_owned();
-    let nul = |_| format!("{shown}: a name holds a NUL byte");
-    let cut = raw_path.iter().rposition(|b| *b == b'/').unwrap_or(0);
-    let parent = CString::new(if cut == 0 { &b"/"[..] } else { &raw_path[..cut] }).map_err(nul)?;
-    let name = CString::new(&raw_path[cut + 1..]).map_err(nul)?;
-    let new_target = CString::new(target).map_err(nul)?;
-    // SAFETY: a valid file id and a NUL-terminated path; released by `IdGuard`.
-    let group = IdGuard(unsafe { H5Gopen2(f, parent.as_ptr(), H5P_DEFAULT) });
-    if group.0 < 0 {
-        return Err(h5::failed(format!("cannot open the group holding {shown}")));
-    }
-    // SAFETY: zeroed is a valid bit pattern for this plain C struct, filled in by HDF5.
-    let mut info: H5L_info2_t = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid group, a NUL-terminated name and an output struct.
-    if unsafe { H5Lget_info2(group.0, name.as_ptr(), &mut info, H5P_DEFAULT) } < 0
-        || info.type_ != H5L_type_t::H5L_TYPE_EXTERNAL
-    {
-        return Err(h5::failed(format!("{shown} is no longer an external link")));
-    }
-    let mut u = info.u;
-    // SAFETY: for external links the union holds the value size.
-    let old = h5::external_target(group.0, &name, unsafe { *u.val_size() });
-    let lcpl = h5::lcpl(info.cset)?;
-    h5::keep_order(group.0, || {
-        // SAFETY: a valid group and a NUL-terminated name.
-        if unsafe { H5Ldelete(group.0, name.as_ptr(), H5P_DEFAULT) } < 0 {
-            return Err(h5::failed(format!("cannot rewrite the link {shown}")));
-        }
-        // SAFETY: NUL-terminated target, object and name; a valid group and our lcpl.
-        let rc = unsafe {
-            H5Lcreate_external(
-                new_target.as_ptr(),
-                DATASET_PATH_C.as_ptr(),
-                group.0,
-                name.as_ptr(),
-                lcpl.0,
-                H5P_DEFAULT,
-            )
-        };
-        if rc >= 0 {
-            return Ok(());
-        }
-        let err = h5::failed(format!("cannot rewrite the link {shown} to {target}"));
-        // Put the old link back.
-        let restored = old
-            .as_ref()
-            .and_then(|(file, object)| Some((CString::new(file.as_str()).ok()?, CString::new(object.as_str()).ok()?)));
-        // SAFETY: as above.
-        let back = restored.is_some_and(|(file, object)| unsafe {
-            H5Lcreate_external(file.as_ptr(), object.as_ptr(), group.0, name.as_ptr(), lcpl.0, H5P_DEFAULT) >= 0
-        });
-        let (file, object) = old.clone().unwrap_or_default();
-        Err(if back { err } else { format!("{err}; the link is gone: it led to {file} (object {object})") })
-    })
 }

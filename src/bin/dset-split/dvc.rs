@@ -98,10 +98,16 @@ impl Hashes {
     fn save(&mut self) {
         let Some(at) = self.at.as_ref().filter(|_| self.changed) else { return };
         self.files.retain(|k, _| Path::new(k).exists());
+        // Written under a new, unpredictable name beside it (never through a planted link), then
+        // renamed over it.
         if let (Some(dir), Ok(text)) = (at.parent(), serde_json::to_vec(&*self)) {
-            let tmp = at.with_extension(format!("json.{}", std::process::id()));
-            if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, text).is_ok() {
-                let _ = std::fs::rename(&tmp, at);
+            use std::io::Write;
+            if std::fs::create_dir_all(dir).is_ok() {
+                if let Ok(mut tmp) = dset_split::confine::temp_beside(at) {
+                    if tmp.write_all(&text).is_ok() {
+                        let _ = tmp.persist(at);
+                    }
+                }
             }
         }
         self.changed = false;

@@ -90,8 +90,12 @@ pub fn native_fapl() -> Result<IdGuard, String> {
     Ok(fapl)
 }
 
-/// Opens `path` with the native connector, read-only or read-write.
+/// Opens `path` with the native connector, read-only or read-write. Anything but a regular file
+/// (after symbolic links) is refused first: opening a named pipe would wait for a writer.
 pub fn open(path: &Path, write: bool) -> Result<IdGuard, String> {
+    if let Some(what) = std::fs::metadata(path).ok().and_then(|m| not_regular(&m.file_type())) {
+        return Err(format!("cannot open {} as an HDF5 file: it is {what}, not a regular file", path.display()));
+    }
     let name = c_path(path)?;
     let fapl = native_fapl()?;
     let flags = if write { H5F_ACC_RDWR } else { H5F_ACC_RDONLY };
@@ -102,6 +106,24 @@ pub fn open(path: &Path, write: bool) -> Result<IdGuard, String> {
         return Err(failed(format!("cannot open {} {how} as an HDF5 file", path.display()).replace("  ", " ")));
     }
     Ok(f)
+}
+
+/// What a file that is not a regular file is, in words; None for a regular file.
+fn not_regular(t: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_file() {
+        None
+    } else if t.is_dir() {
+        Some("a directory")
+    } else if t.is_fifo() {
+        Some("a named pipe (FIFO)")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else if t.is_char_device() || t.is_block_device() {
+        Some("a device")
+    } else {
+        Some("not a file")
+    }
 }
 
 /// A link creation property list with the character set of a link's name.

@@ -10,10 +10,12 @@ mod doctor;
 mod dvc;
 mod gc;
 mod h5;
+mod links;
 mod merge;
 mod refs;
 mod split;
 mod status;
+mod work;
 
 #[derive(Debug, Parser)]
 #[command(name = "dset-split", version, about = "Companion tool for the dset_split HDF5 VOL connector")]
@@ -51,11 +53,19 @@ extern "C" fn on_interrupt(_: libc::c_int) {
 
 /// From now on, an interrupt (Ctrl-C, `kill`, a closed terminal) does not end the process at
 /// once but makes [`interrupted`] fail, so a long conversion rolls back instead of leaving work
-/// files and half a split folder behind.
+/// files and half a split folder behind. System calls are not restarted after it (no
+/// `SA_RESTART`): a call that blocks (a file that never delivers data) fails with EINTR, and the
+/// command rolls back from there, so the interrupt never waits for the main loop.
 pub(crate) fn catch_interrupts() {
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: installs an async-signal-safe handler (one atomic store) for a valid signal.
-        unsafe { libc::signal(sig, on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t) };
+        // SAFETY: zeroed is a valid `sigaction` (empty mask, no flags); the handler is
+        // async-signal-safe (one atomic store) and the signal valid.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut());
+        }
     }
 }
 
@@ -70,16 +80,10 @@ pub(crate) fn failure_code() -> ExitCode {
     ExitCode::from(if INTERRUPTED.load(Ordering::SeqCst) { 130 } else { 2 })
 }
 
-/// Whether `a` and `b` name the same existing file (however spelled).
-pub(crate) fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
-}
-
-/// A temporary file beside `path` (`.<name>.dset-split-<pid>.<tag>`), for work that is renamed
-/// over `path` or removed at the end.
-pub(crate) fn work_file(path: &std::path::Path, tag: &str) -> std::path::PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.dset-split-{}.{tag}", std::process::id()))
+/// The width of a table column holding values of these lengths: the longest, up to 60 (longer
+/// values run over; HDF5 paths can be longer than any width Rust's formatting accepts).
+pub(crate) fn column_width(lengths: impl Iterator<Item = usize>) -> usize {
+    lengths.max().unwrap_or(0).min(60)
 }
 
 /// A progress bar on stderr (drawn only when stderr is a terminal) counting `total` bytes, with
@@ -96,56 +100,6 @@ pub(crate) fn progress_bar(total: u64, show: bool) -> indicatif::ProgressBar {
         .expect("a valid template"),
     );
     bar
-}
-
-/// Copies the file `from` to `to` (created or truncated, with `from`'s permissions), showing
-/// `what` and the bytes copied on a progress bar when `show`: the kernel copies the data
-/// (`copy_file_range`, which shares the blocks on file systems that can), in pieces so that the
-/// bar moves and an interrupt stops the copy.
-pub(crate) fn copy_file(from: &std::path::Path, to: &std::path::Path, what: &str, show: bool) -> Result<(), String> {
-    use std::os::fd::AsRawFd;
-    let fail = |e: std::io::Error| format!("cannot copy {} to {}: {e}", from.display(), to.display());
-    let src = std::fs::File::open(from).map_err(fail)?;
-    let meta = src.metadata().map_err(fail)?;
-    let dst = std::fs::File::create(to).map_err(fail)?;
-    dst.set_permissions(meta.permissions()).map_err(fail)?;
-    let bar = progress_bar(meta.len(), show);
-    bar.set_message(what.to_string());
-    let mut done = 0u64;
-    while done < meta.len() {
-        interrupted()?;
-        let piece = (meta.len() - done).min(256 << 20) as usize;
-        // SAFETY: two open file descriptors and NULL offsets (the files' own positions advance).
-        let n = unsafe {
-            libc::copy_file_range(
-                src.as_raw_fd(),
-                std::ptr::null_mut(),
-                dst.as_raw_fd(),
-                std::ptr::null_mut(),
-                piece,
-                0,
-            )
-        };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if done == 0
-                && matches!(e.raw_os_error(), Some(libc::EXDEV | libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP))
-            {
-                // Not between these file systems: the ordinary copy (std falls back by itself).
-                drop((src, dst));
-                bar.finish_and_clear();
-                return std::fs::copy(from, to).map(|_| ()).map_err(fail);
-            }
-            return Err(fail(e));
-        }
-        if n == 0 {
-            break; // the file shrank while being copied
-        }
-        done += n as u64;
-        bar.set_position(done);
-    }
-    bar.finish_and_clear();
-    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -6,8 +6,9 @@
 //! dataset's external link is replaced by a copy of its dataset (HDF5's object copy: chunk by
 //! chunk, with its attributes, filters, fill value and creation properties), in the same place of
 //! its group's creation order. A split file that several links share is copied once and the other
-//! names become hard links to it. The result is written under a temporary name and renamed to
-//! OUT at the end; on failure it is removed.
+//! names become hard links to it. The result is written in a private work directory beside OUT
+//! (`crate::work`) and renamed over OUT at the end; on failure it is removed. OUT may not lie in
+//! one of FILE's split folders.
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -20,6 +21,8 @@ use hdf5_sys::h5o::H5Ocopy;
 use hdf5_sys::h5p::H5P_DEFAULT;
 use serde::Serialize;
 
+use crate::links::Main;
+use crate::work::{self, WorkDir};
 use crate::{h5, status};
 
 #[derive(Debug, clap::Args)]
@@ -72,19 +75,34 @@ pub fn run(args: &Args) -> ExitCode {
 
 struct Item {
     path: CString,
+    /// The link's target, as stored.
     file: String,
+    /// The split file, as HDF5 resolves the target.
+    at: PathBuf,
 }
 
 fn merge(args: &Args) -> Result<Outcome, String> {
     let (file, out) = (&args.file, &args.out);
-    if crate::same_file(file, out) {
+    if work::same_file(file, out) {
         return Err("OUT must be another file than FILE".into());
     }
-    if out.exists() && !args.force {
+    if work::taken(out) && !args.force {
         return Err(format!("{} exists; choose another OUT or pass --force to replace it", out.display()));
     }
     let report = status::report(file)?;
-    let main_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+    let main = Main::new(file);
+    // OUT must not replace (or be written among) FILE's own split files.
+    let folders = report.datasets.iter().filter_map(|d| d.target.as_ref()?.split.as_ref().map(|(f, _)| f.clone()));
+    for folder in folders.chain([main.default_folder()]) {
+        if work::inside(out, &main.folder(&folder)) {
+            return Err(format!(
+                "{} is inside {}, a split folder of {}; choose an OUT outside it",
+                out.display(),
+                main.shown(&folder),
+                file.display()
+            ));
+        }
+    }
     let mut items = Vec::new();
     let mut missing = Vec::new();
     // Each split file's size (status looked at every one), counted once however many links share it.
@@ -96,10 +114,11 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             missing.push(target);
             continue;
         }
-        if sizes.insert(target.clone(), d.bytes.unwrap_or(0)).is_none() {
+        let at = d.target.as_ref().map(|t| t.file.clone()).unwrap_or_default();
+        if sizes.insert(at.clone(), d.bytes.unwrap_or(0)).is_none() {
             bytes += d.bytes.unwrap_or(0);
         }
-        items.push(Item { path: CString::new(d.raw_path.clone()).expect("from HDF5"), file: target });
+        items.push(Item { path: CString::new(d.raw_path.clone()).expect("from HDF5"), file: target, at });
     }
     if !missing.is_empty() {
         return Err(format!(
@@ -109,14 +128,16 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             missing.iter().take(5).cloned().collect::<Vec<_>>().join(" ")
         ));
     }
-    let fresh = Fresh(crate::work_file(out, "new"));
-    crate::copy_file(file, &fresh.0, "copy of the main file", !args.json)?;
-    h5::make_writable(&fresh.0)?;
+    let work = WorkDir::beside(out)?;
+    let fresh = work.file("merged.h5");
+    work::copy_file(file, &fresh, "copy of the main file", !args.json)?;
+    h5::make_writable(&fresh)?;
 
     let bar = crate::progress_bar(bytes, !args.json);
-    let f = h5::open(&fresh.0, true)?;
-    // The first path each split file was copied to: its other names become hard links to it.
-    let mut copied: HashMap<&str, &CString> = HashMap::new();
+    let f = h5::open(&fresh, true)?;
+    // The first path each split file was copied to: its other names (in whatever form their
+    // targets are written) become hard links to it.
+    let mut copied: HashMap<&Path, &CString> = HashMap::new();
     h5::edit_by_parent(
         f.0,
         &items,
@@ -136,14 +157,14 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             if unsafe { H5Ldelete(f.0, item.path.as_ptr(), H5P_DEFAULT) } < 0 {
                 return Err(h5::failed(format!("cannot replace the link {show}")));
             }
-            if let Some(first) = copied.get(item.file.as_str()) {
+            if let Some(first) = copied.get(item.at.as_path()) {
                 // SAFETY: valid locations, NUL-terminated paths and our lcpl.
                 if unsafe { H5Lcreate_hard(f.0, first.as_ptr(), f.0, item.path.as_ptr(), lcpl.0, H5P_DEFAULT) } < 0 {
                     return Err(h5::failed(format!("cannot link {show} to {}", first.to_string_lossy())));
                 }
                 return Ok(());
             }
-            let split = h5::open(&main_dir.join(&item.file), false)?;
+            let split = h5::open(&item.at, false)?;
             // SAFETY: valid files, NUL-terminated names and our lcpl.
             if unsafe {
                 H5Ocopy(split.0, layout::DATASET_PATH_C.as_ptr(), f.0, item.path.as_ptr(), H5P_DEFAULT, lcpl.0)
@@ -151,34 +172,14 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             {
                 return Err(h5::failed(format!("cannot copy {show} from {}", item.file)));
             }
-            copied.insert(&item.file, &item.path);
-            bar.inc(sizes.get(&item.file).copied().unwrap_or(0));
+            copied.insert(&item.at, &item.path);
+            bar.inc(sizes.get(&item.at).copied().unwrap_or(0));
             Ok(())
         },
     )?;
     drop(f);
     bar.finish_and_clear();
     crate::interrupted()?;
-    std::fs::rename(&fresh.0, out)
-        .map_err(|e| format!("cannot rename {} to {}: {e}", fresh.0.display(), out.display()))?;
-    fresh.renamed();
+    std::fs::rename(&fresh, out).map_err(|e| format!("cannot rename {} to {}: {e}", fresh.display(), out.display()))?;
     Ok(Outcome { file: file.display().to_string(), out: out.display().to_string(), merged: items.len(), bytes })
-}
-
-/// The output under its temporary name, removed unless it was renamed to OUT.
-struct Fresh(PathBuf);
-
-impl Fresh {
-    /// It is OUT now: nothing to remove.
-    fn renamed(mut self) {
-        self.0 = PathBuf::new();
-    }
-}
-
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        if !self.0.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
 }

@@ -14,17 +14,21 @@
 //!    datatypes and references keep pointing at the same objects), into a new main file made with
 //!    IN's creation properties, and move it up to the root: the space of the split datasets is
 //!    not carried along;
-//! 4. rename the new main file over OUT. On any failure the work files and every split file and
-//!    directory made are removed, and OUT is untouched.
+//! 4. rename the new main file over OUT (a symbolic link there is replaced, never written
+//!    through). The work files live in a private directory beside OUT (`crate::work`). On any
+//!    failure the work files and every split file and directory made are removed, and OUT is
+//!    untouched.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use dset_split::confine::{self, Owner};
 use dset_split::layout::{self, OWNER_FILE};
 use dset_split::policy::Policy;
 use dset_split::split::{IdGuard, structural_reason};
+use dset_split::target;
 use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t, hsize_t};
 use hdf5_sys::h5a::{
     H5A_info_t, H5Acreate2, H5Aget_info, H5Aget_space, H5Aget_type, H5Aiterate2, H5Aopen, H5Aread, H5Awrite,
@@ -45,6 +49,7 @@ use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
 use hdf5_sys::h5t::{H5T_cset_t, H5Tget_size, H5Treclaim};
 use serde::Serialize;
 
+use crate::work::{self, WorkDir};
 use crate::{h5, refs, status};
 
 /// `H5O_COPY_EXPAND_REFERENCE_FLAG`: references are pointed at the copies of their objects.
@@ -106,6 +111,9 @@ struct Dataset {
     c_path: CString,
     #[serde(skip)]
     cset: H5T_cset_t,
+    /// For split and shared datasets: the split file below the split folder.
+    #[serde(skip)]
+    rel: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -181,8 +189,8 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     let policy = policy_of(args)?;
     let input = &args.input;
     let output = args.output.clone().unwrap_or_else(|| input.clone());
-    let in_place = crate::same_file(input, &output);
-    if !in_place && output.exists() && !args.force {
+    let in_place = work::same_file(input, &output);
+    if !in_place && work::taken(&output) && !args.force {
         return Err(format!("{} exists; choose another OUT or pass --force to replace it", output.display()));
     }
     let src = h5::open(input, false)?;
@@ -199,10 +207,10 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     check_split_dir(&split_dir, &out_name, in_place)?;
 
     let (mut datasets, holders, refusal) = plan(src.0, &policy)?;
-    let folder = split_folder_name(&output, &policy.suffix);
+    let folder = split_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     for d in &mut datasets {
         match &mut d.fate {
-            Fate::Split { file } | Fate::Shared { file } => *file = format!("{folder}{file}"),
+            Fate::Split { file } | Fate::Shared { file } => *file = target::canonical(&folder, file),
             Fate::Stays { .. } => {}
         }
     }
@@ -231,7 +239,7 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     unsafe { H5Pget_userblock(fcpl.0, &mut userblock) };
     drop(src);
 
-    let mut work = Work::new(&output, &split_dir);
+    let mut work = Work::new(&output, &split_dir, &out_name)?;
     let result = work.run(input, &output, &outcome.datasets, &holders, fcpl.0, bounds, userblock, !args.json);
     match result {
         Ok(()) => {
@@ -243,23 +251,21 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     }
 }
 
-/// OUT's split folder must be new, empty, or (converting in place) IN's own.
+/// OUT's split folder must be new, empty, or (converting in place) IN's own; and a real
+/// directory (`confine::owner`).
 fn check_split_dir(dir: &Path, out_name: &str, in_place: bool) -> Result<(), String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    let owner = std::fs::read_to_string(dir.join(OWNER_FILE)).ok();
-    if let Some(owner) = &owner {
-        if owner.trim_end_matches('\n') != out_name {
-            return Err(format!(
-                "{} belongs to {} (its {OWNER_FILE} file says so); choose another OUT or --suffix",
-                dir.display(),
-                owner.trim_end()
-            ));
+    let owner = confine::owner(dir, out_name);
+    match &owner {
+        Owner::Missing => return Ok(()),
+        Owner::Ours | Owner::Unclaimed => {}
+        Owner::Other(_) | Owner::Unsafe(_) => {
+            let why = owner.refusal(dir).unwrap_or_default();
+            return Err(format!("{why}; choose another OUT or --suffix"));
         }
     }
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let has_files = entries.flatten().any(|e| e.file_name() != OWNER_FILE);
-    if has_files && !(in_place && owner.is_some()) {
+    if has_files && !(in_place && owner == Owner::Ours) {
         return Err(format!("{} exists and is not empty; remove it or choose another OUT or --suffix", dir.display()));
     }
     Ok(())
@@ -418,7 +424,11 @@ fn plan(file: hid_t, policy: &Policy) -> Result<Plan, String> {
                 f
             }
         };
-        out.push(Dataset { path: path.to_string_lossy().into_owned(), bytes, fate, c_path: path, cset });
+        let rel = match &fate {
+            Fate::Split { file } | Fate::Shared { file } => file.clone(),
+            Fate::Stays { .. } => String::new(),
+        };
+        out.push(Dataset { path: path.to_string_lossy().into_owned(), bytes, fate, c_path: path, cset, rel });
     }
     Ok((out, holders, refusal))
 }
@@ -459,43 +469,85 @@ fn decide(
 
 /// The files and directories a conversion makes, removed again unless it completes.
 struct Work {
+    /// The private directory beside OUT holding the work files (removed with them when the
+    /// conversion ends, whichever way).
+    _dir: WorkDir,
     /// The byte copy of IN that datasets are moved out of.
     scratch: PathBuf,
     /// The new main file, renamed over OUT at the end.
     fresh: PathBuf,
     split_dir: PathBuf,
+    /// OUT's file name (what the split folder's owner file holds).
+    out_name: String,
+    /// Split files and directories this run made (each created exclusively).
     made_files: Vec<PathBuf>,
     made_dirs: Vec<PathBuf>,
+    /// Whether this run wrote the split folder's owner file (else another run or an earlier one
+    /// did: it is never removed then).
+    made_owner: bool,
     committed: bool,
 }
 
 impl Work {
-    fn new(output: &Path, split_dir: &Path) -> Work {
-        Work {
-            scratch: crate::work_file(output, "work"),
-            fresh: crate::work_file(output, "new"),
+    fn new(output: &Path, split_dir: &Path, out_name: &str) -> Result<Work, String> {
+        let dir = WorkDir::beside(output)?;
+        Ok(Work {
+            scratch: dir.file("work.h5"),
+            fresh: dir.file("new.h5"),
+            _dir: dir,
             split_dir: split_dir.to_path_buf(),
+            out_name: out_name.to_string(),
             made_files: Vec::new(),
             made_dirs: Vec::new(),
+            made_owner: false,
             committed: false,
+        })
+    }
+
+    /// Makes the directory `dir` unless it is there as a real directory (not a symbolic link),
+    /// remembering that it made it.
+    fn make_dir(&mut self, dir: &Path) -> Result<(), String> {
+        match std::fs::create_dir(dir) {
+            Ok(()) => {
+                self.made_dirs.push(dir.to_path_buf());
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match std::fs::symlink_metadata(dir) {
+                Ok(m) if m.is_dir() => Ok(()),
+                _ => Err(format!("cannot create {}: something else is there (a symbolic link?)", dir.display())),
+            },
+            Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
         }
     }
 
-    /// Makes `dir` and its missing parents, remembering what it made.
-    fn make_dirs(&mut self, dir: &Path) -> Result<(), String> {
-        let mut missing = Vec::new();
-        let mut d = dir.to_path_buf();
-        while !d.as_os_str().is_empty() && !d.exists() {
-            missing.push(d.clone());
-            if !d.pop() {
-                break;
+    /// The split folder, made if needed, and claimed for OUT: its owner file is created
+    /// exclusively, so of two runs only one makes it, and neither writes through a planted
+    /// link; another main file may have claimed the folder since it was first checked.
+    fn claim(&mut self) -> Result<(), String> {
+        self.make_dir(&self.split_dir.clone())?;
+        match confine::claim(&self.split_dir, &self.out_name) {
+            Ok(made) => {
+                self.made_owner |= made;
+                Ok(())
             }
+            Err(e) => Err(match confine::owner(&self.split_dir, &self.out_name).refusal(&self.split_dir) {
+                Some(why) => format!("{why}; choose another OUT or --suffix"),
+                None => format!("cannot write {}: {e}", self.split_dir.join(OWNER_FILE).display()),
+            }),
         }
-        for d in missing.into_iter().rev() {
-            std::fs::create_dir(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-            self.made_dirs.push(d);
+    }
+
+    /// The path of the split file `rel` (below the split folder), with the directories on the
+    /// way made: through no symbolic link.
+    fn split_file(&mut self, rel: &str) -> Result<PathBuf, String> {
+        let path = confine::below(&self.split_dir, rel)?;
+        let mut dir = self.split_dir.clone();
+        let parts: Vec<&str> = rel.split('/').collect();
+        for part in &parts[..parts.len() - 1] {
+            dir.push(part);
+            self.make_dir(&dir)?;
         }
-        Ok(())
+        Ok(path)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -510,23 +562,14 @@ impl Work {
         userblock: hsize_t,
         progress: bool,
     ) -> Result<(), String> {
-        let out_name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let main_dir = output.parent().unwrap_or(Path::new("")).to_path_buf();
         // 1. the work copy
-        self.made_files.push(self.scratch.clone());
-        crate::copy_file(input, &self.scratch, "work copy of the input", progress)?;
+        work::copy_file(input, &self.scratch, "work copy of the input", progress)?;
         h5::make_writable(&self.scratch)?;
 
         // 2. datasets into split files, external links in their place
         let to_move: Vec<&Dataset> = datasets.iter().filter(|d| !matches!(d.fate, Fate::Stays { .. })).collect();
         if !to_move.is_empty() {
-            self.make_dirs(&self.split_dir.clone())?;
-            let owner = self.split_dir.join(OWNER_FILE);
-            if !owner.exists() {
-                std::fs::write(&owner, format!("{out_name}\n"))
-                    .map_err(|e| format!("cannot write {}: {e}", owner.display()))?;
-                self.made_files.push(owner);
-            }
+            self.claim()?;
         }
         let total: u64 = to_move.iter().filter(|d| matches!(d.fate, Fate::Split { .. })).map(|d| d.bytes).sum();
         let bar = crate::progress_bar(total, progress);
@@ -547,7 +590,7 @@ impl Work {
                 bar.set_message(d.path.clone());
                 let file = match &d.fate {
                     Fate::Split { file } => {
-                        self.copy_into_split_file(group, name, &main_dir.join(file), split_fcpl.0, split_fapl.0)?;
+                        self.copy_into_split_file(group, name, &d.rel, split_fcpl.0, split_fapl.0)?;
                         bar.inc(d.bytes);
                         file
                     }
@@ -587,7 +630,6 @@ impl Work {
         if fresh.0 < 0 {
             return Err(h5::failed(format!("cannot create {}", self.fresh.display())));
         }
-        self.made_files.push(self.fresh.clone());
         let work = h5::open(&self.scratch, false)?;
         // SAFETY: a fresh list, checked.
         let ocpypl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_OBJECT_COPY) });
@@ -641,24 +683,28 @@ impl Work {
         if userblock > 0 {
             copy_userblock(input, &self.fresh, userblock)?;
         }
-        // 4. in place
+        // 4. in place; the split folder still ours (put the owner file back if a run that lost a
+        // race for the folder took it away)
         crate::interrupted()?;
+        if !to_move.is_empty() {
+            self.claim()?;
+        }
         std::fs::rename(&self.fresh, output)
             .map_err(|e| format!("cannot rename {} to {}: {e}", self.fresh.display(), output.display()))?;
-        self.made_files.retain(|f| f != &self.fresh);
         Ok(())
     }
 
-    /// Copies the dataset `name` of `group` into a new split file at `path`, as `/data`.
+    /// Copies the dataset `name` of `group` into a new split file `rel` (below the split
+    /// folder), as `/data`.
     fn copy_into_split_file(
         &mut self,
         group: hid_t,
         name: &CStr,
-        path: &Path,
+        rel: &str,
         fcpl: hid_t,
         fapl: hid_t,
     ) -> Result<(), String> {
-        self.make_dirs(path.parent().unwrap_or(Path::new("")))?;
+        let path = &self.split_file(rel)?;
         let c = h5::c_path(path)?;
         // SAFETY: a NUL-terminated name and valid lists; EXCL never replaces an existing file.
         let f = IdGuard(unsafe { H5Fcreate(c.as_ptr(), H5F_ACC_EXCL, fcpl, fapl) });
@@ -676,12 +722,14 @@ impl Work {
     }
 
     fn commit(&mut self) {
-        let _ = std::fs::remove_file(&self.scratch);
         self.committed = true;
     }
 }
 
 impl Drop for Work {
+    /// Unless committed, removes the split files and directories this run made, and the owner
+    /// file if it made that and nothing else is left in the folder (another run may be filling
+    /// it). The work directory goes in any case.
     fn drop(&mut self) {
         if self.committed {
             return;
@@ -691,6 +739,14 @@ impl Drop for Work {
         }
         for d in self.made_dirs.iter().rev() {
             let _ = std::fs::remove_dir(d);
+        }
+        let only_owner = std::fs::read_dir(&self.split_dir)
+            .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == OWNER_FILE));
+        if self.made_owner && only_owner {
+            let _ = std::fs::remove_file(self.split_dir.join(OWNER_FILE));
+            if self.made_dirs.contains(&self.split_dir) {
+                let _ = std::fs::remove_dir(&self.split_dir);
+            }
         }
     }
 }

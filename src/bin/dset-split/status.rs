@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use crate::dvc::{self, Dvc};
 use crate::h5;
+use crate::links::{Main, Target};
 
+use dset_split::layout::DATASET_PATH;
 use dset_split::split::IdGuard;
 use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t};
 use hdf5_sys::h5d::{H5Dget_storage_size, H5Dopen2};
@@ -63,6 +65,9 @@ pub struct Dataset {
     /// For split and external datasets: the object the link names in its target file.
     #[serde(skip)]
     pub(crate) object: Option<String>,
+    /// For split and external datasets: where the link's target leads.
+    #[serde(skip)]
+    pub(crate) target: Option<Target>,
     /// Inline: the dataset's allocated storage; split: the split file's size on disk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) bytes: Option<u64>,
@@ -108,7 +113,7 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn print_table(r: &Report) {
-    let width = r.datasets.iter().map(|d| d.path.len()).max().unwrap_or(0);
+    let width = crate::column_width(r.datasets.iter().map(|d| d.path.len()));
     for d in &r.datasets {
         let place = match d.place {
             Place::Inline => "inline",
@@ -153,14 +158,14 @@ fn human(n: u64) -> String {
 }
 
 struct Walk {
-    main: PathBuf,
+    main: Main,
     datasets: Vec<Dataset>,
 }
 
 pub fn report(file: &Path) -> Result<Report, String> {
     h5::quiet();
     let f = h5::open(file, false)?;
-    let mut walk = Walk { main: file.to_path_buf(), datasets: Vec::new() };
+    let mut walk = Walk { main: Main::new(file), datasets: Vec::new() };
     // SAFETY: `visit` only uses `walk` through the pointer passed here, during this call.
     let rc = unsafe {
         H5Lvisit2(
@@ -176,9 +181,8 @@ pub fn report(file: &Path) -> Result<Report, String> {
     }
     let records = dvc::records(file);
     let compare = |path: &Path| records.as_ref().and_then(|r| r.compare(path));
-    let main_dir = file.parent().unwrap_or(Path::new(""));
     for d in walk.datasets.iter_mut().filter(|d| d.state == Some(State::Present)) {
-        d.dvc = d.file.as_ref().and_then(|f| compare(&main_dir.join(f)));
+        d.dvc = d.target.as_ref().and_then(|t| compare(&t.file));
     }
     let file_dvc = compare(file);
     if let Some(r) = &records {
@@ -215,6 +219,7 @@ unsafe extern "C" fn visit(group: hid_t, name: *const c_char, info: *const H5L_i
                         raw_path,
                         place: Place::Inline,
                         object: None,
+                        target: None,
                         file: None,
                         bytes: Some(bytes),
                         state: None,
@@ -255,39 +260,22 @@ unsafe fn inline_dataset(group: hid_t, name: &CStr) -> Option<u64> {
     (d.0 >= 0).then(|| unsafe { H5Dget_storage_size(d.0) })
 }
 
-/// A split dataset's link: object `/data` in a relative target inside the main file's split
-/// folder (`<stem><suffix>/`, next to the main file). The folder itself may be missing: nothing
-/// of it was materialised yet.
-fn classify(main: &Path, path: String, raw_path: Vec<u8>, file: String, object: String) -> Dataset {
-    let main_dir = main.parent().unwrap_or(Path::new(""));
-    let stem = main.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let target = Path::new(&file);
-    let first = target.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
-    let ours = object == "/data"
-        && target.is_relative()
-        && target.components().count() > 1
-        && first.is_some_and(|dir| dir.len() > stem.len() && dir.starts_with(&stem));
-    if !ours {
-        return Dataset {
-            path,
-            raw_path,
-            place: Place::External,
-            file: Some(file),
-            object: Some(object),
-            bytes: None,
-            state: None,
-            dvc: None,
-        };
-    }
-    let on_disk = std::fs::metadata(main_dir.join(target)).ok().filter(|m| m.is_file());
+/// A split dataset's link: object `/data` in a file inside one of the main file's split folders
+/// (`<stem><suffix>/`, next to the main file), however the target is written (see
+/// [`Main::target`]). The folder itself may be missing: nothing of it was materialised yet.
+fn classify(main: &Main, path: String, raw_path: Vec<u8>, file: String, object: String) -> Dataset {
+    let target = main.target(file.as_bytes());
+    let ours = object == DATASET_PATH && target.split.is_some();
+    let on_disk = ours.then(|| std::fs::metadata(&target.file).ok().filter(|m| m.is_file())).flatten();
     Dataset {
         path,
         raw_path,
-        place: Place::Split,
+        place: if ours { Place::Split } else { Place::External },
         bytes: on_disk.as_ref().map(|m| m.len()),
-        state: Some(if on_disk.is_some() { State::Present } else { State::Missing }),
+        state: ours.then_some(if on_disk.is_some() { State::Present } else { State::Missing }),
         file: Some(file),
         object: Some(object),
+        target: Some(target),
         dvc: None,
     }
 }
