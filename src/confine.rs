@@ -82,8 +82,8 @@ pub fn owner(folder: &Path, main_name: &str) -> Owner {
         _ => {}
     }
     match std::fs::read_to_string(&file) {
-        Ok(text) if text.trim_end_matches('\n') == main_name => Owner::Ours,
-        Ok(text) => Owner::Other(text.trim_end().to_string()),
+        Ok(text) if text.strip_suffix('\n') == Some(main_name) => Owner::Ours,
+        Ok(text) => Owner::Other(text.strip_suffix('\n').unwrap_or(&text).to_string()),
         Err(e) => Owner::Unsafe(format!("cannot read {}: {e}", file.display())),
     }
 }

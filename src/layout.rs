@@ -260,6 +260,31 @@ pub fn primary(relative: &str) -> String {
     format!("{dir}{}{EXT}", strip_alternate(leaf).0)
 }
 
+/// Whether a relative file path (`/`-separated, below a split folder) is one the layout can
+/// make: every component an encoding of a name, or a shortened one (`<start>~~<16 hex digits>`,
+/// whose name cannot be decoded), the last one a dataset's `.h5` file (maybe an alternate).
+pub fn is_layout_name(relative: &str) -> bool {
+    let Some(dataset) = relative.strip_suffix(EXT) else { return false };
+    let parts: Vec<&str> = dataset.split('/').collect();
+    let Some((leaf, groups)) = parts.split_last() else { return false };
+    let ok = |c: &str, kind: Kind| decode_component(c, kind).is_some() || is_shortened(c, kind);
+    groups.iter().all(|g| ok(g, Kind::Group)) && ok(leaf, Kind::Dataset)
+}
+
+/// Whether a component is a shortened name: at most [`MAX_COMPONENT`] bytes ending in `~~` and
+/// 16 lower-case hex digits (a dataset's maybe followed by an alternate mark).
+fn is_shortened(encoded: &str, kind: Kind) -> bool {
+    let c = match kind {
+        Kind::Dataset => strip_alternate(encoded).0,
+        Kind::Group => encoded,
+    };
+    let b = c.as_bytes();
+    b.len() <= MAX_COMPONENT
+        && b.len() >= 18
+        && &b[b.len() - 18..b.len() - 16] == b"~~"
+        && b[b.len() - 16..].iter().all(|x| x.is_ascii_digit() || (b'a'..=b'f').contains(x))
+}
+
 /// The HDF5 path a relative file path was made from (`g1/g2/temp.h5` -> `/g1/g2/temp`).
 pub fn hdf5_path_of(relative: &str) -> Option<Vec<u8>> {
     let dataset = relative.strip_suffix(EXT)?;
@@ -340,5 +365,10 @@ mod tests {
         other[999] = b'b';
         assert_ne!(e, encode_component(&other, Kind::Dataset));
         assert_eq!(decode_component(&e, Kind::Dataset), None);
+        // Still recognisable as a name the layout made (so truncation and gc can remove it).
+        let rel = relative_file(&[b"/".as_slice(), &long, b"/", &other].concat()).unwrap();
+        assert!(is_layout_name(&rel), "{rel}");
+        assert!(is_layout_name(&alternate(&rel, 3)));
+        assert!(!is_layout_name("notes.txt") && !is_layout_name("x~~123.h5") && !is_layout_name(".dset-split"));
     }
 }

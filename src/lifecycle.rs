@@ -26,6 +26,8 @@ pub struct SplitLink {
 struct Listing<'a> {
     ctx: &'a FileCtx,
     found: Vec<SplitLink>,
+    /// The stored targets of the other external links (kept only when asked for).
+    foreign: Option<Vec<Vec<u8>>>,
 }
 
 unsafe extern "C" fn list_cb(group: hid_t, name: *const c_char, info: *const H5L_info2_t, data: *mut c_void) -> herr_t {
@@ -38,11 +40,14 @@ unsafe extern "C" fn list_cb(group: hid_t, name: *const c_char, info: *const H5L
         // SAFETY: reads the link value into a buffer of its size.
         let rc =
             unsafe { ffi::H5Lget_val(group, name.as_ptr(), value.as_mut_ptr().cast(), size, below::default_lapl()) };
-        if rc >= 0 {
-            if let Some(target) =
-                below::unpack_external_link(&value).and_then(|(file, object)| state.ctx.split_file_of(&file, &object))
-            {
-                state.found.push(SplitLink { name: name.to_bytes().to_vec(), target });
+        if let Some((file, object)) = below::unpack_external_link(&value).filter(|_| rc >= 0) {
+            match state.ctx.split_file_of(&file, &object) {
+                Some(target) => state.found.push(SplitLink { name: name.to_bytes().to_vec(), target }),
+                None => {
+                    if let Some(foreign) = state.foreign.as_mut() {
+                        foreign.push(file);
+                    }
+                }
             }
         }
     }
@@ -52,8 +57,14 @@ unsafe extern "C" fn list_cb(group: hid_t, name: *const c_char, info: *const H5L
 /// Every link to one of our split files at or below `name` (relative to `at`; "/" for the whole
 /// file), with names relative to `name`.
 pub fn split_links_under(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Result<Vec<SplitLink>> {
+    list(ctx, at, name, false, dxpl).map(|l| l.found)
+}
+
+/// The links under `name` (see [`split_links_under`]), and with `foreign`, the stored targets of
+/// every other external link too.
+fn list<'a>(ctx: &'a FileCtx, at: &Below, name: &CStr, foreign: bool, dxpl: hid_t) -> Result<Listing<'a>> {
     let loc = at.loc_by_name(name);
-    let mut listing = Listing { ctx, found: Vec::new() };
+    let mut listing = Listing { ctx, found: Vec::new(), foreign: foreign.then(Vec::new) };
     let mut args = H5VL_link_specific_args_t {
         op_type: H5VL_LINK_ITER,
         args: ffi::H5VL_link_specific_args_u {
@@ -72,7 +83,7 @@ pub fn split_links_under(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) ->
     if rc < 0 {
         return Err(Error::library(format!("cannot list the links under {}", name.to_string_lossy())));
     }
-    Ok(listing.found)
+    Ok(listing)
 }
 
 /// The split files a link about to be deleted leads to.
@@ -148,10 +159,13 @@ pub fn count_new_link(ctx: &FileCtx, target: &Arc<str>) {
     }
 }
 
-/// Removes the split files among `doomed.targets` that no link in the main file leads to any
-/// more (the link was just deleted), and the directories that become empty. `at` is any object
-/// of the main file.
-pub fn remove_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid_t) {
+/// After a link was deleted: the split files among `doomed.targets` that no link in the main file
+/// leads to any more are set aside for removal when the main file is closed ([`remove_pending`]),
+/// not removed now. Until then the application may link the object again (HDF5 keeps an unlinked
+/// object while it is open, and `H5Olink` can give it a name again), and a crash before the close
+/// leaves the file on disk next to a main file that may still link it. `at` is any object of the
+/// main file.
+pub fn note_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid_t) {
     let candidates = &doomed.targets;
     if candidates.is_empty() {
         return;
@@ -185,25 +199,59 @@ pub fn remove_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid
             c
         }
     };
-    let mut flushed = false;
     for target in candidates {
-        if still.get(target).is_some_and(|n| *n > 0) {
-            continue; // another link still leads there
+        if still.get(target).is_none_or(|n| *n == 0) {
+            ctx.defer_removal(target.clone());
         }
-        if !flushed {
-            // The deleted link is gone on disk before its file is: a crash in between leaves an
-            // orphan (`gc` removes it), never a link to nothing.
-            at.flush(dxpl);
-            flushed = true;
+    }
+}
+
+/// The split files set aside by [`note_unreferenced`] that are still unreferenced now: no link of
+/// the main file reaches them, in any spelling (also through symbolic links: every other external
+/// link's target is resolved by the file system too), and no open split dataset uses them. Call
+/// before the main file closes (`at`: the main file); remove what it returns with
+/// [`remove_files`] once the close succeeded. Files still in use stay set aside.
+pub fn remove_pending(ctx: &FileCtx, at: &Below, dxpl: hid_t) -> Vec<std::path::PathBuf> {
+    let pending = ctx.take_pending();
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    let Ok(listing) = quietly(|| list(ctx, at, c"/", true, dxpl)) else {
+        trace!("cannot list the main file's links: keeping {} split file(s)", pending.len());
+        return Vec::new();
+    };
+    let reached: std::collections::HashSet<Arc<str>> = listing.found.into_iter().map(|l| l.target).collect();
+    let real = |p: &Path| std::fs::canonicalize(p).ok();
+    let foreign: std::collections::HashSet<std::path::PathBuf> = listing
+        .foreign
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|stored| real(&crate::target::resolve(ctx.main_dir(), stored)))
+        .collect();
+    let mut doomed = Vec::new();
+    for target in pending {
+        if reached.contains(&target) {
+            continue;
         }
-        let file = match ctx.split_file_path(target) {
-            Ok(file) => file,
-            Err(e) => {
-                trace!("{target} stays: {e}");
-                continue;
+        if ctx.is_open(&target) {
+            ctx.defer_removal(target); // its dataset is open: HDF5 keeps it too
+            continue;
+        }
+        match ctx.own_split_file(&target) {
+            Ok(file) if real(&file).is_some_and(|r| foreign.contains(&r)) => {
+                trace!("{target} stays: another external link reaches it");
             }
-        };
-        match std::fs::remove_file(&file) {
+            Ok(file) => doomed.push(file),
+            Err(e) => trace!("{target} stays: {e}"),
+        }
+    }
+    doomed
+}
+
+/// Removes split files (from [`remove_pending`]) and the directories left empty.
+pub fn remove_files(ctx: &FileCtx, files: &[std::path::PathBuf]) {
+    for file in files {
+        match std::fs::remove_file(file) {
             Ok(()) => {
                 trace!("removed {}", file.display());
                 prune_empty_dirs(file.parent(), &ctx.split_dir);
@@ -212,6 +260,35 @@ pub fn remove_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid
             Err(e) => trace!("cannot remove {}: {e}", file.display()),
         }
     }
+}
+
+/// Before a new split file is placed at `target` (canonical), which a file set aside for
+/// removal still occupies: removes that file now if it is still unreferenced, so the layout's
+/// own name is used again (deleting a dataset and writing it again, a common pattern, keeps its
+/// file name). `at` is any object of the main file.
+pub fn reclaim(ctx: &FileCtx, at: &Below, target: &str, dxpl: hid_t) -> bool {
+    if !ctx.is_pending(target) {
+        return false;
+    }
+    let files = remove_pending_only(ctx, at, target, dxpl);
+    let reclaimed = !files.is_empty();
+    // The deleted link must be gone on disk before the file it led to is.
+    if reclaimed {
+        at.flush(dxpl);
+    }
+    remove_files(ctx, &files);
+    reclaimed
+}
+
+/// [`remove_pending`] for one target; the rest stay set aside.
+fn remove_pending_only(ctx: &FileCtx, at: &Below, target: &str, dxpl: hid_t) -> Vec<std::path::PathBuf> {
+    let others: Vec<Arc<str>> = ctx.take_pending().into_iter().filter(|t| **t != *target).collect();
+    ctx.defer_removal(Arc::from(target));
+    let files = remove_pending(ctx, at, dxpl);
+    for t in others {
+        ctx.defer_removal(t);
+    }
+    files
 }
 
 /// Removes empty directories from `dir` upwards, up to and including `root`.
@@ -279,7 +356,7 @@ fn move_split_file(ctx: &FileCtx, at: &Below, path: &[u8], target: &Arc<str>, dx
     if layout::primary(current) == relative {
         return Ok(None); // already at its layout name (or an alternate of it)
     }
-    let from = ctx.split_file_path(target)?;
+    let from = ctx.own_split_file(target)?;
     let mut new_relative = relative.clone();
     let mut k = 0;
     let to = loop {
@@ -296,17 +373,55 @@ fn move_split_file(ctx: &FileCtx, at: &Below, path: &[u8], target: &Arc<str>, dx
             Error::library(format!("cannot create {} to move {}: {e}", parent.display(), from.display()))
         })?;
     }
-    crate::confine::rename_noreplace(&from, &to)
+    // The new name first (never replacing anything), then the link, flushed, then the old name
+    // goes: a crash at any point leaves a link to a file that exists (and maybe an orphan).
+    let moved_now = place_beside(&from, &to)
         .map_err(|e| Error::library(format!("cannot move {} to {}: {e}", from.display(), to.display())))?;
     let link_name = CString::new(path.to_vec()).map_err(|_| Error::arg("a name holds a NUL byte"))?;
     if let Err(e) = replace_link(at, &link_name, &new_target, dxpl) {
-        // Put the file back so the old link stays valid.
-        let _ = crate::confine::rename_noreplace(&to, &from);
+        // Take the new name back so the old link stays valid.
+        match moved_now {
+            true => drop(crate::confine::rename_noreplace(&to, &from)),
+            false => drop(std::fs::remove_file(&to)),
+        }
         return Err(e);
+    }
+    if !moved_now {
+        at.flush(dxpl);
+        if let Err(e) = std::fs::remove_file(&from) {
+            trace!("cannot remove {} after moving it: {e}", from.display());
+        }
     }
     trace!("moved {} -> {}", from.display(), to.display());
     prune_empty_dirs(from.parent(), &ctx.split_dir);
     Ok(Some(Arc::from(new_target)))
+}
+
+/// Gives the split file `from` the new name `to` (which must be free) without removing `from`:
+/// a hard link, or for a symbolic link (git-annex's locked files, DVC's symlink mode) a new link
+/// to the same target, rewritten if it is relative. `Ok(true)` when the file system could do
+/// neither and the file was renamed instead.
+fn place_beside(from: &Path, to: &Path) -> std::io::Result<bool> {
+    let meta = std::fs::symlink_metadata(from)?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(from)?;
+        let target = if target.is_absolute() {
+            target
+        } else {
+            let (Some(old_dir), Some(new_dir)) = (from.parent(), to.parent()) else {
+                return Err(std::io::Error::other("a split file without a directory"));
+            };
+            let real = crate::target::normalize(&old_dir.join(&target));
+            crate::target::relative_from(&crate::target::normalize(new_dir), &real)
+        };
+        std::os::unix::fs::symlink(target, to)?;
+        return Ok(false);
+    }
+    match std::fs::hard_link(from, to) {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) => crate::confine::rename_noreplace(from, to).map(|()| true),
+    }
 }
 
 /// Points the external link `name` at `target` (delete and create again, with the name's

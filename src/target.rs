@@ -37,6 +37,21 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// The relative path that leads from the directory `dir` to `file` (both absolute and normal),
+/// e.g. for a symbolic link placed in `dir`.
+pub fn relative_from(dir: &Path, file: &Path) -> PathBuf {
+    let (a, b): (Vec<_>, Vec<_>) = (dir.components().collect(), file.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..a.len() {
+        out.push("..");
+    }
+    for c in &b[common..] {
+        out.push(c.as_os_str());
+    }
+    out
+}
+
 /// The path below `split_dir` (with `/` separators, never empty) of the resolved target `file`,
 /// when it lies inside that folder. Both are compared lexically; `split_dir` should be normal.
 pub fn in_folder(split_dir: &Path, file: &Path) -> Option<String> {
@@ -116,6 +131,18 @@ mod tests {
         ] {
             assert_eq!(rel(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn relative_paths_between_directories() {
+        let r = relative_from(Path::new("/r/run-split"), Path::new("/r/.git/annex/objects/ab/x"));
+        assert_eq!(r, Path::new("../.git/annex/objects/ab/x"));
+        assert_eq!(Path::new("/r/run-split").join(&r).as_path(), Path::new("/r/run-split/../.git/annex/objects/ab/x"));
+        assert_eq!(
+            normalize(&Path::new("/r/run-split/g").join(relative_from(Path::new("/r/run-split/g"), Path::new("/r/o")))),
+            Path::new("/r/o")
+        );
+        assert_eq!(relative_from(Path::new("/a/b"), Path::new("/a/b/c")), Path::new("c"));
     }
 
     #[test]

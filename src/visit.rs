@@ -29,7 +29,7 @@ enum LinkKind {
 struct Collect<'a> {
     ctx: &'a FileCtx,
     links: Vec<(CString, LinkKind)>,
-    targets: Vec<Vec<u8>>,
+    targets: Vec<std::sync::Arc<str>>,
 }
 
 /// Link visit callback: records each link's name and whether it leads to one of our split files.
@@ -47,16 +47,14 @@ unsafe extern "C" fn collect(group: hid_t, name: *const c_char, info: *const H5L
                 ffi::H5Lget_val(group, name.as_ptr(), value.as_mut_ptr().cast(), size, below::default_lapl())
             };
             match below::unpack_external_link(&value) {
-                Some((file, object))
-                    if rc >= 0 && object == crate::layout::DATASET_PATH.as_bytes() && is_ours(state.ctx, &file) =>
-                {
-                    if state.targets.contains(&file) {
-                        LinkKind::Other // a second link to the same split file: one object
-                    } else {
-                        state.targets.push(file);
+                Some((file, object)) if rc >= 0 => match state.ctx.split_file_of(&file, &object) {
+                    Some(target) if state.targets.contains(&target) => LinkKind::Other, // one object
+                    Some(target) => {
+                        state.targets.push(target);
                         LinkKind::Split
                     }
-                }
+                    None => LinkKind::Other,
+                },
                 _ => LinkKind::Other,
             }
         }
@@ -64,12 +62,6 @@ unsafe extern "C" fn collect(group: hid_t, name: *const c_char, info: *const H5L
     };
     state.links.push((name.to_owned(), kind));
     0
-}
-
-/// Whether an external link target names a file in this main file's split folder.
-fn is_ours(ctx: &FileCtx, target: &[u8]) -> bool {
-    let folder = ctx.split_dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    target.starts_with(format!("{folder}/").as_bytes())
 }
 
 struct Visit {
@@ -90,7 +82,11 @@ impl Visit {
             ffi::H5Oget_info_by_name3(self.start, name.as_ptr(), info.as_mut_ptr(), self.fields, below::default_lapl())
         };
         if rc < 0 {
-            return rc;
+            // Its split file is missing (not pulled) or damaged: the visit goes on without it,
+            // as the native visit does without every external link.
+            // SAFETY: plain call; the failed look-up is not an error of the visit.
+            unsafe { hdf5_sys::h5e::H5Eclear2(hdf5_sys::h5e::H5E_DEFAULT) };
+            return 0;
         }
         // SAFETY: the application's callback, with the arguments H5Ovisit documents.
         unsafe { (self.op)(self.start, name.as_ptr(), info.as_ptr(), self.op_data) }

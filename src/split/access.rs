@@ -100,6 +100,9 @@ pub unsafe fn make_writable(
     };
     let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
     if let Some(target) = quietly(|| split_link_target(ctx, &at, name, dxpl)) {
+        if ctx.own_split_file(&target).is_err() && ctx.split_file_path(&target).is_ok() {
+            return Ok(()); // not ours (no owner file, another main file's): written as natively
+        }
         let file = ctx.split_file_path(&target).map_err(|e| {
             Error::arg(format!(
                 "refusing to open {} for writing: {}; open the main file read-only, or make the split folder's \

@@ -46,6 +46,9 @@ pub unsafe fn link_anonymous(
     if target.split.is_some() || ctx.read_only || loc.type_ != ffi::H5VL_OBJECT_BY_NAME {
         return Ok(false);
     }
+    if !target.ctx.as_ref().is_some_and(|t| t.same_file(ctx)) {
+        return Ok(false); // into another file: HDF5 refuses it, as natively
+    }
     let vol = target.under_vol_id;
     let dset = Below { obj: target.under_object, vol, obj_type: ffi::H5I_DATASET };
     if quietly(|| dset.path(dxpl)).ok().flatten().is_some() {
@@ -81,7 +84,7 @@ pub unsafe fn link_anonymous(
         return Ok(false);
     }
     check_name_is_free(&at, name.to_bytes(), lcpl, dxpl)?;
-    let mut place = Place::prepare(ctx, &path)?;
+    let mut place = Place::prepare(ctx, &path, &at, dxpl)?;
     let result = (|| -> Result<*mut c_void> {
         let self_loc = dset.loc_self();
         // SAFETY: the anonymous dataset (as it is now) is copied by its own location.

@@ -52,7 +52,9 @@ pub unsafe fn copy_split(src: CopySide, dst: CopySide, ocpypl: hid_t, lcpl: hid_
     if src.loc.type_ != H5VL_OBJECT_BY_SELF || dst.loc.type_ != H5VL_OBJECT_BY_SELF || dctx.read_only {
         return Ok(false);
     }
-    if split_link_target(sctx, &src.at(), src.name, dxpl).is_none() {
+    // A split dataset by its link, or itself (h5py's `f.copy(f['x'], 'y')` passes the dataset).
+    let itself = src.obj.split.is_some() && crate::layout::components(src.name.to_bytes()).is_empty();
+    if !itself && split_link_target(sctx, &src.at(), src.name, dxpl).is_none() {
         return Ok(false);
     }
     let dst_at = dst.at();
@@ -64,7 +66,7 @@ pub unsafe fn copy_split(src: CopySide, dst: CopySide, ocpypl: hid_t, lcpl: hid_
         return Ok(false);
     }
     check_name_is_free(&dst_at, dst.name.to_bytes(), lcpl, dxpl)?;
-    let mut place = Place::prepare(dctx, &path)?;
+    let mut place = Place::prepare(dctx, &path, &dst_at, dxpl)?;
     let vol = dst.obj.under_vol_id;
     let result = (|| {
         let from = Source { obj: src.obj.under_object, loc: src.loc, name: src.name };
@@ -171,7 +173,7 @@ fn relink_copy(
                         hard_link(&dst_at, first, &dst_name, dxpl)?;
                     }
                     (_, Some(dctx)) => {
-                        let mut place = Place::prepare(dctx, &path)?;
+                        let mut place = Place::prepare(dctx, &path, &dst_at, dxpl)?;
                         // SAFETY: the source dataset, through its link in the source group.
                         let copied = unsafe { place.copy_into(dctx, vol, from, ocpypl, false, dxpl) };
                         let target: Arc<str> = Arc::from(place.target(dctx));

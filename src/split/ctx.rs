@@ -86,6 +86,9 @@ pub struct FileCtx {
     /// most objects are created with the defaults, and copying a list for each one cost more than
     /// the rest of the passthrough (BENCHMARKS.md). Keyed by the default list's id.
     pub(super) timeless_defaults: std::sync::Mutex<Vec<(hid_t, Arc<Plist>)>>,
+    /// Split files no link leads to any more, removed when the main file closes (see
+    /// `lifecycle::note_unreferenced`).
+    pending: std::sync::Mutex<Vec<Arc<str>>>,
 }
 
 impl Drop for FileCtx {
@@ -201,6 +204,7 @@ impl FileCtx {
             fileno: Default::default(),
             open_split: Default::default(),
             timeless_defaults: Default::default(),
+            pending: Default::default(),
         }))
     }
 
@@ -216,6 +220,15 @@ impl FileCtx {
             }
         }
         Ok(())
+    }
+
+    /// Whether `other` is the context of the same main file (another open of it: HDF5 shares one
+    /// file between them, so hard links between them are allowed).
+    pub fn same_file(&self, other: &FileCtx) -> bool {
+        match (self.fileno.get(), other.fileno.get()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.main_path == other.main_path,
+        }
     }
 
     /// Whether a link `name` made at `at` goes into the main file itself, not into a file mounted
@@ -296,6 +309,29 @@ impl FileCtx {
         Ok(())
     }
 
+    /// Sets the split file `target` aside for removal when the main file closes.
+    pub fn defer_removal(&self, target: Arc<str>) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if !pending.contains(&target) {
+            pending.push(target);
+        }
+    }
+
+    /// The split files set aside for removal (the list is emptied).
+    pub fn take_pending(&self) -> Vec<Arc<str>> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether the split file `target` is set aside for removal.
+    pub fn is_pending(&self, target: &str) -> bool {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|t| **t == *target)
+    }
+
+    /// Whether an open split dataset of this main file lives in `target`.
+    pub fn is_open(&self, target: &str) -> bool {
+        self.open_split.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|e| *e.info.file() == *target)
+    }
+
     /// The main file's directory.
     pub fn main_dir(&self) -> &Path {
         self.main_path.parent().unwrap_or(Path::new("/"))
@@ -312,7 +348,8 @@ impl FileCtx {
     /// files: the target resolves, as HDF5 resolves it, into the split folder. Every spelling of
     /// a target (`./run-split/a.h5`, an absolute path, `run-split//a.h5`) gives the same answer.
     pub fn split_file_of(&self, stored: &[u8], object: &[u8]) -> Option<Arc<str>> {
-        if object != layout::DATASET_PATH.as_bytes() {
+        // The object path is looked up from the target file's root: `data`, `/./data` are `/data`.
+        if layout::components(object) != [&layout::DATASET_PATH.as_bytes()[1..]] {
             return None;
         }
         let main_dir = crate::target::normalize(self.main_dir());
@@ -331,6 +368,21 @@ impl FileCtx {
             .and_then(|r| r.strip_prefix('/'))
             .ok_or_else(|| Error::arg(format!("{target} is not in the split folder {}", self.split_dir.display())))?;
         crate::confine::below(&self.split_dir, relative).map_err(Error::arg)
+    }
+
+    /// [`FileCtx::split_file_path`] for a file the connector may move, replace or remove: in a
+    /// split folder provably this main file's, with a name the layout makes (never the owner
+    /// file, nor a file someone else put there that a link happens to reach).
+    pub fn own_split_file(&self, target: &str) -> Result<PathBuf> {
+        if let Some(why) = self.ownership().refusal(&self.split_dir) {
+            return Err(Error::arg(why));
+        }
+        let path = self.split_file_path(target)?;
+        let relative = path.strip_prefix(&self.split_dir).ok().and_then(|r| r.to_str()).unwrap_or_default();
+        if !layout::is_layout_name(relative) {
+            return Err(Error::arg(format!("{target} is not a name dset-split makes: left as it is")));
+        }
+        Ok(path)
     }
 
     /// Removes the files of the split folder that belong to it (`*.h5` whose names are ours)
@@ -409,7 +461,7 @@ fn clear_dir(dir: &Path, root: &Path) {
             }
         } else {
             let rel = path.strip_prefix(root).ok().and_then(|r| r.to_str()).map(|r| r.replace('\\', "/"));
-            if rel.as_deref().and_then(layout::hdf5_path_of).is_some() {
+            if rel.as_deref().is_some_and(layout::is_layout_name) {
                 if let Err(e) = std::fs::remove_file(&path) {
                     trace!("cannot remove {}: {e}", path.display());
                 }

@@ -77,12 +77,23 @@ impl Place {
     /// (`x~n1.h5`, `x~n2.h5` ...): a split file belongs to exactly one dataset and is never
     /// overwritten. Refuses a split folder that is not this main file's, and any way through a
     /// symbolic link, before anything is made.
-    pub(super) fn prepare(ctx: &FileCtx, path: &[u8]) -> Result<Place> {
+    pub(super) fn prepare(ctx: &FileCtx, path: &[u8], at: &crate::below::Below, dxpl: hid_t) -> Result<Place> {
         use crate::confine::Owner;
         let show = String::from_utf8_lossy(path);
         let layout_name = layout::relative_file(path).ok_or_else(|| Error::arg("a dataset needs a name"))?;
         match ctx.ownership() {
-            Owner::Missing | Owner::Unclaimed | Owner::Ours => {}
+            Owner::Missing | Owner::Ours => {}
+            // A folder the connector never made becomes ours only while it is empty: files in it
+            // are someone else's, and truncating the main file later would remove them.
+            Owner::Unclaimed if std::fs::read_dir(&ctx.split_dir).is_ok_and(|mut d| d.next().is_none()) => {}
+            Owner::Unclaimed => {
+                return Err(Error::arg(format!(
+                    "refusing to write dataset {show}: {} exists, holds files and was not made by dset-split \
+                     (it has no {} file): move it away, or choose another folder with suffix=",
+                    ctx.split_dir.display(),
+                    layout::OWNER_FILE
+                )));
+            }
             _ => {
                 ctx.claim()?; // says why not
             }
@@ -105,6 +116,10 @@ impl Place {
             }
         };
         let mut place = Place { relative: layout_name.clone(), file_path, made, claimed, created: false };
+        if std::fs::symlink_metadata(&place.file_path).is_ok() {
+            // A file deleted in this session and not yet removed gives its name back.
+            crate::lifecycle::reclaim(ctx, at, &ctx.link_target(&layout_name), dxpl);
+        }
         let mut k = 0;
         while std::fs::symlink_metadata(&place.file_path).is_ok() {
             k += 1;

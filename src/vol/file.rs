@@ -45,6 +45,9 @@ pub unsafe extern "C" fn create(
         let info = ConnInfo::from_fapl(fapl_id)?;
         let fapl = under_fapl(fapl_id, &info)?;
         let ctx = file_ctx(name, fapl.0, &info, false)?;
+        // Only a file that exists has split files to go with it: a folder left by a main file
+        // that was renamed or deleted without the connector may still be another file's.
+        let existed = ctx.as_ref().is_some_and(|c| std::fs::symlink_metadata(&c.main_path).is_ok());
         if let (Some(ctx), true) = (&ctx, flags & H5F_ACC_TRUNC != 0) {
             // Truncating through a link into a cache would empty the cache's file.
             crate::cow::unlink_shared(&ctx.main_path)?;
@@ -61,7 +64,7 @@ pub unsafe extern "C" fn create(
             return Ok(under);
         }
         if let Some(ctx) = &ctx {
-            if flags & H5F_ACC_TRUNC != 0 {
+            if flags & H5F_ACC_TRUNC != 0 && existed {
                 // The old file's datasets went with it: so do their split files.
                 ctx.clear_split_folder();
             }
@@ -277,7 +280,24 @@ pub unsafe extern "C" fn optional(
 /// `file_cls.close`
 pub unsafe extern "C" fn close(file: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("file_close", || {
+        // Split files whose links were deleted go once the main file is closed (and so flushed).
+        // SAFETY: `file` is our wrapper.
+        let (ctx, doomed) = match unsafe { Obj::from_ptr(file) } {
+            Ok(o) if o.split.is_none() && req.is_null() => match o.ctx.clone() {
+                Some(ctx) => {
+                    let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: ffi::H5I_FILE };
+                    let doomed = crate::lifecycle::remove_pending(&ctx, &at, dxpl_id);
+                    (Some(ctx), doomed)
+                }
+                None => (None, Vec::new()),
+            },
+            _ => (None, Vec::new()),
+        };
         // SAFETY: as for `get`; HDF5 never uses `file` again once it is closed.
-        unsafe { forward_close(file, req, |under, vol| ffi::H5VLfile_close(under, vol, dxpl_id, req)) }
+        let rc = unsafe { forward_close(file, req, |under, vol| ffi::H5VLfile_close(under, vol, dxpl_id, req)) }?;
+        if let (true, Some(ctx)) = (rc >= 0, ctx) {
+            crate::lifecycle::remove_files(&ctx, &doomed);
+        }
+        Ok(rc)
     })
 }

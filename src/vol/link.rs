@@ -70,6 +70,16 @@ pub unsafe extern "C" fn create(
                 }
                 // SAFETY: HDF5's valid location parameters of the target.
                 replacement = unsafe { split::hard_link_replacement(target, &curr, dxpl_id) };
+                // Natively a hard link cannot cross files: across main files (or into a file
+                // mounted below one) the link is left to HDF5, which refuses it.
+                if let (Some(_), Some(at), Some(tctx)) = (&replacement, o, target.ctx.as_ref()) {
+                    let same = at.ctx.as_ref().is_some_and(|c| c.same_file(tctx));
+                    // SAFETY: HDF5's valid location parameters of the new link.
+                    let held = same && unsafe { link_lands_in_main(at, loc_params, dxpl_id) };
+                    if !held {
+                        replacement = None;
+                    }
+                }
                 if o.is_none() {
                     if replacement.is_some() && target.split.is_some() {
                         return Err(Error::arg(
@@ -131,6 +141,23 @@ pub unsafe extern "C" fn create(
     })
 }
 
+/// Whether the new link that `loc` names (BY_NAME at `at`) goes into `at`'s main file itself,
+/// not into a file mounted below it.
+///
+/// # Safety
+/// `loc` is NULL or HDF5's valid location parameters.
+unsafe fn link_lands_in_main(at: &Obj, loc: *const H5VL_loc_params_t, dxpl: hid_t) -> bool {
+    // SAFETY: by the contract above.
+    let (Some(ctx), Some(loc)) = (at.ctx.as_ref(), unsafe { loc.as_ref() }) else { return true };
+    if loc.type_ != ffi::H5VL_OBJECT_BY_NAME {
+        return true;
+    }
+    let below = Below { obj: at.under_object, vol: at.under_vol_id, obj_type: loc.obj_type };
+    // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+    let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
+    ctx.holds(&below, name.to_bytes(), dxpl)
+}
+
 /// Whether a hard link's target location is `H5L_SAME_LOC` (no target object: it is the new
 /// link's location).
 fn target_is_same_loc(args: &H5VL_link_create_args_t, loc_params: *const H5VL_loc_params_t) -> bool {
@@ -174,6 +201,32 @@ unsafe fn copy_or_move(
         src_o.map_or(std::ptr::null_mut(), |o| o.under_object),
         dst_o.map_or(std::ptr::null_mut(), |o| o.under_object),
     );
+    // A split dataset's link stands for a hard link, which natively cannot be copied or moved
+    // into another file (or into a file mounted below this one).
+    if let (Some(from), Some(to), false) = (src_o.or(dst_o), dst_o.or(src_o), loc_params1.is_null()) {
+        // SAFETY: HDF5's valid source and destination location parameters.
+        let (l1, l2) = unsafe { (&*loc_params1, loc_params2) };
+        if let (Some(sctx), ffi::H5VL_OBJECT_BY_NAME) = (from.ctx.as_ref(), l1.type_) {
+            let at = Below { obj: from.under_object, vol: from.under_vol_id, obj_type: l1.obj_type };
+            // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+            let name = unsafe { CStr::from_ptr(l1.loc_data.loc_by_name.name) };
+            if quietly(|| split::split_link_target(sctx, &at, name, dxpl_id)).is_some() {
+                let same = to.ctx.as_ref().is_some_and(|c| c.same_file(sctx));
+                // SAFETY: as above.
+                if !same || !unsafe { link_lands_in_main(to, l2, dxpl_id) } {
+                    return Err(Error::arg(format!(
+                        "cannot {} {}: it is a split dataset's link, which stands for a hard link, and hard links \
+                         cannot cross files (interfile hard links are not allowed); copy the dataset with H5Ocopy",
+                        match op {
+                            Op::Copy => "copy the link",
+                            Op::Move => "move the link",
+                        },
+                        name.to_string_lossy()
+                    )));
+                }
+            }
+        }
+    }
     // Copies and moves change which links lead to split files: count again at the next delete.
     for ctx in [src_o, dst_o].into_iter().flatten().filter_map(|o| o.ctx.as_ref()) {
         lifecycle::forget_counts(ctx);
@@ -291,7 +344,7 @@ pub unsafe extern "C" fn specific(
             forward(obj, req, |under, vol| ffi::H5VLlink_specific(under, loc_params, vol, args, dxpl_id, req))
         }?;
         if let (true, Some((doomed, at, ctx, path))) = (rc >= 0, doomed) {
-            lifecycle::remove_unreferenced(&ctx, &at, &doomed, dxpl_id);
+            lifecycle::note_unreferenced(&ctx, &at, &doomed, dxpl_id);
             if let Some(path) = path {
                 ctx.renamed(&path, None, &[]); // open objects lose their name, as natively
             }

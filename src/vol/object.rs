@@ -172,7 +172,8 @@ pub unsafe extern "C" fn specific(
             }
         }
         if op == ffi::H5VL_OBJECT_VISIT && !loc_params.is_null() {
-            if let Some(ctx) = o.ctx.clone() {
+            // With split=off the connector is a pure passthrough.
+            if let Some(ctx) = o.ctx.clone().filter(|c| c.policy.split) {
                 // SAFETY: HDF5's valid location parameters.
                 let obj_type = unsafe { (*loc_params).obj_type };
                 let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type };

@@ -212,7 +212,7 @@ fn layout_files(root: &Path) -> Vec<Found> {
                 continue;
             }
             let rel = path.strip_prefix(root).ok().and_then(|r| r.to_str());
-            let Some(rel) = rel.filter(|rel| kind.is_file() && layout::hdf5_path_of(rel).is_some()) else { continue };
+            let Some(rel) = rel.filter(|rel| kind.is_file() && layout::is_layout_name(rel)) else { continue };
             if let Ok(m) = entry.metadata() {
                 found.push(Found { rel: rel.to_string(), size: m.len(), identity: (m.dev(), m.ino()) });
             }
