@@ -127,6 +127,16 @@ impl Below {
     /// The number HDF5 gives the file the object `name` (relative to this one; None: this one)
     /// is in (`H5Oget_info`'s `fileno`).
     pub fn fileno(&self, name: Option<&CStr>, dxpl: hid_t) -> Result<std::ffi::c_ulong> {
+        self.info(name, dxpl).map(|i| i.fileno)
+    }
+
+    /// The object's token (its address in its file).
+    pub fn token(&self, dxpl: hid_t) -> Result<[u8; 16]> {
+        self.info(None, dxpl).map(|i| i.token.__data)
+    }
+
+    /// `H5Oget_info` (basic fields) of the object `name` (relative to this one; None: this one).
+    fn info(&self, name: Option<&CStr>, dxpl: hid_t) -> Result<ffi::H5O_info2_t> {
         let mut info = MaybeUninit::<ffi::H5O_info2_t>::zeroed();
         let loc = name.map_or_else(|| self.loc_self(), |n| self.loc_by_name(n));
         let mut args = H5VL_object_get_args_t {
@@ -138,10 +148,10 @@ impl Below {
         // SAFETY: our own argument struct; the connector fills `info`.
         let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
         if rc < 0 {
-            return Err(Error::library("cannot get the file number of an object"));
+            return Err(Error::library("cannot get the object information of an object"));
         }
         // SAFETY: filled by a successful call (zeroed before, a valid pattern anyway).
-        Ok(unsafe { info.assume_init() }.fileno)
+        Ok(unsafe { info.assume_init() })
     }
 
     /// The link `name` (without following it).

@@ -53,6 +53,7 @@ pub const H5VL_OPT_QUERY_SUPPORTED: u64 = 0x1;
 pub const H5VL_OBJECT_BY_SELF: H5VL_loc_type_t = 0;
 pub const H5VL_OBJECT_BY_NAME: H5VL_loc_type_t = 1;
 pub const H5VL_OBJECT_BY_IDX: H5VL_loc_type_t = 2;
+pub const H5VL_OBJECT_BY_TOKEN: H5VL_loc_type_t = 3;
 pub const H5I_FILE: H5I_type_t = 1;
 pub const H5I_GROUP: H5I_type_t = 2;
 pub const H5I_DATASET: H5I_type_t = 5;

@@ -54,6 +54,9 @@ pub unsafe fn link_anonymous(
     if quietly(|| dset.path(dxpl)).ok().flatten().is_some() {
         return Ok(false); // not anonymous: an ordinary hard link
     }
+    if quietly(|| dset.token(dxpl)).map_or(true, |t| ctx.is_referenced(&t)) {
+        return Ok(false); // a reference or a handle opened by one would stay on the original
+    }
     // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
     let name = unsafe { CStr::from_ptr(loc.loc_data.loc_by_name.name) };
     let at = Below { obj: link_at.under_object, vol: link_at.under_vol_id, obj_type: loc.obj_type };

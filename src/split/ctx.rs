@@ -89,6 +89,10 @@ pub struct FileCtx {
     /// Split files no link leads to any more, removed when the main file closes (see
     /// `lifecycle::note_unreferenced`).
     pending: std::sync::Mutex<Vec<Arc<str>>>,
+    /// The tokens of objects a reference was made to or opened by: an anonymous dataset among
+    /// them stays in the main file when it is linked (moving it would leave the reference, or the
+    /// handle opened by it, on the old object).
+    referenced: std::sync::Mutex<std::collections::HashSet<[u8; 16]>>,
 }
 
 impl Drop for FileCtx {
@@ -205,6 +209,7 @@ impl FileCtx {
             open_split: Default::default(),
             timeless_defaults: Default::default(),
             pending: Default::default(),
+            referenced: Default::default(),
         }))
     }
 
@@ -307,6 +312,16 @@ impl FileCtx {
             }
         }
         Ok(())
+    }
+
+    /// Notes that a reference was made to (or an object opened by) the object with `token`.
+    pub fn note_referenced(&self, token: [u8; 16]) {
+        self.referenced.lock().unwrap_or_else(|e| e.into_inner()).insert(token);
+    }
+
+    /// Whether a reference was made to (or an object opened by) the object with `token`.
+    pub fn is_referenced(&self, token: &[u8; 16]) -> bool {
+        self.referenced.lock().unwrap_or_else(|e| e.into_inner()).contains(token)
     }
 
     /// Sets the split file `target` aside for removal when the main file closes.

@@ -32,6 +32,15 @@ pub unsafe extern "C" fn open(
         if !loc_params.is_null() {
             // SAFETY: HDF5's valid location parameters.
             let loc = unsafe { &*loc_params };
+            if loc.type_ == ffi::H5VL_OBJECT_BY_TOKEN {
+                // Opened by a reference: note it (see `FileCtx::note_referenced`).
+                // SAFETY: for BY_TOKEN the union holds `loc_by_token`, with HDF5's token.
+                let token = unsafe { loc.loc_data.loc_by_token.token.as_ref() };
+                // SAFETY: `obj` is our wrapper.
+                if let (Some(token), Some(ctx)) = (token, unsafe { Obj::from_ptr(obj) }?.ctx.as_ref()) {
+                    ctx.note_referenced(token.__data);
+                }
+            }
             if loc.type_ == ffi::H5VL_OBJECT_BY_NAME {
                 // SAFETY: for BY_NAME the union holds `loc_by_name`; relative to `obj`.
                 let name = unsafe { loc.loc_data.loc_by_name.name };
@@ -170,6 +179,17 @@ pub unsafe extern "C" fn specific(
             if let Some(err) = unsafe { split::refuse_reference(o, &*loc_params, dxpl_id) } {
                 return Err(err);
             }
+            let ctx = o.ctx.clone();
+            // SAFETY: as below.
+            let rc = unsafe {
+                forward(obj, req, |under, vol| ffi::H5VLobject_specific(under, loc_params, vol, args, dxpl_id, req))
+            }?;
+            // A reference is being made to the object looked up: note it.
+            // SAFETY: for LOOKUP the union holds the token slot, filled by a successful call.
+            if let (true, Some(ctx), Some(token)) = (rc >= 0, ctx, unsafe { (*args).args.lookup.as_ref() }) {
+                ctx.note_referenced(token.__data);
+            }
+            return Ok(rc);
         }
         if op == ffi::H5VL_OBJECT_VISIT && !loc_params.is_null() {
             // With split=off the connector is a pure passthrough.

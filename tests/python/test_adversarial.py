@@ -521,3 +521,27 @@ def test_copying_a_split_dataset_given_as_an_object(tmp_path):
             f.copy(f['x'], 'y')
             assert isinstance(f.get('y', getlink=True), h5py.ExternalLink)
         """, tmp_path)
+
+
+@pytest.mark.parametrize("how", ["reference", "handle opened by reference"])
+def test_an_anonymous_dataset_with_a_reference_stays_itself_when_linked(tmp_path, how):
+    """An anonymous dataset linked after a reference to it was stored, or after a second handle
+    was opened by such a reference (was: the reference pointed at another object, writes through
+    the second handle were lost)."""
+    py(f"""
+        import h5py, numpy as np
+        with h5py.File('run.h5', 'w') as f:
+            d = f.create_dataset(None, data=np.arange(5))
+            f.create_dataset('refs', data=[d.ref], dtype=h5py.ref_dtype)
+            if {how!r} == 'handle opened by reference':
+                d2 = f[d.ref]
+            f['x'] = d
+            f.create_dataset('decoy', data=np.array([-1, -1]))
+            if {how!r} == 'handle opened by reference':
+                d2[0] = 99
+        with h5py.File('run.h5', 'r') as f:
+            target = f[f['refs'][0]]
+            assert target.name == '/x', target.name
+            assert list(target[()])[1:] == [1, 2, 3, 4]
+            assert list(f['x'][()])[0] == (99 if {how!r} == 'handle opened by reference' else 0)
+        """, tmp_path, connector="under_vol=0;under_info={};min_size=20")
