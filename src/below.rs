@@ -107,21 +107,9 @@ impl Below {
 
     /// The kind of object (`H5O_type_t`: 0 group, 1 dataset, 2 named datatype) at `name`.
     pub fn object_type(&self, name: &CStr, dxpl: hid_t) -> Result<c_int> {
-        let mut info = MaybeUninit::<ffi::H5O_info2_t>::zeroed();
-        let loc = self.loc_by_name(name);
-        let mut args = H5VL_object_get_args_t {
-            op_type: ffi::H5VL_OBJECT_GET_INFO,
-            args: ffi::H5VL_object_get_args_u {
-                get_info: ffi::H5VL_object_get_info_t { fields: ffi::H5O_INFO_BASIC, oinfo: info.as_mut_ptr().cast() },
-            },
-        };
-        // SAFETY: our own argument struct; the connector fills `info`.
-        let rc = unsafe { ffi::H5VLobject_get(self.obj, &loc, self.vol, &mut args, dxpl, std::ptr::null_mut()) };
-        if rc < 0 {
-            return Err(Error::library(format!("cannot get the type of {}", name.to_string_lossy())));
-        }
-        // SAFETY: filled by a successful call (zeroed before, a valid pattern anyway).
-        Ok(unsafe { info.assume_init() }.type_)
+        self.info(Some(name), dxpl)
+            .map(|i| i.type_)
+            .map_err(|_| Error::library(format!("cannot get the type of {}", name.to_string_lossy())))
     }
 
     /// The number HDF5 gives the file the object `name` (relative to this one; None: this one)
