@@ -545,3 +545,30 @@ def test_an_anonymous_dataset_with_a_reference_stays_itself_when_linked(tmp_path
             assert list(target[()])[1:] == [1, 2, 3, 4]
             assert list(f['x'][()])[0] == (99 if {how!r} == 'handle opened by reference' else 0)
         """, tmp_path, connector="under_vol=0;under_info={};min_size=20")
+
+
+def test_a_read_only_split_folder_refuses_cleanly(tmp_path):
+    """A split folder the program may not write into (permissions; run without the capability
+    that lets root write anywhere): the create fails with a clear error, leaves no link or file,
+    and the program goes on."""
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['a'] = [1]", tmp_path)
+    (tmp_path / "run-split").chmod(0o555)
+    code = textwrap.dedent("""
+        import h5py
+        with h5py.File('run.h5', 'a') as f:
+            try:
+                f['b'] = [2]
+                print('created')
+            except Exception as e:
+                print('refused:', e)
+            f['small'] = [1]
+            print('b' in f, [int(x) for x in f['a'][()]])
+        """)
+    p = subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-c", code],
+                       cwd=tmp_path, env=connector_env("dset_split under_vol=0;under_info={};exclude=small"),
+                       capture_output=True, text=True, timeout=120)
+    (tmp_path / "run-split").chmod(0o755)
+    assert p.returncode == 0, p.stderr
+    assert "refused:" in p.stdout and "Permission denied" in p.stdout, p.stdout
+    assert p.stdout.strip().endswith("False [1]"), p.stdout
+    assert files(tmp_path / "run-split") == [".dset-split", "a.h5"]

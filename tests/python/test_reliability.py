@@ -148,3 +148,67 @@ def test_a_writer_killed_at_random_points_loses_nothing_it_closed(tmp_path, reco
     # more than a few in 50 means the connector's flushes stopped keeping it consistent.
     assert stats["torn"] <= max(3, TRIALS // 10), stats
     assert time.monotonic() - start < 1800
+
+
+FULL_WRITER = """
+import sys, h5py, numpy as np
+done, failed = [], []
+try:
+    f = h5py.File('run.h5', 'w')
+except Exception as e:
+    print('open failed', type(e).__name__); sys.exit(0)
+for i in range(200):
+    name = f'g{i % 3}/d{i}'
+    try:
+        f.create_dataset(name, data=np.full(20000, i, dtype='i8'))   # 160 KB each
+        done.append(name)
+    except Exception as e:
+        failed.append(name)
+        if len(failed) > 5:
+            break
+try:
+    f.close()
+except Exception as e:
+    print('close failed', type(e).__name__)
+print('done', *done)
+print('failed', *failed)
+"""
+
+
+def test_a_full_file_system_leaves_every_written_dataset_readable(tmp_path, record_property):
+    """A writer filling a small file system (a 2 MiB tmpfs) through the connector: writes fail."""
+    mnt = tmp_path / "fs"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], check=True)
+    try:
+        p = subprocess.run([sys.executable, "-c", FULL_WRITER], cwd=mnt, env=connector_env(), capture_output=True,
+                           text=True, timeout=300)
+        assert p.returncode == 0, p.stderr[-3000:]
+        lines = {line.split()[0]: line.split()[1:] for line in p.stdout.splitlines() if line.strip()}
+        done, failed = lines.get("done", []), lines.get("failed", [])
+        assert done and failed, p.stdout
+        # Every dataset whose creation succeeded reads back with plain HDF5.
+        with h5py.File(mnt / "run.h5", "r") as f:
+            for name in done:
+                i = int(name.rsplit("d", 1)[1])
+                assert np.array_equal(f[name][()], np.full(20000, i)), name
+            # A failed one is not linked (its creation failed), or linked (its write failed, as
+            # natively) and then it reads or `check` reports it.
+            unreadable = set()
+            for name in failed:
+                group, leaf = name.split("/")
+                if group in f and leaf in f[group]:
+                    try:
+                        f[name][()]
+                    except Exception:
+                        unreadable.add("/" + name)
+        r = cli(["check", "run.h5", "--json"], mnt)
+        assert r.returncode in (0, 1), r.stderr
+        problems = [x for x in json.loads(r.stdout)["findings"] if x["problem"]]
+        assert not [x for x in problems if x.get("path") and x["path"].lstrip("/") in done], problems
+        assert unreadable <= {x.get("path") for x in problems}, (unreadable, problems)
+        record_property("outcome", f"{len(done)} datasets written, then {len(failed)} refused (no space left): "
+                                   "every written dataset read back; the refused ones are unlinked, readable, or "
+                                   f"reported by `check` ({len(problems)} problem(s))")
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
