@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the project, on each supported HDF5 series:
-#   formatting, clippy, the Rust tests, the C tests (plain and AddressSanitizer builds), real h5py
+#   formatting, clippy, the Rust tests, the C tests (plain, and AddressSanitizer + UndefinedBehaviorSanitizer builds), real h5py
 #   scripts (h5py built from source against the series), and HDF5's own VOL API test suite
 #   natively and through dset_split (1.14).
 # Builds what it needs first (HDF5 into the cache, the crate). The last line counts the results.
@@ -156,7 +156,7 @@ for series in $SERIES; do
     install_plugin "$CARGO_TARGET_DIR/debug"
     cargo_tests "cargo test ($series)"
     c_tests "C tests ($series)" "$ROOT/build/c-$series"
-    c_tests "C tests, AddressSanitizer ($series)" "$ROOT/build/asan-$series" -DDSET_SPLIT_SANITIZE=ON
+    c_tests "C tests, AddressSanitizer + UBSan ($series)" "$ROOT/build/asan-$series" -DDSET_SPLIT_SANITIZE=ON
     python_tests "h5py, Fortran and tools clients ($series)"
     if [[ $series == 1.14 ]]; then
         api_tests
