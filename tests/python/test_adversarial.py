@@ -572,3 +572,37 @@ def test_a_read_only_split_folder_refuses_cleanly(tmp_path):
     assert "refused:" in p.stdout and "Permission denied" in p.stdout, p.stdout
     assert p.stdout.strip().endswith("False [1]"), p.stdout
     assert files(tmp_path / "run-split") == [".dset-split", "a.h5"]
+
+
+HOSTILE = ["x", "X", "x~n1", "X~n1", "x~1", "%41", "con", "CON", ".hidden", "ünï", "ÜNÏ", "a b ", "x.h5", "x.",
+           "..", "tab\tname", "new\nline", "back\\slash", "star*?", "a" * 300, "x~~0123456789abcdef"]
+
+
+def test_hostile_names_through_the_whole_lifecycle(tmp_path):
+    """Names that look like the layout's own marks, device names, dots, case variants, control
+    characters, over-long names: created, linked twice, deleted, made again, moved, truncated."""
+    py(f"""
+        import h5py, json
+        names = {HOSTILE!r}
+        with h5py.File('run.h5', 'w') as f:
+            for i, n in enumerate(names):
+                f.create_group(f'g{{i}}')[n] = [i, i]
+                f[f'g{{i}}/{{n}}2'.replace('/' + n + '2', '/other')] = f[f'g{{i}}'][n]
+            for i, n in enumerate(names):
+                del f[f'g{{i}}'][n]
+                f[f'g{{i}}'][n] = [i + 100, i]
+                f.move(f'g{{i}}', f'h{{i}}')
+        with h5py.File('run.h5', 'r') as f:
+            for i, n in enumerate(names):
+                assert list(f[f'h{{i}}'][n][()]) == [i + 100, i], n
+                assert list(f[f'h{{i}}']['other'][()]) == [i, i], n
+        """, tmp_path)
+    py(f"""
+        import h5py
+        names = {HOSTILE!r}
+        with h5py.File('run.h5', 'r') as f:
+            for i, n in enumerate(names):
+                assert list(f[f'h{{i}}'][n][()]) == [i + 100, i], n
+        """, tmp_path, connector=False)
+    py("import h5py\nh5py.File('run.h5', 'w').close()", tmp_path)
+    assert files(tmp_path / "run-split") == [".dset-split"] or not (tmp_path / "run-split").exists()
