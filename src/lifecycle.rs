@@ -228,6 +228,10 @@ pub fn remove_pending(ctx: &FileCtx, at: &Below, dxpl: hid_t) -> Vec<std::path::
         .iter()
         .filter_map(|stored| real(&crate::target::resolve(ctx.main_dir(), stored)))
         .collect();
+    if let Some(why) = ctx.ownership().refusal(&ctx.split_dir) {
+        trace!("{} split file(s) stay: {why}", pending.len());
+        return Vec::new();
+    }
     let mut doomed = Vec::new();
     for target in pending {
         if reached.contains(&target) {
@@ -237,8 +241,8 @@ pub fn remove_pending(ctx: &FileCtx, at: &Below, dxpl: hid_t) -> Vec<std::path::
             ctx.defer_removal(target); // its dataset is open: HDF5 keeps it too
             continue;
         }
-        match ctx.own_split_file(&target) {
-            Ok(file) if real(&file).is_some_and(|r| foreign.contains(&r)) => {
+        match ctx.layout_file(&target) {
+            Ok(file) if !foreign.is_empty() && real(&file).is_some_and(|r| foreign.contains(&r)) => {
                 trace!("{target} stays: another external link reaches it");
             }
             Ok(file) => doomed.push(file),

@@ -86,7 +86,7 @@ pub unsafe fn make_writable(
     dxpl: hid_t,
 ) -> Result<()> {
     let Some(ctx) = parent.ctx.as_ref() else { return Ok(()) };
-    if ctx.read_only || loc.is_null() {
+    if (ctx.read_only && !ctx.has_ext_prefixes()) || loc.is_null() {
         return Ok(());
     }
     // SAFETY: by the contract above.
@@ -100,6 +100,12 @@ pub unsafe fn make_writable(
     };
     let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
     if let Some(target) = quietly(|| split_link_target(ctx, &at, name, dxpl)) {
+        if let Some(other) = ctx.shadowing(&target) {
+            return Err(shadowed(name.to_bytes(), &target, &other));
+        }
+        if ctx.read_only {
+            return Ok(());
+        }
         if ctx.own_split_file(&target).is_err() && ctx.split_file_path(&target).is_ok() {
             return Ok(()); // not ours (no owner file, another main file's): written as natively
         }
@@ -114,6 +120,16 @@ pub unsafe fn make_writable(
         crate::cow::own_copy(&file)?;
     }
     Ok(())
+}
+
+/// The error for a split file that `HDF5_EXT_PREFIX` hides behind another file.
+pub(super) fn shadowed(name: &[u8], target: &str, other: &std::path::Path) -> Error {
+    Error::arg(format!(
+        "refusing dataset {}: HDF5_EXT_PREFIX makes HDF5 look its split file {target} up as {} first, another \
+         file; unset HDF5_EXT_PREFIX (dset-split's links are relative to the main file already)",
+        String::from_utf8_lossy(name),
+        other.display()
+    ))
 }
 
 /// After `name` was opened at `parent` as `made`: marks it as a split dataset if its link is

@@ -170,6 +170,11 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     check_name_is_free(&at, name.to_bytes(), a.lcpl_id, a.dxpl_id)?;
 
     let mut place = Place::prepare(ctx, &path, &at, a.dxpl_id)?;
+    let target = place.target(ctx);
+    if let Some(other) = ctx.shadowing(&target) {
+        place.remove();
+        return Err(shadowed(&path, &target, &other));
+    }
     trace!("dataset {show} -> {}", place.file_path.display());
     // SAFETY: every call gets valid ids and pointers; failures roll back what was made.
     match unsafe { make_split_dataset(parent, ctx, a, &mut place, loc, name) } {

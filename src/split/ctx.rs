@@ -93,6 +93,9 @@ pub struct FileCtx {
     /// them stays in the main file when it is linked (moving it would leave the reference, or the
     /// handle opened by it, on the old object).
     referenced: std::sync::Mutex<std::collections::HashSet<[u8; 16]>>,
+    /// The directories of `HDF5_EXT_PREFIX`, where HDF5 looks a relative external link target up
+    /// before the main file's directory.
+    ext_prefixes: Vec<PathBuf>,
 }
 
 impl Drop for FileCtx {
@@ -197,8 +200,9 @@ impl FileCtx {
         if unsafe { ffi::H5Pset_fclose_degree(split_fapl.0, H5F_CLOSE_WEAK) } < 0 {
             return Err(Error::library("cannot set the close degree of split files"));
         }
+        let main_path_dir = main_path.parent().unwrap_or(Path::new("/"));
         Ok(Arc::new(FileCtx {
-            main_path,
+            main_path: main_path.clone(),
             main_name,
             split_dir,
             policy,
@@ -210,6 +214,7 @@ impl FileCtx {
             timeless_defaults: Default::default(),
             pending: Default::default(),
             referenced: Default::default(),
+            ext_prefixes: ext_prefixes(main_path_dir),
         }))
     }
 
@@ -314,6 +319,29 @@ impl FileCtx {
         Ok(())
     }
 
+    /// Whether HDF5 would open another file than the split file `target` (canonical) through its
+    /// link: `HDF5_EXT_PREFIX` names directories HDF5 searches first, and one of them holds a file
+    /// by that relative name. That file, when there is one.
+    pub fn shadowing(&self, target: &str) -> Option<PathBuf> {
+        if self.ext_prefixes.is_empty() {
+            return None;
+        }
+        let ours = std::fs::metadata(self.main_dir().join(target)).ok();
+        self.ext_prefixes.iter().map(|p| p.join(target)).find(|other| match std::fs::metadata(other) {
+            Ok(m) => {
+                use std::os::unix::fs::MetadataExt;
+                ours.as_ref().is_none_or(|o| (o.dev(), o.ino()) != (m.dev(), m.ino()))
+            }
+            Err(_) => false,
+        })
+    }
+
+    /// Whether opening a split dataset needs a look at its link even read-only (see
+    /// [`FileCtx::shadowing`]).
+    pub fn has_ext_prefixes(&self) -> bool {
+        !self.ext_prefixes.is_empty()
+    }
+
     /// Notes that a reference was made to (or an object opened by) the object with `token`.
     pub fn note_referenced(&self, token: [u8; 16]) {
         self.referenced.lock().unwrap_or_else(|e| e.into_inner()).insert(token);
@@ -392,6 +420,11 @@ impl FileCtx {
         if let Some(why) = self.ownership().refusal(&self.split_dir) {
             return Err(Error::arg(why));
         }
+        self.layout_file(target)
+    }
+
+    /// [`FileCtx::own_split_file`] once the folder is known to be ours (many files at once).
+    pub fn layout_file(&self, target: &str) -> Result<PathBuf> {
         let path = self.split_file_path(target)?;
         let relative = path.strip_prefix(&self.split_dir).ok().and_then(|r| r.to_str()).unwrap_or_default();
         if !layout::is_layout_name(relative) {
@@ -456,6 +489,21 @@ impl FileCtx {
             ))),
         }
     }
+}
+
+/// The directories of `HDF5_EXT_PREFIX` (colon-separated; `${ORIGIN}` is the main file's
+/// directory, which is where the connector's links lead anyway).
+fn ext_prefixes(main_dir: &Path) -> Vec<PathBuf> {
+    let Some(value) = std::env::var_os("HDF5_EXT_PREFIX") else { return Vec::new() };
+    let value = value.to_string_lossy().into_owned();
+    value
+        .split(':')
+        .filter(|p| !p.is_empty())
+        .map(|p| PathBuf::from(p.replace("${ORIGIN}", &main_dir.to_string_lossy())))
+        .filter(|p| {
+            crate::target::normalize(&std::path::absolute(p).unwrap_or_default()) != crate::target::normalize(main_dir)
+        })
+        .collect()
 }
 
 /// Removes the layout-named files below `dir` (never following a symbolic link: a link named like

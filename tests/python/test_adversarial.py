@@ -606,3 +606,21 @@ def test_hostile_names_through_the_whole_lifecycle(tmp_path):
         """, tmp_path, connector=False)
     py("import h5py\nh5py.File('run.h5', 'w').close()", tmp_path)
     assert files(tmp_path / "run-split") == [".dset-split"] or not (tmp_path / "run-split").exists()
+
+
+def test_an_external_link_prefix_never_redirects_writes_outside_the_tree(tmp_path):
+    """`HDF5_EXT_PREFIX` naming a folder that holds an unrelated `run-split/x.h5` (HDF5 looks
+    relative external link targets up there first; was: the connector's writes went to it)."""
+    prefix = tmp_path / "prefix" / "run-split"
+    prefix.mkdir(parents=True)
+    py("import h5py\nwith h5py.File('prefix/run-split/x.h5', 'w') as f: f['data'] = [7, 7, 7]", tmp_path,
+       connector=False)
+    before = (prefix / "x.h5").read_bytes()
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['x'] = [0, 0, 0]", tmp_path)
+    p = py("import h5py\nwith h5py.File('run.h5', 'a') as f: f['x'][0] = 5", tmp_path, ok=False,
+           HDF5_EXT_PREFIX=tmp_path / "prefix")
+    assert p.returncode != 0 and "HDF5_EXT_PREFIX" in p.stderr, p.stderr
+    p = py("import h5py\nwith h5py.File('run.h5', 'a') as f: f['y'] = [1]", tmp_path, ok=False,
+           HDF5_EXT_PREFIX=tmp_path / "prefix")
+    assert p.returncode == 0, p.stderr  # no file of that name under the prefix: fine
+    assert (prefix / "x.h5").read_bytes() == before
