@@ -624,3 +624,42 @@ def test_an_external_link_prefix_never_redirects_writes_outside_the_tree(tmp_pat
            HDF5_EXT_PREFIX=tmp_path / "prefix")
     assert p.returncode == 0, p.stderr  # no file of that name under the prefix: fine
     assert (prefix / "x.h5").read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated", "no /data", "a directory"])
+def test_a_corrupt_split_file_is_a_clear_error_and_check_reports_it(tmp_path, damage):
+    """A split file replaced by garbage, emptied, cut short, holding no `/data`, or a directory:
+    opening its dataset fails with a message naming it, the rest of the file works, and `check`
+    reports it as corrupt."""
+    py("import h5py, numpy as np\nwith h5py.File('run.h5', 'w') as f:\n"
+       "    f['x'] = np.arange(1000)\n    f['y'] = [1, 2]", tmp_path)
+    x = tmp_path / "run-split" / "x.h5"
+    if damage == "garbage":
+        x.write_bytes(b"\x89not hdf5 at all" * 100)
+    elif damage == "empty":
+        x.write_bytes(b"")
+    elif damage == "truncated":
+        x.write_bytes(x.read_bytes()[:1500])
+    elif damage == "no /data":
+        x.unlink()
+        py("import h5py\nwith h5py.File('run-split/x.h5', 'w') as f: f['other'] = [1]", tmp_path, connector=False)
+    else:
+        x.unlink()
+        x.mkdir()
+    p = py("""
+        import h5py
+        with h5py.File('run.h5', 'r') as f:
+            assert list(f['y'][()]) == [1, 2]
+            try:
+                f['x'][()]
+                print('read')
+            except Exception as e:
+                print('refused:', e)
+        """, tmp_path)
+    assert "refused:" in p.stdout and "x.h5" in p.stdout, p.stdout
+    from support import cli
+    import json as _json
+    r = cli(["check", "run.h5", "--json"], tmp_path)
+    kinds = {(f["kind"], f.get("path")) for f in _json.loads(r.stdout)["findings"]}
+    assert ("corrupt", "/x") in kinds or ("dangling", "/x") in kinds, kinds
+    assert r.returncode == 1
