@@ -4,28 +4,14 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
-use hdf5_sys::h5f::{H5F_ACC_TRUNC, H5Fclose, H5Fcreate, H5Fdelete, H5Fmount, H5Funmount};
+use hdf5_sys::h5f::{H5Fdelete, H5Fmount, H5Funmount};
 use hdf5_sys::h5g::{H5Gclose, H5Gcreate2};
 use hdf5_sys::h5l::{H5Lcopy, H5Ldelete};
 use hdf5_sys::h5p::{H5P_DEFAULT, H5Pclose};
 use serial_test::serial;
 
 const INFO: &str = "under_vol=0;under_info={}";
-
-fn create(path: &Path, fapl: i64) -> i64 {
-    // SAFETY: plain call; checked.
-    let f = unsafe { H5Fcreate(cpath(path).as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl) };
-    assert!(f >= 0, "H5Fcreate: {:#?}", take_error_stack());
-    f
-}
-
-fn close(id: i64) {
-    // SAFETY: closes a file id we own.
-    assert!(unsafe { H5Fclose(id) } >= 0);
-}
 
 #[test]
 #[serial]

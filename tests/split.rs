@@ -8,31 +8,12 @@ use std::path::Path;
 
 use common::*;
 use hdf5_sys::h5d::{H5Dclose, H5Dopen2};
-use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_RDWR, H5F_ACC_TRUNC, H5Fclose, H5Fcreate, H5Fopen};
+use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_RDWR, H5Fclose, H5Fopen};
 use hdf5_sys::h5l::H5Lexists;
 use hdf5_sys::h5p::{H5P_DEFAULT, H5Pclose};
 use serial_test::serial;
 
 const INFO: &str = "under_vol=0;under_info={}";
-
-fn create(path: &Path, fapl: i64) -> i64 {
-    // SAFETY: plain call; checked.
-    let f = unsafe { H5Fcreate(cpath(path).as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl) };
-    assert!(f >= 0, "H5Fcreate: {:#?}", take_error_stack());
-    f
-}
-
-fn open_rw(path: &Path, fapl: i64) -> i64 {
-    // SAFETY: plain call; checked.
-    let f = unsafe { H5Fopen(cpath(path).as_ptr(), H5F_ACC_RDWR, fapl) };
-    assert!(f >= 0, "H5Fopen: {:#?}", take_error_stack());
-    f
-}
-
-fn close(id: i64) {
-    // SAFETY: closes a file id we own.
-    assert!(unsafe { H5Fclose(id) } >= 0);
-}
 
 fn exists(loc: i64, name: &str) -> bool {
     // SAFETY: plain call.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use hdf5_sys::h5::{H5open, herr_t};
 use hdf5_sys::h5d::{H5Dclose, H5Dcreate2, H5Dopen2, H5Dread, H5Dwrite};
 use hdf5_sys::h5e::{H5E_DEFAULT, H5E_direction_t, H5E_error2_t, H5Eclear2, H5Eget_class_name, H5Ewalk2};
-use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_TRUNC, H5Fclose, H5Fcreate, H5Fopen};
+use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_RDWR, H5F_ACC_TRUNC, H5Fclose, H5Fcreate, H5Fopen};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5S_ALL, H5Sclose, H5Screate_simple};
@@ -251,4 +251,26 @@ impl Drop for QuietErrors {
         // SAFETY: restores what `quiet_errors` read.
         unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, self.0, self.1) };
     }
+}
+
+/// Creates (truncates) the file `path` with `fapl`; panics with HDF5's error stack on failure.
+pub fn create(path: &Path, fapl: hid_t) -> hid_t {
+    // SAFETY: plain call; checked.
+    let f = unsafe { H5Fcreate(cpath(path).as_ptr(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl) };
+    assert!(f >= 0, "H5Fcreate: {:#?}", take_error_stack());
+    f
+}
+
+/// Opens the file `path` read-write with `fapl`.
+pub fn open_rw(path: &Path, fapl: hid_t) -> hid_t {
+    // SAFETY: plain call; checked.
+    let f = unsafe { H5Fopen(cpath(path).as_ptr(), H5F_ACC_RDWR, fapl) };
+    assert!(f >= 0, "H5Fopen: {:#?}", take_error_stack());
+    f
+}
+
+/// Closes a file id.
+pub fn close(id: hid_t) {
+    // SAFETY: closes a file id we own.
+    assert!(unsafe { H5Fclose(id) } >= 0);
 }
