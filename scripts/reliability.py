@@ -13,7 +13,7 @@ HEAD = """# Reliability
 
 What the connector and the `dset-split` command were put through, and what happened. **Generated**
 by `scripts/test.sh` (`scripts/reliability.py`) from the reliability suite: the adversarial cases of
-`tests/python/test_adversarial.py` (each fault or bad input, as a hostile or merely unlucky user
+`tests/python/test_adversarial.py` and `tests/python/test_cli_safety.py` (each fault or bad input, as a hostile or merely unlucky user
 would cause it) and the repeated faults of `tests/python/test_reliability.py` (a writer killed with
 SIGKILL at random points), run through the real plugin with h5py built against each HDF5 series.
 Do not edit by hand: run `bash scripts/test.sh`. The README states the rules these cases check
@@ -49,7 +49,9 @@ def main(args):
             if r["outcome"]:
                 done["outcome"].append(r["outcome"])
     out = [HEAD]
-    for group, title in (("adversarial", "Adversarial cases"), ("reliability", "Repeated faults")):
+    for group, title in (("adversarial", "Adversarial cases: the connector"),
+                         ("cli_safety", "Adversarial cases: the `dset-split` command"),
+                         ("reliability", "Repeated faults")):
         mine = [(k, v) for k, v in rows.items() if k[0] == group]
         if not mine:
             continue

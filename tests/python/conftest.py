@@ -26,7 +26,8 @@ def pytest_runtest_makereport(item, call):
         return
     if report.when != "call" and not (report.when == "setup" and report.failed):
         return
-    doc = (item.function.__doc__ or item.function.__name__).strip().split("\n\n")[0]
+    name = item.function.__name__.removeprefix("test_").replace("_", " ")
+    doc = (item.function.__doc__ or name[:1].upper() + name[1:] + ".").strip().split("\n\n")[0]
     props = dict(report.user_properties)
     RECORDS.append({
         "test": item.nodeid.split("::", 1)[1],

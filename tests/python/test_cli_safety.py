@@ -18,6 +18,8 @@ import pytest
 
 from support import clean_env, cli, need_file
 
+pytestmark = pytest.mark.reliability
+
 
 def make_split(tmp, name="run.h5", n=4):
     """`name` in the split layout (by `dset-split split`), datasets /a, /b, ... each in its own
