@@ -71,7 +71,9 @@ def main(args):
                     cells.append(f"as the README says, {d['passed']}/{n}" if not d["failed"] else
                                  f"**FAILED** {d['failed']}/{n}")
             cases = ", ".join(f"`{c}`" for c in row["cases"]) or "-"
-            out.append(f"| {row['fault']} | {cases} | {row['trials']} | " + " | ".join(cells) + " |")
+            cell = lambda text: text.replace("|", "\\|")  # noqa: E731 (a pipe would end the cell)
+            out.append(f"| {cell(row['fault'])} | {cell(cases)} | {row['trials']} | "
+                       + " | ".join(cell(c) for c in cells) + " |")
     print("\n".join(out))
 
 
