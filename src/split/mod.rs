@@ -7,6 +7,7 @@ mod anon;
 mod copy;
 mod create;
 mod ctx;
+mod folder;
 pub(crate) mod order;
 mod place;
 mod times;
