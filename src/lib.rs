@@ -15,11 +15,12 @@ pub mod error;
 pub mod ffi;
 pub mod info;
 pub mod layout;
-pub mod lifecycle;
 pub mod log;
 pub mod object;
 pub mod policy;
 pub mod split;
+/// The split folder kept in step after creation (part of the engine, `split::lifecycle`).
+pub use split::lifecycle;
 pub mod target;
 pub mod visit;
 pub mod vol;

@@ -8,6 +8,7 @@ mod copy;
 mod create;
 mod ctx;
 mod folder;
+pub mod lifecycle;
 pub(crate) mod order;
 mod place;
 mod times;
