@@ -420,7 +420,10 @@ pub struct H5VL_object_specific_args_t {
 pub const H5VL_FILE_GET_NAME: c_int = 5;
 pub const H5VL_FILE_GET_OBJ_COUNT: c_int = 6;
 pub const H5VL_FILE_GET_OBJ_IDS: c_int = 7;
+pub const H5F_OBJ_FILE: c_uint = 0x1;
 pub const H5F_OBJ_DATASET: c_uint = 0x2;
+/// Datasets, groups, named datatypes and attributes (`H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR`).
+pub const H5F_OBJ_OBJECTS: c_uint = 0x1e;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -1041,6 +1044,14 @@ unsafe extern "C" {
         oinfo: *mut H5O_info2_t,
         fields: c_uint,
         lapl_id: hid_t,
+    ) -> herr_t;
+    /// `H5Lvisit2` (index and order as integers: 0, 0 = by name, increasing).
+    pub fn H5Lvisit2(
+        grp_id: hid_t,
+        idx_type: c_int,
+        order: c_int,
+        op: Option<unsafe extern "C" fn(hid_t, *const c_char, *const H5L_info2_t, *mut c_void) -> herr_t>,
+        op_data: *mut c_void,
     ) -> herr_t;
     /// `H5Lget_val`.
     pub fn H5Lget_val(loc_id: hid_t, name: *const c_char, buf: *mut c_void, size: usize, lapl_id: hid_t) -> herr_t;

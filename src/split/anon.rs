@@ -87,7 +87,7 @@ pub unsafe fn link_anonymous(
         return Ok(false);
     }
     check_name_is_free(&at, name.to_bytes(), lcpl, dxpl)?;
-    let mut place = Place::prepare(ctx, &path, &at, dxpl)?;
+    let mut place = Place::prepare(ctx, &path)?;
     let result = (|| -> Result<*mut c_void> {
         let self_loc = dset.loc_self();
         // SAFETY: the anonymous dataset (as it is now) is copied by its own location.

@@ -66,7 +66,7 @@ pub unsafe fn copy_split(src: CopySide, dst: CopySide, ocpypl: hid_t, lcpl: hid_
         return Ok(false);
     }
     check_name_is_free(&dst_at, dst.name.to_bytes(), lcpl, dxpl)?;
-    let mut place = Place::prepare(dctx, &path, &dst_at, dxpl)?;
+    let mut place = Place::prepare(dctx, &path)?;
     let vol = dst.obj.under_vol_id;
     let result = (|| {
         let from = Source { obj: src.obj.under_object, loc: src.loc, name: src.name };
@@ -173,7 +173,7 @@ fn relink_copy(
                         hard_link(&dst_at, first, &dst_name, dxpl)?;
                     }
                     (_, Some(dctx)) => {
-                        let mut place = Place::prepare(dctx, &path, &dst_at, dxpl)?;
+                        let mut place = Place::prepare(dctx, &path)?;
                         // SAFETY: the source dataset, through its link in the source group.
                         let copied = unsafe { place.copy_into(dctx, vol, from, ocpypl, false, dxpl) };
                         let target: Arc<str> = Arc::from(place.target(dctx));

@@ -169,7 +169,7 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     }
     check_name_is_free(&at, name.to_bytes(), a.lcpl_id, a.dxpl_id)?;
 
-    let mut place = Place::prepare(ctx, &path, &at, a.dxpl_id)?;
+    let mut place = Place::prepare(ctx, &path)?;
     let target = place.target(ctx);
     if let Some(other) = ctx.shadowing(&target) {
         place.remove();

@@ -115,6 +115,23 @@ pub(super) struct OpenSplit {
     info: Arc<SplitInfo>,
 }
 
+/// Every open split dataset of the process, whichever handle of whichever main file opened it:
+/// (its main file's directory, normal; its object below; what its wrapper knows). Files one of
+/// them lives in are neither moved nor removed (another handle of the same file may link it again).
+type OpenEverywhere = Vec<(PathBuf, usize, Arc<SplitInfo>)>;
+
+static OPEN_EVERYWHERE: std::sync::LazyLock<std::sync::Mutex<OpenEverywhere>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(Vec::new()));
+
+fn open_everywhere() -> std::sync::MutexGuard<'static, OpenEverywhere> {
+    OPEN_EVERYWHERE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Frees the process-wide list of open split datasets (the connector is unloaded).
+pub fn forget_open_everywhere() {
+    *open_everywhere() = Vec::new();
+}
+
 /// A library state captured with `H5VLretrieve_lib_state`.
 #[derive(Debug)]
 pub(super) struct LibState(*mut c_void);
@@ -235,10 +252,10 @@ impl FileCtx {
     /// Whether `other` is the context of the same main file (another open of it: HDF5 shares one
     /// file between them, so hard links between them are allowed).
     pub fn same_file(&self, other: &FileCtx) -> bool {
-        match (self.fileno.get(), other.fileno.get()) {
-            (Some(a), Some(b)) => a == b,
-            _ => self.main_path == other.main_path,
-        }
+        // The same name is the same file too: one closed and opened again (an object held across
+        // that may be linked again, as natively).
+        self.main_path == other.main_path
+            || matches!((self.fileno.get(), other.fileno.get()), (Some(a), Some(b)) if a == b)
     }
 
     /// Whether a link `name` made at `at` goes into the main file itself, not into a file mounted
@@ -276,6 +293,8 @@ impl FileCtx {
         if let Ok(o) = unsafe { Obj::from_ptr(made) } {
             // SAFETY: asks the connector below for its terminal object.
             let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
+            let dir = crate::target::normalize(self.main_dir());
+            open_everywhere().push((dir, o.under_object as usize, info.clone()));
             let entry = OpenSplit { terminal, under: o.under_object as usize, vol: o.under_vol_id, info };
             self.open_split.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
         }
@@ -296,6 +315,10 @@ impl FileCtx {
         let mut open = self.open_split.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = open.iter().position(|e| e.under == o.under_object as usize) {
             open.swap_remove(i);
+        }
+        let mut everywhere = open_everywhere();
+        if let Some(i) = everywhere.iter().position(|(_, under, _)| *under == o.under_object as usize) {
+            everywhere.swap_remove(i);
         }
     }
 
@@ -342,13 +365,14 @@ impl FileCtx {
         std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Whether the split file `target` is set aside for removal.
-    pub fn is_pending(&self, target: &str) -> bool {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|t| **t == *target)
-    }
-
     /// Whether an open split dataset of this main file lives in `target`.
     pub fn is_open(&self, target: &str) -> bool {
+        let dir = crate::target::normalize(self.main_dir());
+        open_everywhere().iter().any(|(d, _, info)| *d == dir && *info.file() == *target)
+    }
+
+    /// Whether an open split dataset of this handle of the main file lives in `target`.
+    pub fn is_open_here(&self, target: &str) -> bool {
         self.open_split.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|e| *e.info.file() == *target)
     }
 

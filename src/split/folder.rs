@@ -82,6 +82,21 @@ impl FileCtx {
         Ok(path)
     }
 
+    /// After the main file was truncated: removes the split files its old content linked to
+    /// (`targets`, read before), then the owner file and the folder if nothing else is left. A
+    /// file only another main file links to (one renamed away, say) stays.
+    pub fn clear_old_split_files(&self, targets: &[Arc<str>]) {
+        if self.ownership() != crate::confine::Owner::Ours {
+            return;
+        }
+        let files: Vec<PathBuf> = targets.iter().filter_map(|t| self.layout_file(t).ok()).collect();
+        crate::lifecycle::remove_files(self, &files);
+        if std::fs::read_dir(&self.split_dir).map(|d| d.count()).unwrap_or(0) == 1 {
+            let _ = std::fs::remove_file(self.split_dir.join(layout::OWNER_FILE));
+            let _ = std::fs::remove_dir(&self.split_dir);
+        }
+    }
+
     /// Removes the files of the split folder that belong to it (`*.h5` whose names are ours)
     /// and the directories that become empty; foreign files stay. Used when the main file is
     /// truncated or deleted. Only a folder provably this main file's is touched (see

@@ -252,6 +252,28 @@ pub fn remove_pending(ctx: &FileCtx, at: &Below, dxpl: hid_t) -> Vec<std::path::
     doomed
 }
 
+/// The split files the existing main file `name` links to, read before it is truncated (opened
+/// read-only through the connector below with `fapl`). None when it cannot be read: then nothing
+/// is known to be its, and nothing is removed.
+pub fn targets_of_old_file(ctx: &FileCtx, name: &CStr, fapl: hid_t) -> Option<Vec<Arc<str>>> {
+    quietly(|| {
+        // SAFETY: opens the file read-only with the fapl naming the connector below (so not
+        // through this connector again); closed below.
+        let id = unsafe { hdf5_sys::h5f::H5Fopen(name.as_ptr(), hdf5_sys::h5f::H5F_ACC_RDONLY, fapl) };
+        if id < 0 {
+            crate::trace!("cannot open {} before truncating it: its split files stay", name.to_string_lossy());
+            return None;
+        }
+        let mut listing = Listing { ctx, found: Vec::new(), foreign: None };
+        // SAFETY: visits the links of a valid file id with our callback and its state.
+        let rc = unsafe { ffi::H5Lvisit2(id, 0, 0, Some(list_cb), (&mut listing as *mut Listing).cast()) };
+        let found = (rc >= 0).then(|| listing.found.into_iter().map(|l| l.target).collect());
+        // SAFETY: closes the file opened above.
+        unsafe { hdf5_sys::h5f::H5Fclose(id) };
+        found
+    })
+}
+
 /// Removes split files (from [`remove_pending`]) and the directories left empty.
 pub fn remove_files(ctx: &FileCtx, files: &[std::path::PathBuf]) {
     for file in files {
@@ -264,35 +286,6 @@ pub fn remove_files(ctx: &FileCtx, files: &[std::path::PathBuf]) {
             Err(e) => trace!("cannot remove {}: {e}", file.display()),
         }
     }
-}
-
-/// Before a new split file is placed at `target` (canonical), which a file set aside for
-/// removal still occupies: removes that file now if it is still unreferenced, so the layout's
-/// own name is used again (deleting a dataset and writing it again, a common pattern, keeps its
-/// file name). `at` is any object of the main file.
-pub fn reclaim(ctx: &FileCtx, at: &Below, target: &str, dxpl: hid_t) -> bool {
-    if !ctx.is_pending(target) {
-        return false;
-    }
-    let files = remove_pending_only(ctx, at, target, dxpl);
-    let reclaimed = !files.is_empty();
-    // The deleted link must be gone on disk before the file it led to is.
-    if reclaimed {
-        at.flush(dxpl);
-    }
-    remove_files(ctx, &files);
-    reclaimed
-}
-
-/// [`remove_pending`] for one target; the rest stay set aside.
-fn remove_pending_only(ctx: &FileCtx, at: &Below, target: &str, dxpl: hid_t) -> Vec<std::path::PathBuf> {
-    let others: Vec<Arc<str>> = ctx.take_pending().into_iter().filter(|t| **t != *target).collect();
-    ctx.defer_removal(Arc::from(target));
-    let files = remove_pending(ctx, at, dxpl);
-    for t in others {
-        ctx.defer_removal(t);
-    }
-    files
 }
 
 /// Removes empty directories from `dir` upwards, up to and including `root`.
@@ -340,6 +333,10 @@ pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Vec<(Arc
         }
         if all.iter().filter(|l| l.target == link.target).count() > 1 {
             trace!("{} is shared by several links: it stays, and so do its links", link.target);
+            continue;
+        }
+        if ctx.is_open(&link.target) && !ctx.is_open_here(&link.target) {
+            trace!("{} is open through another handle of the file: it stays", link.target);
             continue;
         }
         match move_split_file(ctx, at, &path, &link.target, dxpl) {
@@ -390,8 +387,8 @@ fn move_split_file(ctx: &FileCtx, at: &Below, path: &[u8], target: &Arc<str>, dx
         }
         return Err(e);
     }
+    at.flush(dxpl);
     if !moved_now {
-        at.flush(dxpl);
         if let Err(e) = std::fs::remove_file(&from) {
             trace!("cannot remove {} after moving it: {e}", from.display());
         }

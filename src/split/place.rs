@@ -77,7 +77,7 @@ impl Place {
     /// (`x~n1.h5`, `x~n2.h5` ...): a split file belongs to exactly one dataset and is never
     /// overwritten. Refuses a split folder that is not this main file's, and any way through a
     /// symbolic link, before anything is made.
-    pub(super) fn prepare(ctx: &FileCtx, path: &[u8], at: &crate::below::Below, dxpl: hid_t) -> Result<Place> {
+    pub(super) fn prepare(ctx: &FileCtx, path: &[u8]) -> Result<Place> {
         use crate::confine::Owner;
         let show = String::from_utf8_lossy(path);
         let layout_name = layout::relative_file(path).ok_or_else(|| Error::arg("a dataset needs a name"))?;
@@ -116,10 +116,6 @@ impl Place {
             }
         };
         let mut place = Place { relative: layout_name.clone(), file_path, made, claimed, created: false };
-        if std::fs::symlink_metadata(&place.file_path).is_ok() {
-            // A file deleted in this session and not yet removed gives its name back.
-            crate::lifecycle::reclaim(ctx, at, &ctx.link_target(&layout_name), dxpl);
-        }
         let mut k = 0;
         while std::fs::symlink_metadata(&place.file_path).is_ok() {
             k += 1;

@@ -48,6 +48,16 @@ pub unsafe extern "C" fn create(
         // Only a file that exists has split files to go with it: a folder left by a main file
         // that was renamed or deleted without the connector may still be another file's.
         let existed = ctx.as_ref().is_some_and(|c| std::fs::symlink_metadata(&c.main_path).is_ok());
+        // The split files the old file links to go with it; others in the folder (of a main file
+        // renamed away, say) stay.
+        let old_targets = match (&ctx, flags & H5F_ACC_TRUNC != 0 && existed && req.is_null()) {
+            (Some(c), true) if !name.is_null() => {
+                // SAFETY: HDF5 passes a NUL-terminated name (checked non-NULL).
+                let cname = unsafe { CStr::from_ptr(name) };
+                crate::lifecycle::targets_of_old_file(c, cname, fapl.0)
+            }
+            _ => None,
+        };
         if let (Some(ctx), true) = (&ctx, flags & H5F_ACC_TRUNC != 0) {
             // Truncating through a link into a cache would empty the cache's file.
             crate::cow::unlink_shared(&ctx.main_path)?;
@@ -64,9 +74,9 @@ pub unsafe extern "C" fn create(
             return Ok(under);
         }
         if let Some(ctx) = &ctx {
-            if flags & H5F_ACC_TRUNC != 0 && existed {
+            if let Some(targets) = &old_targets {
                 // The old file's datasets went with it: so do their split files.
-                ctx.clear_split_folder();
+                ctx.clear_old_split_files(targets);
             }
             crate::lifecycle::forget_counts(ctx);
             // Durability: a complete (empty) file on disk from the start, so that a process
@@ -277,6 +287,20 @@ pub unsafe extern "C" fn optional(
     })
 }
 
+/// How many objects of `types` (`H5F_OBJ_*`) are open in the file of `at` (natively: across all
+/// its handles). Unknown counts as many.
+fn open_count(at: &Below, types: c_uint, dxpl: hid_t) -> usize {
+    let mut n: usize = 0;
+    let mut args = H5VL_file_get_args_t {
+        op_type: ffi::H5VL_FILE_GET_OBJ_COUNT,
+        args: ffi::H5VL_file_get_args_u { get_obj_count: ffi::H5VL_file_get_obj_count_args_t { types, count: &mut n } },
+    };
+    // SAFETY: our own argument struct; the connector writes only `n`.
+    let rc =
+        crate::error::quietly(|| unsafe { ffi::H5VLfile_get(at.obj, at.vol, &mut args, dxpl, std::ptr::null_mut()) });
+    if rc < 0 { usize::MAX } else { n }
+}
+
 /// `file_cls.close`
 pub unsafe extern "C" fn close(file: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("file_close", || {
@@ -286,7 +310,17 @@ pub unsafe extern "C" fn close(file: *mut c_void, dxpl_id: hid_t, req: Req) -> h
             Ok(o) if o.split.is_none() && req.is_null() => match o.ctx.clone() {
                 Some(ctx) => {
                     let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: ffi::H5I_FILE };
-                    let doomed = crate::lifecycle::remove_pending(&ctx, &at, dxpl_id);
+                    // Not while anything else of the file is open (another handle, a group or a
+                    // dataset the application still holds may link an object again): the files
+                    // wait for a later close, or stay as orphans for `dset-split gc`.
+                    let (files, objects) =
+                        (open_count(&at, ffi::H5F_OBJ_FILE, dxpl_id), open_count(&at, ffi::H5F_OBJ_OBJECTS, dxpl_id));
+                    crate::trace!("closing {}: {files} file id(s), {objects} object(s) open", ctx.main_path.display());
+                    let doomed = if files <= 1 && objects == 0 {
+                        crate::lifecycle::remove_pending(&ctx, &at, dxpl_id)
+                    } else {
+                        Vec::new()
+                    };
                     (Some(ctx), doomed)
                 }
                 None => (None, Vec::new()),

@@ -47,6 +47,7 @@ unsafe extern "C" fn terminate() -> herr_t {
         crate::trace!("terminated");
         crate::error::release_at_terminate();
         crate::lifecycle::forget_all_counts();
+        crate::split::forget_open_everywhere();
         crate::log::shutdown();
         Ok(0)
     })

@@ -342,18 +342,69 @@ def test_an_object_unlinked_while_open_and_linked_again_keeps_its_data(tmp_path)
         """, tmp_path, connector=False)
 
 
-def test_deleting_and_writing_a_name_again_keeps_its_file_name(tmp_path):
-    """`del f['x']; f['x'] = ...` (overwriting, a common pattern) in one session."""
-    py("""
-        import h5py
-        with h5py.File('run.h5', 'w') as f:
-            f['x'] = [1]
-        for v in (2, 3):
+def test_deleting_and_writing_a_name_again(tmp_path):
+    """`del f['x']; f['x'] = ...` (overwriting, a common pattern), at the root and in a group, in
+    one session (was: in a group, the write failed).
+
+    The new data gets a free alternate name while the old file waits for the close; the next
+    session's overwrite gets the layout's own name back."""
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f:\n    f['x'] = [1]\n    f['g/y'] = [1]", tmp_path)
+    expected = [[".dset-split", "g/y~n2.h5", "x~n1.h5"], [".dset-split", "g/y~n1.h5", "x.h5"]]
+    for v, after in zip((2, 3), expected):
+        py(f"""
+            import h5py
             with h5py.File('run.h5', 'a') as f:
-                del f['x']
-                f['x'] = [v]
-        """, tmp_path)
-    assert files(tmp_path / "run-split") == [".dset-split", "x.h5"]
+                del f['x']; f['x'] = [{v}]
+                del f['g/y']; f['g/y'] = [{v}]
+                del f['g']; f['g/y'] = [{v}]
+            """, tmp_path)
+        assert files(tmp_path / "run-split") == after
+        py(f"import h5py\nf = h5py.File('run.h5', 'r')\nassert list(f['x'][()]) == list(f['g/y'][()]) == [{v}]",
+           tmp_path, connector=False)
+
+
+def test_objects_held_open_across_deletes_closes_and_other_handles(tmp_path):
+    """Objects held open while their names are deleted: through a second `H5Fopen` of the file,
+    through `H5Freopen`, with the deleting handle closed first, with the name written again, then
+    linked again (was: their split files were removed or reused, and the data lost)."""
+    cases = {
+        "second open": """
+f1 = h5py.File('run.h5', 'a'); f2 = h5py.File('run.h5', 'a')
+d = f2['x']; del f1['x']; f1.close()
+f2['y'] = d; d[0] = 42; f2.close()
+""",
+        "reopen, group": """
+f1 = h5py.File('run.h5', 'a'); f2 = h5py.File(f1.id.reopen())
+g = f2['g']; del f1['g']; f1.close()
+f2['h'] = g; f2.close()
+""",
+        "group held, name written again": """
+with h5py.File('run.h5', 'a') as f:
+    g = f['g']; del f['g']; f['g/x'] = np.full(5, -1); f['h'] = g
+""",
+        "move through another handle": """
+f1 = h5py.File('run.h5', 'a'); f2 = h5py.File('run.h5', 'a')
+d = f2['x']; f1.move('x', 'y'); f1.close()
+f2['z'] = d; f2.close()
+""",
+    }
+    for name, code in cases.items():
+        d = tmp_path / name.replace(" ", "_").replace(",", "")
+        d.mkdir()
+        py("import h5py, numpy as np\nwith h5py.File('run.h5', 'w') as f:\n"
+           "    f['x'] = np.arange(5); f['g/x'] = np.arange(5)", d)
+        py("import h5py, numpy as np\n" + code, d)
+        py("""
+            import h5py
+            f = h5py.File('run.h5', 'r')
+            found = []
+            f.visit_links(lambda n: found.append(n))
+            for n in found:
+                obj = f.get(n)
+                if isinstance(obj, h5py.Dataset):
+                    assert len(obj[()]) == 5, n
+            assert any(n in found for n in ('y', 'z', 'h/x')), found
+            """, d, connector=False)
 
 
 def test_a_folder_with_files_the_connector_never_made_is_never_claimed(tmp_path):
@@ -663,3 +714,15 @@ def test_a_corrupt_split_file_is_a_clear_error_and_check_reports_it(tmp_path, da
     kinds = {(f["kind"], f.get("path")) for f in _json.loads(r.stdout)["findings"]}
     assert ("corrupt", "/x") in kinds or ("dangling", "/x") in kinds, kinds
     assert r.returncode == 1
+
+
+def test_a_new_main_file_at_the_name_of_a_renamed_one(tmp_path):
+    """`mv run.h5 keep.h5`, a new run.h5 made by another program, then run.h5 truncated through
+    the connector (was: the folder was cleared, and keep.h5's data lost)."""
+    py("import h5py, numpy as np\nwith h5py.File('run.h5', 'w') as f: f['x'] = np.arange(5); f['g/y'] = [1, 2]",
+       tmp_path)
+    os.rename(tmp_path / "run.h5", tmp_path / "keep.h5")
+    py("import h5py\nh5py.File('run.h5', 'w').close()", tmp_path, connector=False)
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['z'] = [1]", tmp_path)
+    py("import h5py\nf = h5py.File('keep.h5', 'r')\nassert list(f['x'][()]) == [0, 1, 2, 3, 4]\n"
+       "assert list(f['g/y'][()]) == [1, 2]", tmp_path, connector=False)
