@@ -178,6 +178,9 @@ pub fn temp_beside(target: &Path) -> io::Result<tempfile::NamedTempFile> {
     tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".dset-split-tmp").tempfile_in(dir)
 }
 
+/// How many random characters temporary names carry.
+pub const RANDOM_LEN: usize = 6;
+
 /// A new private directory next to `target` (mode 0700, exclusive, unpredictable name): a place
 /// where a program that creates files by name (HDF5) can make a work file no one else can plant
 /// anything at.
@@ -191,6 +194,7 @@ pub fn temp_dir_beside(target: &Path) -> io::Result<tempfile::TempDir> {
     tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".dset-split-work")
+        .rand_bytes(RANDOM_LEN)
         .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir_in(dir)
 }

@@ -53,9 +53,12 @@ pub unsafe fn copy_split(src: CopySide, dst: CopySide, ocpypl: hid_t, lcpl: hid_
         return Ok(false);
     }
     // A split dataset by its link, or itself (h5py's `f.copy(f['x'], 'y')` passes the dataset).
-    let itself = src.obj.split.is_some() && crate::layout::components(src.name.to_bytes()).is_empty();
-    if !itself && split_link_target(sctx, &src.at(), src.name, dxpl).is_none() {
+    let itself = src.obj.split.as_ref().filter(|_| crate::layout::components(src.name.to_bytes()).is_empty());
+    let Some(target) = itself.map(|s| s.file()).or_else(|| split_link_target(sctx, &src.at(), src.name, dxpl)) else {
         return Ok(false);
+    };
+    if let Some(other) = sctx.shadowing(&target) {
+        return Err(shadowed(src.name.to_bytes(), &target, &other));
     }
     let dst_at = dst.at();
     if !dctx.holds(&dst_at, dst.name.to_bytes(), dxpl) {
@@ -159,6 +162,9 @@ fn relink_copy(
         let group_name = join(dst.name.to_bytes(), &group)?;
         crate::split::order::keep_order(&dst_at, &group_name, dxpl, || {
             for l in &members {
+                if let Some(other) = src.obj.ctx.as_ref().and_then(|c| c.shadowing(&l.target)) {
+                    return Err(shadowed(&l.name, &l.target, &other));
+                }
                 let dst_name = join(dst.name.to_bytes(), &l.name)?;
                 let src_name = join(src.name.to_bytes(), &l.name)?;
                 let from = Source { obj: src.obj.under_object, loc: src.loc, name: &src_name };

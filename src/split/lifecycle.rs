@@ -325,6 +325,8 @@ pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Vec<(Arc
         return done;
     }
     let Ok(all) = quietly(|| split_links_under(ctx, at, c"/", dxpl)) else { return done };
+    // By group, each group's links rewritten inside `keep_order` (a rewritten link would go last).
+    let mut by_group: std::collections::BTreeMap<Vec<u8>, Vec<Moving>> = Default::default();
     for link in moved {
         let mut path = base.clone();
         if !link.name.is_empty() {
@@ -339,14 +341,28 @@ pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Vec<(Arc
             trace!("{} is open through another handle of the file: it stays", link.target);
             continue;
         }
-        match move_split_file(ctx, at, &path, &link.target, dxpl) {
-            Ok(Some(new_target)) => done.push((link.target.clone(), new_target)),
-            Ok(None) => {}
-            Err(e) => trace!("{} stays where it is: {e}", link.target),
-        }
+        let cut = path.iter().rposition(|b| *b == b'/').unwrap_or(0);
+        let group = if cut == 0 { b"/".to_vec() } else { path[..cut].to_vec() };
+        by_group.entry(group).or_default().push((path, link.target));
+    }
+    for (group, links) in by_group {
+        let Ok(group) = CString::new(group) else { continue };
+        let _ = crate::split::order::keep_order(at, &group, dxpl, || {
+            for (path, target) in &links {
+                match move_split_file(ctx, at, path, target, dxpl) {
+                    Ok(Some(new_target)) => done.push((target.clone(), new_target)),
+                    Ok(None) => {}
+                    Err(e) => trace!("{target} stays where it is: {e}"),
+                }
+            }
+            Ok(())
+        });
     }
     done
 }
+
+/// A split link to move: its absolute path and its target.
+type Moving = (Vec<u8>, Arc<str>);
 
 /// Moves the split file `target` of the dataset whose link is at `path` (absolute) to the layout
 /// name of that path (or a free alternate) and points the link there; None when it is there.

@@ -675,6 +675,10 @@ def test_an_external_link_prefix_never_redirects_writes_outside_the_tree(tmp_pat
            HDF5_EXT_PREFIX=tmp_path / "prefix")
     assert p.returncode == 0, p.stderr  # no file of that name under the prefix: fine
     assert (prefix / "x.h5").read_bytes() == before
+    # Copies do not take the prefix's file either (was: its data was copied into new split files).
+    p = py("import h5py\nwith h5py.File('run.h5', 'a') as f: f.copy('x', 'x_copy')", tmp_path, ok=False,
+           HDF5_EXT_PREFIX=tmp_path / "prefix")
+    assert p.returncode != 0 and "HDF5_EXT_PREFIX" in p.stderr, p.stderr
 
 
 @pytest.mark.parametrize("damage", ["garbage", "empty", "truncated", "no /data", "a directory"])
@@ -726,3 +730,22 @@ def test_a_new_main_file_at_the_name_of_a_renamed_one(tmp_path):
     py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['z'] = [1]", tmp_path)
     py("import h5py\nf = h5py.File('keep.h5', 'r')\nassert list(f['x'][()]) == [0, 1, 2, 3, 4]\n"
        "assert list(f['g/y'][()]) == [1, 2]", tmp_path, connector=False)
+
+
+def test_moving_a_group_keeps_the_creation_order_inside_it(tmp_path):
+    """`H5Lmove` of a creation-order-tracked group holding split and inline datasets (was: its
+    split datasets' links were made again and went last)."""
+    code = """
+        import h5py
+        with h5py.File('run.h5', 'w', track_order=True) as f:
+            g = f.create_group('g', track_order=True)
+            for n in 'abcde':
+                g[n] = [1, 2, 3] if n in 'ace' else [1]
+            f.move('g', 'h')
+            print(list(f['h'].keys()))
+        """
+    (tmp_path / "n").mkdir()
+    (tmp_path / "c").mkdir()
+    native = py(code, tmp_path / "n", connector=False).stdout
+    through = py(code, tmp_path / "c", connector="under_vol=0;under_info={};min_size=20").stdout
+    assert through == native == "['a', 'b', 'c', 'd', 'e']\n", (through, native)

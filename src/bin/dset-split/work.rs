@@ -41,7 +41,7 @@ pub struct Leftover {
 }
 
 /// The leftover work directories and files of `split` or `merge` runs for `main` (their output):
-/// `.<name>.<anything>.dset-split-work` next to it. Symbolic links with such names are not ours.
+/// `.<name>.<random>.dset-split-work` next to it. Symbolic links with such names are not ours.
 pub fn leftovers(main: &Path) -> Vec<Leftover> {
     let name = main.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let prefix = format!(".{name}.");
@@ -55,7 +55,12 @@ pub fn leftovers(main: &Path) -> Vec<Leftover> {
         .filter(|e| {
             let n = e.file_name();
             let n = n.to_string_lossy();
-            n.len() > prefix.len() + SUFFIX.len() && n.starts_with(&prefix) && n.ends_with(SUFFIX)
+            // Exactly the random part `confine::temp_dir_beside` makes: a name such as
+            // `.run.h5.bak.<random>.dset-split-work` (another output's) is not this one's.
+            let middle = n.strip_prefix(&prefix).and_then(|m| m.strip_suffix(SUFFIX));
+            middle.is_some_and(|m| {
+                m.len() == dset_split::confine::RANDOM_LEN && m.bytes().all(|b| b.is_ascii_alphanumeric())
+            })
         })
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir() || t.is_file()))
         .map(|e| {
@@ -169,6 +174,7 @@ mod tests {
         let other = WorkDir::beside(&d.path().join("run.h5x")).unwrap();
         std::os::unix::fs::symlink(d.path(), d.path().join(".run.h5.planted.dset-split-work")).unwrap();
         std::fs::write(d.path().join(".run.h5.dset-split-work"), b"no random part").unwrap();
+        std::fs::create_dir(d.path().join(".run.h5.bak.abc123.dset-split-work")).unwrap(); // another output's
         let found = leftovers(&main);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, work.0.path());
