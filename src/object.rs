@@ -22,6 +22,9 @@ pub struct Obj {
     pub ctx: Option<Arc<FileCtx>>,
     /// For a split dataset: its file and its path in the main file.
     pub split: Option<Arc<SplitInfo>>,
+    /// Whether this is a dataset the application created anonymous (`H5Dcreate_anon`) through
+    /// the connector: only such a dataset may move into a split file when it is linked.
+    pub anonymous: bool,
 }
 
 impl Obj {
@@ -35,7 +38,7 @@ impl Obj {
         // SAFETY: `under_vol_id` is a live connector id owned by our caller; taking another
         // reference keeps it alive for as long as this wrapper exists.
         unsafe { H5Iinc_ref(under_vol_id) };
-        Box::into_raw(Box::new(Obj { under_vol_id, under_object, ctx, split: None })).cast()
+        Box::into_raw(Box::new(Obj { under_vol_id, under_object, ctx, split: None, anonymous: false })).cast()
     }
 
     /// Borrows the wrapper behind a pointer HDF5 hands us.
@@ -56,10 +59,21 @@ impl Obj {
         unsafe { ptr.cast::<Obj>().as_ref() }
     }
 
-    /// Records that the wrapped dataset is a split dataset.
+    /// Records that the wrapped dataset was created anonymous through the connector.
     ///
     /// # Safety
     /// `ptr` must be a live wrapper made by [`Obj::wrap_in`] that nothing else borrows now.
+    pub unsafe fn set_anonymous(ptr: *mut c_void) {
+        // SAFETY: by the contract above.
+        if let Some(o) = unsafe { ptr.cast::<Obj>().as_mut() } {
+            o.anonymous = true;
+        }
+    }
+
+    /// Marks the wrapper `ptr` as a split dataset with `info`.
+    ///
+    /// # Safety
+    /// As for [`Obj::set_anonymous`].
     pub unsafe fn set_split(ptr: *mut c_void, info: Arc<SplitInfo>) {
         // SAFETY: by the contract above.
         if let Some(o) = unsafe { ptr.cast::<Obj>().as_mut() } {

@@ -43,8 +43,8 @@ pub unsafe fn link_anonymous(
     dxpl: hid_t,
 ) -> Result<bool> {
     let Some(ctx) = link_at.ctx.as_ref() else { return Ok(false) };
-    if target.split.is_some() || ctx.read_only || loc.type_ != ffi::H5VL_OBJECT_BY_NAME {
-        return Ok(false);
+    if !target.anonymous || target.split.is_some() || ctx.read_only || loc.type_ != ffi::H5VL_OBJECT_BY_NAME {
+        return Ok(false); // an object that had a name (unlinked since, maybe open twice) stays itself
     }
     if !target.ctx.as_ref().is_some_and(|t| t.same_file(ctx)) {
         return Ok(false); // into another file: HDF5 refuses it, as natively

@@ -89,10 +89,6 @@ pub struct FileCtx {
     /// Split files no link leads to any more, removed when the main file closes (see
     /// `lifecycle::note_unreferenced`).
     pending: std::sync::Mutex<Vec<Arc<str>>>,
-    /// The tokens of objects a reference was made to or opened by: an anonymous dataset among
-    /// them stays in the main file when it is linked (moving it would leave the reference, or the
-    /// handle opened by it, on the old object).
-    referenced: std::sync::Mutex<std::collections::HashSet<[u8; 16]>>,
     /// The directories of `HDF5_EXT_PREFIX`, where HDF5 looks a relative external link target up
     /// before the main file's directory.
     pub(super) ext_prefixes: Vec<PathBuf>,
@@ -127,9 +123,22 @@ fn open_everywhere() -> std::sync::MutexGuard<'static, OpenEverywhere> {
     OPEN_EVERYWHERE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Frees the process-wide list of open split datasets (the connector is unloaded).
+/// The objects a reference was made to or opened by, in any handle of any main file (its path,
+/// normal; the object's token): an anonymous dataset among them stays in the main file when it is
+/// linked (moving it would leave the reference, or the handle opened by it, on the old object).
+type Referenced = std::collections::HashSet<(PathBuf, [u8; 16])>;
+
+static REFERENCED: std::sync::LazyLock<std::sync::Mutex<Referenced>> = std::sync::LazyLock::new(Default::default);
+
+fn referenced() -> std::sync::MutexGuard<'static, Referenced> {
+    REFERENCED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Frees the process-wide lists of open split datasets and referenced objects (the connector is
+/// unloaded).
 pub fn forget_open_everywhere() {
     *open_everywhere() = Vec::new();
+    *referenced() = Referenced::new();
 }
 
 /// A library state captured with `H5VLretrieve_lib_state`.
@@ -230,7 +239,6 @@ impl FileCtx {
             open_split: Default::default(),
             timeless_defaults: Default::default(),
             pending: Default::default(),
-            referenced: Default::default(),
             ext_prefixes: super::folder::ext_prefixes(main_path_dir),
         }))
     }
@@ -344,12 +352,12 @@ impl FileCtx {
 
     /// Notes that a reference was made to (or an object opened by) the object with `token`.
     pub fn note_referenced(&self, token: [u8; 16]) {
-        self.referenced.lock().unwrap_or_else(|e| e.into_inner()).insert(token);
+        referenced().insert((crate::target::normalize(&self.main_path), token));
     }
 
     /// Whether a reference was made to (or an object opened by) the object with `token`.
     pub fn is_referenced(&self, token: &[u8; 16]) -> bool {
-        self.referenced.lock().unwrap_or_else(|e| e.into_inner()).contains(token)
+        referenced().contains(&(crate::target::normalize(&self.main_path), *token))
     }
 
     /// Sets the split file `target` aside for removal when the main file closes.

@@ -44,13 +44,18 @@ pub unsafe extern "C" fn create(
         unsafe { split::parents_for(parent, loc_params, name, lcpl_id, dxpl_id) }?;
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
-        unsafe {
+        let made = unsafe {
             forward_new(obj, req, |under, vol| {
                 ffi::H5VLdataset_create(
                     under, loc_params, vol, name, lcpl_id, type_id, space_id, dcpl_id, dapl_id, dxpl_id, req,
                 )
             })
+        }?;
+        if name.is_null() && !made.is_null() {
+            // SAFETY: our fresh wrapper, not borrowed elsewhere.
+            unsafe { Obj::set_anonymous(made) };
         }
+        Ok(made)
     })
 }
 

@@ -749,3 +749,39 @@ def test_moving_a_group_keeps_the_creation_order_inside_it(tmp_path):
     native = py(code, tmp_path / "n", connector=False).stdout
     through = py(code, tmp_path / "c", connector="under_vol=0;under_info={};min_size=20").stdout
     assert through == native == "['a', 'b', 'c', 'd', 'e']\n", (through, native)
+
+
+def test_an_unlinked_dataset_open_twice_stays_one_object_when_linked_again(tmp_path):
+    """A dataset kept in the main file, open twice, unlinked, then linked again at a path the
+    policy splits (was: it was taken for an anonymous dataset and moved, and writes through the
+    second handle were lost)."""
+    p = py("""
+        import h5py, numpy as np
+        with h5py.File('run.h5', 'w') as f:
+            f['tmp/x'] = np.arange(5)
+            d = f['tmp/x']; d2 = f['tmp/x']
+            del f['tmp/x']
+            f['keep/x'] = d
+            d2[0] = 99
+            d[1] = 77
+        print([int(v) for v in h5py.File('run.h5', 'r')['keep/x'][()]])
+        """, tmp_path, connector="under_vol=0;under_info={};exclude=/tmp/**")
+    assert p.stdout.strip() == "[99, 77, 2, 3, 4]", p.stdout
+
+
+def test_a_reference_made_through_another_handle_keeps_an_anonymous_dataset_itself(tmp_path):
+    """An anonymous dataset referenced through one `H5Fopen` of the file and linked through
+    another (was: it moved, and the stored reference led to another object)."""
+    p = py("""
+        import h5py, numpy as np
+        with h5py.File('run.h5', 'w') as f: pass
+        f1 = h5py.File('run.h5', 'a'); f2 = h5py.File('run.h5', 'a')
+        d = f1.create_dataset(None, data=np.arange(5))
+        f1.create_dataset('refs', data=[d.ref], dtype=h5py.ref_dtype)
+        f2['x'] = d
+        f1.create_dataset('decoy', data=np.array([-1, -1]))
+        f1.close(); f2.close()
+        with h5py.File('run.h5', 'r') as f:
+            print(f[f['refs'][0]].name)
+        """, tmp_path, connector="under_vol=0;under_info={};min_size=20")
+    assert p.stdout.strip() == "/x", p.stdout
