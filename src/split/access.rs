@@ -276,3 +276,91 @@ pub unsafe fn explain_open_failure(
         }
     })
 }
+
+/// What to do with a dataset just opened by a way the link-name checks do not see (a soft link,
+/// an index, a mount point): nothing, or close it and open it again once its split file has a
+/// private copy (it is a link into a cache and the main file is open for writing).
+#[derive(Debug, PartialEq, Eq)]
+pub enum AfterOpen {
+    Keep,
+    Reopen(std::path::PathBuf),
+}
+
+/// After a dataset was opened at `parent` as `made` (by `name`, when HDF5 gave one): if it lives
+/// in one of this main file's split files and was not recognised by its link, applies the same
+/// rules as an open by its own link (see [`make_writable`]) and tracks it as a split dataset.
+///
+/// # Safety
+/// `made` is our fresh wrapper of a dataset; `name` NULL or HDF5's NUL-terminated name.
+pub unsafe fn after_open(parent: &Obj, made: *mut c_void, name: *const c_char, dxpl: hid_t) -> Result<AfterOpen> {
+    let Some(ctx) = parent.ctx.as_ref() else { return Ok(AfterOpen::Keep) };
+    // SAFETY: by the contract above.
+    let o = unsafe { Obj::from_ptr(made) }?;
+    if o.split.is_some() {
+        return Ok(AfterOpen::Keep); // recognised by its link: checked before the open
+    }
+    let Some(file) = quietly(|| file_name_of(o.under_object, o.under_vol_id, dxpl)) else { return Ok(AfterOpen::Keep) };
+    let file = crate::target::normalize(&std::path::absolute(&file).unwrap_or(file));
+    let folder = ctx.link_target("");
+    for prefix in &ctx.ext_prefixes {
+        let prefix = crate::target::normalize(&std::path::absolute(prefix).unwrap_or_else(|_| prefix.clone()));
+        let stood_in = crate::target::in_folder(&prefix, &file).filter(|r| r.starts_with(folder.as_str()));
+        if let Some(target) = stood_in {
+            return Err(shadowed(&[], &target, &file));
+        }
+    }
+    let Some(relative) = crate::target::in_folder(&crate::target::normalize(&ctx.split_dir), &file) else {
+        return Ok(AfterOpen::Keep); // not one of ours
+    };
+    let target = ctx.link_target(&relative);
+    if !ctx.read_only {
+        let path = ctx
+            .split_file_path(&target)
+            .map_err(|e| Error::arg(format!("refusing to open {} for writing: {}", file.display(), e.msg)))?;
+        if ctx.own_split_file(&target).is_ok() && crate::cow::is_shared(&path).unwrap_or(false) {
+            return Ok(AfterOpen::Reopen(path));
+        }
+    }
+    let shown = match name.is_null() {
+        true => Vec::new(),
+        // SAFETY: by the contract above.
+        false => unsafe { CStr::from_ptr(name) }.to_bytes().to_vec(),
+    };
+    // SAFETY: `made` is our fresh wrapper.
+    unsafe { ctx.track(made, SplitInfo::new(Arc::from(target), shown)) };
+    Ok(AfterOpen::Keep)
+}
+
+/// The name of the file the object `obj` (a dataset of connector `vol`) is in, as HDF5 opened it.
+fn file_name_of(obj: *mut c_void, vol: hid_t, dxpl: hid_t) -> Option<std::path::PathBuf> {
+    let mut len: usize = 0;
+    let mut args = ffi::H5VL_file_get_args_t {
+        op_type: ffi::H5VL_FILE_GET_NAME,
+        args: ffi::H5VL_file_get_args_u {
+            get_name: ffi::H5VL_file_get_name_args_t {
+                type_: ffi::H5I_DATASET,
+                buf_size: 0,
+                buf: std::ptr::null_mut(),
+                file_name_len: &mut len,
+            },
+        },
+    };
+    // SAFETY: our own argument struct; the connector writes only `len`.
+    if unsafe { ffi::H5VLfile_get(obj, vol, &mut args, dxpl, std::ptr::null_mut()) } < 0 || len == 0 {
+        return None;
+    }
+    let mut buf = vec![0 as c_char; len + 1];
+    args.args.get_name = ffi::H5VL_file_get_name_args_t {
+        type_: ffi::H5I_DATASET,
+        buf_size: buf.len(),
+        buf: buf.as_mut_ptr(),
+        file_name_len: &mut len,
+    };
+    // SAFETY: as above, with a buffer of the size given.
+    if unsafe { ffi::H5VLfile_get(obj, vol, &mut args, dxpl, std::ptr::null_mut()) } < 0 {
+        return None;
+    }
+    // SAFETY: HDF5 wrote a NUL-terminated name into `buf`.
+    let bytes = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes().to_vec();
+    Some(std::path::PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&bytes)))
+}

@@ -302,9 +302,15 @@ impl FileCtx {
             // SAFETY: asks the connector below for its terminal object.
             let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
             let dir = crate::target::normalize(self.main_dir());
-            open_everywhere().push((dir, o.under_object as usize, info.clone()));
-            let entry = OpenSplit { terminal, under: o.under_object as usize, vol: o.under_vol_id, info };
-            self.open_split.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+            let under = o.under_object as usize;
+            // Once per object, however many ways it was recognised.
+            let mut everywhere = open_everywhere();
+            everywhere.retain(|(_, u, _)| *u != under);
+            everywhere.push((dir, under, info.clone()));
+            let entry = OpenSplit { terminal, under, vol: o.under_vol_id, info };
+            let mut open = self.open_split.lock().unwrap_or_else(|e| e.into_inner());
+            open.retain(|e| e.under != under);
+            open.push(entry);
         }
     }
 

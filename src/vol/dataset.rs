@@ -71,12 +71,43 @@ pub unsafe extern "C" fn open(
     guard("dataset_open", || {
         // SAFETY: `obj` is our wrapper; the other arguments are HDF5's own.
         unsafe { split::make_writable(Obj::from_ptr(obj)?, loc_params, name, dxpl_id) }?;
-        // SAFETY: see `create`.
-        let made = unsafe {
-            forward_new(obj, req, |under, vol| {
-                ffi::H5VLdataset_open(under, loc_params, vol, name, dapl_id, dxpl_id, req)
-            })
-        }?;
+        let open = || {
+            // SAFETY: see `create`.
+            unsafe {
+                forward_new(obj, req, |under, vol| {
+                    ffi::H5VLdataset_open(under, loc_params, vol, name, dapl_id, dxpl_id, req)
+                })
+            }
+        };
+        let mut made = open()?;
+        if !made.is_null() {
+            // SAFETY: `obj` is our wrapper, `made` the dataset just made.
+            let after = unsafe { split::after_open(Obj::from_ptr(obj)?, made, name, dxpl_id) };
+            let after = match after {
+                Ok(a) => a,
+                Err(e) => {
+                    // Refused: close what was opened, untouched.
+                    // SAFETY: `made` is our fresh wrapper; closed once.
+                    let _ = unsafe {
+                        forward_close(made, std::ptr::null_mut(), |u, v| {
+                            ffi::H5VLdataset_close(u, v, dxpl_id, std::ptr::null_mut())
+                        })
+                    };
+                    return Err(e);
+                }
+            };
+            if let split::AfterOpen::Reopen(path) = after {
+                // A link into a cache reached some other way: close, make it private, open again.
+                // SAFETY: `made` is our fresh wrapper; closed once.
+                unsafe {
+                    forward_close(made, std::ptr::null_mut(), |u, v| {
+                        ffi::H5VLdataset_close(u, v, dxpl_id, std::ptr::null_mut())
+                    })
+                }?;
+                crate::cow::own_copy(&path)?;
+                made = open()?;
+            }
+        }
         if made.is_null() {
             // SAFETY: `obj` is our wrapper; the other arguments are HDF5's own.
             if let Some(err) = unsafe { split::explain_open_failure(Obj::from_ptr(obj)?, loc_params, name, dxpl_id) } {

@@ -785,3 +785,27 @@ def test_a_reference_made_through_another_handle_keeps_an_anonymous_dataset_itse
             print(f[f['refs'][0]].name)
         """, tmp_path, connector="under_vol=0;under_info={};min_size=20")
     assert p.stdout.strip() == "/x", p.stdout
+
+
+def test_the_write_protections_hold_through_a_soft_link(tmp_path):
+    """A split dataset that is a hard link into a cache (DVC's hardlink mode), written after
+    being reached through a soft link (was: the checks ran only for an open by its own link's
+    name, and the cache was written)."""
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'w', track_order=True) as f:
+            f['x'] = [1, 2, 3]
+            f['s'] = h5py.SoftLink('/x')
+        """, tmp_path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    os.link(tmp_path / "run-split" / "x.h5", cache / "x")
+    before = (cache / "x").read_bytes()
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'a') as f:
+            d = f['s']
+            d[0] = 9
+        """, tmp_path)
+    assert (cache / "x").read_bytes() == before, "the cache's file was written"
+    py("import h5py\nassert list(h5py.File('run.h5', 'r')['x'][()]) == [9, 2, 3]", tmp_path, connector=False)
