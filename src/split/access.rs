@@ -364,3 +364,58 @@ fn file_name_of(obj: *mut c_void, vol: hid_t, dxpl: hid_t) -> Option<std::path::
     let bytes = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes().to_vec();
     Some(std::path::PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&bytes)))
 }
+
+/// Opens a dataset with `open` (HDF5's open through the connector below, wrapped) and applies
+/// [`after_open`] to it: a refused dataset is closed again, untouched; one in a split file that
+/// is a link into a cache is closed, the file made private, and opened again.
+///
+/// # Safety
+/// `name` is NULL or HDF5's NUL-terminated name; `open` returns our fresh wrappers (or NULL).
+pub unsafe fn open_checked(
+    parent: &Obj,
+    name: *const c_char,
+    dxpl: hid_t,
+    open: impl Fn() -> Result<*mut c_void>,
+) -> Result<*mut c_void> {
+    let made = open()?;
+    if made.is_null() {
+        return Ok(made);
+    }
+    // SAFETY: by the contract above.
+    unsafe { recheck_opened(parent, made, name, dxpl, open) }
+}
+
+/// [`open_checked`] for a dataset `made` already opened by `open`.
+///
+/// # Safety
+/// As for [`open_checked`]; `made` is `open`'s fresh wrapper of a dataset.
+pub unsafe fn recheck_opened(
+    parent: &Obj,
+    made: *mut c_void,
+    name: *const c_char,
+    dxpl: hid_t,
+    open: impl Fn() -> Result<*mut c_void>,
+) -> Result<*mut c_void> {
+    let close = |made| {
+        // SAFETY: `made` is our fresh wrapper, closed once, through the connector below.
+        unsafe {
+            crate::object::forward_close(made, std::ptr::null_mut(), |u, v| {
+                ffi::H5VLdataset_close(u, v, dxpl, std::ptr::null_mut())
+            })
+        }
+    };
+    // SAFETY: by the contract above.
+    match unsafe { after_open(parent, made, name, dxpl) } {
+        Ok(AfterOpen::Keep) => Ok(made),
+        Ok(AfterOpen::Reopen(path)) => {
+            // A link into a cache reached some other way: close, make it private, open again.
+            close(made)?;
+            crate::cow::own_copy(&path)?;
+            open()
+        }
+        Err(e) => {
+            let _ = close(made); // refused: closed again, untouched
+            Err(e)
+        }
+    }
+}

@@ -79,35 +79,8 @@ pub unsafe extern "C" fn open(
                 })
             }
         };
-        let mut made = open()?;
-        if !made.is_null() {
-            // SAFETY: `obj` is our wrapper, `made` the dataset just made.
-            let after = unsafe { split::after_open(Obj::from_ptr(obj)?, made, name, dxpl_id) };
-            let after = match after {
-                Ok(a) => a,
-                Err(e) => {
-                    // Refused: close what was opened, untouched.
-                    // SAFETY: `made` is our fresh wrapper; closed once.
-                    let _ = unsafe {
-                        forward_close(made, std::ptr::null_mut(), |u, v| {
-                            ffi::H5VLdataset_close(u, v, dxpl_id, std::ptr::null_mut())
-                        })
-                    };
-                    return Err(e);
-                }
-            };
-            if let split::AfterOpen::Reopen(path) = after {
-                // A link into a cache reached some other way: close, make it private, open again.
-                // SAFETY: `made` is our fresh wrapper; closed once.
-                unsafe {
-                    forward_close(made, std::ptr::null_mut(), |u, v| {
-                        ffi::H5VLdataset_close(u, v, dxpl_id, std::ptr::null_mut())
-                    })
-                }?;
-                crate::cow::own_copy(&path)?;
-                made = open()?;
-            }
-        }
+        // SAFETY: `obj` is our wrapper; `name` is HDF5's.
+        let made = unsafe { split::open_checked(Obj::from_ptr(obj)?, name, dxpl_id, open) }?;
         if made.is_null() {
             // SAFETY: `obj` is our wrapper; the other arguments are HDF5's own.
             if let Some(err) = unsafe { split::explain_open_failure(Obj::from_ptr(obj)?, loc_params, name, dxpl_id) } {

@@ -8,7 +8,7 @@ use crate::ffi::{
     self, H5I_type_t, H5VL_loc_params_t, H5VL_object_get_args_t, H5VL_object_specific_args_t, H5VL_optional_args_t,
     herr_t, hid_t,
 };
-use crate::object::{Obj, forward, forward_close, forward_new, wrap_request};
+use crate::object::{Obj, forward, forward_new, wrap_request};
 use crate::{split, visit};
 
 type Req = *mut *mut c_void;
@@ -34,36 +34,14 @@ pub unsafe extern "C" fn open(
                 })
             }
         };
-        let mut made = open()?;
         // SAFETY: HDF5's output slot, filled by a successful open.
-        if !made.is_null() && unsafe { opened_type.as_ref() } == Some(&ffi::H5I_DATASET) {
-            // SAFETY: `obj` is our wrapper, `made` the dataset just made.
-            let after = unsafe { split::after_open(Obj::from_ptr(obj)?, made, std::ptr::null(), dxpl_id) };
-            let after = match after {
-                Ok(a) => a,
-                Err(e) => {
-                    // Refused: close what was opened, untouched.
-                    // SAFETY: `made` is our fresh wrapper; closed once.
-                    let _ = unsafe {
-                        forward_close(made, std::ptr::null_mut(), |u, v| {
-                            ffi::H5VLdataset_close(u, v, dxpl_id, std::ptr::null_mut())
-                        })
-                    };
-                    return Err(e);
-                }
-            };
-            if let split::AfterOpen::Reopen(path) = after {
-                // A link into a cache reached some other way: close, make it private, open again.
-                // SAFETY: `made` is our fresh wrapper; closed once.
-                unsafe {
-                    forward_close(made, std::ptr::null_mut(), |u, v| {
-                        ffi::H5VLdataset_close(u, v, dxpl_id, std::ptr::null_mut())
-                    })
-                }?;
-                crate::cow::own_copy(&path)?;
-                made = open()?;
-            }
-        }
+        let is_dataset = || unsafe { opened_type.as_ref() } == Some(&ffi::H5I_DATASET);
+        let made = open()?;
+        let made = match made.is_null() || !is_dataset() {
+            true => made,
+            // SAFETY: `obj` is our wrapper; `made` the dataset just made, given back to the check.
+            false => unsafe { split::recheck_opened(Obj::from_ptr(obj)?, made, std::ptr::null(), dxpl_id, open) }?,
+        };
         if !loc_params.is_null() {
             // SAFETY: HDF5's valid location parameters.
             let loc = unsafe { &*loc_params };
