@@ -303,13 +303,12 @@ pub unsafe fn after_open(parent: &Obj, made: *mut c_void, name: *const c_char, d
     let file = crate::target::normalize(&std::path::absolute(&file).unwrap_or(file));
     let folder = ctx.link_target("");
     for prefix in &ctx.ext_prefixes {
-        let prefix = crate::target::normalize(&std::path::absolute(prefix).unwrap_or_else(|_| prefix.clone()));
-        let stood_in = crate::target::in_folder(&prefix, &file).filter(|r| r.starts_with(folder.as_str()));
+        let stood_in = crate::target::in_folder(prefix, &file).filter(|r| r.starts_with(folder.as_str()));
         if let Some(target) = stood_in {
             return Err(shadowed(&[], &target, &file));
         }
     }
-    let Some(relative) = crate::target::in_folder(&crate::target::normalize(&ctx.split_dir), &file) else {
+    let Some(relative) = crate::target::in_folder(&ctx.norm_split_dir, &file) else {
         return Ok(AfterOpen::Keep); // not one of ours
     };
     let target = ctx.link_target(&relative);

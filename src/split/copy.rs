@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
+use super::order::join;
 use super::*;
 use crate::below::Below;
 use crate::error::{Error, Result, quietly};
@@ -221,18 +222,6 @@ fn relink_copy(
         })?;
     }
     Ok(())
-}
-
-/// `base/rest` as a C string (`base` alone when `rest` is empty).
-fn join(base: &[u8], rest: &[u8]) -> Result<CString> {
-    let mut p = base.to_vec();
-    if !rest.is_empty() {
-        if !p.is_empty() && p.last() != Some(&b'/') {
-            p.push(b'/');
-        }
-        p.extend_from_slice(rest);
-    }
-    CString::new(p).map_err(|_| Error::arg("a name holds a NUL byte"))
 }
 
 /// A hard link `name` to the object at `target` (both relative to `at`), through the connector

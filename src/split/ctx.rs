@@ -67,6 +67,10 @@ pub struct FileCtx {
     pub main_name: Vec<u8>,
     /// Its split folder, absolute.
     pub split_dir: PathBuf,
+    /// The main file (and so its directory) and the split folder, lexically normal: what link
+    /// targets are compared with (`crate::target`), computed once.
+    pub(super) norm_main_path: PathBuf,
+    pub(super) norm_split_dir: PathBuf,
     pub policy: Policy,
     pub read_only: bool,
     /// File access properties for split files: the main file's, with the connector below and a
@@ -227,7 +231,11 @@ impl FileCtx {
             return Err(Error::library("cannot set the close degree of split files"));
         }
         let main_path_dir = main_path.parent().unwrap_or(Path::new("/"));
+        let (norm_main_path, norm_split_dir) =
+            (crate::target::normalize(&main_path), crate::target::normalize(&split_dir));
         Ok(Arc::new(FileCtx {
+            norm_main_path,
+            norm_split_dir,
             main_path: main_path.clone(),
             main_name,
             split_dir,
@@ -301,7 +309,7 @@ impl FileCtx {
         if let Ok(o) = unsafe { Obj::from_ptr(made) } {
             // SAFETY: asks the connector below for its terminal object.
             let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
-            let dir = crate::target::normalize(self.main_dir());
+            let dir = self.norm_main_dir().to_path_buf();
             let under = o.under_object as usize;
             // Once per object, however many ways it was recognised.
             let mut everywhere = open_everywhere();
@@ -358,12 +366,12 @@ impl FileCtx {
 
     /// Notes that a reference was made to (or an object opened by) the object with `token`.
     pub fn note_referenced(&self, token: [u8; 16]) {
-        referenced().insert((crate::target::normalize(&self.main_path), token));
+        referenced().insert((self.norm_main_path.clone(), token));
     }
 
     /// Whether a reference was made to (or an object opened by) the object with `token`.
     pub fn is_referenced(&self, token: &[u8; 16]) -> bool {
-        referenced().contains(&(crate::target::normalize(&self.main_path), *token))
+        referenced().contains(&(self.norm_main_path.clone(), *token))
     }
 
     /// Sets the split file `target` aside for removal when the main file closes.
@@ -381,13 +389,18 @@ impl FileCtx {
 
     /// Whether an open split dataset of this main file lives in `target`.
     pub fn is_open(&self, target: &str) -> bool {
-        let dir = crate::target::normalize(self.main_dir());
-        open_everywhere().iter().any(|(d, _, info)| *d == dir && *info.file() == *target)
+        let dir = self.norm_main_dir();
+        open_everywhere().iter().any(|(d, _, info)| d == dir && *info.file() == *target)
     }
 
     /// Whether an open split dataset of this handle of the main file lives in `target`.
     pub fn is_open_here(&self, target: &str) -> bool {
         self.open_split.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|e| *e.info.file() == *target)
+    }
+
+    /// The main file's directory, lexically normal.
+    pub(super) fn norm_main_dir(&self) -> &Path {
+        self.norm_main_path.parent().unwrap_or(Path::new("/"))
     }
 
     /// The main file's directory.

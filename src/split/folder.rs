@@ -44,9 +44,7 @@ impl FileCtx {
         if layout::components(object) != [&layout::DATASET_PATH.as_bytes()[1..]] {
             return None;
         }
-        let main_dir = crate::target::normalize(self.main_dir());
-        let split_dir = crate::target::normalize(&self.split_dir);
-        let relative = crate::target::reach(&main_dir, &split_dir, stored).relative?;
+        let relative = crate::target::reach(self.norm_main_dir(), &self.norm_split_dir, stored).relative?;
         Some(Arc::from(self.link_target(&relative)))
     }
 
@@ -156,7 +154,7 @@ impl FileCtx {
 }
 
 /// The directories of `HDF5_EXT_PREFIX` (colon-separated; `${ORIGIN}` is the main file's
-/// directory, which is where the connector's links lead anyway).
+/// directory, which is where the connector's links lead anyway), absolute and normal.
 pub(super) fn ext_prefixes(main_dir: &Path) -> Vec<PathBuf> {
     let Some(value) = std::env::var_os("HDF5_EXT_PREFIX") else { return Vec::new() };
     let value = value.to_string_lossy().into_owned();
@@ -164,9 +162,9 @@ pub(super) fn ext_prefixes(main_dir: &Path) -> Vec<PathBuf> {
         .split(':')
         .filter(|p| !p.is_empty())
         .map(|p| PathBuf::from(p.replace("${ORIGIN}", &main_dir.to_string_lossy())))
-        .filter(|p| {
-            crate::target::normalize(&std::path::absolute(p).unwrap_or_default()) != crate::target::normalize(main_dir)
-        })
+        // Absolute and normal, once: compared with the files datasets are opened from.
+        .map(|p| crate::target::normalize(&std::path::absolute(&p).unwrap_or(p)))
+        .filter(|p| *p != crate::target::normalize(main_dir))
         .collect()
 }
 

@@ -216,6 +216,10 @@ pub fn remove_pending(ctx: &FileCtx, at: &Below, dxpl: hid_t) -> Vec<std::path::
     if pending.is_empty() {
         return Vec::new();
     }
+    if let Some(why) = ctx.ownership().refusal(&ctx.split_dir) {
+        trace!("{} split file(s) stay: {why}", pending.len());
+        return Vec::new();
+    }
     let Ok(listing) = quietly(|| list(ctx, at, c"/", true, dxpl)) else {
         trace!("cannot list the main file's links: keeping {} split file(s)", pending.len());
         return Vec::new();
@@ -228,10 +232,6 @@ pub fn remove_pending(ctx: &FileCtx, at: &Below, dxpl: hid_t) -> Vec<std::path::
         .iter()
         .filter_map(|stored| real(&crate::target::resolve(ctx.main_dir(), stored)))
         .collect();
-    if let Some(why) = ctx.ownership().refusal(&ctx.split_dir) {
-        trace!("{} split file(s) stay: {why}", pending.len());
-        return Vec::new();
-    }
     let mut doomed = Vec::new();
     for target in pending {
         if reached.contains(&target) {
@@ -374,16 +374,11 @@ fn move_split_file(ctx: &FileCtx, at: &Below, path: &[u8], target: &Arc<str>, dx
         return Ok(None); // already at its layout name (or an alternate of it)
     }
     let from = ctx.own_split_file(target)?;
-    let mut new_relative = relative.clone();
-    let mut k = 0;
-    let to = loop {
-        let to = crate::confine::below(&ctx.split_dir, &new_relative).map_err(Error::arg)?;
-        if std::fs::symlink_metadata(&to).is_err() {
-            break to;
-        }
-        k += 1;
-        new_relative = layout::alternate(&relative, k);
-    };
+    // Alternates share the layout name's directory: checked once, through no symbolic link.
+    crate::confine::below(&ctx.split_dir, &relative).map_err(Error::arg)?;
+    let new_relative = super::place::free_name(&ctx.split_dir, &relative)
+        .ok_or_else(|| Error::library(format!("cannot find a free name for {relative}")))?;
+    let to = ctx.split_dir.join(&new_relative);
     let new_target = ctx.link_target(&new_relative);
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).map_err(|e| {

@@ -66,12 +66,15 @@ pub(crate) fn lcpl_for(cset: i32) -> Result<Plist> {
     Ok(lcpl)
 }
 
-fn join(group: &[u8], name: &[u8]) -> Result<CString> {
-    let mut p = group.to_vec();
-    if !p.is_empty() && p.last() != Some(&b'/') {
-        p.push(b'/');
+/// `base/rest` as a C string (`base` alone when `rest` is empty): a path below a location.
+pub(super) fn join(base: &[u8], rest: &[u8]) -> Result<CString> {
+    let mut p = base.to_vec();
+    if !rest.is_empty() {
+        if !p.is_empty() && p.last() != Some(&b'/') {
+            p.push(b'/');
+        }
+        p.extend_from_slice(rest);
     }
-    p.extend_from_slice(name);
     CString::new(p).map_err(|_| Error::arg("a name holds a NUL byte"))
 }
 

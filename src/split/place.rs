@@ -71,6 +71,20 @@ pub(super) struct Source<'a> {
 /// How many alternate names are tried before giving up (each is a file some link still reaches).
 const MAX_ALTERNATES: u32 = 100_000;
 
+/// The first name no file (nor anything else) has among `layout_name` (below `split_dir`) and its
+/// alternates `~n1`, `~n2` ... (see `layout::alternate`); None after [`MAX_ALTERNATES`]. A split
+/// file is never overwritten: this is how new and moved split files are named.
+pub(super) fn free_name(split_dir: &Path, layout_name: &str) -> Option<String> {
+    let mut name = layout_name.to_string();
+    for k in 1..=MAX_ALTERNATES {
+        if std::fs::symlink_metadata(split_dir.join(&name)).is_err() {
+            return Some(name);
+        }
+        name = layout::alternate(layout_name, k);
+    }
+    None
+}
+
 impl Place {
     /// Chooses the split file of the dataset at `path` and makes its directories: the layout's
     /// name, or when a file (or anything else) already has it, the first free alternate
@@ -116,19 +130,17 @@ impl Place {
             }
         };
         let mut place = Place { relative: layout_name.clone(), file_path, made, claimed, created: false };
-        let mut k = 0;
-        while std::fs::symlink_metadata(&place.file_path).is_ok() {
-            k += 1;
-            if k > MAX_ALTERNATES {
+        match free_name(&ctx.split_dir, &layout_name) {
+            Some(name) => place.relative = name,
+            None => {
                 let taken = place.file_path.display().to_string();
                 place.remove();
                 return Err(Error::library(format!("cannot find a free name for dataset {show} next to {taken}")));
             }
-            place.relative = layout::alternate(&layout_name, k);
-            place.file_path = ctx.split_dir.join(&place.relative);
         }
-        if k > 0 {
+        if place.relative != layout_name {
             trace!("{layout_name} is taken: dataset {show} gets {}", place.relative);
+            place.file_path = ctx.split_dir.join(&place.relative);
         }
         Ok(place)
     }

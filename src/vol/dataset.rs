@@ -71,24 +71,29 @@ pub unsafe extern "C" fn open(
     guard("dataset_open", || {
         // SAFETY: `obj` is our wrapper; the other arguments are HDF5's own.
         unsafe { split::make_writable(Obj::from_ptr(obj)?, loc_params, name, dxpl_id) }?;
+        // SAFETY: `obj` is our wrapper (HDF5 only hands us objects we returned).
+        let parent = unsafe { Obj::from_ptr(obj) }?;
         let open = || {
             // SAFETY: see `create`.
-            unsafe {
+            let made = unsafe {
                 forward_new(obj, req, |under, vol| {
                     ffi::H5VLdataset_open(under, loc_params, vol, name, dapl_id, dxpl_id, req)
                 })
+            }?;
+            if !made.is_null() {
+                // Recognised by its link first (the cheap way, which `open_checked` then skips).
+                // SAFETY: `made` is the one just made; the rest are HDF5's.
+                unsafe { split::note_opened(parent, loc_params, name, made, dxpl_id) };
             }
+            Ok(made)
         };
-        // SAFETY: `obj` is our wrapper; `name` is HDF5's.
-        let made = unsafe { split::open_checked(Obj::from_ptr(obj)?, name, dxpl_id, open) }?;
+        // SAFETY: `name` is HDF5's; `open` makes our wrappers.
+        let made = unsafe { split::open_checked(parent, name, dxpl_id, open) }?;
         if made.is_null() {
-            // SAFETY: `obj` is our wrapper; the other arguments are HDF5's own.
-            if let Some(err) = unsafe { split::explain_open_failure(Obj::from_ptr(obj)?, loc_params, name, dxpl_id) } {
+            // SAFETY: HDF5's own arguments.
+            if let Some(err) = unsafe { split::explain_open_failure(parent, loc_params, name, dxpl_id) } {
                 return Err(err);
             }
-        } else {
-            // SAFETY: `obj` is our wrapper, `made` the one just made; the rest are HDF5's.
-            unsafe { split::note_opened(Obj::from_ptr(obj)?, loc_params, name, made, dxpl_id) };
         }
         Ok(made)
     })

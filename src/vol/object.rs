@@ -26,13 +26,28 @@ pub unsafe extern "C" fn open(
         unsafe { split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
+        // A link opened by name: recognised by its link first (the cheap way, which
+        // `recheck_opened` then skips).
+        // SAFETY: `obj` is our wrapper; HDF5's valid location parameters (or NULL).
+        let (parent, loc) = unsafe { (Obj::from_ptr(obj)?, loc_params.as_ref()) };
+        let by_name = loc.filter(|l| l.type_ == ffi::H5VL_OBJECT_BY_NAME).map(|l| {
+            let mut self_loc = *l;
+            self_loc.type_ = ffi::H5VL_OBJECT_BY_SELF;
+            // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.
+            (self_loc, unsafe { l.loc_data.loc_by_name.name })
+        });
         let open = || {
             // SAFETY: as above.
-            unsafe {
+            let made = unsafe {
                 forward_new(obj, req, |under, vol| {
                     ffi::H5VLobject_open(under, loc_params, vol, opened_type, dxpl_id, req)
                 })
+            }?;
+            if let (false, Some((self_loc, name))) = (made.is_null(), &by_name) {
+                // SAFETY: `made` is the wrapper just made; the name is HDF5's.
+                unsafe { split::note_opened(parent, self_loc, *name, made, dxpl_id) };
             }
+            Ok(made)
         };
         // SAFETY: HDF5's output slot, filled by a successful open.
         let is_dataset = || unsafe { opened_type.as_ref() } == Some(&ffi::H5I_DATASET);
@@ -40,7 +55,7 @@ pub unsafe extern "C" fn open(
         let made = match made.is_null() || !is_dataset() {
             true => made,
             // SAFETY: `obj` is our wrapper; `made` the dataset just made, given back to the check.
-            false => unsafe { split::recheck_opened(Obj::from_ptr(obj)?, made, std::ptr::null(), dxpl_id, open) }?,
+            false => unsafe { split::recheck_opened(parent, made, std::ptr::null(), dxpl_id, open) }?,
         };
         if !loc_params.is_null() {
             // SAFETY: HDF5's valid location parameters.
@@ -54,21 +69,10 @@ pub unsafe extern "C" fn open(
                     ctx.note_referenced(token.__data);
                 }
             }
-            if loc.type_ == ffi::H5VL_OBJECT_BY_NAME {
-                // SAFETY: for BY_NAME the union holds `loc_by_name`; relative to `obj`.
-                let name = unsafe { loc.loc_data.loc_by_name.name };
-                let mut self_loc = *loc;
-                self_loc.type_ = ffi::H5VL_OBJECT_BY_SELF;
-                // SAFETY: `obj` is our wrapper; the name is HDF5's NUL-terminated string.
-                let parent = unsafe { Obj::from_ptr(obj) }?;
-                if made.is_null() {
-                    // SAFETY: as above.
-                    if let Some(err) = unsafe { split::explain_open_failure(parent, &self_loc, name, dxpl_id) } {
-                        return Err(err);
-                    }
-                } else {
-                    // SAFETY: as above; `made` is the wrapper just made.
-                    unsafe { split::note_opened(parent, &self_loc, name, made, dxpl_id) };
+            if let (true, Some((self_loc, name))) = (made.is_null(), &by_name) {
+                // SAFETY: as above.
+                if let Some(err) = unsafe { split::explain_open_failure(parent, self_loc, *name, dxpl_id) } {
+                    return Err(err);
                 }
             }
         }
