@@ -58,6 +58,22 @@ pub fn components(path: &[u8]) -> Vec<&[u8]> {
     path.split(|b| *b == b'/').filter(|c| !c.is_empty() && *c != b".").collect()
 }
 
+/// The name a soft link at `link` (a path relative to some location) holding `value` leads to,
+/// relative to the same location: `value` itself when absolute, else `value` in the link's group.
+pub fn soft_link_path(link: &[u8], value: &[u8]) -> Option<std::ffi::CString> {
+    if value.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(link.len() + value.len() + 1);
+    if value[0] != b'/' {
+        if let Some(slash) = link.iter().rposition(|b| *b == b'/') {
+            out.extend_from_slice(&link[..=slash]);
+        }
+    }
+    out.extend_from_slice(value);
+    std::ffi::CString::new(out).ok()
+}
+
 fn must_escape(b: u8) -> bool {
     b < 0x20 || b == 0x7f || b"%/\\:*?\"<>|~".contains(&b)
 }
@@ -302,6 +318,17 @@ pub fn hdf5_path_of(relative: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn soft_link_paths() {
+        let p = |l: &str, v: &str| soft_link_path(l.as_bytes(), v.as_bytes()).map(|c| c.into_string().unwrap());
+        assert_eq!(p("s", "/g/x").as_deref(), Some("/g/x"));
+        assert_eq!(p("g/s", "x").as_deref(), Some("g/x"));
+        assert_eq!(p("/g/h/s", "../x").as_deref(), Some("/g/h/../x"));
+        assert_eq!(p("s", "x").as_deref(), Some("x"));
+        assert_eq!(p("/s", "x").as_deref(), Some("/x"));
+        assert_eq!(p("s", ""), None);
+    }
+
     use super::*;
 
     #[test]

@@ -21,16 +21,33 @@ pub fn split_link_target(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) ->
     // the calls below do not fail and print nothing: keeping errors quiet would cost four more
     // library calls on every dataset open.
     preserving_stack(|| {
-        let info = at.link_info(name, dxpl).ok()?;
-        if info.type_ != H5L_TYPE_EXTERNAL {
-            return None;
+        // A soft link (also a chain of them, as far as HDF5 follows one) leads to the same dataset
+        // as the name it holds: follow it, so that every name of a split dataset is recognised.
+        let mut name = std::borrow::Cow::Borrowed(name);
+        for _ in 0..=SOFT_LINK_HOPS {
+            let info = at.link_info(&name, dxpl).ok()?;
+            // SAFETY: for soft and external links the union holds the value size.
+            let size = unsafe { info.u.val_size };
+            match info.type_ {
+                H5L_TYPE_EXTERNAL => {
+                    let value = at.link_value(&name, size, dxpl).ok()?;
+                    let (file, object) = below::unpack_external_link(&value)?;
+                    return ctx.split_file_of(&file, &object);
+                }
+                ffi::H5L_TYPE_SOFT => {
+                    let value = at.link_value(&name, size, dxpl).ok()?;
+                    let value = value.split(|&b| b == 0).next().unwrap_or_default();
+                    name = std::borrow::Cow::Owned(layout::soft_link_path(name.to_bytes(), value)?);
+                }
+                _ => return None,
+            }
         }
-        // SAFETY: for external links the union holds the value size.
-        let value = at.link_value(name, unsafe { info.u.val_size }, dxpl).ok()?;
-        let (file, object) = below::unpack_external_link(&value)?;
-        ctx.split_file_of(&file, &object)
+        None
     })
 }
+
+/// How many soft links in a row [`split_link_target`] follows (HDF5's default `H5Pset_nlinks`).
+const SOFT_LINK_HOPS: usize = 16;
 
 /// The open dataset ids of split datasets of the main file `ctx` (HDF5 counts a file's open
 /// objects by the file they live in; split datasets live in their own).
@@ -120,6 +137,29 @@ pub unsafe fn make_writable(
         crate::cow::own_copy(&file)?;
     }
     Ok(())
+}
+
+/// [`make_writable`] for the object whose attributes `loc` names: for attributes, a BY_IDX
+/// location means the object by name and the attribute by index (`H5Aopen_by_idx`,
+/// `H5Adelete_by_idx`).
+///
+/// # Safety
+/// `loc` is NULL or HDF5's valid location parameters of an attribute call.
+pub unsafe fn make_attr_owner_writable(parent: &Obj, loc: *const H5VL_loc_params_t, dxpl: hid_t) -> Result<()> {
+    // SAFETY: by the contract above.
+    let Some(l) = (unsafe { loc.as_ref() }) else { return Ok(()) };
+    if l.type_ != ffi::H5VL_OBJECT_BY_IDX {
+        // SAFETY: as above.
+        return unsafe { make_writable(parent, loc, std::ptr::null(), dxpl) };
+    }
+    let mut by_name = *l;
+    by_name.type_ = ffi::H5VL_OBJECT_BY_NAME;
+    // SAFETY: for BY_IDX the union holds `loc_by_idx`, whose object name and access list are
+    // those of a BY_NAME location.
+    by_name.loc_data.loc_by_name =
+        unsafe { ffi::H5VL_loc_by_name_t { name: l.loc_data.loc_by_idx.name, lapl_id: l.loc_data.loc_by_idx.lapl_id } };
+    // SAFETY: a valid BY_NAME location made from HDF5's.
+    unsafe { make_writable(parent, &by_name, std::ptr::null(), dxpl) }
 }
 
 /// The error for a split file that `HDF5_EXT_PREFIX` hides behind another file.

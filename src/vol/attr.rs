@@ -25,7 +25,7 @@ pub unsafe extern "C" fn create(
     guard("attr_create", || {
         // By name through a split dataset's link: its file must not be a link into a cache.
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
-        unsafe { crate::split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
+        unsafe { crate::split::make_attr_owner_writable(Obj::from_ptr(obj)?, loc_params, dxpl_id) }?;
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
         unsafe {
@@ -48,7 +48,7 @@ pub unsafe extern "C" fn open(
     guard("attr_open", || {
         // By name through a split dataset's link: its file must not be a link into a cache.
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
-        unsafe { crate::split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
+        unsafe { crate::split::make_attr_owner_writable(Obj::from_ptr(obj)?, loc_params, dxpl_id) }?;
         // SAFETY: see `create`.
         unsafe {
             forward_new(obj, req, |under, vol| ffi::H5VLattr_open(under, loc_params, vol, name, aapl_id, dxpl_id, req))
@@ -103,7 +103,7 @@ pub unsafe extern "C" fn specific(
     guard("attr_specific", || {
         // By name through a split dataset's link: its file must not be a link into a cache.
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
-        unsafe { crate::split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
+        unsafe { crate::split::make_attr_owner_writable(Obj::from_ptr(obj)?, loc_params, dxpl_id) }?;
         // SAFETY: see `create`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLattr_specific(under, loc_params, vol, args, dxpl_id, req)) }
     })

@@ -235,6 +235,9 @@ pub unsafe extern "C" fn optional(
     req: Req,
 ) -> herr_t {
     guard("object_optional", || {
+        // By name through a split dataset's link (`H5Oset_comment_by_name`): as for `open`.
+        // SAFETY: `obj` is our wrapper; the location is HDF5's.
+        unsafe { split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
         // SAFETY: see `open`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLobject_optional(under, loc_params, vol, args, dxpl_id, req)) }
     })

@@ -809,3 +809,58 @@ def test_the_write_protections_hold_through_a_soft_link(tmp_path):
         """, tmp_path)
     assert (cache / "x").read_bytes() == before, "the cache's file was written"
     py("import h5py\nassert list(h5py.File('run.h5', 'r')['x'][()]) == [9, 2, 3]", tmp_path, connector=False)
+
+
+WRITES_WITHOUT_OPENING = {
+    # HDF5 reaches the dataset and writes to its file without opening it for the application
+    "attribute created by a soft link": (
+        "h5py.h5a.create(f.id, b'n', h5py.h5t.STD_I32LE, h5py.h5s.create(h5py.h5s.SCALAR), obj_name=b's')",
+        "sorted(f['x'].attrs) == ['k', 'n']",
+    ),
+    "attribute deleted by index by its own link": (
+        "h5py.h5a.delete(f.id, index=0, obj_name=b'x')",
+        "list(f['x'].attrs) == []",
+    ),
+    "attribute deleted by index by a soft link": (
+        "h5py.h5a.delete(f.id, index=0, obj_name=b's')",
+        "list(f['x'].attrs) == []",
+    ),
+    "attribute opened by index by its own link, then written": (
+        "h5py.h5a.open(f.id, index=0, obj_name=b'x').write(np.array(7, dtype='i8'))",
+        "f['x'].attrs['k'] == 7",
+    ),
+    "attribute renamed by a soft link": (
+        "h5py.h5a.rename(f.id, b'k', b'm', obj_name=b's')",
+        "list(f['x'].attrs) == ['m']",
+    ),
+    "comment set by a soft link": (
+        "h5py.h5o.set_comment(f.id, b'hi', obj_name=b's')",
+        "f.id.get_comment(b'x') == b'hi'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRITES_WITHOUT_OPENING))
+def test_the_write_protections_hold_when_hdf5_reaches_a_dataset_by_name(tmp_path, case):
+    """A split dataset whose file is a hard link into a cache, written by name without being
+    opened (was: only opens, and attribute calls by the dataset's own link name, made the file
+    private first, and the cache was written)."""
+    write, check = WRITES_WITHOUT_OPENING[case]
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'w', track_order=True) as f:
+            f['x'] = [1, 2, 3]
+            f['x'].attrs['k'] = 1
+            f['s'] = h5py.SoftLink('/x')
+        """, tmp_path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    os.link(tmp_path / "run-split" / "x.h5", cache / "x")
+    before = (cache / "x").read_bytes()
+    py(f"""
+        import h5py, numpy as np
+        with h5py.File('run.h5', 'a') as f:
+            {write}
+        """, tmp_path)
+    assert (cache / "x").read_bytes() == before, "the cache's file was written"
+    py(f"import h5py\nf = h5py.File('run.h5', 'r')\nassert {check}", tmp_path, connector=False)
