@@ -31,6 +31,14 @@ pub fn default_lapl() -> hid_t {
     }
 }
 
+pub fn default_dapl() -> hid_t {
+    // SAFETY: as in `default_lapl`.
+    unsafe {
+        hdf5_sys::h5::H5open();
+        *hdf5_sys::h5p::H5P_LST_DATASET_ACCESS
+    }
+}
+
 pub fn default_lcpl() -> hid_t {
     // SAFETY: as in `default_lapl`.
     unsafe {
@@ -123,14 +131,23 @@ impl Below {
         self.info(None, dxpl).map(|i| i.token.__data)
     }
 
+    /// How many attributes the object has.
+    pub fn attribute_count(&self, dxpl: hid_t) -> Result<u64> {
+        self.info_fields(None, ffi::H5O_INFO_NUM_ATTRS, dxpl).map(|i| i.num_attrs)
+    }
+
     /// `H5Oget_info` (basic fields) of the object `name` (relative to this one; None: this one).
     fn info(&self, name: Option<&CStr>, dxpl: hid_t) -> Result<ffi::H5O_info2_t> {
+        self.info_fields(name, ffi::H5O_INFO_BASIC, dxpl)
+    }
+
+    fn info_fields(&self, name: Option<&CStr>, fields: std::ffi::c_uint, dxpl: hid_t) -> Result<ffi::H5O_info2_t> {
         let mut info = MaybeUninit::<ffi::H5O_info2_t>::zeroed();
         let loc = name.map_or_else(|| self.loc_self(), |n| self.loc_by_name(n));
         let mut args = H5VL_object_get_args_t {
             op_type: ffi::H5VL_OBJECT_GET_INFO,
             args: ffi::H5VL_object_get_args_u {
-                get_info: ffi::H5VL_object_get_info_t { fields: ffi::H5O_INFO_BASIC, oinfo: info.as_mut_ptr().cast() },
+                get_info: ffi::H5VL_object_get_info_t { fields, oinfo: info.as_mut_ptr().cast() },
             },
         };
         // SAFETY: our own argument struct; the connector fills `info`.

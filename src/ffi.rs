@@ -63,6 +63,7 @@ pub const H5VL_OBJECT_GET_NAME: c_int = 1;
 pub const H5VL_OBJECT_GET_TYPE: c_int = 2;
 pub const H5VL_OBJECT_GET_INFO: c_int = 3;
 pub const H5O_INFO_BASIC: c_uint = 1;
+pub const H5O_INFO_NUM_ATTRS: c_uint = 4;
 pub const H5VL_LINK_DELETE: c_int = 0;
 pub const H5VL_LINK_EXISTS: c_int = 1;
 pub const H5VL_LINK_ITER: c_int = 2;
@@ -75,6 +76,7 @@ pub const H5L_TYPE_SOFT: H5L_type_t = 1;
 pub const H5L_TYPE_EXTERNAL: H5L_type_t = 64;
 pub const H5D_VIRTUAL: c_int = 3;
 pub const H5T_REFERENCE: c_int = 7;
+pub const H5F_ACC_RDONLY: c_uint = 0;
 pub const H5F_ACC_RDWR: c_uint = 1;
 pub const H5F_ACC_TRUNC: c_uint = 2;
 pub const H5F_ACC_EXCL: c_uint = 4;
@@ -362,6 +364,56 @@ pub struct H5VL_link_specific_args_t {
     pub args: H5VL_link_specific_args_u,
 }
 
+// ---- attr_specific (ITER, to copy a dataset's attributes) ----------------------------------------
+
+pub const H5VL_ATTR_ITER: c_int = 3;
+
+pub use hdf5_sys::h5a::H5A_info_t;
+
+pub type H5A_operator2_t = Option<
+    unsafe extern "C" fn(loc: hid_t, name: *const c_char, info: *const H5A_info_t, op_data: *mut c_void) -> herr_t,
+>;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct H5VL_attr_iterate_args_t {
+    pub idx_type: H5_index_t,
+    pub order: H5_iter_order_t,
+    pub idx: *mut hsize_t,
+    pub op: H5A_operator2_t,
+    pub op_data: *mut c_void,
+}
+
+/// `H5VL_attr_specific_args_t`: the iteration is the union's largest member (checked against the
+/// headers by tests/abi_layout.rs); the others pass through untouched.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5VL_attr_specific_args_u {
+    pub iterate: H5VL_attr_iterate_args_t,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5VL_attr_specific_args_t {
+    pub op_type: c_int,
+    pub args: H5VL_attr_specific_args_u,
+}
+
+/// The arguments of an attribute iteration (`H5Aiterate2`) over an object.
+pub fn attr_iterate_args(
+    idx_type: H5_index_t,
+    order: H5_iter_order_t,
+    op: H5A_operator2_t,
+    op_data: *mut c_void,
+) -> H5VL_attr_specific_args_t {
+    H5VL_attr_specific_args_t {
+        op_type: H5VL_ATTR_ITER,
+        args: H5VL_attr_specific_args_u {
+            iterate: H5VL_attr_iterate_args_t { idx_type, order, idx: std::ptr::null_mut(), op, op_data },
+        },
+    }
+}
+
 /// `H5O_info2_t`, with the object type as a plain integer.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -468,9 +520,27 @@ pub struct H5VL_file_get_args_t {
 
 // ---- dataset_get (GET_DCPL / GET_SPACE / GET_TYPE, read when an anonymous dataset is linked) ----
 
+pub const H5VL_DATASET_GET_DAPL: c_int = 0;
 pub const H5VL_DATASET_GET_DCPL: c_int = 1;
 pub const H5VL_DATASET_GET_SPACE: c_int = 2;
+pub const H5VL_DATASET_GET_SPACE_STATUS: c_int = 3;
+pub const H5VL_DATASET_GET_STORAGE_SIZE: c_int = 4;
 pub const H5VL_DATASET_GET_TYPE: c_int = 5;
+
+// ---- dataset_specific (read only for its operation) ----------------------------------------------
+
+pub const H5VL_DATASET_SET_EXTENT: c_int = 0;
+pub const H5VL_DATASET_FLUSH: c_int = 1;
+pub const H5VL_DATASET_REFRESH: c_int = 2;
+
+/// The operation of an argument struct whose first member is its `op_type` (every `H5VL_*_args_t`).
+///
+/// # Safety
+/// `args` points at a valid argument struct of HDF5's.
+pub unsafe fn op_type_of<T>(args: *const T) -> c_int {
+    // SAFETY: by the contract above, the struct begins with its C enum `op_type`.
+    unsafe { *args.cast::<c_int>() }
+}
 
 /// `H5VL_dataset_get_args_t`: every member used here is one `hid_t` output; `_pad` keeps the size.
 #[repr(C)]
@@ -502,7 +572,6 @@ macro_rules! opaque {
 
 opaque!(
     H5VL_attr_get_args_t,
-    H5VL_attr_specific_args_t,
     H5VL_dataset_specific_args_t,
     H5VL_datatype_get_args_t,
     H5VL_datatype_specific_args_t,
@@ -1066,6 +1135,8 @@ unsafe extern "C" {
     pub fn H5VL_pass_through_register() -> hid_t;
     pub fn H5VLget_connector_name(id: hid_t, name: *mut c_char, size: usize) -> isize;
     pub fn H5VLobject(obj_id: hid_t) -> *mut c_void;
+    /// The default attribute access property list (not in `hdf5-sys`).
+    pub static H5P_LST_ATTRIBUTE_ACCESS_ID_g: hid_t;
 
     pub fn H5VLcmp_connector_cls(cmp: *mut c_int, connector_id1: hid_t, connector_id2: hid_t) -> herr_t;
     pub fn H5VLwrap_register(obj: *mut c_void, type_: H5I_type_t) -> hid_t;

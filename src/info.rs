@@ -95,8 +95,18 @@ fn is_self(value: &str) -> bool {
 }
 
 /// Every key the grammar accepts, in the order `to_str` writes them.
-pub const KEYS: &[&str] =
-    &["under_vol", "under_info", "split", "min_size", "include", "exclude", "suffix", "elink_cache", "track_times"];
+pub const KEYS: &[&str] = &[
+    "under_vol",
+    "under_info",
+    "split",
+    "min_size",
+    "include",
+    "exclude",
+    "suffix",
+    "elink_cache",
+    "track_times",
+    "layout",
+];
 
 /// How deeply braces may nest in an info string: a stack of at most this many connectors below
 /// dset_split. HDF5 and the connectors below resolve nested info strings recursively, so a
@@ -485,7 +495,7 @@ mod tests {
             4 => prop::sample::select(vec![
                 "0", "1", "469", "0469", "dset_split", "native", "pass_through", "on", "off", "yes", "maybe",
                 "64k", "2GiB", "1T", "99999999999", "99999999999T", "-1", "", "-split", ".", "..", "a/b",
-                "/fields/**,*_raw", "*a*a*a*a*a*a*a*a*b", " , ", "x y", "\u{e9}t\u{e9}", "{}", "{", "}", "a{b,c}",
+                "/fields/**,*_raw", "*a*a*a*a*a*a*a*a*b", " , ", "x y", "link", "virtual", "Virtual", "auto", "\u{e9}t\u{e9}", "{}", "{", "}", "a{b,c}",
             ])
             .prop_map(String::from),
             2 => "[a-z0-9_*?/,.{} -]{0,12}",

@@ -74,6 +74,26 @@ pub fn soft_link_path(link: &[u8], value: &[u8]) -> Option<std::ffi::CString> {
     std::ffi::CString::new(out).ok()
 }
 
+/// A split file's link target as the source file name of a virtual dataset: HDF5 reads source
+/// names as printf-like patterns, where `%` must be written `%%`.
+pub fn vds_source_name(target: &str) -> String {
+    target.replace('%', "%%")
+}
+
+/// The file a virtual dataset's source name stands for ([`vds_source_name`] undone); None for a
+/// pattern (`%b`: a series of files), which no split dataset uses.
+pub fn vds_source_file(name: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(name.len());
+    let mut bytes = name.iter();
+    while let Some(&b) = bytes.next() {
+        if b == b'%' && bytes.next() != Some(&b'%') {
+            return None;
+        }
+        out.push(b);
+    }
+    Some(out)
+}
+
 fn must_escape(b: u8) -> bool {
     b < 0x20 || b == 0x7f || b"%/\\:*?\"<>|~".contains(&b)
 }
@@ -318,6 +338,15 @@ pub fn hdf5_path_of(relative: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn vds_source_names_round_trip() {
+        for t in ["run-split/x.h5", "run-split/100%25/a%.h5", "%%", "%"] {
+            assert_eq!(vds_source_file(vds_source_name(t).as_bytes()).as_deref(), Some(t.as_bytes()));
+        }
+        assert_eq!(vds_source_file(b"f-%b.h5"), None);
+        assert_eq!(vds_source_file(b"f%"), None);
+    }
+
     #[test]
     fn soft_link_paths() {
         let p = |l: &str, v: &str| soft_link_path(l.as_bytes(), v.as_bytes()).map(|c| c.into_string().unwrap());

@@ -25,6 +25,8 @@ pub struct Obj {
     /// Whether this is a dataset the application created anonymous (`H5Dcreate_anon`) through
     /// the connector: only such a dataset may move into a split file when it is linked.
     pub anonymous: bool,
+    /// For a split dataset in the virtual form: its source, where its data goes.
+    pub data: Option<crate::split::Data>,
 }
 
 impl Obj {
@@ -38,7 +40,8 @@ impl Obj {
         // SAFETY: `under_vol_id` is a live connector id owned by our caller; taking another
         // reference keeps it alive for as long as this wrapper exists.
         unsafe { H5Iinc_ref(under_vol_id) };
-        Box::into_raw(Box::new(Obj { under_vol_id, under_object, ctx, split: None, anonymous: false })).cast()
+        Box::into_raw(Box::new(Obj { under_vol_id, under_object, ctx, split: None, anonymous: false, data: None }))
+            .cast()
     }
 
     /// Borrows the wrapper behind a pointer HDF5 hands us.
@@ -57,6 +60,23 @@ impl Obj {
     pub unsafe fn from_nullable<'a>(ptr: *const c_void) -> Option<&'a Obj> {
         // SAFETY: by the contract above a non-NULL `ptr` points at a live `Obj`.
         unsafe { ptr.cast::<Obj>().as_ref() }
+    }
+
+    /// The object the dataset's data goes to below: a virtual split dataset's source, or the
+    /// wrapped object itself.
+    pub fn raw(&self) -> *mut c_void {
+        self.data.as_ref().map_or(self.under_object, |d| d.obj)
+    }
+
+    /// Attaches the source of a virtual split dataset to the wrapper `ptr`.
+    ///
+    /// # Safety
+    /// As for [`Obj::set_anonymous`].
+    pub unsafe fn set_data(ptr: *mut c_void, data: crate::split::Data) {
+        // SAFETY: by the contract above.
+        if let Some(o) = unsafe { ptr.cast::<Obj>().as_mut() } {
+            o.data = Some(data);
+        }
     }
 
     /// Records that the wrapped dataset was created anonymous through the connector.

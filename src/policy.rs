@@ -8,6 +8,7 @@
 //! | `exclude` | comma-separated patterns; matching datasets stay in the main file | (none) |
 //! | `suffix` | the split folder's suffix: `<stem><suffix>/` | `-split` |
 //! | `track_times` | `on`: objects of the main file record their times, as natively; `off`: they do not, so re-running a program gives the same bytes | `off` |
+//! | `layout` | `link`: a split dataset is an external link to its split file; `virtual`: its object (header, attributes) stays in the main file as a virtual dataset whose one source is its split file's data | `link` |
 //! | `elink_cache` | files HDF5 keeps open for external links from the main file (`H5Pset_elink_file_cache_size`) | `0` |
 //!
 //! Patterns: `*` matches within one path component, `**` across components, `?` one character.
@@ -31,6 +32,27 @@ pub struct Policy {
     /// Whether objects of the main file record times (HDF5's default); off by default, so that
     /// the same program writing the same data makes the same bytes.
     pub track_times: bool,
+    /// The form of a split dataset in the main file.
+    pub layout: Form,
+}
+
+/// The form a split dataset takes in the main file (both keep its raw data in its split file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// An external link to the split file's dataset, which holds the object (header, attributes).
+    Link,
+    /// A virtual dataset in the main file (the object, its attributes, references and dimension
+    /// scales) whose one source is the split file's dataset (the raw data).
+    Virtual,
+}
+
+impl Form {
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Link => "link",
+            Form::Virtual => "virtual",
+        }
+    }
 }
 
 impl Default for Policy {
@@ -43,12 +65,14 @@ impl Default for Policy {
             suffix: DEFAULT_SUFFIX.into(),
             elink_cache: 0,
             track_times: false,
+            layout: Form::Link,
         }
     }
 }
 
 /// The policy keys, in the order `to_str` writes them.
-pub const KEYS: &[&str] = &["split", "min_size", "include", "exclude", "suffix", "elink_cache", "track_times"];
+pub const KEYS: &[&str] =
+    &["split", "min_size", "include", "exclude", "suffix", "elink_cache", "track_times", "layout"];
 
 fn bad(key: &str, value: &str, accepted: &str) -> Error {
     Error::config(format!("{key}={value} is not valid: {key} takes {accepted}"))
@@ -92,6 +116,13 @@ impl Policy {
                     _ => return Err(bad(key, value, "on or off")),
                 }
             }
+            "layout" => {
+                self.layout = match value.to_ascii_lowercase().as_str() {
+                    "link" => Form::Link,
+                    "virtual" => Form::Virtual,
+                    _ => return Err(bad(key, value, "link or virtual")),
+                }
+            }
             "elink_cache" => {
                 self.elink_cache = value
                     .parse()
@@ -126,6 +157,9 @@ impl Policy {
         }
         if self.track_times != d.track_times {
             out.push_str(if self.track_times { ";track_times=on" } else { ";track_times=off" });
+        }
+        if self.layout != d.layout {
+            out.push_str(&format!(";layout={}", self.layout.name()));
         }
         out
     }

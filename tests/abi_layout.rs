@@ -88,7 +88,9 @@ fn facts() -> Vec<Fact> {
         H5L_TYPE_HARD, H5L_TYPE_SOFT, H5L_TYPE_EXTERNAL, H5D_VIRTUAL, H5T_REFERENCE, H5F_ACC_RDWR, H5F_ACC_TRUNC,
         H5F_CLOSE_WEAK, H5VL_OBJECT_VISIT, H5VL_OBJECT_LOOKUP, H5VL_SUBCLS_FILE, H5VL_NATIVE_FILE_POST_OPEN, H5VL_OPT_QUERY_SUPPORTED, H5VL_FILE_GET_NAME,
         H5VL_FILE_GET_OBJ_COUNT, H5VL_FILE_GET_OBJ_IDS, H5F_OBJ_DATASET,
-        H5VL_DATASET_GET_DCPL, H5VL_DATASET_GET_SPACE, H5VL_DATASET_GET_TYPE
+        H5VL_DATASET_GET_DCPL, H5VL_DATASET_GET_SPACE, H5VL_DATASET_GET_TYPE, H5VL_DATASET_GET_DAPL,
+        H5VL_DATASET_GET_SPACE_STATUS, H5VL_DATASET_GET_STORAGE_SIZE, H5VL_DATASET_SET_EXTENT, H5VL_DATASET_FLUSH,
+        H5VL_DATASET_REFRESH, H5VL_ATTR_ITER, H5O_INFO_NUM_ATTRS, H5F_ACC_RDONLY
     );
     layout!(f, H5VL_loc_by_name_t: name, lapl_id);
     layout!(f, H5VL_loc_by_idx_t: name, idx_type, order, n, lapl_id);
@@ -111,6 +113,8 @@ fn facts() -> Vec<Fact> {
         args.get_name.name, args.get_name.name_len, args.get_val.buf_size, args.get_val.buf);
     layout!(f, H5VL_link_specific_args_t: op_type, args.exists as "args.exists.exists", args.iterate.recursive,
         args.iterate.idx_type, args.iterate.order, args.iterate.idx_p, args.iterate.op, args.iterate.op_data);
+    layout!(f, H5VL_attr_specific_args_t: op_type, args.iterate.idx_type, args.iterate.order, args.iterate.idx,
+        args.iterate.op, args.iterate.op_data);
     layout!(f, H5O_info2_t: fileno, token, type_ as "type", rc, atime, mtime, ctime, btime, num_attrs);
     layout!(f, H5VL_object_specific_args_t: op_type, args.change_rc as "args.change_rc.delta",
         args.exists as "args.exists.exists", args.lookup as "args.lookup.token_ptr", args.visit.idx_type,

@@ -63,7 +63,7 @@ fn bad_info_strings_are_reported_in_our_error_class() {
     for (info, needle) in [
         (
             "under_vol=0;colour=red",
-            "unknown key 'colour' (accepted keys: under_vol, under_info, split, min_size, include, exclude, suffix, elink_cache, track_times)",
+            "unknown key 'colour' (accepted keys: under_vol, under_info, split, min_size, include, exclude, suffix, elink_cache, track_times, layout)",
         ),
         ("under_vol=dset_split", "is dset_split itself"),
         ("under_vol=0;under_info={under_vol=0", "never closed"),

@@ -144,7 +144,7 @@ fn a_bad_info_string_is_explained_on_stderr() {
     assert!(
         err.contains("dset_split-DIAG")
             && err.contains(
-                "unknown key 'frob' (accepted keys: under_vol, under_info, split, min_size, include, exclude, suffix, elink_cache, track_times)"
+                "unknown key 'frob' (accepted keys: under_vol, under_info, split, min_size, include, exclude, suffix, elink_cache, track_times, layout)"
             ),
         "stderr does not explain the bad key:\n{err}"
     );

@@ -73,8 +73,15 @@ pub fn open_split_dataset_ids(ctx: &Arc<FileCtx>) -> Vec<hid_t> {
         }
         0
     }
-    let open: Vec<usize> =
-        ctx.open_split.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|e| e.terminal).collect();
+    // A virtual split dataset is an object of the main file: HDF5 counts it already.
+    let open: Vec<usize> = ctx
+        .open_split
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|e| e.info.form == crate::policy::Form::Link)
+        .map(|e| e.terminal)
+        .collect();
     if open.is_empty() {
         return Vec::new();
     }
@@ -288,33 +295,37 @@ pub unsafe fn explain_open_failure(
         let size = unsafe { info.u.val_size };
         let value = at.link_value(name, size, dxpl).ok()?;
         let (file, _) = below::unpack_external_link(&value)?;
-        let target = crate::target::resolve(ctx.main_dir(), &file);
-        let file = String::from_utf8_lossy(&file).into_owned();
         let path = absolute_path(&at, name.to_bytes(), dxpl).ok().flatten().unwrap_or_else(|| name.to_bytes().to_vec());
-        let path = String::from_utf8_lossy(&path);
+        Some(unusable_split_file(ctx, &file, &String::from_utf8_lossy(&path)))
+    })
+}
+
+/// The error for a dataset `path` whose split file `file` (as its link or mapping names it)
+/// could not be opened: missing (with how to fetch it), unreadable, or not HDF5.
+pub(super) fn unusable_split_file(ctx: &FileCtx, file: &[u8], path: &str) -> Error {
+    let target = crate::target::resolve(ctx.main_dir(), file);
+    let file = String::from_utf8_lossy(file).into_owned();
+    {
         if !target.exists() {
-            Some(Error::new(
+            Error::new(
                 Kind::MissingFile,
                 format!(
                     "dataset {path} is stored in {file} (next to {}), which is missing: it was not materialised; \
                      fetch it, e.g. `dvc pull {file}` or `git annex get {file}`",
                     ctx.main_path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
                 ),
-            ))
+            )
         } else if let Err(e) = std::fs::OpenOptions::new().read(true).write(!ctx.read_only).open(&target) {
-            Some(Error::new(
-                Kind::MissingFile,
-                format!("dataset {path} is stored in {file}, which cannot be opened: {e}"),
-            ))
+            Error::new(Kind::MissingFile, format!("dataset {path} is stored in {file}, which cannot be opened: {e}"))
         } else {
-            Some(Error::new(
+            Error::new(
                 Kind::MissingFile,
                 format!(
                     "dataset {path} is stored in {file}, which exists but cannot be opened as a split file (damaged, or not HDF5?)"
                 ),
-            ))
+            )
         }
-    })
+    }
 }
 
 /// What to do with a dataset just opened by a way the link-name checks do not see (a soft link,
@@ -336,8 +347,13 @@ pub unsafe fn after_open(parent: &Obj, made: *mut c_void, name: *const c_char, d
     let Some(ctx) = parent.ctx.as_ref() else { return Ok(AfterOpen::Keep) };
     // SAFETY: by the contract above.
     let o = unsafe { Obj::from_ptr(made) }?;
-    if o.split.is_some() {
+    if o.split.is_some() || o.data.is_some() {
         return Ok(AfterOpen::Keep); // recognised by its link: checked before the open
+    }
+    let object = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: ffi::H5I_DATASET };
+    if let Some(target) = quietly(|| source_of(ctx, &object, dxpl)) {
+        // SAFETY: `made` is our fresh wrapper of the dataset `object`.
+        return unsafe { attach_source(ctx, made, &object, target, name, dxpl) };
     }
     let Some(file) = quietly(|| file_name_of(o.under_object, o.under_vol_id, dxpl)) else { return Ok(AfterOpen::Keep) };
     let file = crate::target::normalize(&std::path::absolute(&file).unwrap_or(file));
@@ -447,10 +463,26 @@ pub unsafe fn recheck_opened(
     match unsafe { after_open(parent, made, name, dxpl) } {
         Ok(AfterOpen::Keep) => Ok(made),
         Ok(AfterOpen::Reopen(path)) => {
-            // A link into a cache reached some other way: close, make it private, open again.
+            // A link into a cache reached some other way: close, make it private, open again
+            // (and look at it again: a virtual split dataset gets its source opened now).
             close(made)?;
             crate::cow::own_copy(&path)?;
-            open()
+            let again = open()?;
+            if again.is_null() {
+                return Ok(again);
+            }
+            // SAFETY: `again` is `open`'s fresh wrapper of a dataset.
+            match unsafe { after_open(parent, again, name, dxpl) } {
+                Ok(AfterOpen::Keep) => Ok(again),
+                Ok(AfterOpen::Reopen(path)) => {
+                    let _ = close(again);
+                    Err(Error::library(format!("{} is still shared after its private copy was made", path.display())))
+                }
+                Err(e) => {
+                    let _ = close(again);
+                    Err(e)
+                }
+            }
         }
         Err(e) => {
             let _ = close(made); // refused: closed again, untouched

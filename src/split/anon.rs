@@ -8,11 +8,12 @@ use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
 use hdf5_sys::h5t::H5Tget_size;
 
 use super::*;
-use crate::below::Below;
+use crate::below::{self, Below};
 use crate::conn_info::Plist;
 use crate::error::{Result, preserving_stack, quietly};
 use crate::ffi::{self, H5VL_loc_params_t, hid_t};
 use crate::object::Obj;
+use crate::policy::Form;
 use crate::trace;
 
 /// The creation properties for an anonymous dataset (`H5Dcreate_anon`) made while splitting is on:
@@ -87,8 +88,15 @@ pub unsafe fn link_anonymous(
         return Ok(false);
     }
     check_name_is_free(&at, name.to_bytes(), lcpl, dxpl)?;
+    // The virtual form, as for H5Dcreate2, unless its mapping cannot hold it or it has
+    // attributes already (they stay with the object in its split file, in the link form).
+    // SAFETY: a valid dataspace id.
+    let form = match (ctx.policy.layout, unsafe { mapping_of(space_id.0) }) {
+        (Form::Virtual, Ok(_)) if quietly(|| dset.attribute_count(dxpl)).is_ok_and(|n| n == 0) => Form::Virtual,
+        _ => Form::Link,
+    };
     let mut place = Place::prepare(ctx, &path)?;
-    let result = (|| -> Result<*mut c_void> {
+    let result = (|| -> Result<(*mut c_void, Option<*mut c_void>)> {
         let self_loc = dset.loc_self();
         // SAFETY: the anonymous dataset (as it is now) is copied by its own location.
         let copy = unsafe {
@@ -101,17 +109,32 @@ pub unsafe fn link_anonymous(
                 dxpl,
             )
         }?;
-        let linked = make_parents_without_times(Some(ctx), &at, name, lcpl, dxpl)
-            .and_then(|()| at.create_external_link(name, &place.target(ctx), lcpl, dxpl));
-        if let Err(e) = linked {
+        let linked = make_parents_without_times(Some(ctx), &at, name, lcpl, dxpl).and_then(|()| match form {
+            Form::Link => at.create_external_link(name, &place.target(ctx), lcpl, dxpl).map(|()| (copy, None)),
+            Form::Virtual => {
+                let args = CreateArgs {
+                    loc_params: &at.loc_self(),
+                    name: name.as_ptr(),
+                    lcpl_id: lcpl,
+                    type_id: type_id.0,
+                    space_id: space_id.0,
+                    dcpl_id: dcpl.0,
+                    dapl_id: below::default_dapl(),
+                    dxpl_id: dxpl,
+                };
+                // SAFETY: valid ids, at the link's location.
+                unsafe { create_virtual(ctx, &at, &at.loc_self(), name, &args, &place.target(ctx)) }
+                    .map(|object| (object, Some(copy)))
+            }
+        });
+        if linked.is_err() {
             // SAFETY: closes the copy made above.
             preserving_stack(|| unsafe { ffi::H5VLdataset_close(copy, vol, dxpl, std::ptr::null_mut()) });
-            return Err(e);
         }
         at.flush(dxpl); // durability, as for H5Dcreate2
-        Ok(copy)
+        linked
     })();
-    let copy = match result {
+    let (copy, data) = match result {
         Ok(c) => c,
         Err(e) => {
             place.remove();
@@ -127,8 +150,16 @@ pub unsafe fn link_anonymous(
     preserving_stack(|| unsafe { ffi::H5VLdataset_close(original, vol, dxpl, std::ptr::null_mut()) });
     let file: Arc<str> = Arc::from(place.target(ctx));
     crate::lifecycle::count_new_link(ctx, &file);
-    // SAFETY: the wrapper now holds the split dataset.
-    unsafe { ctx.track(target_ptr, SplitInfo::new(file, path)) };
+    // SAFETY: the wrapper now holds the split dataset (or its virtual form and its source).
+    unsafe {
+        match data {
+            None => ctx.track(target_ptr, SplitInfo::new(file, path)),
+            Some(obj) => {
+                Obj::set_data(target_ptr, Data { obj, file: file.clone() });
+                ctx.track_virtual(target_ptr, SplitInfo::new(file, path).with_form(Form::Virtual));
+            }
+        }
+    }
     trace!("anonymous dataset linked as {} moved to {}", name.to_string_lossy(), place.file_path.display());
     Ok(true)
 }

@@ -109,8 +109,25 @@ pub unsafe fn make_copy_independent(src: CopySide, dst: CopySide, ocpypl: hid_t,
         return Ok(());
     }
     let dst_at = dst.at();
-    if quietly(|| dst_at.object_type(dst.name, dxpl)).ok() != Some(0) {
-        return Ok(()); // not a group: a dataset copy follows its link and copies the object itself
+    match quietly(|| dst_at.object_type(dst.name, dxpl)).ok() {
+        Some(0) => {}
+        // A dataset: in the link form its copy followed the link and copied the object itself;
+        // a virtual split dataset's copy still maps onto the source's split file.
+        Some(1) => {
+            let Some(target) = virtual_source_by_name(sctx, &dst_at, dst.name, dxpl) else { return Ok(()) };
+            let (dctx, path) = copy_into_of(dst, &[], dxpl)?;
+            let into = dctx.map_or(super::vcopy::Into::Inline, |c| super::vcopy::Into::Split(c, &path));
+            let names = [dst.name.to_owned()];
+            // SAFETY: the copy just made, in the destination file.
+            let place = unsafe { super::vcopy::rebuild(sctx, &dst_at, &names, &target, into, ocpypl, dxpl) };
+            if let Err(e) = place {
+                let _ = quietly(|| dst_at.delete_link(dst.name, dxpl)); // nothing half-made stays
+                return Err(e);
+            }
+            dst_at.flush(dxpl);
+            return Ok(());
+        }
+        _ => return Ok(()),
     }
     // The copied links are written as the source wrote them: resolve them as the source does.
     let links = quietly(|| split_links_under(sctx, &dst_at, dst.name, dxpl))?;
@@ -139,6 +156,51 @@ enum Made {
     Inline(CString),
 }
 
+/// Where the data of a copied virtual split dataset at `name` below `dst` goes: a split file of
+/// the destination when it splits that path, else into the destination file.
+fn copy_into_of<'a>(dst: CopySide<'a>, name: &[u8], dxpl: hid_t) -> Result<(Option<&'a FileCtx>, Vec<u8>)> {
+    let dst_at = dst.at();
+    let mut path = absolute_path(&dst_at, dst.name.to_bytes(), dxpl)?.unwrap_or_default();
+    if !name.is_empty() {
+        path.push(b'/');
+        path.extend_from_slice(name);
+    }
+    let dctx = dst.obj.ctx.as_deref().filter(|c| {
+        !c.read_only
+            && c.policy.split
+            && c.holds(&dst_at, dst.name.to_bytes(), dxpl)
+            && c.policy.decide(&path, u64::MAX).is_ok()
+    });
+    Ok((dctx, path))
+}
+
+/// The copied virtual split datasets among `links` (all below `dst`), each rebuilt over its own
+/// data once, with every name it has in the copy (see `vcopy::rebuild`).
+fn rebuild_virtual(
+    sctx: &FileCtx,
+    dst: CopySide,
+    links: &[&SplitLink],
+    ocpypl: hid_t,
+    dxpl: hid_t,
+    made: &mut Vec<Place>,
+) -> Result<()> {
+    let dst_at = dst.at();
+    let mut objects: BTreeMap<Arc<str>, Vec<&SplitLink>> = BTreeMap::new();
+    for l in links {
+        objects.entry(l.target.clone()).or_default().push(l);
+    }
+    for (target, names) in objects {
+        let full: Vec<CString> = names.iter().map(|l| join(dst.name.to_bytes(), &l.name)).collect::<Result<_>>()?;
+        let (dctx, path) = copy_into_of(dst, &names[0].name, dxpl)?;
+        let into = dctx.map_or(super::vcopy::Into::Inline, |c| super::vcopy::Into::Split(c, &path));
+        // SAFETY: the copy just made, in the destination file.
+        if let Some(place) = unsafe { super::vcopy::rebuild(sctx, &dst_at, &full, &target, into, ocpypl, dxpl) }? {
+            made.push(place);
+        }
+    }
+    Ok(())
+}
+
 fn relink_copy(
     src: CopySide,
     dst: CopySide,
@@ -147,6 +209,22 @@ fn relink_copy(
     dxpl: hid_t,
     made: &mut Vec<Place>,
 ) -> Result<()> {
+    let (virtual_links, links): (Vec<&SplitLink>, Vec<&SplitLink>) =
+        links.iter().partition(|l| l.form == crate::policy::Form::Virtual);
+    if let Some(sctx) = src.obj.ctx.as_ref().filter(|_| !virtual_links.is_empty()) {
+        // By group, as below.
+        let mut by_group: BTreeMap<Vec<u8>, Vec<&SplitLink>> = BTreeMap::new();
+        for l in &virtual_links {
+            let cut = l.name.iter().rposition(|b| *b == b'/').unwrap_or(0);
+            by_group.entry(l.name[..cut].to_vec()).or_default().push(l);
+        }
+        for (group, members) in by_group {
+            let group_name = join(dst.name.to_bytes(), &group)?;
+            crate::split::order::keep_order(&dst.at(), &group_name, dxpl, || {
+                rebuild_virtual(sctx, dst, &members, ocpypl, dxpl, made)
+            })?;
+        }
+    }
     let dst_at = dst.at();
     let vol = dst.obj.under_vol_id;
     let dctx =

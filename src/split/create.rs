@@ -20,6 +20,7 @@ use crate::ffi::{
 };
 use crate::layout::{self, DATASET_PATH, DATASET_PATH_C};
 use crate::object::Obj;
+use crate::policy::Form;
 use crate::trace;
 
 /// Why a dataset stays in the main file although splitting is on (None: it may split).
@@ -168,6 +169,14 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
         return Ok(None);
     }
     check_name_is_free(&at, name.to_bytes(), a.lcpl_id, a.dxpl_id)?;
+    // SAFETY: HDF5's own dataspace.
+    let form = match (ctx.policy.layout, unsafe { mapping_of(a.space_id) }) {
+        (Form::Virtual, Err(reason)) => {
+            trace!("dataset {show} takes the link form: {reason}");
+            Form::Link
+        }
+        (form, _) => form,
+    };
 
     let mut place = Place::prepare(ctx, &path)?;
     let target = place.target(ctx);
@@ -177,13 +186,21 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     }
     trace!("dataset {show} -> {}", place.file_path.display());
     // SAFETY: every call gets valid ids and pointers; failures roll back what was made.
-    match unsafe { make_split_dataset(parent, ctx, a, &mut place, loc, name) } {
-        Ok(dset) => {
-            let wrapper = Obj::wrap_in(dset, parent.under_vol_id, Some(ctx.clone()));
+    match unsafe { make_split_dataset(parent, ctx, a, &mut place, loc, name, form) } {
+        Ok((object, data)) => {
+            let wrapper = Obj::wrap_in(object, parent.under_vol_id, Some(ctx.clone()));
             let target: Arc<str> = Arc::from(place.target(ctx));
             crate::lifecycle::count_new_link(ctx, &target);
             // SAFETY: `wrapper` is our fresh wrapper.
-            unsafe { ctx.track(wrapper, SplitInfo::new(target, path)) };
+            unsafe {
+                match data {
+                    Some(data) => {
+                        Obj::set_data(wrapper, data);
+                        ctx.track_virtual(wrapper, SplitInfo::new(target, path).with_form(form));
+                    }
+                    None => ctx.track(wrapper, SplitInfo::new(target, path)),
+                }
+            }
             Ok(Some(wrapper))
         }
         Err(e) => {
@@ -211,16 +228,56 @@ pub(super) unsafe fn create_split_file(ctx: &FileCtx, vol: hid_t, c_path: &CStr,
     if fcpl.0 < 0 || unsafe { H5Pset_obj_track_times(fcpl.0, 0) } < 0 {
         return Err(Error::library("cannot prepare the creation properties of a split file"));
     }
+    // SAFETY: creates the split file through the connector below (named by split_fapl).
+    let create = || unsafe {
+        ffi::H5VLfile_create(c_path.as_ptr(), H5F_ACC_EXCL, fcpl.0, ctx.split_fapl.0, dxpl, std::ptr::null_mut())
+    };
+    // SAFETY: by this function's contract.
+    unsafe { as_hdf5_opens(ctx, vol, dxpl, create) }.map_err(|e| match e {
+        None => Error::library(format!("cannot create the split file {show}")),
+        Some(e) => e,
+    })
+}
+
+/// Opens an existing split file through the connector below, as HDF5 would (see
+/// [`create_split_file`]).
+///
+/// # Safety
+/// As for [`create_split_file`].
+pub(super) unsafe fn open_split_file(
+    ctx: &FileCtx,
+    vol: hid_t,
+    c_path: &CStr,
+    flags: c_uint,
+    dxpl: hid_t,
+) -> Result<*mut c_void> {
+    // SAFETY: opens the split file through the connector below (named by split_fapl).
+    let open = || unsafe { ffi::H5VLfile_open(c_path.as_ptr(), flags, ctx.split_fapl.0, dxpl, std::ptr::null_mut()) };
+    // SAFETY: by this function's contract.
+    unsafe { as_hdf5_opens(ctx, vol, dxpl, open) }.map_err(|e| match e {
+        None => Error::library(format!("cannot open the split file {}", c_path.to_string_lossy())),
+        Some(e) => e,
+    })
+}
+
+/// Runs `open` (which creates or opens a file through the connector below) inside the main
+/// file's API context, then HDF5's 'post open' step. `Err(None)`: `open` failed.
+///
+/// # Safety
+/// `vol` is the connector below of the main file; `dxpl` a valid transfer property list.
+unsafe fn as_hdf5_opens(
+    ctx: &FileCtx,
+    vol: hid_t,
+    dxpl: hid_t,
+    open: impl FnOnce() -> *mut c_void,
+) -> std::result::Result<*mut c_void, Option<Error>> {
     let state = ctx.lib_state.get().ok_or_else(|| {
-        Error::library("the main file was opened without HDF5's 'post open' step; cannot create split files")
+        Some(Error::library("the main file was opened without HDF5's 'post open' step; cannot reach split files"))
     })?;
-    state.run(|| {
-        // SAFETY: creates the split file through the connector below (named by split_fapl).
-        let file = unsafe {
-            ffi::H5VLfile_create(c_path.as_ptr(), H5F_ACC_EXCL, fcpl.0, ctx.split_fapl.0, dxpl, std::ptr::null_mut())
-        };
+    let out = state.run(|| {
+        let file = open();
         if file.is_null() {
-            return Err(Error::library(format!("cannot create the split file {show}")));
+            return Ok(None);
         }
         let mut supported = 0u64;
         // SAFETY: queries the connector below about its own file object.
@@ -240,15 +297,22 @@ pub(super) unsafe fn create_split_file(ctx: &FileCtx, vol: hid_t, c_path: &CStr,
             if unsafe { ffi::H5VLfile_optional(file, vol, &mut opt, dxpl, std::ptr::null_mut()) } < 0 {
                 // SAFETY: closes the file made above.
                 preserving_stack(|| unsafe { ffi::H5VLfile_close(file, vol, dxpl, std::ptr::null_mut()) });
-                return Err(Error::library(format!("cannot finish opening the split file {show}")));
+                return Err(Error::library("cannot finish opening a split file"));
             }
         }
-        Ok(file)
-    })
+        Ok(Some(file))
+    });
+    match out {
+        Ok(Some(file)) => Ok(file),
+        Ok(None) => Err(None),
+        Err(e) => Err(Some(e)),
+    }
 }
 
-/// Creates the split file, its dataset and the link; on failure closes what it opened (the
-/// caller removes the file and directories).
+/// Creates the split file, its dataset and the dataset's object in the main file (in the link
+/// form an external link, returned with the dataset; in the virtual form a virtual dataset,
+/// returned with the dataset as its source); on failure closes what it opened (the caller
+/// removes the file and directories).
 ///
 /// # Safety
 /// As for [`create_dataset`].
@@ -259,7 +323,8 @@ unsafe fn make_split_dataset(
     place: &mut Place,
     loc: &H5VL_loc_params_t,
     name: &CStr,
-) -> Result<*mut c_void> {
+    form: Form,
+) -> Result<(*mut c_void, Option<Data>)> {
     let vol = parent.under_vol_id;
     let show = place.file_path.display().to_string();
     // Deterministic bytes: no object times in split files.
@@ -300,15 +365,54 @@ unsafe fn make_split_dataset(
         dset
     };
     let at = Below { obj: parent.under_object, vol, obj_type: loc.obj_type };
-    let linked = make_parents_without_times(Some(ctx), &at, name, a.lcpl_id, a.dxpl_id)
-        .and_then(|()| at.create_external_link(name, &place.target(ctx), a.lcpl_id, a.dxpl_id));
-    if let Err(e) = linked {
+    let made = make_parents_without_times(Some(ctx), &at, name, a.lcpl_id, a.dxpl_id).and_then(|()| match form {
+        Form::Link => at.create_external_link(name, &place.target(ctx), a.lcpl_id, a.dxpl_id).map(|()| (dset, None)),
+        // SAFETY: HDF5's own arguments, at the application's location.
+        Form::Virtual => unsafe { create_virtual(ctx, &at, loc, name, a, &place.target(ctx)) }
+            .map(|object| (object, Some(Data { obj: dset, file: Arc::from(place.target(ctx)) }))),
+    });
+    if made.is_err() {
         // SAFETY: closes the dataset made above (and with it the split file).
         preserving_stack(|| unsafe { ffi::H5VLdataset_close(dset, vol, a.dxpl_id, std::ptr::null_mut()) });
-        return Err(e);
     }
     // Durability: the link is on disk before the application writes the data (which is on disk
     // once it closes the dataset), so a crash never loses a dataset it has closed.
     at.flush(a.dxpl_id);
-    Ok(dset)
+    made
+}
+
+/// Creates the virtual dataset `name` (at `at`) over the split file `target`.
+///
+/// # Safety
+/// As for [`create_dataset`].
+pub(super) unsafe fn create_virtual(
+    ctx: &FileCtx,
+    at: &Below,
+    loc: &H5VL_loc_params_t,
+    name: &CStr,
+    a: &CreateArgs,
+    target: &str,
+) -> Result<*mut c_void> {
+    // SAFETY: HDF5's own ids.
+    let dcpl = unsafe { virtual_dcpl(ctx, a.dcpl_id, a.space_id, target) }?;
+    // SAFETY: creates the dataset with HDF5's own arguments and our creation properties.
+    let made = unsafe {
+        ffi::H5VLdataset_create(
+            at.obj,
+            loc,
+            at.vol,
+            name.as_ptr(),
+            a.lcpl_id,
+            a.type_id,
+            a.space_id,
+            dcpl.0,
+            a.dapl_id,
+            a.dxpl_id,
+            std::ptr::null_mut(),
+        )
+    };
+    if made.is_null() {
+        return Err(Error::library(format!("cannot create the virtual dataset {}", name.to_string_lossy())));
+    }
+    Ok(made)
 }

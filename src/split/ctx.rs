@@ -14,7 +14,7 @@ use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{self, H5F_CLOSE_WEAK, hid_t};
 use crate::layout::{self};
 use crate::object::Obj;
-use crate::policy::Policy;
+use crate::policy::{Form, Policy};
 use crate::trace;
 
 /// What a split dataset's wrapper knows of it. Both change while it is open: `H5Lmove` renames
@@ -25,11 +25,17 @@ pub struct SplitInfo {
     file: std::sync::RwLock<Arc<str>>,
     /// Its absolute path in the main file (what `H5Iget_name` reports; empty once deleted).
     path: std::sync::RwLock<Vec<u8>>,
+    /// Its form: the link form's object is in its split file; the virtual form's in the main file.
+    pub form: Form,
 }
 
 impl SplitInfo {
     pub fn new(file: Arc<str>, path: Vec<u8>) -> SplitInfo {
-        SplitInfo { file: std::sync::RwLock::new(file), path: std::sync::RwLock::new(path) }
+        SplitInfo { file: std::sync::RwLock::new(file), path: std::sync::RwLock::new(path), form: Form::Link }
+    }
+
+    pub fn with_form(self, form: Form) -> SplitInfo {
+        SplitInfo { form, ..self }
     }
 
     /// Its file, relative to the main file's directory.
@@ -112,7 +118,7 @@ pub(super) struct OpenSplit {
     pub(super) terminal: usize,
     under: usize,
     vol: hid_t,
-    info: Arc<SplitInfo>,
+    pub(super) info: Arc<SplitInfo>,
 }
 
 /// Every open split dataset of the process, whichever handle of whichever main file opened it:
@@ -306,11 +312,29 @@ impl FileCtx {
         // SAFETY: by the contract above.
         unsafe { Obj::set_split(made, info.clone()) };
         // SAFETY: as above.
+        unsafe { self.track_open(made, info) };
+    }
+
+    /// Records an open virtual split dataset wrapper (its source attached already): its file is in
+    /// use, and flushed with the main file. Its wrapper is not marked split: its object is one of
+    /// the main file's.
+    ///
+    /// # Safety
+    /// As for [`FileCtx::track`].
+    pub(super) unsafe fn track_virtual(&self, made: *mut c_void, info: SplitInfo) {
+        // SAFETY: by the contract above.
+        unsafe { self.track_open(made, Arc::new(info)) };
+    }
+
+    /// # Safety
+    /// As for [`FileCtx::track`].
+    unsafe fn track_open(&self, made: *mut c_void, info: Arc<SplitInfo>) {
+        // SAFETY: as above.
         if let Ok(o) = unsafe { Obj::from_ptr(made) } {
             // SAFETY: asks the connector below for its terminal object.
             let terminal = unsafe { ffi::H5VLget_object(o.under_object, o.under_vol_id) } as usize;
             let dir = self.norm_main_dir().to_path_buf();
-            let under = o.under_object as usize;
+            let under = o.raw() as usize;
             // Once per object, however many ways it was recognised.
             let mut everywhere = open_everywhere();
             everywhere.retain(|(_, u, _)| *u != under);
@@ -332,14 +356,20 @@ impl FileCtx {
         }
     }
 
+    /// An open object (below) of the split file `target` of this main file, if one is open.
+    pub(super) fn open_object_in(&self, target: &str) -> Option<*mut c_void> {
+        let open = self.open_split.lock().unwrap_or_else(|e| e.into_inner());
+        open.iter().find(|e| &*e.info.file() == target).map(|e| e.under as *mut c_void)
+    }
+
     /// Forgets a split dataset wrapper that is being closed.
     pub fn untrack(&self, o: &Obj) {
         let mut open = self.open_split.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = open.iter().position(|e| e.under == o.under_object as usize) {
+        if let Some(i) = open.iter().position(|e| e.under == o.raw() as usize) {
             open.swap_remove(i);
         }
         let mut everywhere = open_everywhere();
-        if let Some(i) = everywhere.iter().position(|(_, under, _)| *under == o.under_object as usize) {
+        if let Some(i) = everywhere.iter().position(|(_, under, _)| *under == o.raw() as usize) {
             everywhere.swap_remove(i);
         }
     }

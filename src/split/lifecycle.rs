@@ -1,6 +1,7 @@
 //! Keeping the split folder in step with the main file after creation: deleting a link removes
 //! split files nothing references any more; moving or renaming moves split files so the layout
-//! keeps mirroring the HDF5 paths.
+//! keeps mirroring the HDF5 paths (in the link form: a virtual dataset's mapping cannot change,
+//! so its file keeps its name).
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char, c_void};
@@ -13,14 +14,17 @@ use crate::ffi::{
     self, H5L_TYPE_EXTERNAL, H5L_TYPE_HARD, H5L_info2_t, H5VL_LINK_ITER, H5VL_link_specific_args_t, herr_t, hid_t,
 };
 use crate::layout::{self};
+use crate::policy::Form;
 use crate::split::{FileCtx, split_link_target};
 use crate::trace;
 
-/// One of our external links: its path relative to where the listing started, and its target.
+/// A link that reaches one of our split files: one of our external links, or a hard link to a
+/// virtual split dataset. Its path relative to where the listing started, its target, and which.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SplitLink {
     pub name: Vec<u8>,
     pub target: Arc<str>,
+    pub form: Form,
 }
 
 struct Listing<'a> {
@@ -28,6 +32,10 @@ struct Listing<'a> {
     found: Vec<SplitLink>,
     /// The stored targets of the other external links (kept only when asked for).
     foreign: Option<Vec<Vec<u8>>>,
+    /// Hard links, to be looked at once the iteration is over (None: looked at in the callback,
+    /// whose ids are then plain HDF5 ones; through the connector they are its own, and opening a
+    /// dataset through it shows its source's properties, not its mapping).
+    hard: Option<Vec<Vec<u8>>>,
 }
 
 unsafe extern "C" fn list_cb(group: hid_t, name: *const c_char, info: *const H5L_info2_t, data: *mut c_void) -> herr_t {
@@ -42,11 +50,23 @@ unsafe extern "C" fn list_cb(group: hid_t, name: *const c_char, info: *const H5L
             unsafe { ffi::H5Lget_val(group, name.as_ptr(), value.as_mut_ptr().cast(), size, below::default_lapl()) };
         if let Some((file, object)) = below::unpack_external_link(&value).filter(|_| rc >= 0) {
             match state.ctx.split_file_of(&file, &object) {
-                Some(target) => state.found.push(SplitLink { name: name.to_bytes().to_vec(), target }),
+                Some(target) => {
+                    state.found.push(SplitLink { name: name.to_bytes().to_vec(), target, form: Form::Link })
+                }
                 None => {
                     if let Some(foreign) = state.foreign.as_mut() {
                         foreign.push(file);
                     }
+                }
+            }
+        }
+    } else if info.type_ == H5L_TYPE_HARD {
+        match state.hard.as_mut() {
+            Some(hard) => hard.push(name.to_bytes().to_vec()),
+            None => {
+                // SAFETY: `group` and `name` are HDF5's valid arguments.
+                if let Some(target) = unsafe { crate::split::virtual_source_at(state.ctx, group, name) } {
+                    state.found.push(SplitLink { name: name.to_bytes().to_vec(), target, form: Form::Virtual });
                 }
             }
         }
@@ -64,7 +84,7 @@ pub fn split_links_under(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) ->
 /// every other external link too.
 fn list<'a>(ctx: &'a FileCtx, at: &Below, name: &CStr, foreign: bool, dxpl: hid_t) -> Result<Listing<'a>> {
     let loc = at.loc_by_name(name);
-    let mut listing = Listing { ctx, found: Vec::new(), foreign: foreign.then(Vec::new) };
+    let mut listing = Listing { ctx, found: Vec::new(), foreign: foreign.then(Vec::new), hard: Some(Vec::new()) };
     let mut args = H5VL_link_specific_args_t {
         op_type: H5VL_LINK_ITER,
         args: ffi::H5VL_link_specific_args_u {
@@ -82,6 +102,15 @@ fn list<'a>(ctx: &'a FileCtx, at: &Below, name: &CStr, foreign: bool, dxpl: hid_
     let rc = unsafe { ffi::H5VLlink_specific(at.obj, &loc, at.vol, &mut args, dxpl, std::ptr::null_mut()) };
     if rc < 0 {
         return Err(Error::library(format!("cannot list the links under {}", name.to_string_lossy())));
+    }
+    // Hard links to virtual split datasets (through the connector below).
+    for rel in listing.hard.take().unwrap_or_default() {
+        let full = crate::split::order::join(name.to_bytes(), &rel)?;
+        if at.object_type(&full, dxpl).ok() == Some(1) {
+            if let Some(target) = crate::split::virtual_source_by_name(ctx, at, &full, dxpl) {
+                listing.found.push(SplitLink { name: rel, target, form: Form::Virtual });
+            }
+        }
     }
     Ok(listing)
 }
@@ -105,11 +134,20 @@ pub fn targets_of(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Doomed
                 let targets: Vec<Arc<str>> = split_link_target(ctx, at, name, dxpl).into_iter().collect();
                 Doomed { one_link: !targets.is_empty(), targets }
             }
-            H5L_TYPE_HARD if at.object_type(name, dxpl).ok() == Some(0) => Doomed {
-                targets: split_links_under(ctx, at, name, dxpl)
-                    .map(|v| v.into_iter().map(|l| l.target).collect())
-                    .unwrap_or_default(),
-                one_link: false,
+            H5L_TYPE_HARD => match at.object_type(name, dxpl).ok() {
+                Some(0) => Doomed {
+                    targets: split_links_under(ctx, at, name, dxpl)
+                        .map(|v| v.into_iter().map(|l| l.target).collect())
+                        .unwrap_or_default(),
+                    one_link: false,
+                },
+                // A virtual split dataset: one of the hard links that reach its split file.
+                Some(1) => {
+                    let targets: Vec<Arc<str>> =
+                        crate::split::virtual_source_by_name(ctx, at, name, dxpl).into_iter().collect();
+                    Doomed { one_link: !targets.is_empty(), targets }
+                }
+                _ => Doomed::default(),
             },
             _ => Doomed::default(),
         }
@@ -264,7 +302,7 @@ pub fn targets_of_old_file(ctx: &FileCtx, name: &CStr, fapl: hid_t) -> Option<Ve
             crate::trace!("cannot open {} before truncating it: its split files stay", name.to_string_lossy());
             return None;
         }
-        let mut listing = Listing { ctx, found: Vec::new(), foreign: None };
+        let mut listing = Listing { ctx, found: Vec::new(), foreign: None, hard: None };
         // SAFETY: visits the links of a valid file id with our callback and its state.
         let rc = unsafe { ffi::H5Lvisit2(id, 0, 0, Some(list_cb), (&mut listing as *mut Listing).cast()) };
         let found = (rc >= 0).then(|| listing.found.into_iter().map(|l| l.target).collect());
@@ -313,13 +351,15 @@ pub fn relocate(ctx: &FileCtx, at: &Below, name: &CStr, dxpl: hid_t) -> Vec<(Arc
     let base = quietly(|| crate::split::absolute_path(at, name.to_bytes(), dxpl)).ok().flatten().unwrap_or_default();
     let moved: Vec<SplitLink> = match quietly(|| at.link_info(name, dxpl)) {
         Ok(info) if info.type_ == H5L_TYPE_EXTERNAL => split_link_target(ctx, at, name, dxpl)
-            .map(|target| vec![SplitLink { name: Vec::new(), target }])
+            .map(|target| vec![SplitLink { name: Vec::new(), target, form: Form::Link }])
             .unwrap_or_default(),
         Ok(info) if info.type_ == H5L_TYPE_HARD => {
             quietly(|| split_links_under(ctx, at, name, dxpl)).unwrap_or_default()
         }
         _ => Vec::new(),
     };
+    // A virtual split dataset's mapping names its file for good: the file keeps its name.
+    let moved: Vec<SplitLink> = moved.into_iter().filter(|l| l.form == Form::Link).collect();
     let mut done = Vec::new();
     if moved.is_empty() {
         return done;

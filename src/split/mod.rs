@@ -12,6 +12,8 @@ pub mod lifecycle;
 pub(crate) mod order;
 mod place;
 mod times;
+mod vcopy;
+mod vds;
 
 pub use access::*;
 pub use anon::*;
@@ -21,6 +23,7 @@ pub use ctx::*;
 pub(crate) use order::lcpl_for;
 use place::*;
 pub use times::*;
+pub use vds::*;
 
 use crate::error::preserving_stack;
 use crate::ffi::hid_t;

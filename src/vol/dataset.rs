@@ -121,7 +121,7 @@ unsafe fn unwrap_all(count: usize, dset: *mut *mut c_void) -> Result<(Vec<*mut c
             }
             Some(_) => {}
         }
-        under.push(o.under_object);
+        under.push(o.raw());
     }
     Ok((under, vol_id.unwrap_or(-1)))
 }
@@ -151,7 +151,11 @@ unsafe fn io<B: Copy>(
     let files: Vec<Option<std::sync::Arc<str>>> = unsafe { std::slice::from_raw_parts(dset, count) }
         .iter()
         // SAFETY: each element is one of our wrappers (checked by `unwrap_all`).
-        .map(|d| unsafe { Obj::from_ptr(*d) }.map(|o| o.split.as_ref().map(|s| s.file())))
+        .map(|d| {
+            // SAFETY: as above.
+            unsafe { Obj::from_ptr(*d) }
+                .map(|o| o.split.as_ref().map(|s| s.file()).or_else(|| o.data.as_ref().map(|d| d.file.clone())))
+        })
         .collect::<Result<_>>()?;
     if files.iter().all(|f| files.first() == Some(f)) {
         let rc = call(count, under.as_mut_ptr(), vol, mem_type_id, mem_space_id, file_space_id, buf, req);
@@ -241,11 +245,31 @@ pub unsafe extern "C" fn write(
     })
 }
 
-/// `dataset_cls.get`
+/// Runs `f` with the object below that a dataset operation `on_data` goes to: for a virtual
+/// split dataset, its source when the operation is about its data, else the wrapped object.
+///
+/// # Safety
+/// As for [`forward`].
+unsafe fn forward_to<T>(
+    obj: *mut c_void,
+    on_data: bool,
+    req: Req,
+    f: impl FnOnce(*mut c_void, hid_t) -> T,
+) -> Result<T> {
+    // SAFETY: by the contract above.
+    let raw = unsafe { Obj::from_ptr(obj) }?.data.as_ref().map(|d| d.obj).filter(|_| on_data);
+    // SAFETY: by the contract above.
+    unsafe { forward(obj, req, |under, vol| f(raw.unwrap_or(under), vol)) }
+}
+
+/// `dataset_cls.get`: a virtual split dataset's dataspace, datatype, creation properties and
+/// storage are its source's (what the application created); its access properties its own.
 pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("dataset_get", || {
+        // SAFETY: HDF5's valid argument struct.
+        let on_data = unsafe { ffi::op_type_of(args) } != ffi::H5VL_DATASET_GET_DAPL;
         // SAFETY: see `create`.
-        unsafe { forward(obj, req, |under, vol| ffi::H5VLdataset_get(under, vol, args, dxpl_id, req)) }
+        unsafe { forward_to(obj, on_data, req, |under, vol| ffi::H5VLdataset_get(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -257,6 +281,28 @@ pub unsafe extern "C" fn specific(
     req: Req,
 ) -> herr_t {
     guard("dataset_specific", || {
+        // SAFETY: `obj` is our wrapper.
+        let data = unsafe { Obj::from_ptr(obj) }?.data.as_ref().map(|d| d.obj);
+        if let Some(data) = data {
+            // A virtual split dataset: its source first (its extent is the dataset's; the virtual
+            // dataset follows it), then the virtual dataset itself (synchronously: one request
+            // cannot stand for two calls).
+            // SAFETY: see `create`; HDF5's valid argument struct, passed to both.
+            let rc = unsafe {
+                forward(obj, std::ptr::null_mut(), |_, vol| {
+                    ffi::H5VLdataset_specific(data, vol, args, dxpl_id, std::ptr::null_mut())
+                })
+            }?;
+            if rc < 0 {
+                return Ok(rc);
+            }
+            // SAFETY: as above.
+            return unsafe {
+                forward(obj, std::ptr::null_mut(), |under, vol| {
+                    ffi::H5VLdataset_specific(under, vol, args, dxpl_id, std::ptr::null_mut())
+                })
+            };
+        }
         // SAFETY: see `create` (a refresh may replace the wrapper: `forward` copies what it needs).
         unsafe { forward(obj, req, |under, vol| ffi::H5VLdataset_specific(under, vol, args, dxpl_id, req)) }
     })
@@ -270,8 +316,10 @@ pub unsafe extern "C" fn optional(
     req: Req,
 ) -> herr_t {
     guard("dataset_optional", || {
+        // Every dataset operation of the native connector is about the data (chunks, storage,
+        // offsets, variable-length sizes): a virtual split dataset's source answers it.
         // SAFETY: see `create`.
-        unsafe { forward(obj, req, |under, vol| ffi::H5VLdataset_optional(under, vol, args, dxpl_id, req)) }
+        unsafe { forward_to(obj, true, req, |under, vol| ffi::H5VLdataset_optional(under, vol, args, dxpl_id, req)) }
     })
 }
 
@@ -280,8 +328,11 @@ pub unsafe extern "C" fn close(dset: *mut c_void, dxpl_id: hid_t, req: Req) -> h
     guard("dataset_close", || {
         // SAFETY: `dset` is our wrapper.
         let o = unsafe { Obj::from_ptr(dset) }?;
-        if let (Some(ctx), Some(_)) = (&o.ctx, &o.split) {
+        if let (Some(ctx), true) = (&o.ctx, o.split.is_some() || o.data.is_some()) {
             ctx.untrack(o);
+        }
+        if let Some(data) = &o.data {
+            split::close_data(data, o.under_vol_id, dxpl_id)?;
         }
         // SAFETY: see `create`; HDF5 never uses `dset` again once it is closed.
         unsafe { forward_close(dset, req, |under, vol| ffi::H5VLdataset_close(under, vol, dxpl_id, req)) }

@@ -103,6 +103,14 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             ));
         }
     }
+    if let Some(v) = report.datasets.iter().find(|d| d.form == Some("virtual")) {
+        return Err(format!(
+            "{} keeps {} (and maybe more) in the virtual form (layout=virtual), which merge cannot bring back yet \
+             (issue 10): nothing written",
+            file.display(),
+            v.path
+        ));
+    }
     let mut items = Vec::new();
     let mut missing = Vec::new();
     // Each split file's size (status looked at every one), counted once however many links share it.

@@ -62,6 +62,10 @@ pub struct Dataset {
     /// file's directory for split files).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// For split datasets: `link` (an external link to its split file) or `virtual` (a virtual
+    /// dataset in the main file over its split file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) form: Option<&'static str>,
     /// For split and external datasets: the object the link names in its target file.
     #[serde(skip)]
     pub(crate) object: Option<String>,
@@ -117,6 +121,7 @@ fn print_table(r: &Report) {
     for d in &r.datasets {
         let place = match d.place {
             Place::Inline => "inline",
+            Place::Split if d.form == Some("virtual") => "virtual",
             Place::Split => "split",
             Place::External => "external",
         };
@@ -213,18 +218,27 @@ unsafe extern "C" fn visit(group: hid_t, name: *const c_char, info: *const H5L_i
         match info.type_ {
             H5L_type_t::H5L_TYPE_HARD => {
                 // SAFETY: as above.
-                if let Some(bytes) = unsafe { inline_dataset(group, name) } {
-                    walk.datasets.push(Dataset {
+                match unsafe { inline_dataset(group, name) } {
+                    Some(Stored::Inline(bytes)) => walk.datasets.push(Dataset {
                         path,
                         raw_path,
                         place: Place::Inline,
+                        form: None,
                         object: None,
                         target: None,
                         file: None,
                         bytes: Some(bytes),
                         state: None,
                         dvc: None,
-                    });
+                    }),
+                    Some(Stored::Virtual(file, object)) => {
+                        let d = classify(&walk.main, path, raw_path, file, object);
+                        // A virtual dataset over some other file is the application's own.
+                        if d.place == Place::Split {
+                            walk.datasets.push(Dataset { form: Some("virtual"), ..d });
+                        }
+                    }
+                    None => {}
                 }
             }
             H5L_type_t::H5L_TYPE_EXTERNAL => {
@@ -241,11 +255,19 @@ unsafe extern "C" fn visit(group: hid_t, name: *const c_char, info: *const H5L_i
     if outcome.is_ok() { 0 } else { -1 }
 }
 
-/// The allocated storage of the dataset `name` in `group`, or None if it is not a dataset.
+/// Where a dataset of the main file keeps its data.
+enum Stored {
+    /// In the main file: its allocated storage.
+    Inline(u64),
+    /// A virtual dataset with one mapping: its source file (as written, `%%` undone) and dataset.
+    Virtual(String, String),
+}
+
+/// Where the dataset `name` in `group` keeps its data, or None if it is not a dataset.
 ///
 /// # Safety
 /// `group` is a valid location id.
-unsafe fn inline_dataset(group: hid_t, name: &CStr) -> Option<u64> {
+unsafe fn inline_dataset(group: hid_t, name: &CStr) -> Option<Stored> {
     // SAFETY: zeroed is a valid bit pattern for this plain C struct, filled in by HDF5.
     let mut oinfo: H5O_info2_t = unsafe { std::mem::zeroed() };
     // SAFETY: valid location, name and output struct.
@@ -256,8 +278,14 @@ unsafe fn inline_dataset(group: hid_t, name: &CStr) -> Option<u64> {
     }
     // SAFETY: opens a dataset known to exist; released by `IdGuard`.
     let d = IdGuard(unsafe { H5Dopen2(group, name.as_ptr(), H5P_DEFAULT) });
-    // SAFETY: a valid dataset id (H5Dget_storage_size returns 0 for an invalid one).
-    (d.0 >= 0).then(|| unsafe { H5Dget_storage_size(d.0) })
+    if d.0 < 0 {
+        return None;
+    }
+    if let Some((file, object)) = h5::virtual_source(d.0) {
+        return Some(Stored::Virtual(file, object));
+    }
+    // SAFETY: a valid dataset id.
+    Some(Stored::Inline(unsafe { H5Dget_storage_size(d.0) }))
 }
 
 /// A split dataset's link: object `/data` in a file inside one of the main file's split folders
@@ -271,6 +299,7 @@ fn classify(main: &Main, path: String, raw_path: Vec<u8>, file: String, object: 
         path,
         raw_path,
         place: if ours { Place::Split } else { Place::External },
+        form: ours.then_some("link"),
         bytes: on_disk.as_ref().map(|m| m.len()),
         state: ours.then_some(if on_disk.is_some() { State::Present } else { State::Missing }),
         file: Some(file),
