@@ -44,4 +44,12 @@ if [[ ! -f $venv/.complete ]]; then
     [[ $got == "$want" ]] || die "h5py reports HDF5 $got, expected $want"
     touch "$venv/.complete"
 fi
+# xarray and h5netcdf (pure Python, on top of this h5py) for the netCDF-4 tests, added once.
+extras=(xarray==2026.9.0 h5netcdf==1.8.2)
+marker=$venv/.extras-$(echo "${extras[*]}" | tr ' =' '_-')
+if [[ ! -f $marker ]]; then
+    "$venv/bin/pip" install --quiet "${extras[@]}" >"$venv/extras.log" 2>&1 ||
+        { tail -n 20 "$venv/extras.log" >&2; die "installing ${extras[*]} failed"; }
+    touch "$marker"
+fi
 echo "$venv/bin/python"

@@ -92,11 +92,12 @@ python_tests() {
         only+=(--deselect tests/python/test_programs_tools.py::test_tools_through_the_connector
             --deselect tests/python/test_programs_tools.py::test_fortran_writer_through_the_connector)
     fi
-    local wheel dvc annex
+    local wheel dvc annex ncdump
     wheel=$(bash scripts/h5py.sh wheel 2>>"$log.build" | tail -n 1)
     dvc=$(bash scripts/dvc.sh 2>>"$log.build" | tail -n 1)
     annex=$(bash scripts/annex.sh 2>>"$log.build" | tail -n 1)
-    DSET_SPLIT_RELIABILITY=$ROOT/target/reliability-$series.json \
+    ncdump=$(bash scripts/apt-tool.sh netcdf-bin ncdump 2>>"$log.build" | tail -n 1)
+    DSET_SPLIT_RELIABILITY=$ROOT/target/reliability-$series.json DSET_SPLIT_NCDUMP=$ncdump \
         DSET_SPLIT_GIT_ANNEX=$annex DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
         DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_DVC=$dvc DSET_SPLIT_CLI=$CARGO_TARGET_DIR/debug/dset-split \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?
@@ -133,15 +134,18 @@ api_compare() {
     fi
 }
 
-# api_tests: natively; through dset_split as a pure passthrough (must equal native); and with
-# splitting on (every difference must be a known, documented one).
+# api_tests: natively; through dset_split as a pure passthrough (must equal native); with
+# splitting on (every difference must be a known, documented one); with splitting in the virtual
+# form (must equal native).
 api_tests() {
     mkdir -p "$LOGDIR/api"
     api_run "$LOGDIR/api/native.txt"
     api_run "$LOGDIR/api/passthrough.txt" "dset_split under_vol=0;under_info={};split=off"
     api_run "$LOGDIR/api/split.txt" "dset_split under_vol=0;under_info={}"
+    api_run "$LOGDIR/api/virtual.txt" "dset_split under_vol=0;under_info={};layout=virtual"
     api_compare "h5_api_test, split=off (1.14)" passthrough
     api_compare "h5_api_test, splitting (1.14)" split tests/api-known-differences.txt
+    api_compare "h5_api_test, splitting, layout=virtual (1.14)" virtual
     KNOWN=$((KNOWN + $(grep -c '(known)$' "$LOGDIR/api/split-compare.txt" || true)))
 }
 

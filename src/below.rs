@@ -39,6 +39,14 @@ pub fn default_dapl() -> hid_t {
     }
 }
 
+pub fn default_dxpl() -> hid_t {
+    // SAFETY: as in `default_lapl`.
+    unsafe {
+        hdf5_sys::h5::H5open();
+        *hdf5_sys::h5p::H5P_LST_DATASET_XFER
+    }
+}
+
 pub fn default_lcpl() -> hid_t {
     // SAFETY: as in `default_lapl`.
     unsafe {

@@ -533,6 +533,22 @@ pub const H5VL_DATASET_SET_EXTENT: c_int = 0;
 pub const H5VL_DATASET_FLUSH: c_int = 1;
 pub const H5VL_DATASET_REFRESH: c_int = 2;
 
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5VL_dataset_specific_args_u {
+    /// `set_extent.size` (`H5VL_DATASET_SET_EXTENT`).
+    pub size: *const hsize_t,
+    /// `flush.dset_id` / `refresh.dset_id`.
+    pub dset_id: hid_t,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5VL_dataset_specific_args_t {
+    pub op_type: c_int,
+    pub args: H5VL_dataset_specific_args_u,
+}
+
 /// The operation of an argument struct whose first member is its `op_type` (every `H5VL_*_args_t`).
 ///
 /// # Safety
@@ -572,7 +588,6 @@ macro_rules! opaque {
 
 opaque!(
     H5VL_attr_get_args_t,
-    H5VL_dataset_specific_args_t,
     H5VL_datatype_get_args_t,
     H5VL_datatype_specific_args_t,
     H5VL_group_get_args_t,

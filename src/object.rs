@@ -172,7 +172,13 @@ impl WrapCtx {
         if under.is_null() {
             return Err(Error::library("the connector below could not wrap an object"));
         }
-        Ok(Obj::wrap_in(under, ctx.under_vol_id, ctx.ctx.as_ref().and_then(|w| w.upgrade())))
+        let file = ctx.ctx.as_ref().and_then(|w| w.upgrade());
+        let made = Obj::wrap_in(under, ctx.under_vol_id, file.clone());
+        if let (Some(file), ffi::H5I_DATASET) = (file, obj_type) {
+            // SAFETY: our fresh wrapper of a dataset.
+            unsafe { crate::split::reattach_source(&file, made) };
+        }
+        Ok(made)
     }
 
     /// Frees the context.

@@ -113,6 +113,8 @@ fn facts() -> Vec<Fact> {
         args.get_name.name, args.get_name.name_len, args.get_val.buf_size, args.get_val.buf);
     layout!(f, H5VL_link_specific_args_t: op_type, args.exists as "args.exists.exists", args.iterate.recursive,
         args.iterate.idx_type, args.iterate.order, args.iterate.idx_p, args.iterate.op, args.iterate.op_data);
+    layout!(f, H5VL_dataset_specific_args_t: op_type, args.size as "args.set_extent.size",
+        args.dset_id as "args.flush.dset_id");
     layout!(f, H5VL_attr_specific_args_t: op_type, args.iterate.idx_type, args.iterate.order, args.iterate.idx,
         args.iterate.op, args.iterate.op_data);
     layout!(f, H5O_info2_t: fileno, token, type_ as "type", rc, atime, mtime, ctime, btime, num_attrs);

@@ -95,6 +95,7 @@ pub unsafe fn link_anonymous(
         (Form::Virtual, Ok(_)) if quietly(|| dset.attribute_count(dxpl)).is_ok_and(|n| n == 0) => Form::Virtual,
         _ => Form::Link,
     };
+    crate::lifecycle::reclaim_name(ctx, &at, &path, dxpl);
     let mut place = Place::prepare(ctx, &path)?;
     let result = (|| -> Result<(*mut c_void, Option<*mut c_void>)> {
         let self_loc = dset.loc_self();

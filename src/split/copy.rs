@@ -18,9 +18,20 @@ use crate::lifecycle::{SplitLink, replace_link, split_links_under};
 use crate::object::Obj;
 use crate::trace;
 
-/// HDF5's `H5O_COPY_EXPAND_EXT_LINK_FLAG`: external links are expanded into the objects they
-/// point to (then the copy holds no links to split files).
-const EXPAND_EXT_LINK: std::ffi::c_uint = 0x0004;
+/// HDF5's `H5O_COPY_EXPAND_REFERENCE_FLAG`: objects the copied ones reference are copied too, and
+/// the copies' references point at those copies.
+const EXPAND_REFERENCE: std::ffi::c_uint = 0x0008;
+
+/// The error for a copy that expands references in a file with virtual split datasets (see
+/// [`refuse_expanding_references`]).
+fn expanding_references(name: &CStr) -> Error {
+    Error::arg(format!(
+        "cannot copy {} expanding references (H5O_COPY_EXPAND_REFERENCE_FLAG, h5py's expand_refs=True): its file \
+         holds split datasets in the virtual form, whose copies get their own split files, and the expanded \
+         references would not follow them yet; copy without expanding references",
+        name.to_string_lossy()
+    ))
+}
 
 /// One side of an object copy.
 #[derive(Clone, Copy)]
@@ -42,6 +53,27 @@ impl CopySide<'_> {
     }
 }
 
+/// Before a copy that expands references (HDF5 then copies every object the copied ones
+/// reference, also from outside the copied group, and links those copies as `~obj_pointed_by_*`):
+/// refused when the source main file holds split datasets in the virtual form (their copies would
+/// share the source's split files, and rebuilding them would leave the copied references behind).
+///
+/// # Safety
+/// HDF5's own arguments of `object_cls.copy`.
+unsafe fn refuse_expanding_references(src: CopySide, ocpypl: hid_t, dxpl: hid_t) -> Result<()> {
+    let Some(sctx) = src.obj.ctx.as_ref() else { return Ok(()) };
+    let mut flags: std::ffi::c_uint = 0;
+    // SAFETY: queries HDF5's own object copy property list.
+    if unsafe { hdf5_sys::h5p::H5Pget_copy_object(ocpypl, &mut flags) } < 0 || flags & EXPAND_REFERENCE == 0 {
+        return Ok(());
+    }
+    let all = quietly(|| split_links_under(sctx, &src.at(), c"/", dxpl)).unwrap_or_default();
+    if all.iter().any(|l| l.form == crate::policy::Form::Virtual) {
+        return Err(expanding_references(src.name));
+    }
+    Ok(())
+}
+
 /// `H5Ocopy` of a split dataset into a main file of ours: the copy gets a split file of its own
 /// (an independent copy, as natively), instead of landing in the main file. `Ok(false)`: not such
 /// a copy; the caller forwards it.
@@ -49,6 +81,8 @@ impl CopySide<'_> {
 /// # Safety
 /// HDF5's own arguments of `object_cls.copy`.
 pub unsafe fn copy_split(src: CopySide, dst: CopySide, ocpypl: hid_t, lcpl: hid_t, dxpl: hid_t) -> Result<bool> {
+    // SAFETY: HDF5's own arguments.
+    unsafe { refuse_expanding_references(src, ocpypl, dxpl) }?;
     let (Some(sctx), Some(dctx)) = (src.obj.ctx.as_ref(), dst.obj.ctx.as_ref()) else { return Ok(false) };
     if src.loc.type_ != H5VL_OBJECT_BY_SELF || dst.loc.type_ != H5VL_OBJECT_BY_SELF || dctx.read_only {
         return Ok(false);
@@ -104,10 +138,9 @@ pub unsafe fn make_copy_independent(src: CopySide, dst: CopySide, ocpypl: hid_t,
         return Ok(());
     }
     let mut flags: std::ffi::c_uint = 0;
-    // SAFETY: queries HDF5's own object copy property list.
-    if unsafe { hdf5_sys::h5p::H5Pget_copy_object(ocpypl, &mut flags) } >= 0 && flags & EXPAND_EXT_LINK != 0 {
-        return Ok(());
-    }
+    // SAFETY: queries HDF5's own object copy property list. With external links expanded, the
+    // copy holds no link-form split datasets (their objects were copied); virtual ones it may.
+    unsafe { hdf5_sys::h5p::H5Pget_copy_object(ocpypl, &mut flags) };
     let dst_at = dst.at();
     match quietly(|| dst_at.object_type(dst.name, dxpl)).ok() {
         Some(0) => {}

@@ -178,6 +178,7 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
         (form, _) => form,
     };
 
+    crate::lifecycle::reclaim_name(ctx, &at, &path, a.dxpl_id);
     let mut place = Place::prepare(ctx, &path)?;
     let target = place.target(ctx);
     if let Some(other) = ctx.shadowing(&target) {

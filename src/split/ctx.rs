@@ -412,6 +412,16 @@ impl FileCtx {
         }
     }
 
+    /// Whether `target` is set aside for removal.
+    pub fn is_pending(&self, target: &str) -> bool {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|t| **t == *target)
+    }
+
+    /// No longer sets `target` aside for removal.
+    pub fn forget_pending(&self, target: &str) {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).retain(|t| **t != *target);
+    }
+
     /// The split files set aside for removal (the list is emptied).
     pub fn take_pending(&self) -> Vec<Arc<str>> {
         std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))

@@ -244,6 +244,32 @@ pub fn note_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid_t
     }
 }
 
+/// Before a dataset is made at `path` (absolute): when its layout name is a split file set aside
+/// for removal ([`note_unreferenced`]) that no link reaches (the link counts are known and say
+/// none) and no open dataset uses, the file goes now instead of when the main file closes, so the
+/// new dataset gets the name rather than an alternate (netCDF writers delete a dimension's
+/// placeholder and make the variable of the same name). The main file is flushed first: on disk
+/// no link leads to the file when it goes.
+pub fn reclaim_name(ctx: &FileCtx, at: &Below, path: &[u8], dxpl: hid_t) {
+    let Some(relative) = layout::relative_file(path) else { return };
+    let target: Arc<str> = Arc::from(ctx.link_target(&relative));
+    if !ctx.is_pending(&target) || ctx.is_open(&target) {
+        return;
+    }
+    let Some(id) = identity(ctx) else { return };
+    if counts().get(&id).map(|c| c.get(&target).copied().unwrap_or(0)) != Some(0) {
+        return; // not counted (an untracked link operation since): removed at close, if still unused
+    }
+    if ctx.ownership().refusal(&ctx.split_dir).is_some() {
+        return;
+    }
+    let Ok(file) = ctx.layout_file(&target) else { return };
+    ctx.forget_pending(&target);
+    at.flush(dxpl);
+    trace!("{target} is reused by a new dataset: its old file goes now");
+    remove_files(ctx, &[file]);
+}
+
 /// The split files set aside by [`note_unreferenced`] that are still unreferenced now: no link of
 /// the main file reaches them, in any spelling (also through symbolic links: every other external
 /// link's target is resolved by the file system too), and no open split dataset uses them. Call

@@ -329,3 +329,60 @@ pub(super) unsafe fn attach_source(
     }
     Ok(AfterOpen::Keep)
 }
+
+/// For a dataset HDF5 wrapped itself (reopened by `H5Drefresh` or when SWMR writing starts):
+/// if it is a virtual split dataset, opens its source next to it again. On failure the dataset
+/// stays as HDF5 made it (its data then goes through the virtual dataset itself).
+///
+/// # Safety
+/// `made` is our fresh wrapper of a dataset, not borrowed elsewhere.
+pub unsafe fn reattach_source(ctx: &FileCtx, made: *mut c_void) {
+    // SAFETY: by the contract above.
+    let Ok(o) = (unsafe { Obj::from_ptr(made) }) else { return };
+    let dxpl = crate::below::default_dxpl();
+    let object = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: ffi::H5I_DATASET };
+    let Some(target) = crate::error::quietly(|| source_of(ctx, &object, dxpl)) else { return };
+    let opened = crate::error::quietly(|| {
+        let dapl = Plist(object.dataset_get_id(ffi::H5VL_DATASET_GET_DAPL, dxpl)?);
+        open_data(ctx, object.vol, &target, dapl.0, dxpl)
+    });
+    match opened {
+        // SAFETY: by the contract above.
+        Ok(data) => unsafe {
+            Obj::set_data(made, data);
+            ctx.track_virtual(made, SplitInfo::new(target, Vec::new()).with_form(crate::policy::Form::Virtual));
+        },
+        Err(e) => crate::trace!("a reopened dataset over {target} reads through its virtual dataset: {e}"),
+    }
+}
+
+/// `H5Dset_extent` of the virtual dataset `vds` after its source took the extent `size`: the
+/// virtual dataset follows. Its mapping holds the other dimensions at their size when it was
+/// made, so when one of them shrank, those keep their size in the virtual dataset (through the
+/// connector the extent is the source's; plain readers see the cut part as fill values, README).
+///
+/// # Safety
+/// `size` points at one value per dimension of the dataset.
+pub unsafe fn follow_extent(vds: &Below, size: *const u64, dxpl: hid_t) -> Result<()> {
+    let set = |size: *const u64| {
+        let mut args = ffi::H5VL_dataset_specific_args_t {
+            op_type: ffi::H5VL_DATASET_SET_EXTENT,
+            args: ffi::H5VL_dataset_specific_args_u { size },
+        };
+        // SAFETY: our own argument struct with HDF5's (or our) extent array.
+        unsafe { ffi::H5VLdataset_specific(vds.obj, vds.vol, &mut args, dxpl, std::ptr::null_mut()) }
+    };
+    if crate::error::quietly(|| set(size)) >= 0 {
+        return Ok(());
+    }
+    let space = IdGuard(vds.dataset_get_id(ffi::H5VL_DATASET_GET_SPACE, dxpl)?);
+    // SAFETY: a valid dataspace just obtained.
+    let (old, _) = unsafe { extent(space.0) }.ok_or_else(|| Error::library("cannot read a dataset's extent"))?;
+    // SAFETY: by the contract above, one value per dimension.
+    let new = unsafe { std::slice::from_raw_parts(size, old.len()) };
+    let kept: Vec<u64> = new.iter().zip(&old).map(|(n, o)| *n.max(o)).collect();
+    if set(kept.as_ptr()) < 0 {
+        return Err(Error::library("cannot change the extent of a virtual split dataset's object"));
+    }
+    Ok(())
+}

@@ -281,9 +281,12 @@ pub unsafe extern "C" fn specific(
     req: Req,
 ) -> herr_t {
     guard("dataset_specific", || {
-        // SAFETY: `obj` is our wrapper.
-        let data = unsafe { Obj::from_ptr(obj) }?.data.as_ref().map(|d| d.obj);
-        if let Some(data) = data {
+        // SAFETY: `obj` is our wrapper; HDF5's valid argument struct.
+        let (data, op) =
+            (unsafe { Obj::from_ptr(obj) }?.data.as_ref().map(|d| d.obj), unsafe { ffi::op_type_of(args) });
+        // A refresh reopens the dataset behind the application's id (HDF5 wraps the new one:
+        // `reattach_source` gives it its source again), so it goes to the virtual dataset only.
+        if let Some(data) = data.filter(|_| op != ffi::H5VL_DATASET_REFRESH) {
             // A virtual split dataset: its source first (its extent is the dataset's; the virtual
             // dataset follows it), then the virtual dataset itself (synchronously: one request
             // cannot stand for two calls).
@@ -295,6 +298,14 @@ pub unsafe extern "C" fn specific(
             }?;
             if rc < 0 {
                 return Ok(rc);
+            }
+            // SAFETY: `obj` is our wrapper.
+            let o = unsafe { Obj::from_ptr(obj) }?;
+            let vds = crate::below::Below { obj: o.under_object, vol: o.under_vol_id, obj_type: ffi::H5I_DATASET };
+            if op == ffi::H5VL_DATASET_SET_EXTENT {
+                // SAFETY: for SET_EXTENT the union holds HDF5's extent array.
+                unsafe { split::follow_extent(&vds, (*args).args.size, dxpl_id) }?;
+                return Ok(0);
             }
             // SAFETY: as above.
             return unsafe {

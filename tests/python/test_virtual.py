@@ -293,3 +293,21 @@ def test_an_identical_rerun_writes_identical_bytes(tmp_path):
     assert snapshot() == first
     py("import h5py\nf = h5py.File('run.h5', 'a'); f['v'][0]; f.close()", tmp_path)
     assert snapshot() == first, "opening for writing and reading changed a file"
+
+
+def test_a_copy_expanding_references_is_refused_cleanly(tmp_path):
+    """`expand_refs=True` of a virtual split dataset: refused with a clear error, nothing of the
+    copy left (its rebuilt copies would leave the expanded references behind)."""
+    p = py("""
+        import h5py
+        with h5py.File('run.h5', 'w') as f:
+            f['a'] = [1, 2, 3]; f['b'] = [4, 5, 6]
+            f['a'].attrs['b'] = f['b'].ref
+            try:
+                f.copy('a', 'c', expand_refs=True)
+            except RuntimeError as e:
+                print(e)
+            print(sorted(f))
+        """, tmp_path).stdout
+    assert "expand_refs=True" in p and "['a', 'b']" in p, p
+    assert split_files(tmp_path) == ["a.h5", "b.h5"]
