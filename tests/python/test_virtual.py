@@ -269,10 +269,32 @@ def test_writing_never_modifies_a_cache_the_split_file_links_into(tmp_path):
     assert out == "[0, 1, 2, 3, 8, 8] 1", out
 
 
-def test_merge_refuses_the_virtual_form_for_now(tmp_path):
-    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['a'] = [1, 2]", tmp_path)
-    p = cli(["merge", "run.h5", "out.h5"], tmp_path)
-    assert p.returncode == 2 and "virtual" in p.stderr and not (tmp_path / "out.h5").exists(), p.stderr
+def test_merge_brings_virtual_datasets_back_with_their_scales_and_references(tmp_path):
+    """`dset-split merge`: each virtual split dataset becomes an ordinary dataset with the data,
+    creation properties and attributes, and references and dimension scales lead to it."""
+    py("""
+        import h5py, numpy as np
+        with h5py.File('run.h5', 'w', track_order=True) as f:
+            f['time'] = np.arange(4.0); f['time'].make_scale('time')
+            t = f.create_dataset('g/temp', data=np.arange(12.0).reshape(4, 3), chunks=(2, 3), compression='gzip')
+            t.dims[0].attach_scale(f['time']); t.attrs['units'] = 'K'
+            f['g/alias'] = t
+            f.create_dataset('refs', data=[t.ref, f['time'].ref], dtype=h5py.ref_dtype)
+            f['holder'] = 1
+            f['holder'].attrs['r'] = t.ref
+        """, tmp_path)
+    p = cli(["merge", "run.h5", "one.h5"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    out = py("""
+        import h5py
+        f = h5py.File('one.h5', 'r')
+        t = f['g/temp']
+        print(t.is_virtual, t.chunks, t.compression, t[1].tolist(), t.attrs['units'], [s.name for s in t.dims[0].values()])
+        print(f[f['refs'][0]] == t, f[f['holder'].attrs['r']] == t, f['g/alias'] == t, f[f['refs'][1]] == f['time'])
+        print(f[f['time'].attrs['REFERENCE_LIST'][0][0]] == t, list(f))
+        """, tmp_path, connector=None).stdout.splitlines()
+    assert out == ["False (2, 3) gzip [3.0, 4.0, 5.0] K ['/time']", "True True True True",
+                   "True ['time', 'g', 'refs', 'holder']"], out
 
 
 def test_an_identical_rerun_writes_identical_bytes(tmp_path):

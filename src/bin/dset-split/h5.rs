@@ -308,3 +308,78 @@ pub fn virtual_source(dset: hid_t) -> Option<(String, String)> {
         Some((String::from_utf8(file).ok()?, String::from_utf8(object).ok()?))
     }
 }
+
+/// Copies every attribute of `from` to `to` (objects of one file), in creation order where
+/// tracked, with its datatype (also a committed one), dataspace, character set and value.
+pub fn copy_attributes(from: hid_t, to: hid_t) -> Result<(), String> {
+    use hdf5_sys::h5a::{H5A_info_t, H5Aiterate2};
+    struct Ctx {
+        to: hid_t,
+        error: Option<String>,
+    }
+    unsafe extern "C" fn one(loc: hid_t, name: *const c_char, _: *const H5A_info_t, data: *mut c_void) -> herr_t {
+        // SAFETY: `data` is the `Ctx` below; HDF5 passes a NUL-terminated name.
+        let (ctx, name) = unsafe { (&mut *data.cast::<Ctx>(), CStr::from_ptr(name)) };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| copy_attribute(loc, name, ctx.to))) {
+            Ok(Ok(())) => 0,
+            Ok(Err(e)) => {
+                ctx.error = Some(e);
+                -1
+            }
+            Err(_) => {
+                ctx.error = Some("internal error copying an attribute".into());
+                -1
+            }
+        }
+    }
+    let mut ctx = Ctx { to, error: None };
+    for index in [H5_index_t::H5_INDEX_CRT_ORDER, H5_index_t::H5_INDEX_NAME] {
+        ctx.error = None;
+        let mut n: hdf5_sys::h5::hsize_t = 0;
+        // SAFETY: a valid object; `one` only uses `ctx` during this call.
+        let rc = unsafe {
+            H5Aiterate2(from, index, H5_iter_order_t::H5_ITER_INC, &mut n, Some(one), (&mut ctx as *mut Ctx).cast())
+        };
+        if rc >= 0 {
+            return Ok(());
+        }
+        if let Some(e) = ctx.error.take() {
+            return Err(e);
+        }
+        last_error(); // no creation-order index: by name
+    }
+    Err(failed("cannot list the attributes"))
+}
+
+fn copy_attribute(from: hid_t, name: &CStr, to: hid_t) -> Result<(), String> {
+    use hdf5_sys::h5a::{H5A_info_t, H5Acreate2, H5Aget_info, H5Aget_space, H5Aget_type, H5Aopen, H5Aread, H5Awrite};
+    use hdf5_sys::h5p::{H5P_CLS_ATTRIBUTE_CREATE, H5Pcreate, H5Pset_char_encoding};
+    let show = name.to_string_lossy();
+    // SAFETY: valid ids throughout, each checked and released by `IdGuard`; the buffer has the
+    // attribute's element count times its memory type's size, and is reclaimed with that type.
+    unsafe {
+        let a = IdGuard(H5Aopen(from, name.as_ptr(), H5P_DEFAULT));
+        let t = IdGuard(H5Aget_type(a.0));
+        let s = IdGuard(H5Aget_space(a.0));
+        let mut info: H5A_info_t = std::mem::zeroed();
+        if a.0 < 0 || t.0 < 0 || s.0 < 0 || H5Aget_info(a.0, &mut info) < 0 {
+            return Err(failed(format!("cannot open the attribute {show}")));
+        }
+        let acpl = IdGuard(H5Pcreate(*H5P_CLS_ATTRIBUTE_CREATE));
+        H5Pset_char_encoding(acpl.0, info.cset);
+        let b = IdGuard(H5Acreate2(to, name.as_ptr(), t.0, s.0, acpl.0, H5P_DEFAULT));
+        if b.0 < 0 {
+            return Err(failed(format!("cannot create the attribute {show}")));
+        }
+        let n = hdf5_sys::h5s::H5Sget_simple_extent_npoints(s.0).max(0) as usize;
+        let mut buf = vec![0u8; n * hdf5_sys::h5t::H5Tget_size(t.0)];
+        if n > 0 {
+            if H5Aread(a.0, t.0, buf.as_mut_ptr().cast()) < 0 || H5Awrite(b.0, t.0, buf.as_ptr().cast()) < 0 {
+                return Err(failed(format!("cannot copy the attribute {show}")));
+            }
+            // Frees variable-length data and references (nothing for other types).
+            hdf5_sys::h5t::H5Treclaim(t.0, s.0, H5P_DEFAULT, buf.as_mut_ptr().cast());
+        }
+    }
+    Ok(())
+}

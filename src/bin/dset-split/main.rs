@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::{Parser, Subcommand};
 
 mod check;
+mod devirtual;
 mod doctor;
 mod dvc;
 mod gc;

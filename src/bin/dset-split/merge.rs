@@ -6,7 +6,10 @@
 //! dataset's external link is replaced by a copy of its dataset (HDF5's object copy: chunk by
 //! chunk, with its attributes, filters, fill value and creation properties), in the same place of
 //! its group's creation order. A split file that several links share is copied once and the other
-//! names become hard links to it. The result is written in a private work directory beside OUT
+//! names become hard links to it. A virtual split dataset (`layout=virtual`) becomes an ordinary
+//! dataset the same way, with the virtual dataset's attributes, and every object reference to it
+//! (dimension scales included) is pointed at the new object (`crate::devirtual`). The result is
+//! written in a private work directory beside OUT
 //! (`crate::work`) and renamed over OUT at the end; on failure it is removed. OUT may not lie in
 //! one of FILE's split folders.
 
@@ -23,7 +26,7 @@ use serde::Serialize;
 
 use crate::links::Main;
 use crate::work::{self, WorkDir};
-use crate::{h5, status};
+use crate::{devirtual, h5, status};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -79,6 +82,8 @@ struct Item {
     file: String,
     /// The split file, as HDF5 resolves the target.
     at: PathBuf,
+    /// A virtual split dataset (its object, attributes and references are in the main file).
+    virtual_form: bool,
 }
 
 fn merge(args: &Args) -> Result<Outcome, String> {
@@ -103,14 +108,6 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             ));
         }
     }
-    if let Some(v) = report.datasets.iter().find(|d| d.form == Some("virtual")) {
-        return Err(format!(
-            "{} keeps {} (and maybe more) in the virtual form (layout=virtual), which merge cannot bring back yet \
-             (issue 10): nothing written",
-            file.display(),
-            v.path
-        ));
-    }
     let mut items = Vec::new();
     let mut missing = Vec::new();
     // Each split file's size (status looked at every one), counted once however many links share it.
@@ -126,7 +123,8 @@ fn merge(args: &Args) -> Result<Outcome, String> {
         if sizes.insert(at.clone(), d.bytes.unwrap_or(0)).is_none() {
             bytes += d.bytes.unwrap_or(0);
         }
-        items.push(Item { path: CString::new(d.raw_path.clone()).expect("from HDF5"), file: target, at });
+        let virtual_form = d.form == Some("virtual");
+        items.push(Item { path: CString::new(d.raw_path.clone()).expect("from HDF5"), file: target, at, virtual_form });
     }
     if !missing.is_empty() {
         return Err(format!(
@@ -143,6 +141,9 @@ fn merge(args: &Args) -> Result<Outcome, String> {
 
     let bar = crate::progress_bar(bytes, !args.json);
     let f = h5::open(&fresh, true)?;
+    // Virtual split datasets become ordinary datasets: new objects, so the references to them
+    // (dimension scales, object references) are pointed at the new objects afterwards.
+    let virtual_objects = devirtual::Objects::find(f.0, items.iter().filter(|i| i.virtual_form).map(|i| &*i.path))?;
     // The first path each split file was copied to: its other names (in whatever form their
     // targets are written) become hard links to it.
     let mut copied: HashMap<&Path, &CString> = HashMap::new();
@@ -161,6 +162,13 @@ fn merge(args: &Args) -> Result<Outcome, String> {
                 return Err(h5::failed(format!("cannot read the link {show}")));
             }
             let lcpl = h5::lcpl(info.cset)?;
+            if item.virtual_form && !copied.contains_key(item.at.as_path()) {
+                let split = h5::open(&item.at, false)?;
+                virtual_objects.replace(f.0, &item.path, split.0, lcpl.0)?;
+                copied.insert(&item.at, &item.path);
+                bar.inc(sizes.get(&item.at).copied().unwrap_or(0));
+                return Ok(());
+            }
             // SAFETY: a valid file and path.
             if unsafe { H5Ldelete(f.0, item.path.as_ptr(), H5P_DEFAULT) } < 0 {
                 return Err(h5::failed(format!("cannot replace the link {show}")));
@@ -185,6 +193,7 @@ fn merge(args: &Args) -> Result<Outcome, String> {
             Ok(())
         },
     )?;
+    virtual_objects.remap_references(f.0)?;
     drop(f);
     bar.finish_and_clear();
     crate::interrupted()?;

@@ -422,3 +422,53 @@ pub fn remap_nested(dst: hid_t, old_paths: &HashMap<u64, CString>, holders: &[Ho
     }
     Ok(())
 }
+
+/// Why the references of `holders` (in `file`, whose number is `fileno`) cannot follow objects
+/// that are replaced (at the addresses `replaced`): only object references (`hobj_ref_t`) can be
+/// rewritten in place; a region or HDF5 1.12-style reference to one of them cannot yet.
+pub fn refusal_for_replaced(
+    file: hid_t,
+    fileno: u64,
+    holders: &[Holder],
+    replaced: &HashSet<u64>,
+) -> Result<Option<String>, String> {
+    for h in holders {
+        let mut refusal = None;
+        each_block(file, h, false, &mut |obj, kind, p| {
+            if kind != Kind::Object1
+                && refusal.is_none()
+                && target(obj, fileno, kind, p).is_some_and(|a| replaced.contains(&a))
+            {
+                refusal = Some(format!(
+                    "{} holds a region or HDF5 1.12-style reference to a dataset in the virtual form, which merge \
+                     cannot carry over yet; nothing written",
+                    h.show()
+                ));
+            }
+            Ok(())
+        })?;
+        if refusal.is_some() {
+            return Ok(refusal);
+        }
+    }
+    Ok(None)
+}
+
+/// Points every object reference (`hobj_ref_t`, whole or nested) of `holders` in `file` whose
+/// address is a key of `moved` at the object's new address.
+pub fn remap_objects(file: hid_t, moved: &HashMap<u64, u64>, holders: &[Holder]) -> Result<(), String> {
+    for h in holders {
+        each_block(file, h, true, &mut |_, kind, p| {
+            if kind == Kind::Object1 {
+                // SAFETY: `p` points at an `hobj_ref_t` HDF5 read.
+                let old = unsafe { p.cast::<u64>().read_unaligned() };
+                if let Some(new) = moved.get(&old) {
+                    // SAFETY: as above.
+                    unsafe { p.cast::<u64>().write_unaligned(*new) };
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}

@@ -30,9 +30,6 @@ use dset_split::policy::Policy;
 use dset_split::split::{IdGuard, structural_reason};
 use dset_split::target;
 use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t, hsize_t};
-use hdf5_sys::h5a::{
-    H5A_info_t, H5Acreate2, H5Aget_info, H5Aget_space, H5Aget_type, H5Aiterate2, H5Aopen, H5Aread, H5Awrite,
-};
 use hdf5_sys::h5d::{H5Dget_create_plist, H5Dget_space, H5Dget_storage_size, H5Dget_type, H5Dopen2};
 use hdf5_sys::h5f::{
     H5F_ACC_EXCL, H5F_LIBVER_LATEST, H5F_info2_t, H5F_libver_t, H5Fcreate, H5Fget_create_plist, H5Fget_info2,
@@ -42,11 +39,11 @@ use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lcreate_external, H5Ldelete, H5Lmove, H5Lvisit2};
 use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Ocopy, H5Oget_info_by_name3, H5Oget_info3};
 use hdf5_sys::h5p::{
-    H5P_CLS_ATTRIBUTE_CREATE, H5P_CLS_FILE_CREATE, H5P_CLS_OBJECT_COPY, H5P_DEFAULT, H5Pcreate, H5Pget_userblock,
-    H5Pset_char_encoding, H5Pset_copy_object, H5Pset_libver_bounds, H5Pset_obj_track_times,
+    H5P_CLS_FILE_CREATE, H5P_CLS_OBJECT_COPY, H5P_DEFAULT, H5Pcreate, H5Pget_userblock, H5Pset_copy_object,
+    H5Pset_libver_bounds, H5Pset_obj_track_times,
 };
 use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
-use hdf5_sys::h5t::{H5T_cset_t, H5Tget_size, H5Treclaim};
+use hdf5_sys::h5t::{H5T_cset_t, H5Tget_size};
 use serde::Serialize;
 
 use crate::work::{self, WorkDir};
@@ -671,7 +668,7 @@ impl Work {
                 return Err(h5::failed(format!("cannot move {} to the root", link.name.to_string_lossy())));
             }
         }
-        copy_attributes(staging.0, fresh.0)?;
+        h5::copy_attributes(staging.0, fresh.0)?;
         drop(staging);
         // SAFETY: a valid file and name.
         if unsafe { H5Ldelete(fresh.0, STAGING.as_ptr(), H5P_DEFAULT) } < 0 {
@@ -749,78 +746,6 @@ impl Drop for Work {
             }
         }
     }
-}
-
-/// Copies every attribute of `from` to `to` (objects of one file), in creation order where
-/// tracked, with its datatype (also a committed one), dataspace, character set and value.
-pub fn copy_attributes(from: hid_t, to: hid_t) -> Result<(), String> {
-    struct Ctx {
-        to: hid_t,
-        error: Option<String>,
-    }
-    unsafe extern "C" fn one(loc: hid_t, name: *const c_char, _: *const H5A_info_t, data: *mut c_void) -> herr_t {
-        // SAFETY: `data` is the `Ctx` below; HDF5 passes a NUL-terminated name.
-        let (ctx, name) = unsafe { (&mut *data.cast::<Ctx>(), CStr::from_ptr(name)) };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| copy_attribute(loc, name, ctx.to))) {
-            Ok(Ok(())) => 0,
-            Ok(Err(e)) => {
-                ctx.error = Some(e);
-                -1
-            }
-            Err(_) => {
-                ctx.error = Some("internal error copying an attribute".into());
-                -1
-            }
-        }
-    }
-    let mut ctx = Ctx { to, error: None };
-    for index in [H5_index_t::H5_INDEX_CRT_ORDER, H5_index_t::H5_INDEX_NAME] {
-        ctx.error = None;
-        let mut n: hsize_t = 0;
-        // SAFETY: a valid object; `one` only uses `ctx` during this call.
-        let rc = unsafe {
-            H5Aiterate2(from, index, H5_iter_order_t::H5_ITER_INC, &mut n, Some(one), (&mut ctx as *mut Ctx).cast())
-        };
-        if rc >= 0 {
-            return Ok(());
-        }
-        if let Some(e) = ctx.error.take() {
-            return Err(e);
-        }
-        h5::last_error(); // no creation-order index: by name
-    }
-    Err(h5::failed("cannot list the root group's attributes"))
-}
-
-fn copy_attribute(from: hid_t, name: &CStr, to: hid_t) -> Result<(), String> {
-    let show = name.to_string_lossy();
-    // SAFETY: valid ids throughout, each checked and released by `IdGuard`; the buffer has the
-    // attribute's element count times its memory type's size, and is reclaimed with that type.
-    unsafe {
-        let a = IdGuard(H5Aopen(from, name.as_ptr(), H5P_DEFAULT));
-        let t = IdGuard(H5Aget_type(a.0));
-        let s = IdGuard(H5Aget_space(a.0));
-        let mut info: H5A_info_t = std::mem::zeroed();
-        if a.0 < 0 || t.0 < 0 || s.0 < 0 || H5Aget_info(a.0, &mut info) < 0 {
-            return Err(h5::failed(format!("cannot open the root attribute {show}")));
-        }
-        let acpl = IdGuard(H5Pcreate(*H5P_CLS_ATTRIBUTE_CREATE));
-        H5Pset_char_encoding(acpl.0, info.cset);
-        let b = IdGuard(H5Acreate2(to, name.as_ptr(), t.0, s.0, acpl.0, H5P_DEFAULT));
-        if b.0 < 0 {
-            return Err(h5::failed(format!("cannot create the root attribute {show}")));
-        }
-        let n = H5Sget_simple_extent_npoints(s.0).max(0) as usize;
-        let mut buf = vec![0u8; n * H5Tget_size(t.0)];
-        if n > 0 {
-            if H5Aread(a.0, t.0, buf.as_mut_ptr().cast()) < 0 || H5Awrite(b.0, t.0, buf.as_ptr().cast()) < 0 {
-                return Err(h5::failed(format!("cannot copy the root attribute {show}")));
-            }
-            // Frees variable-length data and references (nothing for other types).
-            H5Treclaim(t.0, s.0, H5P_DEFAULT, buf.as_mut_ptr().cast());
-        }
-    }
-    Ok(())
 }
 
 /// Copies the user block (bytes HDF5 leaves to the application before the file's own data).
