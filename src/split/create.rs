@@ -395,7 +395,7 @@ pub(super) unsafe fn create_virtual(
     target: &str,
 ) -> Result<*mut c_void> {
     // SAFETY: HDF5's own ids.
-    let dcpl = unsafe { virtual_dcpl(ctx, a.dcpl_id, a.space_id, target) }?;
+    let dcpl = unsafe { virtual_dcpl(ctx.policy.track_times, a.dcpl_id, a.space_id, target) }?;
     // SAFETY: creates the dataset with HDF5's own arguments and our creation properties.
     let made = unsafe {
         ffi::H5VLdataset_create(

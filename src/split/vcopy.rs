@@ -136,7 +136,7 @@ unsafe fn virtual_over(ctx: &FileCtx, at: &Below, raw: *mut c_void, target: &str
     let space_id = IdGuard(r.dataset_get_id(ffi::H5VL_DATASET_GET_SPACE, dxpl)?);
     let dcpl = Plist(r.dataset_get_id(ffi::H5VL_DATASET_GET_DCPL, dxpl)?);
     // SAFETY: valid ids just obtained.
-    let vdcpl = unsafe { virtual_dcpl(ctx, dcpl.0, space_id.0, target) }?;
+    let vdcpl = unsafe { virtual_dcpl(ctx.policy.track_times, dcpl.0, space_id.0, target) }?;
     // SAFETY: an anonymous dataset (NULL name) in the destination file, with valid ids.
     let made = unsafe {
         ffi::H5VLdataset_create(

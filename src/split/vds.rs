@@ -104,11 +104,12 @@ unsafe fn selection(space: hid_t, unlimited: Option<usize>) -> Result<IdGuard> {
 /// The creation properties of the virtual dataset for a dataset the application asked for with
 /// `app_dcpl` and `space`, whose data is in the split file `target`: the application's object
 /// properties (fill value, attribute creation order and storage), no filters, object times as
-/// the main file records them, and the mapping.
+/// the main file records them (`track_times`), and the mapping. Plain HDF5 calls only: the
+/// command uses it too.
 ///
 /// # Safety
 /// `app_dcpl` and `space` are valid ids.
-pub unsafe fn virtual_dcpl(ctx: &FileCtx, app_dcpl: hid_t, space: hid_t, target: &str) -> Result<Plist> {
+pub unsafe fn virtual_dcpl(track_times: bool, app_dcpl: hid_t, space: hid_t, target: &str) -> Result<Plist> {
     // SAFETY: a valid dataspace, by the contract above.
     let unlimited = unsafe { mapping_of(space) }.map_err(Error::arg)?;
     // SAFETY: copies a valid property list; checked.
@@ -122,7 +123,7 @@ pub unsafe fn virtual_dcpl(ctx: &FileCtx, app_dcpl: hid_t, space: hid_t, target:
         if H5Pget_nfilters(dcpl.0) > 0 && H5Premove_filter(dcpl.0, 0 /* H5Z_FILTER_ALL */) < 0 {
             return Err(failed());
         }
-        if H5Pset_obj_track_times(dcpl.0, ctx.policy.track_times.into()) < 0 {
+        if H5Pset_obj_track_times(dcpl.0, track_times.into()) < 0 {
             return Err(failed());
         }
     }

@@ -75,7 +75,10 @@ impl Objects {
             if group.0 < 0 {
                 return Err(h5::failed(format!("cannot open the group of {show}")));
             }
-            if H5Ocopy(split, layout::DATASET_PATH_C.as_ptr(), group.0, tmp.as_ptr(), H5P_DEFAULT, lcpl) < 0 {
+            // Without the split file's own attributes (none, as the connector and `split` make
+            // them): the dataset's are the virtual dataset's.
+            let without_attrs = h5::copy_without_attributes()?;
+            if H5Ocopy(split, layout::DATASET_PATH_C.as_ptr(), group.0, tmp.as_ptr(), without_attrs.0, lcpl) < 0 {
                 return Err(h5::failed(format!("cannot copy the data of {show}")));
             }
             let (vds, new) = (

@@ -383,3 +383,19 @@ fn copy_attribute(from: hid_t, name: &CStr, to: hid_t) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// An object copy property list that leaves attributes out (`H5O_COPY_WITHOUT_ATTR_FLAG`).
+pub fn copy_without_attributes() -> Result<IdGuard, String> {
+    use hdf5_sys::h5p::{H5P_CLS_OBJECT_COPY, H5Pcreate, H5Pset_copy_object};
+    // SAFETY: a fresh list, checked, released by the guard.
+    let l = IdGuard(unsafe { H5Pcreate(*H5P_CLS_OBJECT_COPY) });
+    // SAFETY: as above.
+    if l.0 < 0
+        || unsafe {
+            H5Pset_copy_object(l.0, 0x0010 /* H5O_COPY_WITHOUT_ATTR_FLAG */)
+        } < 0
+    {
+        return Err(failed("cannot make an object copy property list"));
+    }
+    Ok(l)
+}

@@ -440,8 +440,8 @@ pub fn refusal_for_replaced(
                 && target(obj, fileno, kind, p).is_some_and(|a| replaced.contains(&a))
             {
                 refusal = Some(format!(
-                    "{} holds a region or HDF5 1.12-style reference to a dataset in the virtual form, which merge \
-                     cannot carry over yet; nothing written",
+                    "{} holds a region or HDF5 1.12-style reference to a dataset in the virtual form, which cannot \
+                     be carried over to its new object yet; nothing written",
                     h.show()
                 ));
             }

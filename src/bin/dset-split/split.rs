@@ -26,8 +26,8 @@ use std::process::ExitCode;
 
 use dset_split::confine::{self, Owner};
 use dset_split::layout::{self, OWNER_FILE};
-use dset_split::policy::Policy;
-use dset_split::split::{IdGuard, structural_reason};
+use dset_split::policy::{Form, Policy};
+use dset_split::split::{IdGuard, mapping_of, structural_reason, virtual_dcpl};
 use dset_split::target;
 use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t, hsize_t};
 use hdf5_sys::h5d::{H5Dget_create_plist, H5Dget_space, H5Dget_storage_size, H5Dget_type, H5Dopen2};
@@ -73,6 +73,10 @@ pub struct Args {
     /// The split folder's suffix, as `suffix=` (open the result with the same suffix)
     #[arg(long, value_name = "SUFFIX")]
     suffix: Option<String>,
+    /// The form of the split datasets, as `layout=`: `link` (external links) or `virtual`
+    /// (virtual datasets in the main file: references and dimension scales keep working)
+    #[arg(long, value_name = "FORM")]
+    layout: Option<String>,
     /// Replace OUT if it exists
     #[arg(long)]
     force: bool,
@@ -111,6 +115,9 @@ struct Dataset {
     /// For split and shared datasets: the split file below the split folder.
     #[serde(skip)]
     rel: String,
+    /// For split and shared datasets: `link` or `virtual`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -137,6 +144,9 @@ pub fn run(args: &Args) -> ExitCode {
             } else {
                 for d in &outcome.datasets {
                     match &d.fate {
+                        Fate::Split { file } if d.form == Some("virtual") => {
+                            println!("split   {}  -> {file} (virtual)", d.path)
+                        }
                         Fate::Split { file } => println!("split   {}  -> {file}", d.path),
                         Fate::Shared { file } => {
                             println!("shared  {}  -> {file} (another name of a split dataset)", d.path)
@@ -172,9 +182,13 @@ fn split_folder_name(out: &Path, suffix: &str) -> String {
 
 fn policy_of(args: &Args) -> Result<Policy, String> {
     let mut p = Policy::default();
-    for (key, value) in
-        [("min_size", &args.min_size), ("include", &args.include), ("exclude", &args.exclude), ("suffix", &args.suffix)]
-    {
+    for (key, value) in [
+        ("min_size", &args.min_size),
+        ("include", &args.include),
+        ("exclude", &args.exclude),
+        ("suffix", &args.suffix),
+        ("layout", &args.layout),
+    ] {
         if let Some(v) = value {
             p.set(key, v).map_err(|e| format!("--{}: {e}", key.replace('_', "-")))?;
         }
@@ -237,7 +251,17 @@ fn convert(args: &Args) -> Result<Outcome, String> {
     drop(src);
 
     let mut work = Work::new(&output, &split_dir, &out_name)?;
-    let result = work.run(input, &output, &outcome.datasets, &holders, fcpl.0, bounds, userblock, !args.json);
+    let result = work.run(
+        input,
+        &output,
+        &outcome.datasets,
+        &holders,
+        fcpl.0,
+        bounds,
+        userblock,
+        policy.track_times,
+        !args.json,
+    );
     match result {
         Ok(()) => {
             work.commit();
@@ -401,7 +425,7 @@ fn plan(file: hid_t, policy: &Policy) -> Result<Plan, String> {
     if targets.contains(&refs::token_addr(&root)) {
         return Err("a reference points at the root group; such a file cannot be converted".into());
     }
-    let mut fates: HashMap<u64, Fate> = HashMap::new();
+    let mut fates: HashMap<u64, (Fate, Form)> = HashMap::new();
     let mut out = Vec::new();
     for (path, cset, info) in found.links {
         let addr = refs::token_addr(&info);
@@ -412,24 +436,36 @@ fn plan(file: hid_t, policy: &Policy) -> Result<Plan, String> {
         }
         // SAFETY: a valid dataset.
         let bytes = unsafe { H5Dget_storage_size(d.0) };
-        let fate = match fates.get(&addr) {
-            Some(Fate::Split { file }) => Fate::Shared { file: file.clone() },
-            Some(f) => f.clone(),
+        let (fate, form) = match fates.get(&addr) {
+            Some((Fate::Split { file }, form)) => (Fate::Shared { file: file.clone() }, *form),
+            Some((f, form)) => (f.clone(), *form),
             None => {
-                let f = decide(d.0, &path, addr, &with_ref_attrs, &targets, policy);
-                fates.insert(addr, f.clone());
-                f
+                let (f, form) = decide(d.0, &path, addr, &with_ref_attrs, &targets, policy);
+                fates.insert(addr, (f.clone(), form));
+                (f, form)
             }
         };
         let rel = match &fate {
             Fate::Split { file } | Fate::Shared { file } => file.clone(),
             Fate::Stays { .. } => String::new(),
         };
-        out.push(Dataset { path: path.to_string_lossy().into_owned(), bytes, fate, c_path: path, cset, rel });
+        let form = (!rel.is_empty()).then_some(form.name());
+        out.push(Dataset { path: path.to_string_lossy().into_owned(), bytes, fate, c_path: path, cset, rel, form });
     }
+    // Datasets taking the virtual form get new objects: only object references can follow them.
+    let replaced: HashSet<u64> = fates
+        .iter()
+        .filter(|(_, (f, form))| *form == Form::Virtual && !matches!(f, Fate::Stays { .. }))
+        .map(|(a, _)| *a)
+        .collect();
+    let refusal = match (refusal, replaced.is_empty()) {
+        (None, false) => refs::refusal_for_replaced(file, root.fileno, &holders, &replaced)?,
+        (refusal, _) => refusal,
+    };
     Ok((out, holders, refusal))
 }
 
+/// What happens to the dataset `d` at `path` (address `addr`), and in which form it splits.
 fn decide(
     d: hid_t,
     path: &CStr,
@@ -437,8 +473,8 @@ fn decide(
     with_ref_attrs: &HashSet<&[u8]>,
     targets: &HashSet<u64>,
     policy: &Policy,
-) -> Fate {
-    let stays = |reason: &str| Fate::Stays { reason: reason.to_string() };
+) -> (Fate, Form) {
+    let stays = |reason: &str| (Fate::Stays { reason: reason.to_string() }, Form::Link);
     // SAFETY: queries on a valid dataset; ids released by `IdGuard`.
     let (t, dcpl, space) =
         unsafe { (IdGuard(H5Dget_type(d)), IdGuard(H5Dget_create_plist(d)), IdGuard(H5Dget_space(d))) };
@@ -446,10 +482,17 @@ fn decide(
     if let Some(reason) = unsafe { structural_reason(t.0, dcpl.0) } {
         return stays(reason);
     }
-    if with_ref_attrs.contains(path.to_bytes()) {
+    // The virtual form keeps the dataset's object in the main file: references to and from it
+    // stay valid. Where its mapping cannot hold the dataset, the link form's rules apply.
+    // SAFETY: the dataset's own dataspace.
+    let form = match (policy.layout, unsafe { mapping_of(space.0) }) {
+        (Form::Virtual, Ok(_)) => Form::Virtual,
+        _ => Form::Link,
+    };
+    if form == Form::Link && with_ref_attrs.contains(path.to_bytes()) {
         return stays("it has attributes that hold references (e.g. dimension scales attached to it)");
     }
-    if targets.contains(&addr) {
+    if form == Form::Link && targets.contains(&addr) {
         return stays("a reference points at it (an object or region reference, or it is a dimension scale)");
     }
     // SAFETY: plain queries on valid ids.
@@ -459,7 +502,7 @@ fn decide(
         return stays(&reason);
     }
     match layout::relative_file(path.to_bytes()) {
-        Some(file) => Fate::Split { file },
+        Some(file) => (Fate::Split { file }, form),
         None => stays("it has no name to map"),
     }
 }
@@ -557,6 +600,7 @@ impl Work {
         fcpl: hid_t,
         low: H5F_libver_t,
         userblock: hsize_t,
+        track_times: bool,
         progress: bool,
     ) -> Result<(), String> {
         // 1. the work copy
@@ -578,6 +622,7 @@ impl Work {
         if split_fcpl.0 < 0 || unsafe { H5Pset_obj_track_times(split_fcpl.0, 0) } < 0 {
             return Err(h5::failed("cannot make a file creation property list"));
         }
+        let without_attrs = h5::copy_without_attributes()?;
         h5::edit_by_parent(
             work.0,
             &to_move,
@@ -587,13 +632,17 @@ impl Work {
                 bar.set_message(d.path.clone());
                 let file = match &d.fate {
                     Fate::Split { file } => {
-                        self.copy_into_split_file(group, name, &d.rel, split_fcpl.0, split_fapl.0)?;
+                        let ocpypl = if d.form == Some("virtual") { without_attrs.0 } else { H5P_DEFAULT };
+                        self.copy_into_split_file(group, name, &d.rel, split_fcpl.0, split_fapl.0, ocpypl)?;
                         bar.inc(d.bytes);
                         file
                     }
                     Fate::Shared { file } => file,
                     Fate::Stays { .. } => unreachable!("filtered out"),
                 };
+                if d.form == Some("virtual") {
+                    return Ok(()); // its object is made over the split file below
+                }
                 let target = CString::new(file.as_str()).map_err(|_| "a file name holds a NUL byte".to_string())?;
                 let lcpl = h5::lcpl(d.cset)?;
                 // SAFETY: a valid group, NUL-terminated names and our lcpl.
@@ -615,6 +664,14 @@ impl Work {
             },
         )?;
         bar.finish_and_clear();
+        // 2b. the virtual form: each such dataset's object is replaced by a virtual dataset over
+        // its split file, with its attributes, under each of its names; every object reference
+        // to it is pointed at the new object.
+        let virtual_items: Vec<&Dataset> = to_move.iter().copied().filter(|d| d.form == Some("virtual")).collect();
+        if !virtual_items.is_empty() {
+            let moved = make_virtual(work.0, &virtual_items, track_times)?;
+            refs::remap_objects(work.0, &moved, &refs::holders(work.0)?)?;
+        }
         // Where each object was, to find its copy for the nested references (if there are any).
         let old_paths = if holders.iter().any(|h| h.nested) { refs::paths(work.0)? } else { HashMap::new() };
         drop(work);
@@ -691,8 +748,10 @@ impl Work {
         Ok(())
     }
 
-    /// Copies the dataset `name` of `group` into a new split file `rel` (below the split
-    /// folder), as `/data`.
+    /// Copies the dataset `name` of `group` into a new split file `rel` (below the split folder),
+    /// as `/data`; `ocpypl`: without its attributes for the virtual form (they stay with the
+    /// object in the main file).
+    #[allow(clippy::too_many_arguments)]
     fn copy_into_split_file(
         &mut self,
         group: hid_t,
@@ -700,6 +759,7 @@ impl Work {
         rel: &str,
         fcpl: hid_t,
         fapl: hid_t,
+        ocpypl: hid_t,
     ) -> Result<(), String> {
         let path = &self.split_file(rel)?;
         let c = h5::c_path(path)?;
@@ -711,8 +771,7 @@ impl Work {
         }
         self.made_files.push(path.to_path_buf());
         // SAFETY: valid locations and names.
-        if unsafe { H5Ocopy(group, name.as_ptr(), f.0, layout::DATASET_PATH_C.as_ptr(), H5P_DEFAULT, H5P_DEFAULT) } < 0
-        {
+        if unsafe { H5Ocopy(group, name.as_ptr(), f.0, layout::DATASET_PATH_C.as_ptr(), ocpypl, H5P_DEFAULT) } < 0 {
             return Err(h5::failed(format!("cannot copy {} into {}", name.to_string_lossy(), path.display())));
         }
         Ok(())
@@ -746,6 +805,70 @@ impl Drop for Work {
             }
         }
     }
+}
+
+/// In the work file `file`: each of `items` (datasets already copied into their split files;
+/// every name of one object shares its split file) gets, under each of its names, a new virtual
+/// dataset over its split file with the old dataset's attributes. Returns old address -> new.
+fn make_virtual(file: hid_t, items: &[&Dataset], track_times: bool) -> Result<HashMap<u64, u64>, String> {
+    use hdf5_sys::h5d::H5Dcreate_anon;
+    use hdf5_sys::h5o::H5Olink;
+    let mut made: HashMap<&str, IdGuard> = HashMap::new();
+    let mut moved = HashMap::new();
+    h5::edit_by_parent(
+        file,
+        items,
+        |d| &d.c_path,
+        |group, d, name| {
+            let show = &d.path;
+            let lcpl = h5::lcpl(d.cset)?;
+            if !made.contains_key(d.rel.as_str()) {
+                let target = match &d.fate {
+                    Fate::Split { file } | Fate::Shared { file } => file.as_str(),
+                    Fate::Stays { .. } => unreachable!("filtered out"),
+                };
+                // SAFETY: valid ids and names; every id is released by its guard.
+                unsafe {
+                    let old = IdGuard(H5Dopen2(group, name.as_ptr(), H5P_DEFAULT));
+                    let (t, space, dcpl) = (
+                        IdGuard(H5Dget_type(old.0)),
+                        IdGuard(H5Dget_space(old.0)),
+                        IdGuard(H5Dget_create_plist(old.0)),
+                    );
+                    if old.0 < 0 || t.0 < 0 || space.0 < 0 || dcpl.0 < 0 {
+                        return Err(h5::failed(format!("cannot open {show}")));
+                    }
+                    let vdcpl =
+                        virtual_dcpl(track_times, dcpl.0, space.0, target).map_err(|e| format!("{show}: {}", e.msg))?;
+                    let new = IdGuard(H5Dcreate_anon(group, t.0, space.0, vdcpl.0, H5P_DEFAULT));
+                    if new.0 < 0 {
+                        return Err(h5::failed(format!("cannot make the virtual dataset of {show}")));
+                    }
+                    h5::copy_attributes(old.0, new.0).map_err(|e| format!("{show}: {e}"))?;
+                    let mut info: H5O_info2_t = std::mem::zeroed();
+                    let mut new_info: H5O_info2_t = std::mem::zeroed();
+                    if H5Oget_info3(old.0, &mut info, H5O_INFO_BASIC) < 0
+                        || H5Oget_info3(new.0, &mut new_info, H5O_INFO_BASIC) < 0
+                    {
+                        return Err(h5::failed(format!("cannot look up {show}")));
+                    }
+                    moved.insert(refs::token_addr(&info), refs::token_addr(&new_info));
+                    made.insert(d.rel.as_str(), new);
+                }
+            }
+            let new = &made[d.rel.as_str()];
+            // SAFETY: a valid group, NUL-terminated name, object and our lcpl.
+            unsafe {
+                if H5Ldelete(group, name.as_ptr(), H5P_DEFAULT) < 0
+                    || H5Olink(new.0, group, name.as_ptr(), lcpl.0, H5P_DEFAULT) < 0
+                {
+                    return Err(h5::failed(format!("cannot put the virtual dataset of {show} in its place")));
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Ok(moved)
 }
 
 /// Copies the user block (bytes HDF5 leaves to the application before the file's own data).
