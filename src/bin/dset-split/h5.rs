@@ -389,12 +389,10 @@ pub fn copy_without_attributes() -> Result<IdGuard, String> {
     use hdf5_sys::h5p::{H5P_CLS_OBJECT_COPY, H5Pcreate, H5Pset_copy_object};
     // SAFETY: a fresh list, checked, released by the guard.
     let l = IdGuard(unsafe { H5Pcreate(*H5P_CLS_OBJECT_COPY) });
-    // SAFETY: as above.
-    if l.0 < 0
-        || unsafe {
-            H5Pset_copy_object(l.0, 0x0010 /* H5O_COPY_WITHOUT_ATTR_FLAG */)
-        } < 0
-    {
+    /// `H5O_COPY_WITHOUT_ATTR_FLAG`.
+    const WITHOUT_ATTR: u32 = 0x0010;
+    // SAFETY: sets a flag on our own list, checked to be valid first.
+    if l.0 < 0 || unsafe { H5Pset_copy_object(l.0, WITHOUT_ATTR) } < 0 {
         return Err(failed("cannot make an object copy property list"));
     }
     Ok(l)
