@@ -142,6 +142,11 @@ int main(int argc, char **argv) {
     OK(H5Dclose(got));
     OK(H5Fclose(file));
     OK(H5Pclose(native));
+
+    /* H5Fdelete through the connector removes the split files the virtual datasets map onto */
+    OK(H5Fdelete(scratch("v.h5"), H5P_DEFAULT));
+    CHECK(stat(scratch("v.h5"), &st) != 0 && stat(scratch("v-split/b.h5"), &st) != 0);
+    CHECK(stat(scratch("v-split"), &st) != 0);
     printf("split_virtual: ok\n");
     return 0;
 }
