@@ -4,7 +4,7 @@
  * I/O, H5Dset_extent, the creation properties asked for, chunk queries and direct chunk I/O,
  * dimension scales (H5DS), object references and their dereference, the dataset's file and the
  * file's object count, as natively. Then the values are read back with the native connector
- * (through the virtual datasets). Run through dset_split with layout=virtual.
+ * (through the virtual datasets). Run through dset_split with its default layout (virtual).
  */
 #include <hdf5.h>
 #include <hdf5_hl.h>

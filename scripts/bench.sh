@@ -78,7 +78,7 @@ for _ in $(seq "$REPS"); do
     done
 done
 mbs() { awk -v t="$1" -v m="$((BULK_N * BULK_MIB))" 'BEGIN {printf "%.0f MiB/s", m/t}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b/a}'; } # ratio T_REF T: throughput of T over T_REF's
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; } # ratio T_REF T: T's throughput over T_REF's
 echo
 echo "Bulk I/O: $BULK_N datasets of $BULK_MIB MiB (chunks of 1 MiB), median of $REPS interleaved runs, page cache warm"
 echo

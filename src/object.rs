@@ -27,6 +27,9 @@ pub struct Obj {
     pub anonymous: bool,
     /// For a split dataset in the virtual form: its source, where its data goes.
     pub data: Option<crate::split::Data>,
+    /// For a split dataset in the virtual form whose split file is missing: what to say when
+    /// its data is used.
+    pub missing: Option<crate::split::Missing>,
 }
 
 impl Obj {
@@ -40,8 +43,16 @@ impl Obj {
         // SAFETY: `under_vol_id` is a live connector id owned by our caller; taking another
         // reference keeps it alive for as long as this wrapper exists.
         unsafe { H5Iinc_ref(under_vol_id) };
-        Box::into_raw(Box::new(Obj { under_vol_id, under_object, ctx, split: None, anonymous: false, data: None }))
-            .cast()
+        Box::into_raw(Box::new(Obj {
+            under_vol_id,
+            under_object,
+            ctx,
+            split: None,
+            anonymous: false,
+            data: None,
+            missing: None,
+        }))
+        .cast()
     }
 
     /// Borrows the wrapper behind a pointer HDF5 hands us.
@@ -76,6 +87,25 @@ impl Obj {
         // SAFETY: by the contract above.
         if let Some(o) = unsafe { ptr.cast::<Obj>().as_mut() } {
             o.data = Some(data);
+        }
+    }
+
+    /// Marks the wrapper `ptr` as a virtual split dataset whose split file is missing.
+    ///
+    /// # Safety
+    /// As for [`Obj::set_anonymous`].
+    pub unsafe fn set_missing(ptr: *mut c_void, missing: crate::split::Missing) {
+        // SAFETY: by the contract above.
+        if let Some(o) = unsafe { ptr.cast::<Obj>().as_mut() } {
+            o.missing = Some(missing);
+        }
+    }
+
+    /// The error for using the data of a virtual split dataset whose split file is missing.
+    pub fn missing_data(&self) -> Result<()> {
+        match (&self.missing, &self.ctx) {
+            (Some(m), Some(ctx)) => Err(m.error(ctx)),
+            _ => Ok(()),
         }
     }
 

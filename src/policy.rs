@@ -8,7 +8,7 @@
 //! | `exclude` | comma-separated patterns; matching datasets stay in the main file | (none) |
 //! | `suffix` | the split folder's suffix: `<stem><suffix>/` | `-split` |
 //! | `track_times` | `on`: objects of the main file record their times, as natively; `off`: they do not, so re-running a program gives the same bytes | `off` |
-//! | `layout` | `link`: a split dataset is an external link to its split file; `virtual`: its object (header, attributes) stays in the main file as a virtual dataset whose one source is its split file's data | `link` |
+//! | `layout` | `link`: a split dataset is an external link to its split file; `virtual`: its object (header, attributes) stays in the main file as a virtual dataset whose one source is its split file's data | `virtual` |
 //! | `elink_cache` | files HDF5 keeps open for external links from the main file (`H5Pset_elink_file_cache_size`) | `0` |
 //!
 //! Patterns: `*` matches within one path component, `**` across components, `?` one character.
@@ -65,7 +65,7 @@ impl Default for Policy {
             suffix: DEFAULT_SUFFIX.into(),
             elink_cache: 0,
             track_times: false,
-            layout: Form::Link,
+            layout: Form::Virtual,
         }
     }
 }

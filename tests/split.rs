@@ -1,6 +1,8 @@
-//! The split layout, through the real HDF5 library in this process: where files go, how they
-//! are linked, and what happens around creation, truncation, deletion and failures. Files are
-//! always read back with the native connector (no plugin), as plain HDF5 users would.
+//! The split layout in the link form (`layout=link`), through the real HDF5 library in this
+//! process: where files go, how they are linked, and what happens around creation, truncation,
+//! deletion and failures. Files are always read back with the native connector (no plugin), as
+//! plain HDF5 users would. The virtual form (the default) is tested by `c-tests/split_virtual.c`
+//! and `tests/python/test_virtual.py`.
 
 mod common;
 
@@ -13,7 +15,7 @@ use hdf5_sys::h5l::H5Lexists;
 use hdf5_sys::h5p::{H5P_DEFAULT, H5Pclose};
 use serial_test::serial;
 
-const INFO: &str = "under_vol=0;under_info={}";
+const INFO: &str = "under_vol=0;under_info={};layout=link";
 
 fn exists(loc: i64, name: &str) -> bool {
     // SAFETY: plain call.
@@ -91,7 +93,7 @@ fn the_same_program_writes_the_same_bytes_twice() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run.h5");
     // min_size keeps /group/tiny in the main file.
-    let fapl = split_fapl("under_vol=0;under_info={};min_size=64");
+    let fapl = split_fapl("under_vol=0;under_info={};layout=link;min_size=64");
     let mut snapshots = Vec::new();
     for _ in 0..2 {
         write_layout(&run, fapl);
@@ -104,7 +106,7 @@ fn the_same_program_writes_the_same_bytes_twice() {
     assert!(snapshots[0].0 == snapshots[1].0, "main file bytes differ between identical runs");
     assert_eq!(link_of(&run, "/group/tiny").0, dset_split::ffi::H5L_TYPE_HARD);
     // track_times=on: the main file records times, as natively, and so changes.
-    let native_times = split_fapl("under_vol=0;under_info={};min_size=64;track_times=on");
+    let native_times = split_fapl("under_vol=0;under_info={};layout=link;min_size=64;track_times=on");
     write_layout(&run, native_times);
     let first = std::fs::read(&run).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -216,7 +218,7 @@ fn a_read_only_main_file_refuses_without_writing() {
 fn policy_decides_which_datasets_split() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run.h5");
-    let fapl = split_fapl("under_vol=0;under_info={};min_size=64;exclude=*_tmp,/keep/**;suffix=.parts");
+    let fapl = split_fapl("under_vol=0;under_info={};layout=link;min_size=64;exclude=*_tmp,/keep/**;suffix=.parts");
     let lcpl = lcpl_intermediate();
     let f = create(&run, fapl);
     assert!(make_dataset(f, "big", &[0.0; 8], lcpl)); // 64 bytes: splits
@@ -229,7 +231,7 @@ fn policy_decides_which_datasets_split() {
         assert_eq!(link_of(&run, inline).0, dset_split::ffi::H5L_TYPE_HARD, "{inline}");
     }
     // split=off: a pure passthrough.
-    let off = split_fapl("under_vol=0;under_info={};split=off");
+    let off = split_fapl("under_vol=0;under_info={};layout=link;split=off");
     let f = create(&dir.path().join("plain.h5"), off);
     assert!(make_dataset(f, "big", &[0.0; 100], lcpl));
     close(f);
@@ -469,7 +471,7 @@ fn two_main_files_with_one_stem_never_share_or_clear_each_others_split_files() {
     refused_dataset(g, "y", H5P_DEFAULT, "the split folder");
     close(g);
     assert_eq!(files_below(&dir.path().join("run-split")), ["x.h5"]);
-    let other = split_fapl("under_vol=0;under_info={};suffix=-nc-split");
+    let other = split_fapl("under_vol=0;under_info={};layout=link;suffix=-nc-split");
     let g = create(&nc, other);
     assert!(make_dataset(g, "y", &[2.0], H5P_DEFAULT));
     close(g);

@@ -1,6 +1,7 @@
 //! Splitting: each dataset created through the connector gets its own HDF5 file in the main
-//! file's split folder, reached by an external link stored relative to the main file's directory.
-//! See `crate::layout` for the names and the README for the whole specification.
+//! file's split folder, named relative to the main file's directory by the dataset's object in
+//! the main file: a virtual dataset over it (the default, `vds`), or an external link to it (the
+//! link form). See `crate::layout` for the names and the README for the whole specification.
 
 mod access;
 mod anon;

@@ -45,11 +45,16 @@ pub unsafe fn mapping_of(space: hid_t) -> std::result::Result<Option<usize>, &'s
     // SAFETY: a valid simple dataspace, by the contract above.
     let (dims, max) = unsafe { extent(space) }.ok_or("its dataspace cannot be read")?;
     let growing: Vec<usize> = (0..dims.len()).filter(|&i| max[i] != dims[i]).collect();
-    match growing[..] {
-        [] if dims.contains(&0) => Err("it has a dimension of size 0 that cannot grow"),
-        [] => Ok(Some(0)),
-        [k] => Ok(Some(k)),
-        _ => Err("more than one of its dimensions can grow (a virtual mapping follows only one)"),
+    // The mapping's other dimensions are blocks of their whole size, which cannot be empty: a
+    // dimension of size 0 must be the unlimited one.
+    let empty: Vec<usize> = (0..dims.len()).filter(|&i| dims[i] == 0).collect();
+    match (&growing[..], &empty[..]) {
+        ([], []) => Ok(Some(0)),
+        ([], [k]) => Ok(Some(*k)),
+        ([k], []) => Ok(Some(*k)),
+        ([k], [e]) if k == e => Ok(Some(*k)),
+        ([_, _, ..], _) => Err("more than one of its dimensions can grow (a virtual mapping follows only one)"),
+        _ => Err("it has a dimension of size 0 besides the one that can grow"),
     }
 }
 
@@ -263,7 +268,12 @@ pub fn open_data(ctx: &FileCtx, vol: hid_t, target: &str, dapl: hid_t, dxpl: hid
         }
         return Ok(Data { obj, file: Arc::from(target) });
     }
-    let path = ctx.split_file_path(target)?;
+    // Read-only, the file is read where HDF5 finds it (as plain readers do, also through a
+    // symbolic link); for writing it must lie below the split folder through no symbolic link.
+    let path = match ctx.read_only {
+        true => crate::target::resolve(ctx.main_dir(), target.as_bytes()),
+        false => ctx.split_file_path(target)?,
+    };
     let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
         .map_err(|_| Error::arg("a path holds a NUL byte"))?;
     let flags = if ctx.read_only { ffi::H5F_ACC_RDONLY } else { ffi::H5F_ACC_RDWR };
@@ -281,6 +291,20 @@ pub fn open_data(ctx: &FileCtx, vol: hid_t, target: &str, dapl: hid_t, dxpl: hid
         return Err(Error::library(format!("cannot open {DATASET_PATH} in the split file {}", path.display())));
     }
     Ok(Data { obj, file: Arc::from(target) })
+}
+
+/// A virtual split dataset whose split file is missing (not materialised): its file and path.
+#[derive(Debug, Clone)]
+pub struct Missing {
+    pub file: Arc<str>,
+    pub path: String,
+}
+
+impl Missing {
+    /// The error for any use of the dataset's data: names the file and how to fetch it.
+    pub fn error(&self, ctx: &FileCtx) -> Error {
+        unusable_split_file(ctx, self.file.as_bytes(), &self.path)
+    }
 }
 
 /// Closes a virtual split dataset's source.
@@ -321,8 +345,19 @@ pub(super) unsafe fn attach_source(
         }
     }
     let dapl = Plist(object.dataset_get_id(ffi::H5VL_DATASET_GET_DAPL, dxpl)?);
-    let data = crate::error::quietly(|| open_data(ctx, object.vol, &target, dapl.0, dxpl))
-        .map_err(|_| unusable_split_file(ctx, target.as_bytes(), &shown))?;
+    let data = match crate::error::quietly(|| open_data(ctx, object.vol, &target, dapl.0, dxpl)) {
+        Ok(data) => data,
+        Err(_) if !crate::target::resolve(ctx.main_dir(), target.as_bytes()).exists() => {
+            // Not materialised (not pulled): the object opens (its attributes, scales and
+            // references are in the main file); its data is a clear error (`Obj::missing`).
+            let named = crate::error::quietly(|| object.path(dxpl)).ok().flatten();
+            let path = named.map(|p| String::from_utf8_lossy(&p).into_owned()).unwrap_or(shown);
+            // SAFETY: by the contract above.
+            unsafe { Obj::set_missing(made, Missing { file: target, path }) };
+            return Ok(AfterOpen::Keep);
+        }
+        Err(_) => return Err(unusable_split_file(ctx, target.as_bytes(), &shown)),
+    };
     // SAFETY: by the contract above.
     unsafe {
         Obj::set_data(made, data);

@@ -114,6 +114,7 @@ unsafe fn unwrap_all(count: usize, dset: *mut *mut c_void) -> Result<(Vec<*mut c
     for &w in wrapped {
         // SAFETY: each element is one of our wrappers.
         let o = unsafe { Obj::from_ptr(w) }?;
+        o.missing_data()?;
         match vol_id {
             None => vol_id = Some(o.under_vol_id),
             Some(id) if id != o.under_vol_id => {
@@ -267,7 +268,12 @@ unsafe fn forward_to<T>(
 pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
     guard("dataset_get", || {
         // SAFETY: HDF5's valid argument struct.
-        let on_data = unsafe { ffi::op_type_of(args) } != ffi::H5VL_DATASET_GET_DAPL;
+        let op = unsafe { ffi::op_type_of(args) };
+        let on_data = op != ffi::H5VL_DATASET_GET_DAPL;
+        if op != ffi::H5VL_DATASET_GET_DAPL && op != ffi::H5VL_DATASET_GET_TYPE {
+            // SAFETY: `obj` is our wrapper.
+            unsafe { Obj::from_ptr(obj) }?.missing_data()?;
+        }
         // SAFETY: see `create`.
         unsafe { forward_to(obj, on_data, req, |under, vol| ffi::H5VLdataset_get(under, vol, args, dxpl_id, req)) }
     })
@@ -284,6 +290,10 @@ pub unsafe extern "C" fn specific(
         // SAFETY: `obj` is our wrapper; HDF5's valid argument struct.
         let (data, op) =
             (unsafe { Obj::from_ptr(obj) }?.data.as_ref().map(|d| d.obj), unsafe { ffi::op_type_of(args) });
+        if op == ffi::H5VL_DATASET_SET_EXTENT {
+            // SAFETY: `obj` is our wrapper.
+            unsafe { Obj::from_ptr(obj) }?.missing_data()?;
+        }
         // A refresh reopens the dataset behind the application's id (HDF5 wraps the new one:
         // `reattach_source` gives it its source again), so it goes to the virtual dataset only.
         if let Some(data) = data.filter(|_| op != ffi::H5VL_DATASET_REFRESH) {
@@ -327,6 +337,8 @@ pub unsafe extern "C" fn optional(
     req: Req,
 ) -> herr_t {
     guard("dataset_optional", || {
+        // SAFETY: `obj` is our wrapper.
+        unsafe { Obj::from_ptr(obj) }?.missing_data()?;
         // Every dataset operation of the native connector is about the data (chunks, storage,
         // offsets, variable-length sizes): a virtual split dataset's source answers it.
         // SAFETY: see `create`.

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from support import clean_env, connector_env, sh
+from support import CONNECTOR, clean_env, connector_env, sh
 
 pytestmark = pytest.mark.reliability
 
@@ -546,13 +546,17 @@ def test_long_names_give_the_same_bytes_every_run(tmp_path):
     assert sums[0] == sums[1] == sums[2]
 
 
-def test_visiting_a_file_with_a_missing_split_file(tmp_path):
+@pytest.mark.parametrize("form,seen", [("link", "['g', 'g/b']"), ("virtual", "['g', 'g/a', 'g/b']")])
+def test_visiting_a_file_with_a_missing_split_file(tmp_path, form, seen):
     """`H5Ovisit` (h5py's `visititems`) of a main file whose split file was not pulled (was: the
-    whole visit failed)."""
-    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['g/a'] = [1]; f['g/b'] = [2]", tmp_path)
+    whole visit failed). The link form skips the dataset (its object is in the missing file);
+    the virtual form's object is in the main file, as natively."""
+    c = f"{CONNECTOR.split(' ', 1)[1]};layout={form}"
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['g/a'] = [1]; f['g/b'] = [2]", tmp_path, connector=c)
     (tmp_path / "run-split" / "g" / "a.h5").unlink()
-    p = py("import h5py\nn = []\nh5py.File('run.h5', 'r').visititems(lambda k, v: n.append(k))\nprint(n)", tmp_path)
-    assert p.stdout.strip() == "['g', 'g/b']"
+    p = py("import h5py\nn = []\nh5py.File('run.h5', 'r').visititems(lambda k, v: n.append(k))\nprint(n)", tmp_path,
+           connector=c)
+    assert p.stdout.strip() == seen
 
 
 def test_a_main_file_whose_name_ends_in_a_newline(tmp_path):
@@ -563,15 +567,18 @@ def test_a_main_file_whose_name_ends_in_a_newline(tmp_path):
     py("import h5py\nassert list(h5py.File('run.h5\\n', 'r')['x'][()]) == [1]", tmp_path, connector=False)
 
 
-def test_copying_a_split_dataset_given_as_an_object(tmp_path):
+@pytest.mark.parametrize("form", ["link", "virtual"])
+def test_copying_a_split_dataset_given_as_an_object(tmp_path, form):
     """`f.copy(f['x'], 'y')`, the source given as an object as h5py documents it."""
-    py("""
+    py(f"""
         import h5py
         with h5py.File('run.h5', 'w') as f:
             f['x'] = [1, 2]
             f.copy(f['x'], 'y')
-            assert isinstance(f.get('y', getlink=True), h5py.ExternalLink)
-        """, tmp_path)
+            f['y'][0] = 9
+            assert {'isinstance(f.get("y", getlink=True), h5py.ExternalLink)' if form == 'link' else 'True'}
+            assert list(f['x'][()]) == [1, 2] and list(f['y'][()]) == [9, 2]
+        """, tmp_path, connector=f"{CONNECTOR.split(' ', 1)[1]};layout={form}")
 
 
 @pytest.mark.parametrize("how", ["reference", "handle opened by reference"])
@@ -659,26 +666,38 @@ def test_hostile_names_through_the_whole_lifecycle(tmp_path):
     assert files(tmp_path / "run-split") == [".dset-split"] or not (tmp_path / "run-split").exists()
 
 
-def test_an_external_link_prefix_never_redirects_writes_outside_the_tree(tmp_path):
+@pytest.mark.parametrize("form", ["link", "virtual"])
+def test_an_external_link_prefix_never_redirects_writes_outside_the_tree(tmp_path, form):
     """`HDF5_EXT_PREFIX` naming a folder that holds an unrelated `run-split/x.h5` (HDF5 looks
-    relative external link targets up there first; was: the connector's writes went to it)."""
+    relative external link targets up there first; was: the connector's writes went to it). In
+    the link form such datasets are refused; the virtual form does not use external links, and
+    its writes go to the split file itself."""
+    c = f"{CONNECTOR.split(' ', 1)[1]};layout={form}"
     prefix = tmp_path / "prefix" / "run-split"
     prefix.mkdir(parents=True)
     py("import h5py\nwith h5py.File('prefix/run-split/x.h5', 'w') as f: f['data'] = [7, 7, 7]", tmp_path,
        connector=False)
     before = (prefix / "x.h5").read_bytes()
-    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['x'] = [0, 0, 0]", tmp_path)
-    p = py("import h5py\nwith h5py.File('run.h5', 'a') as f: f['x'][0] = 5", tmp_path, ok=False,
+    py("import h5py\nwith h5py.File('run.h5', 'w') as f: f['x'] = [0, 0, 0]", tmp_path, connector=c)
+    p = py("import h5py\nwith h5py.File('run.h5', 'a') as f: f['x'][0] = 5", tmp_path, connector=c, ok=False,
            HDF5_EXT_PREFIX=tmp_path / "prefix")
-    assert p.returncode != 0 and "HDF5_EXT_PREFIX" in p.stderr, p.stderr
-    p = py("import h5py\nwith h5py.File('run.h5', 'a') as f: f['y'] = [1]", tmp_path, ok=False,
+    if form == "link":
+        assert p.returncode != 0 and "HDF5_EXT_PREFIX" in p.stderr, p.stderr
+    else:
+        assert p.returncode == 0, p.stderr
+        py("import h5py\nassert list(h5py.File('run.h5', 'r')['x'][()]) == [5, 0, 0]", tmp_path, connector=False)
+    p = py("import h5py\nwith h5py.File('run.h5', 'a') as f: f['y'] = [1]", tmp_path, connector=c, ok=False,
            HDF5_EXT_PREFIX=tmp_path / "prefix")
     assert p.returncode == 0, p.stderr  # no file of that name under the prefix: fine
     assert (prefix / "x.h5").read_bytes() == before
     # Copies do not take the prefix's file either (was: its data was copied into new split files).
-    p = py("import h5py\nwith h5py.File('run.h5', 'a') as f: f.copy('x', 'x_copy')", tmp_path, ok=False,
+    p = py("import h5py\nwith h5py.File('run.h5', 'a') as f: f.copy('x', 'x_copy')", tmp_path, connector=c, ok=False,
            HDF5_EXT_PREFIX=tmp_path / "prefix")
-    assert p.returncode != 0 and "HDF5_EXT_PREFIX" in p.stderr, p.stderr
+    if form == "link":
+        assert p.returncode != 0 and "HDF5_EXT_PREFIX" in p.stderr, p.stderr
+    else:
+        assert p.returncode == 0, p.stderr
+    assert (prefix / "x.h5").read_bytes() == before
 
 
 @pytest.mark.parametrize("damage", ["garbage", "empty", "truncated", "no /data", "a directory"])

@@ -141,7 +141,7 @@ def test_a_fresh_clone_pulls_one_dataset(repo, tmp_path):
     assert read(clone, "print(f['train'].attrs['count'])").stdout.strip() == str(SAMPLES)
 
     # A dataset that was not pulled: the error names it and the command that fetches it.
-    p = read(clone, "f['train/sample_00004/image']", ok=False)
+    p = read(clone, "f['train/sample_00004/image'][()]", ok=False)
     assert p.returncode != 0
     assert "dataset /train/sample_00004/image is stored in run-split/train/sample_00004/image.h5" in p.stderr
     assert "which is missing: it was not materialised" in p.stderr

@@ -14,9 +14,12 @@ import pytest
 
 from support import EXAMPLES, clean_env, cli as dset_split, connector_env, need_file, sh
 
-# Datasets with dimension scales and references stay in the main file (README: a reference holds
-# an address inside one file); the example keeps them under /grid.
-CONNECTOR = "dset_split under_vol=0;under_info={};exclude=/grid/**"
+# The link form (moves, drift, `check --fix` of links are its own): datasets with dimension
+# scales and references stay in the main file (README: a reference holds an address inside one
+# file); the example keeps them under /grid.
+CONNECTOR = "dset_split under_vol=0;under_info={};layout=link;exclude=/grid/**"
+# The virtual form (the default): nothing needs excluding.
+VIRTUAL = "dset_split under_vol=0;under_info={}"
 
 
 def run(script, args, cwd, connector=None):
@@ -28,20 +31,21 @@ def dump(path, cwd, connector=None):
     return json.loads(run(EXAMPLES / "dump.py", [path], cwd, connector))
 
 
+@pytest.mark.parametrize("connector", [CONNECTOR, VIRTUAL], ids=["link", "virtual"])
 @pytest.mark.parametrize("script,args", [("writer.py", []), ("ml_pipeline.py", [150])])
-def test_same_data_natively_and_through_dset_split(tmp_path, script, args):
+def test_same_data_natively_and_through_dset_split(tmp_path, script, args, connector):
     native, split = tmp_path / "native", tmp_path / "split"
     native.mkdir()
     split.mkdir()
     out_native = run(EXAMPLES / script, [native / "run.h5", *args], native)
-    out_split = run(EXAMPLES / script, [split / "run.h5", *args], split, CONNECTOR)
+    out_split = run(EXAMPLES / script, [split / "run.h5", *args], split, connector)
     assert out_native == out_split
 
     split_files = sorted((split / "run-split").rglob("*.h5"))
     assert split_files, "nothing was split"
     expected = dump(native / "run.h5", native)
     assert dump(split / "run.h5", split) == expected, "plain HDF5 reads different content"
-    assert dump(split / "run.h5", split, CONNECTOR) == expected, "content through the connector differs"
+    assert dump(split / "run.h5", split, connector) == expected, "content through the connector differs"
 
     moved = tmp_path / "elsewhere" / "deeper"
     shutil.copytree(split, moved)

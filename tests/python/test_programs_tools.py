@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from support import ROOT, clean_env, connector_env, need, sh
+from support import CONNECTOR, ROOT, clean_env, connector_env, need, sh
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,15 @@ def tools():
 
 
 def env(lib, connector=False):
-    """A clean environment with `lib`'s HDF5 on the library path, and the connector if asked."""
+    """A clean environment with `lib`'s HDF5 on the library path, and the connector if asked
+    (True: its default info string; a string: that info string)."""
     extra = {"LD_LIBRARY_PATH": lib / "lib"}
+    if isinstance(connector, str):
+        return connector_env(connector, **extra)
     return connector_env(**extra) if connector else clean_env(**extra)
+
+
+FORMS = {"link": CONNECTOR + ";layout=link", "virtual": CONNECTOR + ";layout=virtual"}
 
 
 def build_c(series, out, source):
@@ -63,34 +69,41 @@ def test_c_writer_and_reader_natively_split_and_moved(series, programs, tmp_path
     assert sh([reader, moved / "run.h5"], elsewhere, env(series, connector=True)).stdout == expected
 
 
-def test_tools_read_and_merge_the_split_layout(series, tools, programs, tmp_path):
+@pytest.mark.parametrize("form", FORMS)
+def test_tools_read_and_merge_the_split_layout(series, tools, programs, tmp_path, form):
     writer, _ = programs
     sh([writer, "native.h5"], tmp_path, env(series))
-    sh([writer, "run.h5"], tmp_path, env(series, connector=True))
+    sh([writer, "run.h5"], tmp_path, env(series, connector=FORMS[form]))
     t = tools / "bin"
     e = env(tools)
-    # One self-contained file from the split layout, with no connector loaded.
-    sh([t / "h5repack", "--merge", "run.h5", "merged.h5"], tmp_path, e)
+    # One self-contained file from the split layout, with no connector loaded: h5repack follows
+    # external links with --merge; virtual datasets it keeps virtual unless told a layout.
+    merge = ["--merge"] if form == "link" else ["-l", "CONTI"]
+    sh([t / "h5repack", *merge, "run.h5", "merged.h5"], tmp_path, e)
     assert sh([t / "h5diff", "native.h5", "merged.h5"], tmp_path, e, ok=False).returncode == 0
+    assert "VIRTUAL" not in sh([t / "h5dump", "-p", "-H", "merged.h5"], tmp_path, e).stdout
     elsewhere = tmp_path.parent
     assert "1023.66" in sh([t / "h5dump", "-d", "/energy", tmp_path / "run.h5"], elsewhere, e).stdout
-    assert "External Link" in sh([t / "h5ls", "-r", tmp_path / "run.h5"], elsewhere, e).stdout
+    listing = sh([t / "h5ls", "-r", tmp_path / "run.h5"], elsewhere, e).stdout
+    assert ("External Link" in listing) == (form == "link"), listing
     sh([t / "h5stat", tmp_path / "run.h5"], elsewhere, e)
-    # h5copy with external links expanded: a plain copy of one split dataset.
+    # h5copy (external links expanded): a copy of one split dataset, readable.
     sh([t / "h5copy", "-i", "run.h5", "-o", "one.h5", "-s", "/step0001/temperature", "-d", "/t", "-f", "ext"],
        tmp_path, e)
     assert "Dataset {64, 64}" in sh([t / "h5ls", "one.h5"], tmp_path, e).stdout
 
 
-def test_tools_through_the_connector(series, tools, programs, tmp_path):
+@pytest.mark.parametrize("form", FORMS)
+def test_tools_through_the_connector(series, tools, programs, tmp_path, form):
     if series != tools:
         pytest.fail("run this test on the 1.14 series only (the plugin must match the tools' HDF5)")
     writer, _ = programs
-    sh([writer, "run.h5"], tmp_path, env(series, connector=True))
+    sh([writer, "run.h5"], tmp_path, env(series, connector=FORMS[form]))
     t = tools / "bin"
-    e = env(tools, connector=True)
+    e = env(tools, connector=FORMS[form])
     assert "1023.66" in sh([t / "h5dump", "-d", "/energy", "run.h5"], tmp_path, e).stdout
-    assert sh([t / "h5ls", "-r", "run.h5"], tmp_path, e).stdout.count("External Link") == 5
+    links = sh([t / "h5ls", "-r", "run.h5"], tmp_path, e).stdout.count("External Link")
+    assert links == (5 if form == "link" else 0)
     sh([t / "h5stat", "run.h5"], tmp_path, e)
     # h5repack through the connector writes its output through it too: split again.
     sh([t / "h5repack", "--merge", "run.h5", "again.h5"], tmp_path, e)

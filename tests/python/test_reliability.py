@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 import pytest
 
-from support import clean_env, cli, connector_env
+from support import CONNECTOR, clean_env, cli, connector_env
 
 pytestmark = pytest.mark.reliability
 
@@ -46,8 +46,9 @@ def expected(name):
     return np.arange(50 + 37 * (i % 11)) + i
 
 
-def write(cwd, n):
-    return subprocess.Popen([sys.executable, "-c", WRITER, str(n)], cwd=cwd, env=connector_env(),
+def write(cwd, n, form):
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(n)], cwd=cwd,
+                            env=connector_env(f"{CONNECTOR};layout={form}"),
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
@@ -57,18 +58,29 @@ d, closed = sys.argv[1], json.loads(sys.stdin.read())
 def expected(name):
     i = int(name.rsplit("d", 1)[1])
     return np.arange(50 + 37 * (i % 11)) + i
-links, broken = [], []
+links, sources, broken = [], [], []
 with h5py.File(os.path.join(d, "run.h5"), "r") as f:
     def visit(name, _obj=None):
         link = f.get(name, getlink=True)
         if isinstance(link, h5py.ExternalLink):
             links.append(("/" + name, link.filename))
     f.visit_links(visit)
+    def virtual(name, obj):
+        if isinstance(obj, h5py.Dataset) and obj.is_virtual and len(obj.virtual_sources()) == 1:
+            sources.append(("/" + name, obj.virtual_sources()[0].file_name))
+    f.visititems(virtual)
     for path, _ in links:
         try:
             f[path][()]
         except Exception:
             broken.append(path)
+    for path, source in sources:  # a missing or torn source reads as fill values: open it
+        try:
+            with h5py.File(os.path.join(d, source), "r") as s:
+                s["data"][()]
+        except Exception:
+            broken.append(path)
+    links += sources
     bad = [n for n in closed if not np.array_equal(f[n][()], expected(n))]
 print(json.dumps({"reached": [t for _, t in links], "broken": broken, "closed_bad": bad}))
 """
@@ -93,16 +105,17 @@ def truth(d, closed):
     return set(seen["broken"]), orphans, seen["closed_bad"]
 
 
-def test_a_writer_killed_at_random_points_loses_nothing_it_closed(tmp_path, record_property):
+@pytest.mark.parametrize("form", ["virtual", "link"])
+def test_a_writer_killed_at_random_points_loses_nothing_it_closed(tmp_path, record_property, form):
     """SIGKILL of a writer creating 400 datasets through the connector, at a random moment."""
     seed = int(os.environ.get("DSET_SPLIT_SEED", "9"))
     rng = random.Random(seed)
     start = time.monotonic()
     (tmp_path / "warm").mkdir()
-    write(tmp_path / "warm", 0).wait(timeout=120)  # warm up the interpreter's caches
+    write(tmp_path / "warm", 0, form).wait(timeout=120)  # warm up the interpreter's caches
     run = tmp_path / "calibrate"
     run.mkdir()
-    p = write(run, DATASETS)
+    p = write(run, DATASETS, form)
     p.stdout.readline()
     t0 = time.monotonic()
     assert p.wait(timeout=300) == 0
@@ -111,7 +124,7 @@ def test_a_writer_killed_at_random_points_loses_nothing_it_closed(tmp_path, reco
     for trial in range(TRIALS):
         d = tmp_path / f"t{trial}"
         d.mkdir()
-        p = write(d, DATASETS)
+        p = write(d, DATASETS, form)
         assert p.stdout.readline().strip() == "started"
         time.sleep(rng.uniform(0, duration))
         p.send_signal(signal.SIGKILL)

@@ -120,11 +120,12 @@ def split(args, cwd, ok=True):
     return p
 
 
-def test_split_then_merge_keeps_everything(tmp_path):
+@pytest.mark.parametrize("form", ["link", "virtual"])
+def test_split_then_merge_keeps_everything(tmp_path, form):
     make_rich(tmp_path / "rich.h5")
     original = tmp_path / "rich.h5"
     before = original.read_bytes()
-    plan = json.loads(split(["--json", "rich.h5", "run.h5"], tmp_path).stdout)
+    plan = json.loads(split(["--json", "--layout", form, "rich.h5", "run.h5"], tmp_path).stdout)
     assert original.read_bytes() == before, "IN is only read"
     fates = {d["path"]: d["fate"] for d in plan["datasets"]}
     reasons = {d["path"]: d.get("reason", "") for d in plan["datasets"]}
@@ -133,9 +134,14 @@ def test_split_then_merge_keeps_everything(tmp_path):
     assert {fates["/fields/m_mid"], fates["/fields/twin"]} == {"split", "shared"}
     assert "committed" in reasons["/uses_committed"]
     assert "holds references" in reasons["/refs"] and "holds references" in reasons["/region_refs"]
-    assert "dimension scale" in reasons["/geo/x"] and "attributes that hold references" in reasons["/geo/temp"]
-    assert "reference points at it" in reasons["/scalar"]  # /refs points at it
-    assert "reference points at it" in reasons["/chunked"]  # a region reference
+    assert "reference points at it" in reasons["/chunked"]  # a region reference: both forms
+    if form == "link":
+        assert "dimension scale" in reasons["/geo/x"] and "attributes that hold references" in reasons["/geo/temp"]
+        assert "reference points at it" in reasons["/scalar"]  # /refs points at it
+    else:
+        # the objects stay in the main file: scales and object references keep working
+        assert fates["/geo/x"] == fates["/geo/temp"] == fates["/scalar"] == fates["/vstr"] == "split"
+        assert {d["form"] for d in plan["datasets"] if d["fate"] != "inline"} == {"virtual"}
     files = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "run-split").rglob("*.h5"))
     assert files == sorted({d["file"] for d in plan["datasets"] if d["fate"] == "split"})
     assert (tmp_path / "run-split" / ".dset-split").read_text() == "run.h5\n"
@@ -148,7 +154,10 @@ def test_split_then_merge_keeps_everything(tmp_path):
     with h5py.File(tmp_path / "run.h5") as f, h5py.File(original) as g:
         assert list(f) == list(g) and list(f["fields"]) == list(g["fields"]), "creation order kept"
         assert list(f.attrs) == list(g.attrs)
-        assert f.get("fields/z_last", getlink=True).filename == "run-split/fields/z_last.h5"
+        if form == "link":
+            assert f.get("fields/z_last", getlink=True).filename == "run-split/fields/z_last.h5"
+        else:
+            assert f["fields/z_last"].is_virtual and f["geo/x"].is_virtual
         assert f[f["refs"][0]].name == "/fields/a_first" and f[f.attrs["ref_attr"]].name == "/vstr"
         assert f["geo/temp"].dims[0][0].name == "/geo/x", "dimension scales still attached"
         assert f["chunked"][f["region_refs"][0]].tolist() == [[5, 5], [5, 5]]
@@ -237,7 +246,7 @@ def test_split_policy_options_and_dry_run(tmp_path):
     assert "would split 3 dataset(s)" in p.stdout and not (tmp_path / "out.h5").exists()
     assert not (tmp_path / "out-split").exists()
     plan = json.loads(split(["in.h5", "out.h5", "--min-size", "64k", "--exclude", "*_tmp", "--suffix", ".parts",
-                             "--json"], tmp_path).stdout)
+                             "--layout", "link", "--json"], tmp_path).stdout)
     fates = {d["path"]: (d["fate"], d.get("reason", "")) for d in plan["datasets"]}
     assert fates["/big"][0] == "split" and "min_size" in fates["/small"][1] and "exclude" in fates["/raw/keep_tmp"][1]
     assert (tmp_path / "out.parts/big.h5").exists()

@@ -423,6 +423,24 @@ pub fn remap_nested(dst: hid_t, old_paths: &HashMap<u64, CString>, holders: &[Ho
     Ok(())
 }
 
+/// The addresses of the objects that region or HDF5 1.12-style references of `holders` (in
+/// `file`, whose number is `fileno`) point at: those references cannot follow an object that is
+/// replaced by a new one.
+pub fn region_targets(file: hid_t, fileno: u64, holders: &[Holder]) -> Result<HashSet<u64>, String> {
+    let mut found = HashSet::new();
+    for h in holders {
+        each_block(file, h, false, &mut |obj, kind, p| {
+            if kind != Kind::Object1 {
+                if let Some(addr) = target(obj, fileno, kind, p) {
+                    found.insert(addr);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(found)
+}
+
 /// Why the references of `holders` (in `file`, whose number is `fileno`) cannot follow objects
 /// that are replaced (at the addresses `replaced`): only object references (`hobj_ref_t`) can be
 /// rewritten in place; a region or HDF5 1.12-style reference to one of them cannot yet.

@@ -422,6 +422,13 @@ fn plan(file: hid_t, policy: &Policy) -> Result<Plan, String> {
     let with_ref_attrs: HashSet<&[u8]> =
         holders.iter().filter(|h| h.attr.is_some()).map(|h| h.path.to_bytes()).collect();
     let (targets, refusal) = refs::targets(file, root.fileno, &holders)?;
+    // Datasets that region or 1.12-style references point at keep the link form's rules (such a
+    // reference cannot follow the new object the virtual form makes).
+    let pinned = if policy.layout == Form::Virtual {
+        refs::region_targets(file, root.fileno, &holders)?
+    } else {
+        HashSet::new()
+    };
     if targets.contains(&refs::token_addr(&root)) {
         return Err("a reference points at the root group; such a file cannot be converted".into());
     }
@@ -440,7 +447,7 @@ fn plan(file: hid_t, policy: &Policy) -> Result<Plan, String> {
             Some((Fate::Split { file }, form)) => (Fate::Shared { file: file.clone() }, *form),
             Some((f, form)) => (f.clone(), *form),
             None => {
-                let (f, form) = decide(d.0, &path, addr, &with_ref_attrs, &targets, policy);
+                let (f, form) = decide(d.0, &path, addr, &with_ref_attrs, &targets, &pinned, policy);
                 fates.insert(addr, (f.clone(), form));
                 (f, form)
             }
@@ -472,6 +479,7 @@ fn decide(
     addr: u64,
     with_ref_attrs: &HashSet<&[u8]>,
     targets: &HashSet<u64>,
+    pinned: &HashSet<u64>,
     policy: &Policy,
 ) -> (Fate, Form) {
     let stays = |reason: &str| (Fate::Stays { reason: reason.to_string() }, Form::Link);
@@ -486,7 +494,7 @@ fn decide(
     // stay valid. Where its mapping cannot hold the dataset, the link form's rules apply.
     // SAFETY: the dataset's own dataspace.
     let form = match (policy.layout, unsafe { mapping_of(space.0) }) {
-        (Form::Virtual, Ok(_)) => Form::Virtual,
+        (Form::Virtual, Ok(_)) if !pinned.contains(&addr) => Form::Virtual,
         _ => Form::Link,
     };
     if form == Form::Link && with_ref_attrs.contains(path.to_bytes()) {
