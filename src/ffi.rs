@@ -438,6 +438,7 @@ pub type H5L_iterate2_t = Option<
 
 pub const H5VL_OBJECT_LOOKUP: c_int = 2;
 pub const H5VL_OBJECT_VISIT: c_int = 3;
+pub const H5VL_OBJECT_FLUSH: c_int = 4;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]

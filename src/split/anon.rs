@@ -142,6 +142,9 @@ pub unsafe fn link_anonymous(
             return Err(e);
         }
     };
+    // Tracked in the context of the wrapper's own handle of the file (the one its close untracks
+    // from), which may be another handle than the one holding the new link.
+    let own = target.ctx.clone().unwrap_or_else(|| ctx.clone());
     // Switch the application's dataset to the split copy, and release the anonymous original.
     let original = target.under_object;
     // SAFETY: by the contract above nothing else borrows the wrapper now; `target` is not used
@@ -154,10 +157,10 @@ pub unsafe fn link_anonymous(
     // SAFETY: the wrapper now holds the split dataset (or its virtual form and its source).
     unsafe {
         match data {
-            None => ctx.track(target_ptr, SplitInfo::new(file, path)),
+            None => own.track(target_ptr, SplitInfo::new(file, path)),
             Some(obj) => {
                 Obj::set_data(target_ptr, Data { obj, file: file.clone() });
-                ctx.track_virtual(target_ptr, SplitInfo::new(file, path).with_form(Form::Virtual));
+                own.track_virtual(target_ptr, SplitInfo::new(file, path).with_form(Form::Virtual));
             }
         }
     }

@@ -356,10 +356,15 @@ impl FileCtx {
         }
     }
 
-    /// An open object (below) of the split file `target` of this main file, if one is open.
+    /// An open object (below) of the split file `target` of this main file, if one is open, in
+    /// any handle of the main file in the process.
     pub(super) fn open_object_in(&self, target: &str) -> Option<*mut c_void> {
-        let open = self.open_split.lock().unwrap_or_else(|e| e.into_inner());
-        open.iter().find(|e| &*e.info.file() == target).map(|e| e.under as *mut c_void)
+        let dir = self.norm_main_dir();
+        let everywhere = open_everywhere();
+        everywhere
+            .iter()
+            .find(|(d, _, info)| d == dir && *info.file() == *target)
+            .map(|(_, under, _)| *under as *mut c_void)
     }
 
     /// Forgets a split dataset wrapper that is being closed.
@@ -378,6 +383,21 @@ impl FileCtx {
     pub fn flush_split_files(&self, dxpl: hid_t) -> Result<()> {
         let open = self.open_split.lock().unwrap_or_else(|e| e.into_inner()).clone();
         for e in open {
+            if e.info.form == Form::Virtual {
+                // A virtual split dataset's source has no id of the application's: a file flush
+                // would not reach its cached data, so the dataset is flushed first.
+                let mut args = ffi::H5VL_dataset_specific_args_t {
+                    op_type: ffi::H5VL_DATASET_FLUSH,
+                    args: ffi::H5VL_dataset_specific_args_u { dset_id: -1 },
+                };
+                // SAFETY: flushes an open dataset of the connector below.
+                let rc = unsafe {
+                    ffi::H5VLdataset_specific(e.under as *mut c_void, e.vol, &mut args, dxpl, std::ptr::null_mut())
+                };
+                if rc < 0 {
+                    return Err(Error::library("cannot flush the data of a virtual split dataset"));
+                }
+            }
             let mut args = ffi::H5VL_file_specific_args_t {
                 op_type: ffi::H5VL_FILE_FLUSH,
                 args: ffi::H5VL_file_specific_args_u {

@@ -43,9 +43,16 @@ pub(super) unsafe fn rebuild(
     let Some(first) = names.first() else { return Ok(None) };
     let vol = at.vol;
     let old = open_dataset(at, first, dxpl)?;
-    let src = open_data(sctx, vol, target, below::default_dapl(), dxpl);
+    // The source's data, read only (it is copied, never written).
+    let src = match open_data_as(sctx, vol, target, false, below::default_dapl(), dxpl) {
+        Ok(src) => src,
+        Err(e) => {
+            // SAFETY: closes the copied dataset opened above.
+            preserving_stack(|| unsafe { ffi::H5VLdataset_close(old, vol, dxpl, std::ptr::null_mut()) });
+            return Err(e);
+        }
+    };
     let result = (|| -> Result<(Option<Place>, *mut c_void, Option<*mut c_void>)> {
-        let src = src?;
         let from_loc = Below { obj: src.obj, vol, obj_type: H5I_DATASET }.loc_self();
         let from = Source { obj: src.obj, loc: &from_loc, name: c"." };
         let out = match into {
@@ -73,10 +80,10 @@ pub(super) unsafe fn rebuild(
             // SAFETY: copies the source's data into the destination file.
             Into::Inline => (None, unsafe { inline_copy(at, from, ocpypl, dxpl) }?, None),
         };
-        // SAFETY: as above.
-        preserving_stack(|| unsafe { ffi::H5VLdataset_close(src.obj, vol, dxpl, std::ptr::null_mut()) });
         Ok(out)
     })();
+    // The source goes on every path (an open one would keep its file, and the application's, open).
+    preserving_stack(|| close_data(&src, vol, dxpl)).ok();
     let (place, made, raw) = match result {
         Ok(r) => r,
         Err(e) => {

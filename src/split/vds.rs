@@ -256,9 +256,27 @@ unsafe impl Sync for Data {}
 /// Opens `/data` of the split file `target` through the connector below `vol` (read-write unless
 /// the main file is read-only), with the access properties `dapl`.
 pub fn open_data(ctx: &FileCtx, vol: hid_t, target: &str, dapl: hid_t, dxpl: hid_t) -> Result<Data> {
+    open_data_as(ctx, vol, target, !ctx.read_only, dapl, dxpl)
+}
+
+/// [`open_data`], read-write only with `write`.
+///
+/// A split file open already, in any handle of the main file, is reached through an object of
+/// it: the native connector cannot close a second, id-less file object of a file open for
+/// writing (it looks the file's id up to flush it; the file would never be written back:
+/// measured).
+pub fn open_data_as(ctx: &FileCtx, vol: hid_t, target: &str, write: bool, dapl: hid_t, dxpl: hid_t) -> Result<Data> {
+    // Read-only, the file is read where HDF5 finds it (as plain readers do, also through a
+    // symbolic link); for writing it must lie below the split folder through no symbolic link.
+    let path = match write {
+        false => crate::target::resolve(ctx.main_dir(), target.as_bytes()),
+        true => ctx.split_file_path(target)?,
+    };
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| Error::arg("a path holds a NUL byte"))?;
+    let flags = if write { ffi::H5F_ACC_RDWR } else { ffi::H5F_ACC_RDONLY };
     if let Some(open) = ctx.open_object_in(target) {
-        // The file is open already (HDF5 would not always see that it is the same file when
-        // it was created in this session, and open it twice: measured): from an object of it.
+        // The file is open already: from an object of it.
         let at = Below { obj: open, vol, obj_type: ffi::H5I_DATASET }.loc_self();
         // SAFETY: opens a dataset by its absolute path from a valid object of the same file.
         let obj =
@@ -268,15 +286,6 @@ pub fn open_data(ctx: &FileCtx, vol: hid_t, target: &str, dapl: hid_t, dxpl: hid
         }
         return Ok(Data { obj, file: Arc::from(target) });
     }
-    // Read-only, the file is read where HDF5 finds it (as plain readers do, also through a
-    // symbolic link); for writing it must lie below the split folder through no symbolic link.
-    let path = match ctx.read_only {
-        true => crate::target::resolve(ctx.main_dir(), target.as_bytes()),
-        false => ctx.split_file_path(target)?,
-    };
-    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
-        .map_err(|_| Error::arg("a path holds a NUL byte"))?;
-    let flags = if ctx.read_only { ffi::H5F_ACC_RDONLY } else { ffi::H5F_ACC_RDWR };
     // SAFETY: opens the split file as HDF5 opens any file (see `open_split_file`).
     let file = unsafe { open_split_file(ctx, vol, &c_path, flags, dxpl) }?;
     let loc_root = Below { obj: file, vol, obj_type: H5I_FILE }.loc_self();
@@ -331,11 +340,21 @@ pub(super) unsafe fn attach_source(
     name: *const c_char,
     dxpl: hid_t,
 ) -> Result<AfterOpen> {
-    let shown = match name.is_null() {
-        true => String::new(),
+    let named = crate::error::quietly(|| object.path(dxpl)).ok().flatten();
+    let shown = match (named, name.is_null()) {
+        (Some(p), _) => String::from_utf8_lossy(&p).into_owned(),
+        (None, true) => String::new(),
         // SAFETY: a NUL-terminated name, by the contract above.
-        false => unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy().into_owned(),
+        (None, false) => unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy().into_owned(),
     };
+    if !crate::target::resolve(ctx.main_dir(), target.as_bytes()).exists() {
+        // Not materialised (not pulled; for git-annex a link to an object not fetched): the
+        // object opens (its attributes, scales and references are in the main file); its data
+        // is a clear error (`Obj::missing`).
+        // SAFETY: by the contract above.
+        unsafe { Obj::set_missing(made, Missing { file: target, path: shown }) };
+        return Ok(AfterOpen::Keep);
+    }
     if !ctx.read_only {
         let path = ctx.split_file_path(&target).map_err(|e| {
             Error::arg(format!("refusing to open {shown} (its data is in {target}) for writing: {}", e.msg))
@@ -345,19 +364,8 @@ pub(super) unsafe fn attach_source(
         }
     }
     let dapl = Plist(object.dataset_get_id(ffi::H5VL_DATASET_GET_DAPL, dxpl)?);
-    let data = match crate::error::quietly(|| open_data(ctx, object.vol, &target, dapl.0, dxpl)) {
-        Ok(data) => data,
-        Err(_) if !crate::target::resolve(ctx.main_dir(), target.as_bytes()).exists() => {
-            // Not materialised (not pulled): the object opens (its attributes, scales and
-            // references are in the main file); its data is a clear error (`Obj::missing`).
-            let named = crate::error::quietly(|| object.path(dxpl)).ok().flatten();
-            let path = named.map(|p| String::from_utf8_lossy(&p).into_owned()).unwrap_or(shown);
-            // SAFETY: by the contract above.
-            unsafe { Obj::set_missing(made, Missing { file: target, path }) };
-            return Ok(AfterOpen::Keep);
-        }
-        Err(_) => return Err(unusable_split_file(ctx, target.as_bytes(), &shown)),
-    };
+    let data = crate::error::quietly(|| open_data(ctx, object.vol, &target, dapl.0, dxpl))
+        .map_err(|_| unusable_split_file(ctx, target.as_bytes(), &shown))?;
     // SAFETY: by the contract above.
     unsafe {
         Obj::set_data(made, data);
@@ -379,6 +387,13 @@ pub unsafe fn reattach_source(ctx: &FileCtx, made: *mut c_void) {
     let object = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: ffi::H5I_DATASET };
     let Some(target) = crate::error::quietly(|| source_of(ctx, &object, dxpl)) else { return };
     let opened = crate::error::quietly(|| {
+        if !ctx.read_only {
+            // As `attach_source`: never written in place when it is a link into a cache.
+            let path = ctx.split_file_path(&target)?;
+            if ctx.own_split_file(&target).is_ok() && crate::cow::is_shared(&path).unwrap_or(false) {
+                crate::cow::own_copy(&path)?;
+            }
+        }
         let dapl = Plist(object.dataset_get_id(ffi::H5VL_DATASET_GET_DAPL, dxpl)?);
         open_data(ctx, object.vol, &target, dapl.0, dxpl)
     });

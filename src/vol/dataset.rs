@@ -270,7 +270,9 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
         // SAFETY: HDF5's valid argument struct.
         let op = unsafe { ffi::op_type_of(args) };
         let on_data = op != ffi::H5VL_DATASET_GET_DAPL;
-        if op != ffi::H5VL_DATASET_GET_DAPL && op != ffi::H5VL_DATASET_GET_TYPE {
+        if op == ffi::H5VL_DATASET_GET_STORAGE_SIZE {
+            // With its split file missing, the rest is what plain readers see of it (the
+            // virtual dataset's); its storage is not there.
             // SAFETY: `obj` is our wrapper.
             unsafe { Obj::from_ptr(obj) }?.missing_data()?;
         }
@@ -354,10 +356,12 @@ pub unsafe extern "C" fn close(dset: *mut c_void, dxpl_id: hid_t, req: Req) -> h
         if let (Some(ctx), true) = (&o.ctx, o.split.is_some() || o.data.is_some()) {
             ctx.untrack(o);
         }
-        if let Some(data) = &o.data {
-            split::close_data(data, o.under_vol_id, dxpl_id)?;
-        }
+        // The source first; the virtual dataset is closed whatever happened to it (HDF5 frees a
+        // dataset even when closing it fails, so neither may be closed again).
+        let data = o.data.as_ref().map(|d| split::close_data(d, o.under_vol_id, dxpl_id));
         // SAFETY: see `create`; HDF5 never uses `dset` again once it is closed.
-        unsafe { forward_close(dset, req, |under, vol| ffi::H5VLdataset_close(under, vol, dxpl_id, req)) }
+        let rc = unsafe { forward_close(dset, req, |under, vol| ffi::H5VLdataset_close(under, vol, dxpl_id, req)) }?;
+        data.transpose()?;
+        Ok(rc)
     })
 }

@@ -116,6 +116,11 @@ pub unsafe extern "C" fn copy(
                 return Ok(0);
             }
         }
+        // Where the copy may hold split datasets (both sides in files of ours), it is made
+        // synchronously, so that they get split files of their own right after it (an
+        // asynchronous request is then simply not made: HDF5 takes the call as done).
+        let sync = sides.is_some() && src.ctx.is_some() && dst.ctx.is_some();
+        let below_req = if sync { std::ptr::null_mut() } else { req };
         // SAFETY: HDF5's arguments with our objects swapped for the ones below.
         let rc = unsafe {
             ffi::H5VLobject_copy(
@@ -129,11 +134,11 @@ pub unsafe extern "C" fn copy(
                 ocpypl_id,
                 lcpl_id,
                 dxpl_id,
-                req,
+                below_req,
             )
         };
         // A copied group: its split datasets get split files of their own.
-        if let (true, Some((s, d)), true) = (rc >= 0, sides, req.is_null()) {
+        if let (true, Some((s, d)), true) = (rc >= 0, sides, below_req.is_null()) {
             // SAFETY: HDF5's own arguments; the copy succeeded.
             unsafe { split::make_copy_independent(s, d, ocpypl_id, dxpl_id) }?;
         }
@@ -207,6 +212,33 @@ pub unsafe extern "C" fn specific(
                 ctx.note_referenced(token.__data);
             }
             return Ok(rc);
+        }
+        if let (ffi::H5VL_OBJECT_FLUSH, Some(data)) = (op, o.data.as_ref()) {
+            // `H5Oflush` of a virtual split dataset: its data first (in its split file).
+            let mut flush = ffi::H5VL_dataset_specific_args_t {
+                op_type: ffi::H5VL_DATASET_FLUSH,
+                args: ffi::H5VL_dataset_specific_args_u { dset_id: -1 },
+            };
+            // SAFETY: flushes an open dataset of the connector below.
+            if unsafe { ffi::H5VLdataset_specific(data.obj, o.under_vol_id, &mut flush, dxpl_id, std::ptr::null_mut()) }
+                < 0
+            {
+                return Err(crate::error::Error::library("cannot flush the data of a virtual split dataset"));
+            }
+            // and its file's own metadata (its superblock records where the file ends)
+            let mut file_flush = ffi::H5VL_file_specific_args_t {
+                op_type: ffi::H5VL_FILE_FLUSH,
+                args: ffi::H5VL_file_specific_args_u {
+                    flush: ffi::H5VL_file_specific_flush_t { obj_type: ffi::H5I_DATASET, scope: 0 },
+                },
+            };
+            // SAFETY: flushes the file of an open dataset of the connector below (scope: local).
+            let rc = unsafe {
+                ffi::H5VLfile_specific(data.obj, o.under_vol_id, &mut file_flush, dxpl_id, std::ptr::null_mut())
+            };
+            if rc < 0 {
+                return Err(crate::error::Error::library("cannot flush the split file of a virtual split dataset"));
+            }
         }
         if op == ffi::H5VL_OBJECT_VISIT && !loc_params.is_null() {
             // With split=off the connector is a pure passthrough.

@@ -49,6 +49,14 @@ pub unsafe extern "C" fn unwrap_object(obj: *mut c_void) -> *mut c_void {
         let under = unsafe { ffi::H5VLunwrap_object(o.under_object, o.under_vol_id) };
         crate::trace!("unwrap_object obj={under:p}");
         if !under.is_null() {
+            // A virtual split dataset HDF5 wrapped itself got its source opened
+            // (`reattach_source`): it goes with the wrapper.
+            if let Some(data) = &o.data {
+                if let Some(ctx) = &o.ctx {
+                    ctx.untrack(o);
+                }
+                let _ = crate::split::close_data(data, o.under_vol_id, crate::below::default_dxpl());
+            }
             // SAFETY: the wrapper is no longer referenced by HDF5 after unwrapping.
             unsafe { Obj::free(obj) };
         }

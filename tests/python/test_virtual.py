@@ -11,6 +11,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from support import CONNECTOR, clean_env, cli, connector_env, sh
 
@@ -336,3 +337,125 @@ def test_a_copy_expanding_references_is_refused_cleanly(tmp_path):
         """, tmp_path).stdout
     assert "expand_refs=True" in p and "['a', 'b']" in p, p
     assert split_files(tmp_path) == ["a.h5", "b.h5"]
+
+
+# --- found by review: each of these failed before its fix ------------------------------------------
+
+def test_a_split_file_open_through_two_handles_is_written_back(tmp_path):
+    """Two handles of the main file read the same virtual split dataset (was: the second open of
+    its split file could not be closed, and the first handle's writes were never written back)."""
+    py("""
+        import h5py, numpy as np
+        f1 = h5py.File('run.h5', 'w')
+        d = f1.create_dataset('x', data=np.arange(100.0))
+        f2 = h5py.File('run.h5', 'r+')
+        assert f2['x'][:3].tolist() == [0.0, 1.0, 2.0]
+        f2.close()
+        d[1] = 5; del d
+        f1.close()
+        """, tmp_path)
+    out = py("import h5py\nprint(h5py.File('run.h5', 'r')['x'][:3].tolist())", tmp_path, connector=None).stdout
+    assert out.strip() == "[0.0, 5.0, 2.0]", out
+
+
+@pytest.mark.parametrize("how", ["H5Fflush", "H5Oflush"])
+def test_a_flush_makes_the_data_durable(tmp_path, how):
+    """Data written, then the file (or the dataset's object) flushed, then the process killed
+    (was: the source's cached chunks were not flushed, and the data read back as zeros)."""
+    flush = ("f.flush()" if how == "H5Fflush" else
+             "ctypes.CDLL(os.path.join(os.environ['DSET_SPLIT_HDF5_PREFIX'], 'lib', 'libhdf5.so')).H5Oflush("
+             "ctypes.c_int64(d.id.id))")
+    py(f"""
+        import ctypes, h5py, numpy as np, os
+        f = h5py.File('run.h5', 'w')
+        d = f.create_dataset('x', shape=(1000,), chunks=(100,), dtype='f8')
+        d[:] = 7.0
+        {flush}
+        os._exit(0)
+        """, tmp_path)
+    out = py("import h5py\nprint(h5py.File('run.h5', 'r')['x'][::300].tolist())", tmp_path, connector=None).stdout
+    assert out.strip() == "[7.0, 7.0, 7.0, 7.0]", out
+
+
+def test_an_asynchronous_copy_is_independent(tmp_path):
+    """`H5Ocopy_async` (was: the copy was not rebuilt, and writing it changed the source)."""
+    out = py("""
+        import ctypes, os, h5py, numpy as np
+        lib = ctypes.CDLL(os.path.join(os.environ['DSET_SPLIT_HDF5_PREFIX'], 'lib', 'libhdf5.so'))
+        lib.H5EScreate.restype = ctypes.c_int64
+        lib.H5Ocopy_async.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint] + [ctypes.c_int64, ctypes.c_char_p] * 2 + [ctypes.c_int64] * 3
+        lib.H5ESwait.argtypes = [ctypes.c_int64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_bool)]
+        lib.H5ESclose.argtypes = [ctypes.c_int64]
+        with h5py.File('run.h5', 'w') as f:
+            f['x'] = np.arange(10.0)
+            es = lib.H5EScreate()
+            assert lib.H5Ocopy_async(b'test', b'copy', 1, f.id.id, b'x', f.id.id, b'y', 0, 0, es) >= 0
+            n, failed = ctypes.c_size_t(), ctypes.c_bool()
+            lib.H5ESwait(es, 10**9, ctypes.byref(n), ctypes.byref(failed)); lib.H5ESclose(es)
+            f['y'][0] = -1
+            print(f['x'][0], f['y'][0])
+        """, tmp_path).stdout.strip()
+    assert out == "0.0 -1.0", out
+    assert split_files(tmp_path) == ["x.h5", "y.h5"]
+
+
+def test_an_anonymous_dataset_linked_through_another_handle(tmp_path):
+    """`H5Olink` of an anonymous dataset through a second handle of the file, then closed (was: a
+    use after free in the next flush)."""
+    py("""
+        import h5py, numpy as np
+        f1 = h5py.File('run.h5', 'w'); f2 = h5py.File('run.h5', 'r+')
+        d = f1.create_dataset(None, data=np.arange(10.0))
+        f2['x'] = d
+        d.id.close(); del d
+        for i in range(3):
+            f1.create_dataset(f'j{i}', data=np.arange(1000.0) + i).id.close()
+        f2.flush()
+        assert f2['x'][:3].tolist() == [0.0, 1.0, 2.0]
+        f2.close(); f1.close()
+        """, tmp_path)
+
+
+def test_missing_or_unfetched_split_files_keep_the_attributes_readable(tmp_path):
+    """A split file not pulled (missing) or a git-annex link to an object not fetched (dangling),
+    read-only and read-write: the dataset and its attributes read; its data is the clear error
+    (was: the attributes failed too; read-write, the dangling link failed to open)."""
+    py("""
+        import h5py, numpy as np
+        with h5py.File('run.h5', 'w') as f:
+            f['a'] = np.arange(5.0); f['b'] = np.arange(3.0)
+            f['a'].attrs['units'] = 'm'; f['b'].attrs['units'] = 's'
+        """, tmp_path)
+    os.remove(tmp_path / "run-split" / "a.h5")
+    os.remove(tmp_path / "run-split" / "b.h5")
+    os.symlink("../.git/annex/objects/xx/yy/SHA256E-s1--0.h5", tmp_path / "run-split" / "b.h5")
+    for mode in ("r", "r+"):
+        p = py(f"""
+            import h5py
+            f = h5py.File('run.h5', '{mode}')
+            print(dict(f['a'].attrs), dict(f['b'].attrs))
+            f['b'][()]
+            """, tmp_path, ok=False)
+        assert p.returncode != 0 and "{'units': 'm'} {'units': 's'}" in p.stdout, p.stdout + p.stderr
+        assert "dataset /b is stored in run-split/b.h5" in p.stderr and "git annex get" in p.stderr, p.stderr
+
+
+def test_a_cache_link_is_not_opened_for_writing_by_copies_and_visits(tmp_path):
+    """A split file that is a hard link into a cache, reached by a copy or by a visit that hands
+    the dataset to a callback (was: opened read-write in place, and its superblock rewritten)."""
+    py("""
+        import h5py, numpy as np
+        with h5py.File('run.h5', 'w', libver='latest') as f:
+            f['x'] = np.arange(4.0)
+        """, tmp_path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    os.link(tmp_path / "run-split" / "x.h5", cache / "x")
+    before = (cache / "x").read_bytes()
+    py("""
+        import h5py
+        with h5py.File('run.h5', 'r+') as f:
+            h5py.h5o.visit(f.id, lambda name: None, obj_name=b'x')
+            f.copy('x', 'y')
+        """, tmp_path)
+    assert (cache / "x").read_bytes() == before, "the cache's file was written"
