@@ -3,28 +3,16 @@
  * dimension as simulation output usually is) into one file, then reopens it and reads every
  * dataset whole. Prints seconds for the write (create + write + close, with H5Fflush before the
  * close so the data reaches the page cache) and the read (open + read + close). With "read" as
- * the third argument, only reads an existing file (to time plain readers of a split layout).
+ * the fourth argument, only reads an existing file (to time plain readers of a split layout).
  * scripts/bench.sh runs it natively and through dset_split in both forms.
  */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-#define TRY(expr)                                                                                   \
-    do {                                                                                            \
-        if ((expr) < 0) {                                                                           \
-            fprintf(stderr, "bulk: %s failed\n", #expr);                                           \
-            return 1;                                                                               \
-        }                                                                                           \
-    } while (0)
+#define BENCH_NAME "bulk"
+#include "timing.h"
 
 int main(int argc, char **argv) {
     hid_t   file, space, dcpl, dset;

@@ -7,23 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #define LEN 1024
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-#define TRY(expr)                                                                                   \
-    do {                                                                                            \
-        if ((expr) < 0) {                                                                           \
-            fprintf(stderr, "bench: %s failed\n", #expr);                                          \
-            return 1;                                                                               \
-        }                                                                                           \
-    } while (0)
+#define BENCH_NAME "bench"
+#include "timing.h"
 
 int main(int argc, char **argv) {
     static double buf[LEN];

@@ -276,6 +276,41 @@ impl Below {
     }
 
     /// Creates an external link `name` (relative to this object) to `/data` in `target`.
+    /// A hard link `name` (relative to this object) to the object `curr_loc` designates from
+    /// `curr_obj` (both of this connector below).
+    pub fn create_hard_link(
+        &self,
+        name: &CStr,
+        curr_obj: *mut c_void,
+        curr_loc: H5VL_loc_params_t,
+        dxpl: hid_t,
+    ) -> Result<()> {
+        let mut args = ffi::H5VL_link_create_args_t {
+            op_type: ffi::H5VL_LINK_CREATE_HARD,
+            args: ffi::H5VL_link_create_args_u {
+                hard: ffi::H5VL_link_create_hard_t { curr_obj, curr_loc_params: curr_loc },
+            },
+        };
+        let loc = self.loc_by_name(name);
+        // SAFETY: our own argument struct; the names the locations hold outlive the call.
+        let rc = unsafe {
+            ffi::H5VLlink_create(
+                &mut args,
+                self.obj,
+                &loc,
+                self.vol,
+                default_lcpl(),
+                default_lapl(),
+                dxpl,
+                std::ptr::null_mut(),
+            )
+        };
+        if rc < 0 {
+            return Err(Error::library(format!("cannot link {}", name.to_string_lossy())));
+        }
+        Ok(())
+    }
+
     pub fn create_external_link(&self, name: &CStr, target: &str, lcpl: hid_t, dxpl: hid_t) -> Result<()> {
         let value = pack_external_link(target, crate::layout::DATASET_PATH);
         let mut args = external_link_args(&value);

@@ -288,7 +288,15 @@ fn relink_copy(
                     (Some(Made::Split(target)), Some(_)) => replace_link(&dst_at, &dst_name, target, dxpl)?,
                     (Some(Made::Inline(first)), _) => {
                         dst_at.delete_link(&dst_name, dxpl)?;
-                        hard_link(&dst_at, first, &dst_name, dxpl)?;
+                        dst_at.create_hard_link(&dst_name, dst_at.obj, dst_at.loc_by_name(first), dxpl).map_err(
+                            |_| {
+                                Error::library(format!(
+                                    "cannot link {} to {}",
+                                    dst_name.to_string_lossy(),
+                                    first.to_string_lossy()
+                                ))
+                            },
+                        )?;
                     }
                     (_, Some(dctx)) => {
                         let mut place = Place::prepare(dctx, &path)?;
@@ -331,36 +339,6 @@ fn relink_copy(
             }
             Ok(())
         })?;
-    }
-    Ok(())
-}
-
-/// A hard link `name` to the object at `target` (both relative to `at`), through the connector
-/// below.
-fn hard_link(at: &Below, target: &CStr, name: &CStr, dxpl: hid_t) -> Result<()> {
-    let target_loc = at.loc_by_name(target);
-    let mut args = ffi::H5VL_link_create_args_t {
-        op_type: ffi::H5VL_LINK_CREATE_HARD,
-        args: ffi::H5VL_link_create_args_u {
-            hard: ffi::H5VL_link_create_hard_t { curr_obj: at.obj, curr_loc_params: target_loc },
-        },
-    };
-    let loc = at.loc_by_name(name);
-    // SAFETY: our own argument struct; the names outlive the call.
-    let rc = unsafe {
-        ffi::H5VLlink_create(
-            &mut args,
-            at.obj,
-            &loc,
-            at.vol,
-            crate::below::default_lcpl(),
-            crate::below::default_lapl(),
-            dxpl,
-            std::ptr::null_mut(),
-        )
-    };
-    if rc < 0 {
-        return Err(Error::library(format!("cannot link {} to {}", name.to_string_lossy(), target.to_string_lossy())));
     }
     Ok(())
 }

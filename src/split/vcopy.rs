@@ -97,7 +97,9 @@ pub(super) unsafe fn rebuild(
         unsafe { move_attributes(old, made, vol, dxpl) }?;
         for name in names {
             at.delete_link(name, dxpl)?;
-            link_object(at, made, name, dxpl)?;
+            let made_loc = Below { obj: made, vol, obj_type: H5I_DATASET }.loc_self();
+            at.create_hard_link(name, made, made_loc, dxpl)
+                .map_err(|_| Error::library(format!("cannot link the copy {}", name.to_string_lossy())))?;
         }
         Ok(())
     })();
@@ -196,37 +198,6 @@ unsafe fn inline_copy(at: &Below, from: Source, ocpypl: hid_t, dxpl: hid_t) -> R
     let made = open_dataset(at, name, dxpl);
     let _ = quietly(|| at.delete_link(name, dxpl));
     made
-}
-
-/// A hard link `name` (relative to `at`) to the open object `obj`.
-fn link_object(at: &Below, obj: *mut c_void, name: &CStr, dxpl: hid_t) -> Result<()> {
-    let mut args = ffi::H5VL_link_create_args_t {
-        op_type: ffi::H5VL_LINK_CREATE_HARD,
-        args: ffi::H5VL_link_create_args_u {
-            hard: ffi::H5VL_link_create_hard_t {
-                curr_obj: obj,
-                curr_loc_params: Below { obj, vol: at.vol, obj_type: H5I_DATASET }.loc_self(),
-            },
-        },
-    };
-    let loc = at.loc_by_name(name);
-    // SAFETY: our own argument struct; the name outlives the call.
-    let rc = unsafe {
-        ffi::H5VLlink_create(
-            &mut args,
-            at.obj,
-            &loc,
-            at.vol,
-            below::default_lcpl(),
-            below::default_lapl(),
-            dxpl,
-            std::ptr::null_mut(),
-        )
-    };
-    if rc < 0 {
-        return Err(Error::library(format!("cannot link the copy {}", name.to_string_lossy())));
-    }
-    Ok(())
 }
 
 /// Copies every attribute of `from` onto `to` (both open datasets of the connector below, in one

@@ -210,31 +210,42 @@ pub unsafe fn virtual_source_at(ctx: &FileCtx, group: hid_t, name: &std::ffi::CS
 
 /// The split file a virtual dataset's creation properties `dcpl` map onto, if it is one of ours.
 fn source_in(ctx: &FileCtx, dcpl: &Plist) -> Option<Arc<str>> {
-    if dcpl.0 < 0 {
+    // SAFETY: a property list id (checked by `single_source`).
+    let (file, object) = unsafe { single_source(dcpl.0) }?;
+    if object != DATASET_PATH.as_bytes() {
+        return None;
+    }
+    ctx.split_file_of(&file, &object)
+}
+
+/// The one source of a virtual dataset whose creation properties are `dcpl`: its file (as
+/// written, `%%` undone) and its dataset; None for any other layout, several mappings, or a
+/// pattern. Plain HDF5 calls only: the command uses it too.
+///
+/// # Safety
+/// `dcpl` is a dataset creation property list id (or negative).
+pub unsafe fn single_source(dcpl: hid_t) -> Option<(Vec<u8>, Vec<u8>)> {
+    if dcpl < 0 {
         return None;
     }
     // SAFETY: queries on a valid property list, into buffers of the sizes HDF5 reports.
     unsafe {
-        if ffi::H5Pget_layout(dcpl.0) != H5D_VIRTUAL {
+        if ffi::H5Pget_layout(dcpl) != H5D_VIRTUAL {
             return None;
         }
         let mut count = 0usize;
-        if H5Pget_virtual_count(dcpl.0, &mut count) < 0 || count != 1 {
+        if H5Pget_virtual_count(dcpl, &mut count) < 0 || count != 1 {
             return None;
         }
         let text = |get: unsafe extern "C" fn(hid_t, usize, *mut c_char, usize) -> isize| {
-            let len = usize::try_from(get(dcpl.0, 0, std::ptr::null_mut(), 0)).ok()?;
+            let len = usize::try_from(get(dcpl, 0, std::ptr::null_mut(), 0)).ok()?;
             let mut buf = vec![0u8; len + 1];
-            get(dcpl.0, 0, buf.as_mut_ptr().cast(), buf.len());
+            get(dcpl, 0, buf.as_mut_ptr().cast(), buf.len());
             buf.truncate(len);
             Some(buf)
         };
         let file = layout::vds_source_file(&text(H5Pget_virtual_filename)?)?;
-        let object = text(H5Pget_virtual_dsetname)?;
-        if object != DATASET_PATH.as_bytes() {
-            return None;
-        }
-        ctx.split_file_of(&file, &object)
+        Some((file, text(H5Pget_virtual_dsetname)?))
     }
 }
 

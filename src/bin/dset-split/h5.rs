@@ -284,29 +284,11 @@ pub fn external_target(group: hid_t, name: &CStr, size: usize) -> Option<(String
 /// The one source of the virtual dataset `dset` (its file as written, `%%` undone, and its
 /// dataset), or None when it is not a virtual dataset with one mapping onto one file.
 pub fn virtual_source(dset: hid_t) -> Option<(String, String)> {
-    use hdf5_sys::h5p::{H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename};
     // SAFETY: a valid dataset id; the list is released by the guard.
     let dcpl = IdGuard(unsafe { hdf5_sys::h5d::H5Dget_create_plist(dset) });
-    // SAFETY: queries on a valid property list, into buffers of the sizes HDF5 reports.
-    unsafe {
-        if dcpl.0 < 0 || hdf5_sys::h5p::H5Pget_layout(dcpl.0) != hdf5_sys::h5d::H5D_layout_t::H5D_VIRTUAL {
-            return None;
-        }
-        let mut count = 0usize;
-        if H5Pget_virtual_count(dcpl.0, &mut count) < 0 || count != 1 {
-            return None;
-        }
-        let text = |get: unsafe extern "C" fn(hid_t, usize, *mut c_char, usize) -> isize| {
-            let len = usize::try_from(get(dcpl.0, 0, std::ptr::null_mut(), 0)).ok()?;
-            let mut buf = vec![0u8; len + 1];
-            get(dcpl.0, 0, buf.as_mut_ptr().cast(), buf.len());
-            buf.truncate(len);
-            Some(buf)
-        };
-        let file = dset_split::layout::vds_source_file(&text(H5Pget_virtual_filename)?)?;
-        let object = text(H5Pget_virtual_dsetname)?;
-        Some((String::from_utf8(file).ok()?, String::from_utf8(object).ok()?))
-    }
+    // SAFETY: a property list id (or negative), as `single_source` takes it.
+    let (file, object) = unsafe { dset_split::split::single_source(dcpl.0) }?;
+    Some((String::from_utf8(file).ok()?, String::from_utf8(object).ok()?))
 }
 
 /// Copies every attribute of `from` to `to` (objects of one file), in creation order where
