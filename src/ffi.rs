@@ -57,6 +57,7 @@ pub const H5VL_OBJECT_BY_TOKEN: H5VL_loc_type_t = 3;
 pub const H5I_FILE: H5I_type_t = 1;
 pub const H5I_GROUP: H5I_type_t = 2;
 pub const H5I_DATASET: H5I_type_t = 5;
+pub const H5I_ATTR: H5I_type_t = 7;
 
 pub const H5VL_OBJECT_GET_FILE: c_int = 0;
 pub const H5VL_OBJECT_GET_NAME: c_int = 1;
@@ -574,6 +575,24 @@ pub struct H5VL_dataset_get_args_t {
     pub args: H5VL_dataset_get_args_u,
 }
 
+/// `H5VL_attr_get_args_t`: the one member used here is `get_space`'s `hid_t` output; `_pad`
+/// keeps the size of the largest member (`get_name`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union H5VL_attr_get_args_u {
+    pub id: hid_t,
+    pub _pad: [u64; 8],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct H5VL_attr_get_args_t {
+    pub op_type: c_int,
+    pub args: H5VL_attr_get_args_u,
+}
+
+pub const H5VL_ATTR_GET_SPACE: c_int = 3;
+
 // ---- argument structs passed through untouched -----------------------------------------------
 // A passthrough connector never looks inside these; they are opaque here.
 
@@ -588,7 +607,6 @@ macro_rules! opaque {
 }
 
 opaque!(
-    H5VL_attr_get_args_t,
     H5VL_datatype_get_args_t,
     H5VL_datatype_specific_args_t,
     H5VL_group_get_args_t,

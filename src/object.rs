@@ -30,6 +30,9 @@ pub struct Obj {
     /// For a split dataset in the virtual form whose split file is missing: what to say when
     /// its data is used.
     pub missing: Option<crate::split::Missing>,
+    /// For an attribute: whether it is a `DIMENSION_LIST` or `REFERENCE_LIST` (dimension scales'
+    /// references; see `split::xref`).
+    pub scale_list: bool,
 }
 
 impl Obj {
@@ -51,6 +54,7 @@ impl Obj {
             anonymous: false,
             data: None,
             missing: None,
+            scale_list: false,
         }))
         .cast()
     }
@@ -128,6 +132,17 @@ impl Obj {
         // SAFETY: by the contract above.
         if let Some(o) = unsafe { ptr.cast::<Obj>().as_mut() } {
             o.split = Some(info);
+        }
+    }
+
+    /// Marks the attribute wrapper `ptr` as a dimension scale's reference list.
+    ///
+    /// # Safety
+    /// As for [`Obj::set_anonymous`].
+    pub unsafe fn set_scale_list(ptr: *mut c_void) {
+        // SAFETY: by the contract above.
+        if let Some(o) = unsafe { ptr.cast::<Obj>().as_mut() } {
+            o.scale_list = true;
         }
     }
 

@@ -90,7 +90,7 @@ fn facts() -> Vec<Fact> {
         H5VL_FILE_GET_OBJ_COUNT, H5VL_FILE_GET_OBJ_IDS, H5F_OBJ_DATASET,
         H5VL_DATASET_GET_DCPL, H5VL_DATASET_GET_SPACE, H5VL_DATASET_GET_TYPE, H5VL_DATASET_GET_DAPL,
         H5VL_DATASET_GET_SPACE_STATUS, H5VL_DATASET_GET_STORAGE_SIZE, H5VL_DATASET_SET_EXTENT, H5VL_DATASET_FLUSH,
-        H5VL_DATASET_REFRESH, H5VL_ATTR_ITER, H5VL_OBJECT_FLUSH, H5O_INFO_NUM_ATTRS, H5F_ACC_RDONLY
+        H5VL_DATASET_REFRESH, H5VL_ATTR_ITER, H5VL_ATTR_GET_SPACE, H5I_ATTR, H5VL_OBJECT_FLUSH, H5O_INFO_NUM_ATTRS, H5F_ACC_RDONLY
     );
     layout!(f, H5VL_loc_by_name_t: name, lapl_id);
     layout!(f, H5VL_loc_by_idx_t: name, idx_type, order, n, lapl_id);
@@ -126,6 +126,7 @@ fn facts() -> Vec<Fact> {
         args.get_name.buf, args.get_name.file_name_len, args.get_obj_count.types, args.get_obj_count.count,
         args.get_obj_ids.types, args.get_obj_ids.max_objs, args.get_obj_ids.oid_list, args.get_obj_ids.count);
     layout!(f, H5VL_dataset_get_args_t: op_type, args.id as "args.get_dcpl.dcpl_id");
+    layout!(f, H5VL_attr_get_args_t: op_type, args.id as "args.get_space.space_id");
     layout!(f, H5VL_info_class_t: size, copy, cmp, free, to_str, from_str);
     layout!(f, H5VL_wrap_class_t: get_object, get_wrap_ctx, wrap_object, unwrap_object, free_wrap_ctx);
     layout!(f, H5VL_attr_class_t: create, open, read, write, get, specific, optional, close);

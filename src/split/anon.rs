@@ -55,7 +55,7 @@ pub unsafe fn link_anonymous(
     if quietly(|| dset.path(dxpl)).ok().flatten().is_some() {
         return Ok(false); // not anonymous: an ordinary hard link
     }
-    if quietly(|| dset.token(dxpl)).map_or(true, |t| ctx.is_referenced(&t)) {
+    if quietly(|| dset.token(dxpl)).map_or(true, |t| super::xref::is_referenced(ctx, &t)) {
         return Ok(false); // a reference or a handle opened by one would stay on the original
     }
     // SAFETY: for BY_NAME the union holds `loc_by_name`, with a NUL-terminated name.

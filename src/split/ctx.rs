@@ -88,7 +88,7 @@ pub struct FileCtx {
     pub(super) lib_state: std::sync::OnceLock<LibState>,
     /// The number HDF5 gives the main file (captured with the library state): an object whose
     /// file has another number is in a file mounted below the main file (`H5Fmount`).
-    fileno: std::sync::OnceLock<std::ffi::c_ulong>,
+    pub(super) fileno: std::sync::OnceLock<std::ffi::c_ulong>,
     /// The connector-terminal objects of this file's open split datasets (see
     /// [`open_split_dataset_ids`]).
     pub(super) open_split: std::sync::Mutex<Vec<OpenSplit>>,
@@ -133,22 +133,11 @@ fn open_everywhere() -> std::sync::MutexGuard<'static, OpenEverywhere> {
     OPEN_EVERYWHERE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The objects a reference was made to or opened by, in any handle of any main file (its path,
-/// normal; the object's token): an anonymous dataset among them stays in the main file when it is
-/// linked (moving it would leave the reference, or the handle opened by it, on the old object).
-type Referenced = std::collections::HashSet<(PathBuf, [u8; 16])>;
-
-static REFERENCED: std::sync::LazyLock<std::sync::Mutex<Referenced>> = std::sync::LazyLock::new(Default::default);
-
-fn referenced() -> std::sync::MutexGuard<'static, Referenced> {
-    REFERENCED.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Frees the process-wide lists of open split datasets and referenced objects (the connector is
 /// unloaded).
 pub fn forget_open_everywhere() {
     *open_everywhere() = Vec::new();
-    *referenced() = Referenced::new();
+    super::xref::forget_all();
 }
 
 /// A library state captured with `H5VLretrieve_lib_state`.
@@ -412,16 +401,6 @@ impl FileCtx {
             }
         }
         Ok(())
-    }
-
-    /// Notes that a reference was made to (or an object opened by) the object with `token`.
-    pub fn note_referenced(&self, token: [u8; 16]) {
-        referenced().insert((self.norm_main_path.clone(), token));
-    }
-
-    /// Whether a reference was made to (or an object opened by) the object with `token`.
-    pub fn is_referenced(&self, token: &[u8; 16]) -> bool {
-        referenced().contains(&(self.norm_main_path.clone(), *token))
     }
 
     /// Sets the split file `target` aside for removal when the main file closes.

@@ -12,9 +12,11 @@ mod folder;
 pub mod lifecycle;
 pub(crate) mod order;
 mod place;
+mod refscan;
 mod times;
 mod vcopy;
 mod vds;
+pub mod xref;
 
 pub use access::*;
 pub use anon::*;

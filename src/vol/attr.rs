@@ -1,12 +1,13 @@
 //! `attr_cls`: attributes, forwarded to the connector below.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{CStr, c_char, c_void};
 
 use crate::boundary::guard;
 use crate::ffi::{
     self, H5VL_attr_get_args_t, H5VL_attr_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
 };
 use crate::object::{Obj, forward, forward_close, forward_new};
+use crate::split::xref;
 
 type Req = *mut *mut c_void;
 
@@ -26,13 +27,23 @@ pub unsafe extern "C" fn create(
         // By name through a split dataset's link: its file must not be a link into a cache.
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
         unsafe { crate::split::make_attr_owner_writable(Obj::from_ptr(obj)?, loc_params, dxpl_id) }?;
+        // No dimension scale attached across files (see `split::xref`).
+        // SAFETY: as above; HDF5's NUL-terminated name and datatype id.
+        if let (Some(loc), false) = (unsafe { loc_params.as_ref() }, name.is_null()) {
+            // SAFETY: as above: our wrapper, a non-NULL NUL-terminated name, a datatype id.
+            // SAFETY: as above: our wrapper, a non-NULL NUL-terminated name, a datatype id.
+            unsafe { xref::check_scale_attribute(Obj::from_ptr(obj)?, loc, CStr::from_ptr(name), type_id, dxpl_id) }?;
+        }
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
         // the connector below with its object (the same holds for every forward in this file).
-        unsafe {
+        let made = unsafe {
             forward_new(obj, req, |under, vol| {
                 ffi::H5VLattr_create(under, loc_params, vol, name, type_id, space_id, acpl_id, aapl_id, dxpl_id, req)
             })
-        }
+        }?;
+        // SAFETY: the wrapper just made; HDF5's name.
+        unsafe { mark_scale_list(made, name) };
+        Ok(made)
     })
 }
 
@@ -50,10 +61,26 @@ pub unsafe extern "C" fn open(
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
         unsafe { crate::split::make_attr_owner_writable(Obj::from_ptr(obj)?, loc_params, dxpl_id) }?;
         // SAFETY: see `create`.
-        unsafe {
+        let made = unsafe {
             forward_new(obj, req, |under, vol| ffi::H5VLattr_open(under, loc_params, vol, name, aapl_id, dxpl_id, req))
-        }
+        }?;
+        // SAFETY: the wrapper just made; HDF5's name.
+        unsafe { mark_scale_list(made, name) };
+        Ok(made)
     })
+}
+
+/// Marks `made` if it is a dimension scale's `DIMENSION_LIST` or `REFERENCE_LIST` (NULL `name`:
+/// opened by index, not marked).
+///
+/// # Safety
+/// `made` must be NULL or our fresh wrapper; `name` NULL or NUL-terminated.
+unsafe fn mark_scale_list(made: *mut c_void, name: *const c_char) {
+    // SAFETY: by the contract above.
+    if !name.is_null() && xref::is_scale_list(unsafe { CStr::from_ptr(name) }) {
+        // SAFETY: by the contract above.
+        unsafe { Obj::set_scale_list(made) };
+    }
 }
 
 /// `attr_cls.read`
@@ -66,7 +93,19 @@ pub unsafe extern "C" fn read(
 ) -> herr_t {
     guard("attr_read", || {
         // SAFETY: see `create`.
-        unsafe { forward(attr, req, |under, vol| ffi::H5VLattr_read(under, vol, mem_type_id, buf, dxpl_id, req)) }
+        let rc =
+            unsafe { forward(attr, req, |under, vol| ffi::H5VLattr_read(under, vol, mem_type_id, buf, dxpl_id, req)) }?;
+        // Object references read may be written back (see `split::xref`).
+        // SAFETY: `attr` is our wrapper; HDF5's memory type id.
+        if rc >= 0 && unsafe { ffi::H5Tdetect_class(mem_type_id, ffi::H5T_REFERENCE) } > 0 {
+            // SAFETY: as above.
+            let o = unsafe { Obj::from_ptr(attr) }?;
+            if let Some((values, _space)) = xref::attribute_values(o, dxpl_id) {
+                // SAFETY: the buffer HDF5 just filled with the attribute's values.
+                unsafe { xref::note_read(o, ffi::H5I_ATTR, mem_type_id, &values, buf, dxpl_id) };
+            }
+        }
+        Ok(rc)
     })
 }
 
@@ -79,6 +118,16 @@ pub unsafe extern "C" fn write(
     req: Req,
 ) -> herr_t {
     guard("attr_write", || {
+        // No reference to an object of another file (see `split::xref`).
+        // SAFETY: `attr` is our wrapper; HDF5's memory type id.
+        if unsafe { ffi::H5Tdetect_class(mem_type_id, ffi::H5T_REFERENCE) } > 0 {
+            // SAFETY: as above.
+            let o = unsafe { Obj::from_ptr(attr) }?;
+            if let Some((values, _space)) = xref::attribute_values(o, dxpl_id) {
+                // SAFETY: HDF5's buffer of the attribute's values.
+                unsafe { xref::check_write(o, ffi::H5I_ATTR, mem_type_id, &values, buf, dxpl_id) }?;
+            }
+        }
         // SAFETY: see `create`.
         unsafe { forward(attr, req, |under, vol| ffi::H5VLattr_write(under, vol, mem_type_id, buf, dxpl_id, req)) }
     })

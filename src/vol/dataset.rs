@@ -2,13 +2,14 @@
 
 use std::ffi::{c_char, c_void};
 
+use crate::below::Below;
 use crate::boundary::guard;
 use crate::error::{Error, Result};
 use crate::ffi::{
     self, H5VL_dataset_get_args_t, H5VL_dataset_specific_args_t, H5VL_loc_params_t, H5VL_optional_args_t, herr_t, hid_t,
 };
 use crate::object::{Obj, forward, forward_close, forward_new, wrap_request};
-use crate::split::{self, CreateArgs};
+use crate::split::{self, CreateArgs, xref};
 
 type Req = *mut *mut c_void;
 
@@ -217,11 +218,31 @@ pub unsafe extern "C" fn read(
 ) -> herr_t {
     guard("dataset_read", || {
         // SAFETY: HDF5's own arguments; each call forwards them (or a per-file part of them) below.
-        unsafe {
+        let rc = unsafe {
             io(count, dset, mem_type_id, mem_space_id, file_space_id, buf, req, |n, d, vol, mt, ms, fs, b, r| {
                 ffi::H5VLdataset_read(n, d, vol, mt, ms, fs, dxpl_id, b, r)
             })
+        }?;
+        if rc >= 0 {
+            // Object references read may be written back (see `split::xref`).
+            // SAFETY: as above, the buffers just filled.
+            unsafe {
+                each_with_references(
+                    count,
+                    dset,
+                    mem_type_id,
+                    mem_space_id,
+                    file_space_id,
+                    buf,
+                    dxpl_id,
+                    |o, mt, v, b| {
+                        xref::note_read(o, ffi::H5I_DATASET, mt, v, b.cast_const(), dxpl_id);
+                        Ok(())
+                    },
+                )
+            }?;
         }
+        Ok(rc)
     })
 }
 
@@ -237,6 +258,13 @@ pub unsafe extern "C" fn write(
     req: Req,
 ) -> herr_t {
     guard("dataset_write", || {
+        // No reference to an object of another file (see `split::xref`).
+        // SAFETY: HDF5's own arguments.
+        unsafe {
+            each_with_references(count, dset, mem_type_id, mem_space_id, file_space_id, buf, dxpl_id, |o, mt, v, b| {
+                xref::check_write(o, ffi::H5I_DATASET, mt, v, b, dxpl_id)
+            })
+        }?;
         // SAFETY: HDF5's own arguments; each call forwards them (or a per-file part of them) below.
         unsafe {
             io(count, dset, mem_type_id, mem_space_id, file_space_id, buf, req, |n, d, vol, mt, ms, fs, b, r| {
@@ -245,6 +273,67 @@ pub unsafe extern "C" fn write(
         }
     })
 }
+
+/// Calls `f` for each dataset of a (multi-)dataset I/O call whose memory type holds references,
+/// with its wrapper, memory type, the values of its buffer the call uses, and the buffer.
+///
+/// # Safety
+/// HDF5's own I/O arguments: `count` entries in each array.
+#[allow(clippy::too_many_arguments)]
+unsafe fn each_with_references<B: Copy>(
+    count: usize,
+    dset: *mut *mut c_void,
+    mem_type_id: *mut hid_t,
+    mem_space_id: *mut hid_t,
+    file_space_id: *mut hid_t,
+    buf: *mut B,
+    dxpl_id: hid_t,
+    mut f: impl FnMut(&Obj, hid_t, &xref::Values, B) -> Result<()>,
+) -> Result<()> {
+    use hdf5_sys::h5s::{H5S_ALL, H5Sget_select_npoints};
+    for i in 0..count {
+        // SAFETY: by the contract above.
+        let (d, mt, ms, fs, b) =
+            unsafe { (*dset.add(i), *mem_type_id.add(i), *mem_space_id.add(i), *file_space_id.add(i), *buf.add(i)) };
+        // SAFETY: HDF5's memory type id.
+        if unsafe { ffi::H5Tdetect_class(mt, ffi::H5T_REFERENCE) } <= 0 {
+            continue;
+        }
+        // SAFETY: one of our wrappers.
+        let o = unsafe { Obj::from_ptr(d) }?;
+        // The values the buffer holds: the memory selection; with H5S_ALL, the file selection
+        // (the whole dataset when that is H5S_ALL too); with H5S_BLOCK, as many as the file
+        // selection picks, one after the other.
+        let mut whole = None;
+        let space = match (ms, fs) {
+            (H5S_ALL, H5S_ALL) | (H5S_BLOCK, H5S_ALL) => {
+                let at = Below { obj: o.under_object, vol: o.under_vol_id, obj_type: ffi::H5I_DATASET };
+                match crate::error::quietly(|| at.dataset_get_id(ffi::H5VL_DATASET_GET_SPACE, dxpl_id)) {
+                    Ok(id) => whole.insert(crate::split::IdGuard(id)).0,
+                    Err(_) => continue,
+                }
+            }
+            (H5S_ALL, fs) | (H5S_BLOCK, fs) => fs,
+            (H5S_PLIST, _) => continue,
+            (ms, _) => ms,
+        };
+        let values = match ms {
+            H5S_BLOCK => {
+                // SAFETY: a valid dataspace id.
+                let n = unsafe { H5Sget_select_npoints(space) };
+                xref::Values::First(usize::try_from(n).unwrap_or(0))
+            }
+            _ => xref::Values::Selected(space),
+        };
+        f(o, mt, &values, b)?;
+    }
+    Ok(())
+}
+
+/// `H5S_BLOCK` and `H5S_PLIST` (HDF5 1.14 and 2.x): the memory buffer is one block, or its
+/// dataspace is in the transfer property list.
+const H5S_BLOCK: hid_t = 1;
+const H5S_PLIST: hid_t = 2;
 
 /// Runs `f` with the object below that a dataset operation `on_data` goes to: for a virtual
 /// split dataset, its source when the operation is about its data, else the wrapped object.

@@ -61,12 +61,14 @@ pub unsafe extern "C" fn open(
             // SAFETY: HDF5's valid location parameters.
             let loc = unsafe { &*loc_params };
             if loc.type_ == ffi::H5VL_OBJECT_BY_TOKEN {
-                // Opened by a reference: note it (see `FileCtx::note_referenced`).
+                // Opened by a reference: note it (see `split::xref`).
                 // SAFETY: for BY_TOKEN the union holds `loc_by_token`, with HDF5's token.
                 let token = unsafe { loc.loc_data.loc_by_token.token.as_ref() };
-                // SAFETY: `obj` is our wrapper.
-                if let (Some(token), Some(ctx)) = (token, unsafe { Obj::from_ptr(obj) }?.ctx.as_ref()) {
-                    ctx.note_referenced(token.__data);
+                // SAFETY: HDF5's output slot, filled by a successful open.
+                let opened = unsafe { opened_type.as_ref() }.copied();
+                if let (Some(token), Some(kind), false) = (token, opened, made.is_null()) {
+                    // SAFETY: `made` is the wrapper just made.
+                    split::xref::after_open_by_token(unsafe { Obj::from_ptr(made) }?, kind, &token.__data, dxpl_id);
                 }
             }
             if let (true, Some((self_loc, name))) = (made.is_null(), &by_name) {
@@ -201,15 +203,15 @@ pub unsafe extern "C" fn specific(
             if let Some(err) = unsafe { split::refuse_reference(o, &*loc_params, dxpl_id) } {
                 return Err(err);
             }
-            let ctx = o.ctx.clone();
             // SAFETY: as below.
             let rc = unsafe {
                 forward(obj, req, |under, vol| ffi::H5VLobject_specific(under, loc_params, vol, args, dxpl_id, req))
             }?;
-            // A reference is being made to the object looked up: note it.
+            // A reference is being made to the object looked up: refuse one across files, note it.
             // SAFETY: for LOOKUP the union holds the token slot, filled by a successful call.
-            if let (true, Some(ctx), Some(token)) = (rc >= 0, ctx, unsafe { (*args).args.lookup.as_ref() }) {
-                ctx.note_referenced(token.__data);
+            if let (true, Some(token)) = (rc >= 0, unsafe { (*args).args.lookup.as_ref() }) {
+                // SAFETY: HDF5's valid location parameters (checked non-NULL above).
+                split::xref::after_lookup(o, unsafe { &*loc_params }, &token.__data, dxpl_id)?;
             }
             return Ok(rc);
         }
