@@ -22,6 +22,15 @@
  * call returns one of four rotating buffers, so up to four can be used in one expression. */
 static char scratch_dir[1024];
 
+/* Takes the scratch directory from the program's one argument, or exits with its usage. */
+static inline void scratch_from_args(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
+        exit(2);
+    }
+    snprintf(scratch_dir, sizeof scratch_dir, "%s", argv[1]);
+}
+
 static inline const char *scratch(const char *rel) {
     static char buf[4][1300];
     static int  i = 0;

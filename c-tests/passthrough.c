@@ -518,11 +518,7 @@ static void test_reopen_read_only(void) {
 int main(int argc, char **argv) {
     hid_t file;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
-        return 2;
-    }
-    snprintf(scratch_dir, sizeof scratch_dir, "%s", argv[1]);
+    scratch_from_args(argc, argv);
 
     OK(file = H5Fcreate(scratch("main.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     expect_connector(file);

@@ -97,11 +97,7 @@ static void names_of_open_datasets(hid_t fapl, const char *name, hid_t lcpl, cha
 int main(int argc, char **argv) {
     hid_t file, lcpl, nat, d;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
-        return 2;
-    }
-    snprintf(scratch_dir, sizeof scratch_dir, "%s", argv[1]);
+    scratch_from_args(argc, argv);
     OK(lcpl = H5Pcreate(H5P_LINK_CREATE));
     OK(H5Pset_create_intermediate_group(lcpl, 1));
 

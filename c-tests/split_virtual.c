@@ -39,11 +39,7 @@ int main(int argc, char **argv) {
     H5R_ref_t   ref;
     struct stat st;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
-        return 2;
-    }
-    snprintf(scratch_dir, sizeof scratch_dir, "%s", argv[1]);
+    scratch_from_args(argc, argv);
     OK(file = H5Fcreate(scratch("v.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     d[0] = make(file, "/a", 4, 4, 0, 0);
     d[1] = make(file, "/b", 4, H5S_UNLIMITED, 2, 0);

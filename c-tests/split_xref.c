@@ -43,11 +43,7 @@ int main(int argc, char **argv) {
     hsize_t    two = 2;
     int        dims_attached;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
-        return 2;
-    }
-    snprintf(scratch_dir, sizeof scratch_dir, "%s", argv[1]);
+    scratch_from_args(argc, argv);
     OK(a = H5Fcreate(scratch("a.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     OK(b = H5Fcreate(scratch("b.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     /* the first dataset of each new file: both at the same address */

@@ -4,12 +4,12 @@
 use std::ffi::{CStr, c_char, c_void};
 use std::sync::Arc;
 
+use super::Obj;
 use super::*;
 use crate::below::{self, Below};
 use crate::error::{Error, Kind, Result, preserving_stack, quietly};
 use crate::ffi::{self, H5L_TYPE_EXTERNAL, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t};
 use crate::layout::{self};
-use crate::object::Obj;
 
 /// The split file an external link `name` at `at` leads to, if it is one of this main file's
 /// split files, written the canonical way (see [`FileCtx::split_file_of`]).
@@ -453,11 +453,7 @@ pub unsafe fn recheck_opened(
 ) -> Result<*mut c_void> {
     let close = |made| {
         // SAFETY: `made` is our fresh wrapper, closed once, through the connector below.
-        unsafe {
-            crate::object::forward_close(made, std::ptr::null_mut(), |u, v| {
-                ffi::H5VLdataset_close(u, v, dxpl, std::ptr::null_mut())
-            })
-        }
+        unsafe { Obj::close_dataset(made, dxpl) }
     };
     // SAFETY: by the contract above.
     match unsafe { after_open(parent, made, name, dxpl) } {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
 use hdf5_sys::h5t::H5Tget_size;
 
+use super::Obj;
 use super::*;
 use crate::below::{self, Below};
 use crate::conn_info::Plist;
 use crate::error::{Result, preserving_stack, quietly};
 use crate::ffi::{self, H5VL_loc_params_t, hid_t};
-use crate::object::Obj;
 use crate::policy::Form;
 use crate::trace;
 

@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
+use super::Obj;
 use super::order::join;
 use super::*;
 use crate::below::Below;
 use crate::error::{Error, Result, quietly};
 use crate::ffi::{self, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t};
 use crate::lifecycle::{SplitLink, replace_link, split_links_under};
-use crate::object::Obj;
 use crate::trace;
 
 /// HDF5's `H5O_COPY_EXPAND_REFERENCE_FLAG`: objects the copied ones reference are copied too, and

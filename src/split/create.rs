@@ -11,6 +11,7 @@ use hdf5_sys::h5p::{
 use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
 use hdf5_sys::h5t::{H5Tcommitted, H5Tget_size};
 
+use super::Obj;
 use super::*;
 use crate::below::{self, Below};
 use crate::conn_info::Plist;
@@ -19,7 +20,6 @@ use crate::ffi::{
     self, H5D_VIRTUAL, H5F_ACC_EXCL, H5I_FILE, H5T_REFERENCE, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t,
 };
 use crate::layout::{self, DATASET_PATH, DATASET_PATH_C};
-use crate::object::Obj;
 use crate::policy::Form;
 use crate::trace;
 

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use hdf5_sys::h5p::H5Pcopy;
 
+use super::Obj;
 use crate::below::Below;
 use crate::conn_info::Plist;
 use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{self, H5F_CLOSE_WEAK, hid_t};
 use crate::layout::{self};
-use crate::object::Obj;
 use crate::policy::{Form, Policy};
 use crate::trace;
 

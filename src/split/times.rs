@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use hdf5_sys::h5p::{H5Pcopy, H5Pcreate, H5Pget_create_intermediate_group, H5Pset_obj_track_times};
 
+use super::Obj;
 use super::*;
 use crate::below::{self, Below};
 use crate::conn_info::Plist;
 use crate::error::{Error, Result, preserving_stack, quietly};
 use crate::ffi::{self, H5VL_OBJECT_BY_SELF, H5VL_loc_params_t, hid_t};
 use crate::layout::{self};
-use crate::object::Obj;
 
 /// Creation properties to use instead of the application's: `.0` is the list's id; the list is
 /// ours (closed when this is dropped) or a per-file cached copy of a default list.

@@ -21,13 +21,13 @@ use hdf5_sys::h5s::{
     H5Sget_simple_extent_type, H5Sselect_all, H5Sselect_hyperslab,
 };
 
+use super::Obj;
 use super::*;
 use crate::below::Below;
 use crate::conn_info::Plist;
 use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{self, H5D_VIRTUAL, H5I_FILE, hid_t};
 use crate::layout::{self, DATASET_PATH, DATASET_PATH_C};
-use crate::object::Obj;
 
 /// How a dataset of dataspace `space` maps onto its source: `Ok(Some(k))` with dimension `k`
 /// unlimited in the mapping, `Ok(None)` for a scalar (the whole element), `Err(reason)` when the

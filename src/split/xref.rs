@@ -26,14 +26,14 @@ use std::ffi::{CStr, c_ulong, c_void};
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
+use super::Obj;
 pub use super::refscan::Values;
-use super::refscan::{Ref, each_ref, shape_of};
+use super::refscan::{Ref, Shape, each_ref, shape_of};
 use super::{FileCtx, IdGuard};
 use crate::below::Below;
 use crate::error::{Error, Result, quietly};
 use crate::ffi::{self, H5VL_loc_params_t, hid_t};
 use crate::layout;
-use crate::object::Obj;
 
 /// The file an object is in, as references go: a main file by its normal path (the same when it
 /// is closed and opened again), any other file by HDF5's number for it while it is open.
@@ -189,22 +189,38 @@ pub fn after_open_by_token(made: &Obj, obj_type: ffi::H5I_type_t, token: &[u8; 1
     }
 }
 
-/// Before `buf` (values of `mem_type` that `values` picks) is written into the attribute or
-/// dataset `o`: refuses references whose object is in another file.
+/// The buffer of an attribute or dataset I/O call: the object, its kind, the memory type, which
+/// values of the buffer the call uses, and the buffer.
+#[derive(Debug)]
+pub struct Buffer<'a> {
+    pub obj: &'a Obj,
+    pub obj_type: ffi::H5I_type_t,
+    pub mem_type: hid_t,
+    pub values: &'a Values,
+    pub buf: *const c_void,
+}
+
+impl Buffer<'_> {
+    /// Where its references sit and the file of its object, or None when it holds none (or the
+    /// file cannot be told).
+    ///
+    /// # Safety
+    /// HDF5's own I/O arguments: a valid memory type.
+    unsafe fn prepare(&self, dxpl: hid_t) -> Option<(Shape, FileKey)> {
+        // SAFETY: a valid datatype id, by the contract above.
+        let shape = unsafe { shape_of(self.mem_type) }?;
+        Some((shape, key_at(self.obj, self.obj_type, None, dxpl)?))
+    }
+}
+
+/// Before the buffer `b` is written: refuses references whose object is in another file.
 ///
 /// # Safety
 /// HDF5's own write arguments: a valid memory type and a buffer of the values described.
-pub unsafe fn check_write(
-    o: &Obj,
-    obj_type: ffi::H5I_type_t,
-    mem_type: hid_t,
-    values: &Values,
-    buf: *const c_void,
-    dxpl: hid_t,
-) -> Result<()> {
-    // SAFETY: a valid datatype id, by the contract above.
-    let Some(shape) = (unsafe { shape_of(mem_type) }) else { return Ok(()) };
-    let Some(dest) = key_at(o, obj_type, None, dxpl) else { return Ok(()) };
+pub unsafe fn check_write(b: &Buffer, dxpl: hid_t) -> Result<()> {
+    // SAFETY: by the contract above.
+    let Some((shape, dest)) = (unsafe { b.prepare(dxpl) }) else { return Ok(()) };
+    let o = b.obj;
     // The references just made decide for a dimension scale's lists only: elsewhere they would
     // refuse a reference of the destination made next to one of another file at the same address.
     let made = std::mem::take(&mut *pending());
@@ -232,7 +248,7 @@ pub unsafe fn check_write(
         };
     };
     // SAFETY: by the contract above.
-    unsafe { each_ref(&shape, buf.cast(), values, &mut check) }?;
+    unsafe { each_ref(&shape, b.buf.cast(), b.values, &mut check) }?;
     refused.map_or(Ok(()), Err)
 }
 
@@ -283,29 +299,21 @@ pub unsafe fn check_scale_attribute(
     Err(refusal(&other.describe(), &dest.describe(), false))
 }
 
-/// After `buf` (values of `mem_type` that `values` picks) was read from the attribute or dataset
-/// `o`: notes the addresses of its object references in `o`'s file (writing them back is fine).
+/// After the buffer `b` was read: notes the addresses of its object references in its object's
+/// file (writing them back is fine).
 ///
 /// # Safety
 /// As for [`check_write`], with the values just read.
-pub unsafe fn note_read(
-    o: &Obj,
-    obj_type: ffi::H5I_type_t,
-    mem_type: hid_t,
-    values: &Values,
-    buf: *const c_void,
-    dxpl: hid_t,
-) {
-    // SAFETY: a valid datatype id, by the contract above.
-    let Some(shape) = (unsafe { shape_of(mem_type) }) else { return };
-    let Some(key) = key_at(o, obj_type, None, dxpl) else { return };
+pub unsafe fn note_read(b: &Buffer, dxpl: hid_t) {
+    // SAFETY: by the contract above.
+    let Some((shape, key)) = (unsafe { b.prepare(dxpl) }) else { return };
     let mut add = |r: Ref| {
         if let Ref::Obj(addr) = r {
             note(&key, addr);
         }
     };
     // SAFETY: by the contract above.
-    let _ = unsafe { each_ref(&shape, buf.cast(), values, &mut add) };
+    let _ = unsafe { each_ref(&shape, b.buf.cast(), b.values, &mut add) };
 }
 
 fn refusal(other: &str, dest: &str, new_style: bool) -> Error {

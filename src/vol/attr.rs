@@ -101,8 +101,9 @@ pub unsafe extern "C" fn read(
             // SAFETY: as above.
             let o = unsafe { Obj::from_ptr(attr) }?;
             if let Some((values, _space)) = xref::attribute_values(o, dxpl_id) {
+                let b = xref::Buffer { obj: o, obj_type: ffi::H5I_ATTR, mem_type: mem_type_id, values: &values, buf };
                 // SAFETY: the buffer HDF5 just filled with the attribute's values.
-                unsafe { xref::note_read(o, ffi::H5I_ATTR, mem_type_id, &values, buf, dxpl_id) };
+                unsafe { xref::note_read(&b, dxpl_id) };
             }
         }
         Ok(rc)
@@ -124,8 +125,9 @@ pub unsafe extern "C" fn write(
             // SAFETY: as above.
             let o = unsafe { Obj::from_ptr(attr) }?;
             if let Some((values, _space)) = xref::attribute_values(o, dxpl_id) {
+                let b = xref::Buffer { obj: o, obj_type: ffi::H5I_ATTR, mem_type: mem_type_id, values: &values, buf };
                 // SAFETY: HDF5's buffer of the attribute's values.
-                unsafe { xref::check_write(o, ffi::H5I_ATTR, mem_type_id, &values, buf, dxpl_id) }?;
+                unsafe { xref::check_write(&b, dxpl_id) }?;
             }
         }
         // SAFETY: see `create`.

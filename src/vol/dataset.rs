@@ -128,23 +128,47 @@ unsafe fn unwrap_all(count: usize, dset: *mut *mut c_void) -> Result<(Vec<*mut c
     Ok((under, vol_id.unwrap_or(-1)))
 }
 
-/// Multi-dataset I/O as HDF5 allows it: within one file. Split datasets each live in their own
-/// file, so the datasets are grouped by file and each group is one call below (synchronous when
-/// there is more than one group: one request cannot stand for several calls).
-///
-/// # Safety
-/// HDF5's own arguments of `dataset_cls.read` / `write`, with `B` the element type of `buf`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn io<B: Copy>(
+/// A read buffer (`*mut`) or a write buffer (`*const`), looked at.
+trait ConstPtr {
+    fn into_const(self) -> *const c_void;
+}
+
+impl ConstPtr for *mut c_void {
+    fn into_const(self) -> *const c_void {
+        self.cast_const()
+    }
+}
+
+impl ConstPtr for *const c_void {
+    fn into_const(self) -> *const c_void {
+        self
+    }
+}
+
+/// HDF5's arguments of one (multi-)dataset I/O call: `count` entries in each array, `B` the
+/// element type of the buffers.
+#[derive(Clone, Copy)]
+struct Io<B> {
     count: usize,
     dset: *mut *mut c_void,
     mem_type_id: *mut hid_t,
     mem_space_id: *mut hid_t,
     file_space_id: *mut hid_t,
     buf: *mut B,
+}
+
+/// Multi-dataset I/O as HDF5 allows it: within one file. Split datasets each live in their own
+/// file, so the datasets are grouped by file and each group is one call below (synchronous when
+/// there is more than one group: one request cannot stand for several calls).
+///
+/// # Safety
+/// HDF5's own arguments of `dataset_cls.read` / `write`, with `B` the element type of `buf`.
+unsafe fn io<B: Copy>(
+    args: Io<B>,
     req: Req,
     call: impl Fn(usize, *mut *mut c_void, hid_t, *mut hid_t, *mut hid_t, *mut hid_t, *mut B, Req) -> herr_t,
 ) -> Result<herr_t> {
+    let Io { count, dset, mem_type_id, mem_space_id, file_space_id, buf } = args;
     // SAFETY: HDF5 passes `count` of our dataset wrappers.
     let (mut under, vol) = unsafe { unwrap_all(count, dset) }?;
     // The file each dataset lives in: a split dataset's own file, or the shared one (asking the
@@ -217,29 +241,19 @@ pub unsafe extern "C" fn read(
     req: Req,
 ) -> herr_t {
     guard("dataset_read", || {
+        let args = Io { count, dset, mem_type_id, mem_space_id, file_space_id, buf };
         // SAFETY: HDF5's own arguments; each call forwards them (or a per-file part of them) below.
         let rc = unsafe {
-            io(count, dset, mem_type_id, mem_space_id, file_space_id, buf, req, |n, d, vol, mt, ms, fs, b, r| {
-                ffi::H5VLdataset_read(n, d, vol, mt, ms, fs, dxpl_id, b, r)
-            })
+            io(args, req, |n, d, vol, mt, ms, fs, b, r| ffi::H5VLdataset_read(n, d, vol, mt, ms, fs, dxpl_id, b, r))
         }?;
         if rc >= 0 {
             // Object references read may be written back (see `split::xref`).
             // SAFETY: as above, the buffers just filled.
             unsafe {
-                each_with_references(
-                    count,
-                    dset,
-                    mem_type_id,
-                    mem_space_id,
-                    file_space_id,
-                    buf,
-                    dxpl_id,
-                    |o, mt, v, b| {
-                        xref::note_read(o, ffi::H5I_DATASET, mt, v, b.cast_const(), dxpl_id);
-                        Ok(())
-                    },
-                )
+                each_with_references(args, dxpl_id, |b| {
+                    xref::note_read(&b, dxpl_id);
+                    Ok(())
+                })
             }?;
         }
         Ok(rc)
@@ -258,39 +272,29 @@ pub unsafe extern "C" fn write(
     req: Req,
 ) -> herr_t {
     guard("dataset_write", || {
+        let args = Io { count, dset, mem_type_id, mem_space_id, file_space_id, buf };
         // No reference to an object of another file (see `split::xref`).
         // SAFETY: HDF5's own arguments.
-        unsafe {
-            each_with_references(count, dset, mem_type_id, mem_space_id, file_space_id, buf, dxpl_id, |o, mt, v, b| {
-                xref::check_write(o, ffi::H5I_DATASET, mt, v, b, dxpl_id)
-            })
-        }?;
+        unsafe { each_with_references(args, dxpl_id, |b| xref::check_write(&b, dxpl_id)) }?;
         // SAFETY: HDF5's own arguments; each call forwards them (or a per-file part of them) below.
         unsafe {
-            io(count, dset, mem_type_id, mem_space_id, file_space_id, buf, req, |n, d, vol, mt, ms, fs, b, r| {
-                ffi::H5VLdataset_write(n, d, vol, mt, ms, fs, dxpl_id, b, r)
-            })
+            io(args, req, |n, d, vol, mt, ms, fs, b, r| ffi::H5VLdataset_write(n, d, vol, mt, ms, fs, dxpl_id, b, r))
         }
     })
 }
 
 /// Calls `f` for each dataset of a (multi-)dataset I/O call whose memory type holds references,
-/// with its wrapper, memory type, the values of its buffer the call uses, and the buffer.
+/// with the values of its buffer the call uses.
 ///
 /// # Safety
-/// HDF5's own I/O arguments: `count` entries in each array.
-#[allow(clippy::too_many_arguments)]
-unsafe fn each_with_references<B: Copy>(
-    count: usize,
-    dset: *mut *mut c_void,
-    mem_type_id: *mut hid_t,
-    mem_space_id: *mut hid_t,
-    file_space_id: *mut hid_t,
-    buf: *mut B,
+/// HDF5's own I/O arguments.
+unsafe fn each_with_references<B: Copy + ConstPtr>(
+    args: Io<B>,
     dxpl_id: hid_t,
-    mut f: impl FnMut(&Obj, hid_t, &xref::Values, B) -> Result<()>,
+    mut f: impl FnMut(xref::Buffer) -> Result<()>,
 ) -> Result<()> {
     use hdf5_sys::h5s::{H5S_ALL, H5Sget_select_npoints};
+    let Io { count, dset, mem_type_id, mem_space_id, file_space_id, buf } = args;
     for i in 0..count {
         // SAFETY: by the contract above.
         let (d, mt, ms, fs, b) =
@@ -325,7 +329,7 @@ unsafe fn each_with_references<B: Copy>(
             }
             _ => xref::Values::Selected(space),
         };
-        f(o, mt, &values, b)?;
+        f(xref::Buffer { obj: o, obj_type: ffi::H5I_DATASET, mem_type: mt, values: &values, buf: b.into_const() })?;
     }
     Ok(())
 }

@@ -5,9 +5,14 @@
 use std::ffi::c_void;
 
 use crate::boundary::guard_light;
-use crate::error::Error;
-use crate::ffi::{self, H5I_type_t, herr_t};
-use crate::object::{Obj, WrapCtx};
+use crate::error::{Error, Result, preserving_stack};
+use crate::ffi::{self, H5I_type_t, herr_t, hid_t};
+use std::sync::Arc;
+
+use hdf5_sys::h5i::{H5Idec_ref, H5Iinc_ref};
+
+use crate::object::Obj;
+use crate::split::FileCtx;
 
 /// `wrap_cls.get_object`: the terminal object below us.
 pub unsafe extern "C" fn get_object(obj: *const c_void) -> *mut c_void {
@@ -71,4 +76,75 @@ pub unsafe extern "C" fn free_wrap_ctx(wrap_ctx: *mut c_void) -> herr_t {
         unsafe { WrapCtx::free(wrap_ctx) };
         Ok(0)
     })
+}
+
+/// The context HDF5 keeps while it wraps objects it creates itself (iteration callbacks,
+/// external links, committed datatypes, VDS sources).
+#[derive(Debug)]
+pub struct WrapCtx {
+    pub under_vol_id: hid_t,
+    pub under_wrap_ctx: *mut c_void,
+    /// Weak: HDF5 may keep a wrap context inside state our `FileCtx` itself holds.
+    pub ctx: Option<std::sync::Weak<FileCtx>>,
+}
+
+impl WrapCtx {
+    /// Builds the wrap context for `obj`.
+    pub fn for_object(obj: &Obj) -> Result<*mut c_void> {
+        let mut under_wrap_ctx = std::ptr::null_mut();
+        // SAFETY: `obj` is a live wrapper; the out pointer is a valid local.
+        let rc = unsafe { ffi::H5VLget_wrap_ctx(obj.under_object, obj.under_vol_id, &mut under_wrap_ctx) };
+        if rc < 0 {
+            return Err(Error::library("cannot get the wrap context of the connector below"));
+        }
+        // SAFETY: the id is live (held by `obj`); this reference belongs to the new context.
+        unsafe { H5Iinc_ref(obj.under_vol_id) };
+        Ok(Box::into_raw(Box::new(WrapCtx {
+            under_vol_id: obj.under_vol_id,
+            under_wrap_ctx,
+            ctx: obj.ctx.as_ref().map(Arc::downgrade),
+        }))
+        .cast())
+    }
+
+    /// Wraps an object HDF5 made, using the context.
+    ///
+    /// # Safety
+    /// `ctx` must come from [`WrapCtx::for_object`] and not be freed.
+    pub unsafe fn wrap(ctx: *mut c_void, obj: *mut c_void, obj_type: H5I_type_t) -> Result<*mut c_void> {
+        // SAFETY: by the contract above.
+        let ctx = unsafe { ctx.cast::<WrapCtx>().as_ref() }.ok_or_else(|| Error::arg("NULL wrap context"))?;
+        // SAFETY: forwards HDF5's object and type with the under connector's own wrap context.
+        let under = unsafe { ffi::H5VLwrap_object(obj, obj_type, ctx.under_vol_id, ctx.under_wrap_ctx) };
+        if under.is_null() {
+            return Err(Error::library("the connector below could not wrap an object"));
+        }
+        let file = ctx.ctx.as_ref().and_then(|w| w.upgrade());
+        let made = Obj::wrap_in(under, ctx.under_vol_id, file.clone());
+        if let (Some(file), ffi::H5I_DATASET) = (file, obj_type) {
+            // SAFETY: our fresh wrapper of a dataset.
+            unsafe { crate::split::reattach_source(&file, made) };
+        }
+        Ok(made)
+    }
+
+    /// Frees the context.
+    ///
+    /// # Safety
+    /// `ctx` must come from [`WrapCtx::for_object`], and nothing may use it afterwards.
+    pub unsafe fn free(ctx: *mut c_void) {
+        if ctx.is_null() {
+            return;
+        }
+        // SAFETY: by the contract above the pointer came from `Box::into_raw` and is unique.
+        let ctx = unsafe { Box::from_raw(ctx.cast::<WrapCtx>()) };
+        preserving_stack(|| {
+            if !ctx.under_wrap_ctx.is_null() {
+                // SAFETY: the under context was produced by `H5VLget_wrap_ctx` for this connector.
+                unsafe { ffi::H5VLfree_wrap_ctx(ctx.under_wrap_ctx, ctx.under_vol_id) };
+            }
+            // SAFETY: releases the reference taken in `for_object`.
+            unsafe { H5Idec_ref(ctx.under_vol_id) };
+        });
+    }
 }
