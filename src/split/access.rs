@@ -317,6 +317,14 @@ pub(super) fn unusable_split_file(ctx: &FileCtx, file: &[u8], path: &str) -> Err
             )
         } else if let Err(e) = std::fs::OpenOptions::new().read(true).write(!ctx.read_only).open(&target) {
             Error::new(Kind::MissingFile, format!("dataset {path} is stored in {file}, which cannot be opened: {e}"))
+        } else if locked_by_writer(&target) {
+            Error::new(
+                Kind::MissingFile,
+                format!(
+                    "dataset {path} is stored in {file}, which a program (maybe this one) has open for writing: \
+                     HDF5's file locking keeps others out; SWMR readers cannot open split datasets yet (README)"
+                ),
+            )
         } else {
             Error::new(
                 Kind::MissingFile,
@@ -326,6 +334,17 @@ pub(super) fn unusable_split_file(ctx: &FileCtx, file: &[u8], path: &str) -> Err
             )
         }
     }
+}
+
+/// Whether a writer holds the file at `path` locked as HDF5 locks a file it opens for writing
+/// (`flock`, exclusive): a shared lock cannot be taken now. Takes none for long.
+fn locked_by_writer(path: &std::path::Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(f) = std::fs::File::open(path) else { return false };
+    // SAFETY: a valid descriptor of the file just opened; a non-blocking shared lock, released
+    // when `f` closes.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
 }
 
 /// What to do with a dataset just opened by a way the link-name checks do not see (a soft link,

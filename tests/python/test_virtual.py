@@ -459,3 +459,31 @@ def test_a_cache_link_is_not_opened_for_writing_by_copies_and_visits(tmp_path):
             f.copy('x', 'y')
         """, tmp_path)
     assert (cache / "x").read_bytes() == before, "the cache's file was written"
+
+
+@pytest.mark.parametrize("form", ["virtual", "link"])
+def test_a_swmr_reader_is_told_why_it_cannot_open_a_split_dataset(tmp_path, form):
+    """SWMR is not supported for split datasets yet (README): a reader opening one while a writer
+    holds it in SWMR mode gets an error that names the lock, not "damaged" (was: "exists but
+    cannot be opened as a split file (damaged, or not HDF5?)"). Natively the reader sees the data."""
+    code = """
+        import h5py, subprocess, sys
+        reader = '''
+        import h5py
+        try:
+            with h5py.File('run.h5', 'r', libver='latest', swmr=True) as f:
+                print('read', f['x'][()].tolist())
+        except Exception as e:
+            print('refused', e)
+        '''
+        with h5py.File('run.h5', 'w', libver='latest') as f:
+            d = f.create_dataset('x', shape=(0,), maxshape=(None,), chunks=(4,), dtype='i4')
+            f.swmr_mode = True
+            d.resize((4,)); d[:] = [1, 2, 3, 4]; d.flush()
+            print(subprocess.run([sys.executable, '-c', reader], capture_output=True, text=True).stdout)
+    """
+    native = tmp_path / "native"
+    native.mkdir()
+    assert "read [1, 2, 3, 4]" in py(code, native, connector=None).stdout
+    out = py(code, tmp_path, connector=f"{CONNECTOR};layout={form}").stdout
+    assert "refused" in out and "has open for writing" in out and "damaged" not in out, out
