@@ -26,32 +26,32 @@ pub fn default_lapl() -> hid_t {
     // SAFETY: the library is initialized (we run inside one of its callbacks or after H5open),
     // so the predefined property list ids are set.
     unsafe {
-        hdf5_sys::h5::H5open();
-        *hdf5_sys::h5p::H5P_LST_LINK_ACCESS
+        crate::ffi::sys::h5::H5open();
+        *crate::ffi::sys::h5p::H5P_LST_LINK_ACCESS
     }
 }
 
 pub fn default_dapl() -> hid_t {
     // SAFETY: as in `default_lapl`.
     unsafe {
-        hdf5_sys::h5::H5open();
-        *hdf5_sys::h5p::H5P_LST_DATASET_ACCESS
+        crate::ffi::sys::h5::H5open();
+        *crate::ffi::sys::h5p::H5P_LST_DATASET_ACCESS
     }
 }
 
 pub fn default_dxpl() -> hid_t {
     // SAFETY: as in `default_lapl`.
     unsafe {
-        hdf5_sys::h5::H5open();
-        *hdf5_sys::h5p::H5P_LST_DATASET_XFER
+        crate::ffi::sys::h5::H5open();
+        *crate::ffi::sys::h5p::H5P_LST_DATASET_XFER
     }
 }
 
 pub fn default_lcpl() -> hid_t {
     // SAFETY: as in `default_lapl`.
     unsafe {
-        hdf5_sys::h5::H5open();
-        *hdf5_sys::h5p::H5P_LST_LINK_CREATE
+        crate::ffi::sys::h5::H5open();
+        *crate::ffi::sys::h5p::H5P_LST_LINK_CREATE
     }
 }
 

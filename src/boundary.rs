@@ -66,6 +66,11 @@ fn guarded<T: Failure>(
     f: impl FnOnce() -> Result<T>,
 ) -> T {
     crate::trace!("{func}");
+    // Every HDF5 call goes through the binding (`ffi::bind`): without one, touch nothing of HDF5.
+    if let Err(e) = crate::ffi::bind::bind(crate::ffi::bind::Lib::global) {
+        crate::trace!("{func}: not bound to an HDF5 library: {e}");
+        return T::FAIL;
+    }
     let pending = error::set_aside();
     let outcome = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,

@@ -7,7 +7,7 @@
 
 use std::ffi::{CStr, c_char};
 
-use hdf5_sys::h5p::H5Pset_vol;
+use crate::ffi::sys::h5p::H5Pset_vol;
 
 use crate::boundary::guard;
 use crate::conn_info::ConnInfo;
@@ -29,7 +29,7 @@ pub const DSET_SPLIT_VERSION: &str = "0.1.0";
 pub extern "C" fn H5VL_dset_split_register() -> hid_t {
     guard("H5VL_dset_split_register", || {
         // SAFETY: registers our static class table, which lives for the whole process.
-        let id = unsafe { ffi::H5VLregister_connector(&crate::vol::CLASS, hdf5_sys::h5p::H5P_DEFAULT) };
+        let id = unsafe { ffi::H5VLregister_connector(&crate::vol::CLASS, crate::ffi::sys::h5p::H5P_DEFAULT) };
         if id < 0 {
             return Err(Error::library("H5VLregister_connector refused the dset_split class"));
         }

@@ -3,9 +3,9 @@
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 
-use hdf5_sys::h5::H5free_memory;
-use hdf5_sys::h5i::{H5Idec_ref, H5Iinc_ref};
-use hdf5_sys::h5p::{H5P_DEFAULT, H5Pclose, H5Pcopy, H5Pget_vol_info, H5Pset_vol};
+use crate::ffi::sys::h5::H5free_memory;
+use crate::ffi::sys::h5i::{H5Idec_ref, H5Iinc_ref};
+use crate::ffi::sys::h5p::{H5P_DEFAULT, H5Pclose, H5Pcopy, H5Pget_vol_info, H5Pset_vol};
 
 use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{self, hid_t};
@@ -314,8 +314,8 @@ pub fn under_fapl(fapl_id: hid_t, info: &ConnInfo) -> Result<Plist> {
         let mut current: std::ffi::c_uint = 0;
         // SAFETY: reads and sets properties of our own copy.
         unsafe {
-            if hdf5_sys::h5p::H5Pget_elink_file_cache_size(copy.0, &mut current) >= 0 && current == 0 {
-                hdf5_sys::h5p::H5Pset_elink_file_cache_size(copy.0, info.policy.elink_cache);
+            if crate::ffi::sys::h5p::H5Pget_elink_file_cache_size(copy.0, &mut current) >= 0 && current == 0 {
+                crate::ffi::sys::h5p::H5Pset_elink_file_cache_size(copy.0, info.policy.elink_cache);
             }
         }
     }

@@ -11,7 +11,7 @@
 //! | `mpio`, `subfiling` | no (for now) | parallel creation needs collective naming (planned) |
 //! | `log`, `direct`, `ros3`, `hdfs`, `mirror`, `splitter`, `onion`, any other | no | not a plain local file, or one the connector cannot vouch for |
 
-use hdf5_sys::h5p::{
+use crate::ffi::sys::h5p::{
     H5P_CLS_FILE_ACCESS, H5Pcreate, H5Pget_driver, H5Pget_fapl_core, H5Pset_fapl_sec2, H5Pset_fapl_stdio,
 };
 
@@ -48,10 +48,10 @@ pub fn splits(fapl: hid_t) -> bool {
         }
         let core = driver_of(|f| {
             // SAFETY: a valid list; the core driver with HDF5's usual increment.
-            unsafe { hdf5_sys::h5p::H5Pset_fapl_core(f, 1 << 20, 1) }
+            unsafe { crate::ffi::sys::h5p::H5Pset_fapl_core(f, 1 << 20, 1) }
         });
         if Some(driver) == core {
-            let (mut increment, mut backing_store): (usize, hdf5_sys::h5::hbool_t) = (0, 0);
+            let (mut increment, mut backing_store): (usize, crate::ffi::sys::h5::hbool_t) = (0, 0);
             // SAFETY: reads the core driver's settings from a list that has that driver.
             let rc = unsafe { H5Pget_fapl_core(fapl, &mut increment, &mut backing_store) };
             return rc >= 0 && backing_store != 0;

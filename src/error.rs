@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use hdf5_sys::h5e::{
+use crate::ffi::sys::h5e::{
     H5E_DEFAULT, H5E_type_t, H5Eclose_msg, H5Ecreate_msg, H5Epush2, H5Eregister_class, H5Eunregister_class,
 };
 
@@ -154,27 +154,27 @@ pub fn class_id() -> hid_t {
 /// missing): clients such as h5py show only the innermost message, so the explanation must be it.
 pub fn push_as_cause(at: &std::panic::Location<'_>, func: &str, err: &Error) {
     // SAFETY: H5Eget_num only reads the default stack.
-    if unsafe { hdf5_sys::h5e::H5Eget_num(H5E_DEFAULT) } <= 0 {
+    if unsafe { crate::ffi::sys::h5e::H5Eget_num(H5E_DEFAULT) } <= 0 {
         return push(at, func, err);
     }
     // SAFETY: copies the current stack into a new id and clears the current stack.
-    let below = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };
+    let below = unsafe { crate::ffi::sys::h5e::H5Eget_current_stack() };
     push(at, func, err);
     if below < 0 {
         return;
     }
     // SAFETY: as above, now the stack holding only our message.
-    let ours = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };
+    let ours = unsafe { crate::ffi::sys::h5e::H5Eget_current_stack() };
     if ours < 0 {
         // SAFETY: `below` is the stack id made above; closing it releases it.
-        unsafe { hdf5_sys::h5e::H5Eclose_stack(below) };
+        unsafe { crate::ffi::sys::h5e::H5Eclose_stack(below) };
         return;
     }
     // SAFETY: both ids are stacks made above; H5Eappend_stack closes `below` (true), and
     // H5Eset_current_stack consumes `ours`.
     unsafe {
-        hdf5_sys::h5e::H5Eappend_stack(ours, below, true as _);
-        hdf5_sys::h5e::H5Eset_current_stack(ours);
+        crate::ffi::sys::h5e::H5Eappend_stack(ours, below, true as _);
+        crate::ffi::sys::h5e::H5Eset_current_stack(ours);
     }
 }
 
@@ -187,22 +187,22 @@ pub fn push_as_cause(at: &std::panic::Location<'_>, func: &str, err: &Error) {
 pub fn without_printing<R>(f: impl FnOnce() -> R) -> R {
     let mut v2: c_uint = 0;
     // SAFETY: reads a flag of the default stack into our local; does not clear the stack.
-    if unsafe { hdf5_sys::h5e::H5Eauto_is_v2(H5E_DEFAULT, &mut v2) } < 0 || v2 == 0 {
+    if unsafe { crate::ffi::sys::h5e::H5Eauto_is_v2(H5E_DEFAULT, &mut v2) } < 0 || v2 == 0 {
         return f();
     }
-    let mut func: hdf5_sys::h5e::H5E_auto2_t = None;
+    let mut func: crate::ffi::sys::h5e::H5E_auto2_t = None;
     let mut data: *mut std::ffi::c_void = std::ptr::null_mut();
     // SAFETY: reads the default stack's printing function into our locals (does not clear).
-    if unsafe { hdf5_sys::h5e::H5Eget_auto2(H5E_DEFAULT, &mut func, &mut data) } < 0 || func.is_none() {
+    if unsafe { crate::ffi::sys::h5e::H5Eget_auto2(H5E_DEFAULT, &mut func, &mut data) } < 0 || func.is_none() {
         return f();
     }
     // SAFETY: switches printing off (does not clear the stack); restored below.
-    unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut()) };
-    struct Restore(hdf5_sys::h5e::H5E_auto2_t, *mut std::ffi::c_void);
+    unsafe { crate::ffi::sys::h5e::H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut()) };
+    struct Restore(crate::ffi::sys::h5e::H5E_auto2_t, *mut std::ffi::c_void);
     impl Drop for Restore {
         fn drop(&mut self) {
             // SAFETY: restores the function and data read above, also if `f` panicked.
-            unsafe { hdf5_sys::h5e::H5Eset_auto2(H5E_DEFAULT, self.0, self.1) };
+            unsafe { crate::ffi::sys::h5e::H5Eset_auto2(H5E_DEFAULT, self.0, self.1) };
         }
     }
     let _restore = Restore(func, data);
@@ -241,27 +241,27 @@ pub fn push(at: &std::panic::Location<'_>, func: &str, err: &Error) {
 /// left empty) for [`put_back`].
 pub fn set_aside() -> Option<hid_t> {
     // SAFETY: H5Eget_num only reads the default stack.
-    if unsafe { hdf5_sys::h5e::H5Eget_num(H5E_DEFAULT) } <= 0 {
+    if unsafe { crate::ffi::sys::h5e::H5Eget_num(H5E_DEFAULT) } <= 0 {
         return None;
     }
     // SAFETY: copies the default stack into a new id and clears it.
-    let id = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };
+    let id = unsafe { crate::ffi::sys::h5e::H5Eget_current_stack() };
     (id >= 0).then_some(id)
 }
 
 /// Makes a stack from [`set_aside`] the default one again (and releases its id).
 pub fn put_back(stack: hid_t) {
     // SAFETY: `stack` came from H5Eget_current_stack; H5Eset_current_stack consumes it.
-    unsafe { hdf5_sys::h5e::H5Eset_current_stack(stack) };
+    unsafe { crate::ffi::sys::h5e::H5Eset_current_stack(stack) };
 }
 
 /// Whether the error stack `stack_id` holds a message of our class.
 fn stack_mentions_us(stack_id: hid_t, class: hid_t) -> bool {
     unsafe extern "C" fn visit(
         _n: c_uint,
-        err: *const hdf5_sys::h5e::H5E_error2_t,
+        err: *const crate::ffi::sys::h5e::H5E_error2_t,
         data: *mut std::ffi::c_void,
-    ) -> hdf5_sys::h5::herr_t {
+    ) -> crate::ffi::sys::h5::herr_t {
         // SAFETY: HDF5 passes a valid entry, and `data` is the `(class, found)` pair below.
         let (class, found) = unsafe { &mut *data.cast::<(hid_t, bool)>() };
         // SAFETY: as above.
@@ -273,9 +273,9 @@ fn stack_mentions_us(stack_id: hid_t, class: hid_t) -> bool {
     let mut state = (class, false);
     // SAFETY: walks a stack id we own with a callback that only reads the entries.
     unsafe {
-        hdf5_sys::h5e::H5Ewalk2(
+        crate::ffi::sys::h5e::H5Ewalk2(
             stack_id,
-            hdf5_sys::h5e::H5E_direction_t::H5E_WALK_UPWARD,
+            crate::ffi::sys::h5e::H5E_direction_t::H5E_WALK_UPWARD,
             Some(visit),
             (&mut state as *mut (hid_t, bool)).cast(),
         )
@@ -292,14 +292,14 @@ pub fn release_at_terminate() {
         return;
     }
     // SAFETY: copies the current stack into a new id and clears it (restored below).
-    let saved = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };
+    let saved = unsafe { crate::ffi::sys::h5e::H5Eget_current_stack() };
     let keep = saved >= 0 && stack_mentions_us(saved, class);
     if !keep {
         unregister();
     }
     if saved >= 0 {
         // SAFETY: restores the stack saved above; consumes the id.
-        unsafe { hdf5_sys::h5e::H5Eset_current_stack(saved) };
+        unsafe { crate::ffi::sys::h5e::H5Eset_current_stack(saved) };
     }
 }
 
@@ -313,23 +313,23 @@ pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
 /// the error that is being reported.
 pub fn preserving_stack<R>(f: impl FnOnce() -> R) -> R {
     // SAFETY: H5Eget_num only reads the default stack (it does not clear it).
-    if unsafe { hdf5_sys::h5e::H5Eget_num(H5E_DEFAULT) } == 0 {
+    if unsafe { crate::ffi::sys::h5e::H5Eget_num(H5E_DEFAULT) } == 0 {
         // Nothing to preserve: the usual case (every wrap context is freed this way), and saving
         // an empty stack costs an allocation and an id. Leave it empty again.
         let r = f();
         // SAFETY: plain call on the default stack.
-        if unsafe { hdf5_sys::h5e::H5Eget_num(H5E_DEFAULT) } != 0 {
+        if unsafe { crate::ffi::sys::h5e::H5Eget_num(H5E_DEFAULT) } != 0 {
             // SAFETY: as above.
-            unsafe { hdf5_sys::h5e::H5Eclear2(H5E_DEFAULT) };
+            unsafe { crate::ffi::sys::h5e::H5Eclear2(H5E_DEFAULT) };
         }
         return r;
     }
     // SAFETY: H5Eget_current_stack copies the current stack into a new id (or fails with -1).
-    let saved = unsafe { hdf5_sys::h5e::H5Eget_current_stack() };
+    let saved = unsafe { crate::ffi::sys::h5e::H5Eget_current_stack() };
     let r = f();
     if saved >= 0 {
         // SAFETY: `saved` is the stack id returned above; H5Eset_current_stack consumes it.
-        unsafe { hdf5_sys::h5e::H5Eset_current_stack(saved) };
+        unsafe { crate::ffi::sys::h5e::H5Eset_current_stack(saved) };
     }
     r
 }

@@ -46,8 +46,40 @@ pub extern "C" fn H5PLget_plugin_type() -> H5PL_type_t {
     H5PL_TYPE_VOL
 }
 
-/// Plugin entry point: HDF5 asks for the connector class.
+/// Plugin entry point: HDF5 asks for the connector class. The libhdf5 that asks is the one to
+/// bind to (`ffi::bind`): its return address is passed on to [`plugin_info_for`].
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
 #[unsafe(no_mangle)]
 pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
-    (&vol::CLASS as *const ffi::H5VL_class_t).cast()
+    // At entry the return address is on top of the stack: pass it as the first argument and
+    // jump (the callee returns straight to HDF5, with the stack as HDF5's call left it).
+    core::arch::naked_asm!("mov rdi, [rsp]", "jmp {f}", f = sym plugin_info_for)
+}
+
+/// As above: the return address is in the link register.
+#[cfg(target_arch = "aarch64")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
+    core::arch::naked_asm!("mov x0, x30", "b {f}", f = sym plugin_info_for)
+}
+
+/// The connector class for the libhdf5 holding the code at `caller` (or, when something else
+/// asks, such as `dset-split doctor`, the libhdf5 of the global scope), once bound to it; NULL
+/// (HDF5 then reports that the plugin cannot be loaded) when no libhdf5 can be bound.
+extern "C" fn plugin_info_for(caller: *const c_void) -> *const c_void {
+    let find = || match ffi::bind::Lib::containing(caller) {
+        Ok(lib) if lib.opt_sym(c"H5VLregister_connector").is_some() => Ok(lib),
+        _ => ffi::bind::Lib::global(),
+    };
+    let bound = std::panic::catch_unwind(|| ffi::bind::bind(find).map(|_| ()));
+    match bound {
+        Ok(Ok(())) => (&vol::CLASS as *const ffi::H5VL_class_t).cast(),
+        Ok(Err(e)) => {
+            eprintln!("dset_split: cannot serve: {e}");
+            std::ptr::null()
+        }
+        Err(_) => std::ptr::null(),
+    }
 }

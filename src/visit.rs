@@ -85,7 +85,7 @@ impl Visit {
             // Its split file is missing (not pulled) or damaged: the visit goes on without it,
             // as the native visit does without every external link.
             // SAFETY: plain call; the failed look-up is not an error of the visit.
-            unsafe { hdf5_sys::h5e::H5Eclear2(hdf5_sys::h5e::H5E_DEFAULT) };
+            unsafe { crate::ffi::sys::h5e::H5Eclear2(crate::ffi::sys::h5e::H5E_DEFAULT) };
             return 0;
         }
         // SAFETY: the application's callback, with the arguments H5Ovisit documents.
@@ -126,7 +126,7 @@ unsafe extern "C" fn trampoline(
         // HDF5 releases this id when its walk ends; the datasets after the last object still
         // need it, so hold a reference until `visit` is done.
         // SAFETY: `obj` is a valid id during the callback.
-        unsafe { hdf5_sys::h5i::H5Iinc_ref(obj) };
+        unsafe { crate::ffi::sys::h5i::H5Iinc_ref(obj) };
         state.start = obj;
     }
     if cname.to_bytes() != b"." {
@@ -183,7 +183,7 @@ pub unsafe fn visit(
     if listed < 0 || !collected.links.iter().any(|(_, k)| *k == LinkKind::Split) {
         if listed < 0 {
             // SAFETY: plain call; the failed listing is not an error of the visit.
-            unsafe { hdf5_sys::h5e::H5Eclear2(hdf5_sys::h5e::H5E_DEFAULT) };
+            unsafe { crate::ffi::sys::h5e::H5Eclear2(crate::ffi::sys::h5e::H5E_DEFAULT) };
         }
         return Ok(native());
     }
@@ -199,7 +199,7 @@ pub unsafe fn visit(
     }
     let rc = if rc != 0 { rc } else { state.catch_up(None) };
     // SAFETY: releases the reference taken in `trampoline`.
-    crate::error::preserving_stack(|| unsafe { hdf5_sys::h5i::H5Idec_ref(state.start) });
+    crate::error::preserving_stack(|| unsafe { crate::ffi::sys::h5i::H5Idec_ref(state.start) });
     Ok(rc)
 }
 

@@ -88,8 +88,8 @@ pub fn open_split_dataset_ids(ctx: &Arc<FileCtx>) -> Vec<hid_t> {
     let mut state = State { open, ids: Vec::new() };
     // SAFETY: iterates dataset ids with a callback that only reads them.
     quietly(|| unsafe {
-        hdf5_sys::h5i::H5Iiterate(
-            hdf5_sys::h5i::H5I_type_t::H5I_DATASET,
+        crate::ffi::sys::h5i::H5Iiterate(
+            crate::ffi::sys::h5i::H5I_type_t::H5I_DATASET,
             Some(visit),
             (&mut state as *mut State).cast(),
         )

@@ -4,8 +4,8 @@
 use std::ffi::{CStr, c_void};
 use std::sync::Arc;
 
-use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
-use hdf5_sys::h5t::H5Tget_size;
+use crate::ffi::sys::h5s::H5Sget_simple_extent_npoints;
+use crate::ffi::sys::h5t::H5Tget_size;
 
 use super::Obj;
 use super::*;
@@ -105,7 +105,7 @@ pub unsafe fn link_anonymous(
                 ctx,
                 vol,
                 Source { obj: target.under_object, loc: &self_loc, name: c"." },
-                *hdf5_sys::h5p::H5P_LST_OBJECT_COPY,
+                *crate::ffi::sys::h5p::H5P_LST_OBJECT_COPY,
                 true,
                 dxpl,
             )

@@ -64,7 +64,7 @@ unsafe fn refuse_expanding_references(src: CopySide, ocpypl: hid_t, dxpl: hid_t)
     let Some(sctx) = src.obj.ctx.as_ref() else { return Ok(()) };
     let mut flags: std::ffi::c_uint = 0;
     // SAFETY: queries HDF5's own object copy property list.
-    if unsafe { hdf5_sys::h5p::H5Pget_copy_object(ocpypl, &mut flags) } < 0 || flags & EXPAND_REFERENCE == 0 {
+    if unsafe { crate::ffi::sys::h5p::H5Pget_copy_object(ocpypl, &mut flags) } < 0 || flags & EXPAND_REFERENCE == 0 {
         return Ok(());
     }
     let all = quietly(|| split_links_under(sctx, &src.at(), c"/", dxpl)).unwrap_or_default();
@@ -140,7 +140,7 @@ pub unsafe fn make_copy_independent(src: CopySide, dst: CopySide, ocpypl: hid_t,
     let mut flags: std::ffi::c_uint = 0;
     // SAFETY: queries HDF5's own object copy property list. With external links expanded, the
     // copy holds no link-form split datasets (their objects were copied); virtual ones it may.
-    unsafe { hdf5_sys::h5p::H5Pget_copy_object(ocpypl, &mut flags) };
+    unsafe { crate::ffi::sys::h5p::H5Pget_copy_object(ocpypl, &mut flags) };
     let dst_at = dst.at();
     match quietly(|| dst_at.object_type(dst.name, dxpl)).ok() {
         Some(0) => {}

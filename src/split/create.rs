@@ -4,12 +4,12 @@
 use std::ffi::{CStr, CString, c_char, c_uint, c_void};
 use std::sync::Arc;
 
-use hdf5_sys::h5p::{
+use crate::ffi::sys::h5p::{
     H5P_CLS_FILE_CREATE, H5Pcopy, H5Pcreate, H5Pget_create_intermediate_group, H5Pget_external_count,
     H5Pset_obj_track_times,
 };
-use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
-use hdf5_sys::h5t::{H5Tcommitted, H5Tget_size};
+use crate::ffi::sys::h5s::H5Sget_simple_extent_npoints;
+use crate::ffi::sys::h5t::{H5Tcommitted, H5Tget_size};
 
 use super::Obj;
 use super::*;

@@ -6,7 +6,7 @@ use std::ffi::{CStr, c_void};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hdf5_sys::h5p::H5Pcopy;
+use crate::ffi::sys::h5p::H5Pcopy;
 
 use super::Obj;
 use crate::below::Below;
@@ -89,6 +89,8 @@ pub struct FileCtx {
     /// The number HDF5 gives the main file (captured with the library state): an object whose
     /// file has another number is in a file mounted below the main file (`H5Fmount`).
     pub(super) fileno: std::sync::OnceLock<std::ffi::c_ulong>,
+    /// The main file's device and inode, once asked (see `xref::FileKey`).
+    pub(super) file_id: std::sync::OnceLock<Option<(u64, u64)>>,
     /// The connector-terminal objects of this file's open split datasets (see
     /// [`open_split_dataset_ids`]).
     pub(super) open_split: std::sync::Mutex<Vec<OpenSplit>>,
@@ -239,6 +241,7 @@ impl FileCtx {
             split_fapl,
             lib_state: Default::default(),
             fileno: Default::default(),
+            file_id: Default::default(),
             open_split: Default::default(),
             timeless_defaults: Default::default(),
             pending: Default::default(),

@@ -323,7 +323,7 @@ pub fn targets_of_old_file(ctx: &FileCtx, name: &CStr, fapl: hid_t) -> Option<Ve
     quietly(|| {
         // SAFETY: opens the file read-only with the fapl naming the connector below (so not
         // through this connector again); closed below.
-        let id = unsafe { hdf5_sys::h5f::H5Fopen(name.as_ptr(), hdf5_sys::h5f::H5F_ACC_RDONLY, fapl) };
+        let id = unsafe { crate::ffi::sys::h5f::H5Fopen(name.as_ptr(), crate::ffi::sys::h5f::H5F_ACC_RDONLY, fapl) };
         if id < 0 {
             crate::trace!("cannot open {} before truncating it: its split files stay", name.to_string_lossy());
             return None;
@@ -333,7 +333,7 @@ pub fn targets_of_old_file(ctx: &FileCtx, name: &CStr, fapl: hid_t) -> Option<Ve
         let rc = unsafe { ffi::H5Lvisit2(id, 0, 0, Some(list_cb), (&mut listing as *mut Listing).cast()) };
         let found = (rc >= 0).then(|| listing.found.into_iter().map(|l| l.target).collect());
         // SAFETY: closes the file opened above.
-        unsafe { hdf5_sys::h5f::H5Fclose(id) };
+        unsafe { crate::ffi::sys::h5f::H5Fclose(id) };
         found
     })
 }

@@ -42,7 +42,7 @@ impl Drop for IdGuard {
     fn drop(&mut self) {
         if self.0 >= 0 {
             // SAFETY: an id we own.
-            preserving_stack(|| unsafe { hdf5_sys::h5i::H5Idec_ref(self.0) });
+            preserving_stack(|| unsafe { crate::ffi::sys::h5i::H5Idec_ref(self.0) });
         }
     }
 }

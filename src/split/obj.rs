@@ -7,7 +7,7 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use hdf5_sys::h5i::{H5Idec_ref, H5Iinc_ref};
+use crate::ffi::sys::h5i::{H5Idec_ref, H5Iinc_ref};
 
 use super::{Data, FileCtx, Missing, SplitInfo};
 use crate::error::{Error, Result, preserving_stack};

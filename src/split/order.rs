@@ -55,12 +55,12 @@ fn links_in_order(at: &Below, group: &CStr, dxpl: hid_t) -> Option<Vec<Link>> {
 /// A link creation property list with character set `cset` (for names moved or made again).
 pub(crate) fn lcpl_for(cset: i32) -> Result<Plist> {
     // SAFETY: creates our own property list; checked.
-    let lcpl = Plist(unsafe { hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_LINK_CREATE) });
-    use hdf5_sys::h5t::H5T_cset_t;
+    let lcpl = Plist(unsafe { crate::ffi::sys::h5p::H5Pcreate(*crate::ffi::sys::h5p::H5P_CLS_LINK_CREATE) });
+    use crate::ffi::sys::h5t::H5T_cset_t;
     let cset =
         if cset == H5T_cset_t::H5T_CSET_UTF8 as i32 { H5T_cset_t::H5T_CSET_UTF8 } else { H5T_cset_t::H5T_CSET_ASCII };
     // SAFETY: sets a property on our own list, checked to be valid first.
-    if lcpl.0 < 0 || unsafe { hdf5_sys::h5p::H5Pset_char_encoding(lcpl.0, cset) } < 0 {
+    if lcpl.0 < 0 || unsafe { crate::ffi::sys::h5p::H5Pset_char_encoding(lcpl.0, cset) } < 0 {
         return Err(Error::library("cannot prepare link creation properties"));
     }
     Ok(lcpl)

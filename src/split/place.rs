@@ -201,7 +201,7 @@ impl Place {
                     &root,
                     vol,
                     layout::DATASET_PATH_C.as_ptr(),
-                    *hdf5_sys::h5p::H5P_LST_DATASET_ACCESS,
+                    *crate::ffi::sys::h5p::H5P_LST_DATASET_ACCESS,
                     dxpl,
                     std::ptr::null_mut(),
                 )

@@ -4,7 +4,7 @@
 
 use std::ffi::c_void;
 
-use hdf5_sys::h5t::{
+use crate::ffi::sys::h5t::{
     H5T_class_t, H5Tget_array_dims2, H5Tget_array_ndims, H5Tget_class, H5Tget_member_offset, H5Tget_member_type,
     H5Tget_nmembers, H5Tget_size, H5Tget_super,
 };
@@ -165,7 +165,7 @@ pub unsafe fn each_ref(shape: &Shape, buf: *const u8, values: &Values, f: &mut d
             }
         }
         Values::Selected(space) => {
-            use hdf5_sys::h5s::{H5Ssel_iter_close, H5Ssel_iter_create, H5Ssel_iter_get_seq_list};
+            use crate::ffi::sys::h5s::{H5Ssel_iter_close, H5Ssel_iter_create, H5Ssel_iter_get_seq_list};
             // SAFETY: a valid dataspace; the iterator is closed below.
             let iter = unsafe { H5Ssel_iter_create(space, shape.size, 0) };
             if iter < 0 {

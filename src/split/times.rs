@@ -4,7 +4,7 @@
 use std::ffi::{CStr, CString, c_char, c_uint};
 use std::sync::Arc;
 
-use hdf5_sys::h5p::{H5Pcopy, H5Pcreate, H5Pget_create_intermediate_group, H5Pset_obj_track_times};
+use crate::ffi::sys::h5p::{H5Pcopy, H5Pcreate, H5Pget_create_intermediate_group, H5Pset_obj_track_times};
 
 use super::Obj;
 use super::*;
@@ -32,7 +32,7 @@ pub fn without_times(ctx: Option<&Arc<FileCtx>>, plist_id: hid_t) -> Result<Opti
 /// `plist_id` without object times: a copy made now, or for one of HDF5's default lists (what
 /// `H5P_DEFAULT` stands for by the time the connector sees it) a copy made once per file.
 pub(super) fn timeless(ctx: &FileCtx, plist_id: hid_t) -> Result<Timeless> {
-    use hdf5_sys::h5p::{H5P_LST_DATASET_CREATE, H5P_LST_DATATYPE_CREATE, H5P_LST_GROUP_CREATE};
+    use crate::ffi::sys::h5p::{H5P_LST_DATASET_CREATE, H5P_LST_DATATYPE_CREATE, H5P_LST_GROUP_CREATE};
     let copy = || {
         // SAFETY: copies HDF5's own property list; checked.
         let copy = Plist(unsafe { H5Pcopy(plist_id) });
@@ -84,7 +84,7 @@ pub fn make_parents_without_times(
         return Ok(());
     }
     // SAFETY: creates our own property list; checked.
-    let gcpl = Plist(unsafe { H5Pcreate(*hdf5_sys::h5p::H5P_CLS_GROUP_CREATE) });
+    let gcpl = Plist(unsafe { H5Pcreate(*crate::ffi::sys::h5p::H5P_CLS_GROUP_CREATE) });
     // SAFETY: sets a property on our own list, checked to be valid first.
     if gcpl.0 < 0 || unsafe { H5Pset_obj_track_times(gcpl.0, 0) } < 0 {
         return Err(Error::library("cannot prepare group creation properties"));
@@ -109,7 +109,7 @@ pub fn make_parents_without_times(
                 c.as_ptr(),
                 below::default_lcpl(),
                 gcpl.0,
-                *hdf5_sys::h5p::H5P_LST_GROUP_ACCESS,
+                *crate::ffi::sys::h5p::H5P_LST_GROUP_ACCESS,
                 dxpl,
                 std::ptr::null_mut(),
             )

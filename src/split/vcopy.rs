@@ -6,10 +6,10 @@
 
 use std::ffi::{CStr, CString, c_char, c_void};
 
-use hdf5_sys::h5::{H5_index_t, H5_iter_order_t};
-use hdf5_sys::h5a::{H5Aget_create_plist, H5Aget_space, H5Aget_type, H5Aopen, H5Aread};
-use hdf5_sys::h5s::H5Sget_select_npoints;
-use hdf5_sys::h5t::{H5Tget_size, H5Treclaim};
+use crate::ffi::sys::h5::{H5_index_t, H5_iter_order_t};
+use crate::ffi::sys::h5a::{H5Aget_create_plist, H5Aget_space, H5Aget_type, H5Aopen, H5Aread};
+use crate::ffi::sys::h5s::H5Sget_select_npoints;
+use crate::ffi::sys::h5t::{H5Tget_size, H5Treclaim};
 
 use super::*;
 use crate::below::{self, Below};
@@ -261,7 +261,7 @@ unsafe fn copy_attribute(loc: hid_t, name: &CStr, to: *mut c_void, vol: hid_t, d
     let failed = || Error::library(format!("cannot copy the attribute {} of a copied dataset", name.to_string_lossy()));
     // SAFETY: plain API calls on valid ids; each id is released by its guard.
     unsafe {
-        let attr = IdGuard(H5Aopen(loc, name.as_ptr(), hdf5_sys::h5p::H5P_DEFAULT));
+        let attr = IdGuard(H5Aopen(loc, name.as_ptr(), crate::ffi::sys::h5p::H5P_DEFAULT));
         if attr.0 < 0 {
             return Err(failed());
         }
@@ -284,7 +284,7 @@ unsafe fn copy_attribute(loc: hid_t, name: &CStr, to: *mut c_void, vol: hid_t, d
             type_id.0,
             space_id.0,
             acpl.0,
-            ffi::H5P_LST_ATTRIBUTE_ACCESS_ID_g,
+            *ffi::H5P_LST_ATTRIBUTE_ACCESS_ID_g,
             dxpl,
             std::ptr::null_mut(),
         );
@@ -293,7 +293,7 @@ unsafe fn copy_attribute(loc: hid_t, name: &CStr, to: *mut c_void, vol: hid_t, d
         if !made.is_null() {
             ffi::H5VLattr_close(made, vol, dxpl, std::ptr::null_mut());
         }
-        H5Treclaim(type_id.0, space_id.0, hdf5_sys::h5p::H5P_DEFAULT, buf.as_mut_ptr().cast());
+        H5Treclaim(type_id.0, space_id.0, crate::ffi::sys::h5p::H5P_DEFAULT, buf.as_mut_ptr().cast());
         if !written {
             return Err(failed());
         }

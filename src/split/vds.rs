@@ -12,11 +12,11 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use hdf5_sys::h5p::{
+use crate::ffi::sys::h5p::{
     H5Pcopy, H5Pget_nfilters, H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename, H5Premove_filter,
     H5Pset_obj_track_times, H5Pset_virtual,
 };
-use hdf5_sys::h5s::{
+use crate::ffi::sys::h5s::{
     H5S_UNLIMITED, H5S_class_t, H5S_seloper_t, H5Scopy, H5Sget_simple_extent_dims, H5Sget_simple_extent_ndims,
     H5Sget_simple_extent_type, H5Sselect_all, H5Sselect_hyperslab,
 };
@@ -180,7 +180,7 @@ pub fn virtual_source_by_name(ctx: &FileCtx, at: &Below, name: &std::ffi::CStr, 
 /// # Safety
 /// `group` is a valid id and `name` a NUL-terminated name in it.
 pub unsafe fn virtual_source_at(ctx: &FileCtx, group: hid_t, name: &std::ffi::CStr) -> Option<Arc<str>> {
-    use hdf5_sys::h5d::{H5Dclose, H5Dget_create_plist, H5Dopen2};
+    use crate::ffi::sys::h5d::{H5Dclose, H5Dget_create_plist, H5Dopen2};
     let mut info = std::mem::MaybeUninit::<ffi::H5O_info2_t>::zeroed();
     // SAFETY: by the contract above; the info is ours.
     let rc = unsafe {
@@ -197,7 +197,7 @@ pub unsafe fn virtual_source_at(ctx: &FileCtx, group: hid_t, name: &std::ffi::CS
         return None; // not a dataset
     }
     // SAFETY: opens the dataset just found; closed below.
-    let dset = unsafe { H5Dopen2(group, name.as_ptr(), hdf5_sys::h5p::H5P_DEFAULT) };
+    let dset = unsafe { H5Dopen2(group, name.as_ptr(), crate::ffi::sys::h5p::H5P_DEFAULT) };
     if dset < 0 {
         return None;
     }
@@ -237,7 +237,7 @@ pub unsafe fn single_source(dcpl: hid_t) -> Option<(Vec<u8>, Vec<u8>)> {
         if H5Pget_virtual_count(dcpl, &mut count) < 0 || count != 1 {
             return None;
         }
-        let text = |get: unsafe extern "C" fn(hid_t, usize, *mut c_char, usize) -> isize| {
+        let text = |get: unsafe fn(hid_t, usize, *mut c_char, usize) -> isize| {
             let len = usize::try_from(get(dcpl, 0, std::ptr::null_mut(), 0)).ok()?;
             let mut buf = vec![0u8; len + 1];
             get(dcpl, 0, buf.as_mut_ptr().cast(), buf.len());

@@ -18,8 +18,10 @@
 //! in both (two files can hold objects at the same address), except in a dimension scale's
 //! `DIMENSION_LIST` and `REFERENCE_LIST`: `H5DSattach_scale` makes a reference to the scale and
 //! one to the dataset, then creates (or reads and writes) each list in the other's file, so there
-//! the references made since the last write of references decide, which also catches the two
-//! objects sitting at the same address of their files, as the first datasets of two new files do.
+//! the last two references made decide, which also catches the two objects sitting at the same
+//! address of their files, as the first datasets of two new files do. Only main files are
+//! guarded, each known by its device and inode (one file under two names is one file); a write
+//! whose dataspace is in the transfer property list (`H5S_PLIST`) is not looked into.
 
 use std::collections::HashMap;
 use std::ffi::{CStr, c_ulong, c_void};
@@ -35,26 +37,48 @@ use crate::error::{Error, Result, quietly};
 use crate::ffi::{self, H5VL_loc_params_t, hid_t};
 use crate::layout;
 
-/// The file an object is in, as references go: a main file by its normal path (the same when it
-/// is closed and opened again), any other file by HDF5's number for it while it is open.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The file an object is in, as references go: a main file by its device and inode (the same
+/// when it is closed and opened again, or opened by another name: a symbolic or hard link), or
+/// its normal path when it cannot be told; any other file by HDF5's number for it while it is
+/// open.
+#[derive(Clone, Debug)]
 pub enum FileKey {
-    Main(PathBuf),
+    Main(Option<(u64, u64)>, PathBuf),
     Other(c_ulong),
+}
+
+impl PartialEq for FileKey {
+    fn eq(&self, other: &FileKey) -> bool {
+        match (self, other) {
+            (FileKey::Main(Some(a), _), FileKey::Main(Some(b), _)) => a == b,
+            (FileKey::Main(_, a), FileKey::Main(_, b)) => a == b,
+            (FileKey::Other(a), FileKey::Other(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl FileKey {
     /// The key of the file numbered `fileno` (`H5Oget_info`), reached from main file `ctx`.
     fn of(ctx: Option<&FileCtx>, fileno: c_ulong) -> FileKey {
         match ctx {
-            Some(c) if c.fileno.get() == Some(&fileno) => FileKey::Main(c.norm_main_path.clone()),
+            Some(c) if c.fileno.get() == Some(&fileno) => Self::main(c),
             _ => FileKey::Other(fileno),
         }
     }
 
+    /// The key of main file `ctx`.
+    fn main(ctx: &FileCtx) -> FileKey {
+        let id = *ctx.file_id.get_or_init(|| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(&ctx.main_path).ok().map(|m| (m.dev(), m.ino()))
+        });
+        FileKey::Main(id, ctx.norm_main_path.clone())
+    }
+
     fn describe(&self) -> String {
         match self {
-            FileKey::Main(p) => p.display().to_string(),
+            FileKey::Main(_, p) => p.display().to_string(),
             FileKey::Other(n) => format!("another file (HDF5's file number {n})"),
         }
     }
@@ -86,8 +110,9 @@ static SEEN: LazyLock<Mutex<Seen>> = LazyLock::new(Default::default);
 /// The references made (file, address) since the last write of references, newest last.
 static PENDING: LazyLock<Mutex<Vec<(FileKey, u64)>>> = LazyLock::new(Default::default);
 
-/// How many references made are kept pending.
-const PENDING_MAX: usize = 16;
+/// How many references made are kept pending: the two `H5DSattach_scale` makes (to the scale,
+/// then to the dataset) right before it writes the lists; older ones say nothing about them.
+const PENDING_MAX: usize = 2;
 
 fn pending() -> MutexGuard<'static, Vec<(FileKey, u64)>> {
     PENDING.lock().unwrap_or_else(|e| e.into_inner())
@@ -116,7 +141,11 @@ fn addr_of(token: &[u8; 16]) -> u64 {
 
 /// Notes that the object at `addr` of file `key` was referenced or opened by a reference.
 fn note(key: &FileKey, addr: u64) {
-    let mut s = seen();
+    note_in(&mut seen(), key, addr);
+}
+
+/// [`note`] with the list locked already.
+fn note_in(s: &mut Seen, key: &FileKey, addr: u64) {
     if s.full {
         return;
     }
@@ -135,7 +164,7 @@ fn note(key: &FileKey, addr: u64) {
 /// the object with `token` of main file `ctx`.
 pub fn is_referenced(ctx: &FileCtx, token: &[u8; 16]) -> bool {
     let s = seen();
-    let key = FileKey::Main(ctx.norm_main_path.clone());
+    let key = FileKey::main(ctx);
     s.full || s.by_addr.get(&addr_of(token)).is_some_and(|f| f.contains(&key))
 }
 
@@ -213,43 +242,44 @@ impl Buffer<'_> {
     }
 }
 
-/// Before the buffer `b` is written: refuses references whose object is in another file.
+/// Before the buffer `b` is written: refuses references whose object is in another file. Only
+/// main files are guarded (another file's number changes when it is opened again).
 ///
 /// # Safety
 /// HDF5's own write arguments: a valid memory type and a buffer of the values described.
 pub unsafe fn check_write(b: &Buffer, dxpl: hid_t) -> Result<()> {
     // SAFETY: by the contract above.
     let Some((shape, dest)) = (unsafe { b.prepare(dxpl) }) else { return Ok(()) };
-    let o = b.obj;
     // The references just made decide for a dimension scale's lists only: elsewhere they would
     // refuse a reference of the destination made next to one of another file at the same address.
     let made = std::mem::take(&mut *pending());
-    let made = if o.scale_list { made } else { Vec::new() };
-    let mut refused: Option<Error> = None;
-    let mut same: HashMap<String, bool> = HashMap::new();
-    let mut check = |r: Ref| {
-        if refused.is_some() {
-            return;
-        }
-        refused = match r {
-            Ref::Obj(addr) => {
-                let s = seen();
-                let files = s.by_addr.get(&addr).map(Vec::as_slice).unwrap_or(&[]);
-                foreign_file(&made, files, addr, &dest).map(|other| refusal(&other.describe(), &dest.describe(), false))
-            }
-            Ref::New(r) => new_ref_file(r).and_then(|name| match &dest {
-                FileKey::Main(main)
-                    if !*same.entry(name.clone()).or_insert_with(|| same_file(Path::new(&name), main)) =>
-                {
-                    Some(refusal(&name, &dest.describe(), true))
-                }
-                _ => None,
-            }),
-        };
-    };
+    let FileKey::Main(_, main) = &dest else { return Ok(()) };
+    let made = if b.obj.scale_list { made } else { Vec::new() };
+    let (mut addrs, mut news) = (Vec::new(), Vec::new());
     // SAFETY: by the contract above.
-    unsafe { each_ref(&shape, b.buf.cast(), b.values, &mut check) }?;
-    refused.map_or(Ok(()), Err)
+    unsafe {
+        each_ref(&shape, b.buf.cast(), b.values, &mut |r| match r {
+            Ref::Obj(addr) => addrs.push(addr),
+            Ref::New(r) => news.push(r),
+        })
+    }?;
+    {
+        let s = seen();
+        for addr in addrs {
+            let files = s.by_addr.get(&addr).map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(other) = foreign_file(&made, files, addr, &dest) {
+                return Err(refusal(&other.describe(), &dest.describe(), false));
+            }
+        }
+    }
+    let mut same: HashMap<String, bool> = HashMap::new();
+    for r in news {
+        let Some(name) = new_ref_file(r) else { continue };
+        if !*same.entry(name.clone()).or_insert_with(|| same_file(Path::new(&name), main)) {
+            return Err(refusal(&name, &dest.describe(), true));
+        }
+    }
+    Ok(())
 }
 
 /// Whether an attribute of this name holds a dimension scale's references.
@@ -285,17 +315,19 @@ pub unsafe fn check_scale_attribute(
         _ => return Ok(()),
     };
     let Some(dest) = key_at(o, loc.obj_type, on, dxpl) else { return Ok(()) };
-    let p = pending();
+    let mut p = pending();
     let other = match p.as_slice() {
-        [.., (a, _), (b, _)] if a != b && (*a == dest || *b == dest) => {
+        [(a, _), (b, _)] if a != b && (*a == dest || *b == dest) => {
             if *a == dest {
-                b
+                b.clone()
             } else {
-                a
+                a.clone()
             }
         }
         _ => return Ok(()),
     };
+    // Refused now: the pair is spent (a retry makes its own).
+    p.clear();
     Err(refusal(&other.describe(), &dest.describe(), false))
 }
 
@@ -307,13 +339,19 @@ pub unsafe fn check_scale_attribute(
 pub unsafe fn note_read(b: &Buffer, dxpl: hid_t) {
     // SAFETY: by the contract above.
     let Some((shape, key)) = (unsafe { b.prepare(dxpl) }) else { return };
-    let mut add = |r: Ref| {
-        if let Ref::Obj(addr) = r {
-            note(&key, addr);
-        }
-    };
+    let mut addrs = Vec::new();
     // SAFETY: by the contract above.
-    let _ = unsafe { each_ref(&shape, b.buf.cast(), b.values, &mut add) };
+    let _ = unsafe {
+        each_ref(&shape, b.buf.cast(), b.values, &mut |r| {
+            if let Ref::Obj(addr) = r {
+                addrs.push(addr);
+            }
+        })
+    };
+    let mut s = seen();
+    for addr in addrs {
+        note_in(&mut s, &key, addr);
+    }
 }
 
 fn refusal(other: &str, dest: &str, new_style: bool) -> Error {
@@ -336,7 +374,7 @@ fn refusal(other: &str, dest: &str, new_style: bool) -> Error {
 
 /// The name of the file a new-style reference's object is in, as HDF5 knows it.
 fn new_ref_file(r: *const c_void) -> Option<String> {
-    use hdf5_sys::h5r::{H5R_ref_t, H5Rget_file_name};
+    use crate::ffi::sys::h5r::{H5R_ref_t, H5Rget_file_name};
     let r = r.cast::<H5R_ref_t>();
     quietly(|| {
         // SAFETY: an `H5R_ref_t` of the buffer being written; asking the size first.
@@ -374,7 +412,7 @@ pub fn attribute_values(o: &Obj, dxpl: hid_t) -> Option<(Values, IdGuard)> {
         return None;
     }
     // SAFETY: a valid dataspace id.
-    let n = usize::try_from(unsafe { hdf5_sys::h5s::H5Sget_simple_extent_npoints(space.0) }).ok()?;
+    let n = usize::try_from(unsafe { crate::ffi::sys::h5s::H5Sget_simple_extent_npoints(space.0) }).ok()?;
     Some((Values::First(n), space))
 }
 
@@ -384,27 +422,36 @@ mod tests {
 
     #[test]
     fn a_reference_seen_only_in_another_file_is_foreign() {
-        let (a, b) = (FileKey::Main("/d/a.h5".into()), FileKey::Main("/d/b.h5".into()));
+        let (a, b) = (FileKey::Main(None, "/d/a.h5".into()), FileKey::Main(None, "/d/b.h5".into()));
         assert_eq!(foreign(std::slice::from_ref(&b), &a), Some(&b));
         assert_eq!(foreign(&[FileKey::Other(7)], &a), Some(&FileKey::Other(7)));
     }
 
     #[test]
     fn a_reference_seen_in_the_destination_or_never_is_not() {
-        let (a, b) = (FileKey::Main("/d/a.h5".into()), FileKey::Main("/d/b.h5".into()));
+        let (a, b) = (FileKey::Main(None, "/d/a.h5".into()), FileKey::Main(None, "/d/b.h5".into()));
         assert_eq!(foreign(&[b.clone(), a.clone()], &a), None);
         assert_eq!(foreign(&[], &a), None);
     }
 
     #[test]
     fn a_reference_just_made_in_another_file_is_foreign_even_at_an_address_seen_here() {
-        let (a, b) = (FileKey::Main("/d/a.h5".into()), FileKey::Main("/d/b.h5".into()));
+        let (a, b) = (FileKey::Main(None, "/d/a.h5".into()), FileKey::Main(None, "/d/b.h5".into()));
         // H5DSattach_scale of b's scale to a's dataset, both at address 800 of their files
         let made = [(b.clone(), 800), (a.clone(), 800)];
         assert_eq!(foreign_file(&made, &[b.clone(), a.clone()], 800, &a), Some(b.clone()));
         assert_eq!(foreign_file(&made, &[b.clone(), a.clone()], 800, &b), Some(a.clone()));
         // made in the destination only: fine
         assert_eq!(foreign_file(&[(a.clone(), 800)], &[b.clone(), a.clone()], 800, &a), None);
+    }
+
+    #[test]
+    fn a_main_file_is_its_device_and_inode_whatever_its_name() {
+        let a = FileKey::Main(Some((1, 7)), "/d/a.h5".into());
+        assert_eq!(a, FileKey::Main(Some((1, 7)), "/d/link-to-a.h5".into()));
+        assert_ne!(a, FileKey::Main(Some((1, 8)), "/d/a.h5".into()));
+        assert_eq!(FileKey::Main(None, "/d/a.h5".into()), FileKey::Main(None, "/d/a.h5".into()));
+        assert_ne!(a, FileKey::Other(3));
     }
 
     #[test]

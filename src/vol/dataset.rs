@@ -293,7 +293,7 @@ unsafe fn each_with_references<B: Copy + ConstPtr>(
     dxpl_id: hid_t,
     mut f: impl FnMut(xref::Buffer) -> Result<()>,
 ) -> Result<()> {
-    use hdf5_sys::h5s::{H5S_ALL, H5Sget_select_npoints};
+    use crate::ffi::sys::h5s::{H5S_ALL, H5Sget_select_npoints};
     let Io { count, dset, mem_type_id, mem_space_id, file_space_id, buf } = args;
     for i in 0..count {
         // SAFETY: by the contract above.
@@ -308,6 +308,9 @@ unsafe fn each_with_references<B: Copy + ConstPtr>(
         // The values the buffer holds: the memory selection; with H5S_ALL, the file selection
         // (the whole dataset when that is H5S_ALL too); with H5S_BLOCK, as many as the file
         // selection picks, one after the other.
+        if fs == H5S_PLIST || ms == H5S_PLIST {
+            continue; // the dataspace is in the transfer list: nothing to tell by
+        }
         let mut whole = None;
         let space = match (ms, fs) {
             (H5S_ALL, H5S_ALL) | (H5S_BLOCK, H5S_ALL) => {
@@ -318,14 +321,16 @@ unsafe fn each_with_references<B: Copy + ConstPtr>(
                 }
             }
             (H5S_ALL, fs) | (H5S_BLOCK, fs) => fs,
-            (H5S_PLIST, _) => continue,
             (ms, _) => ms,
         };
         let values = match ms {
             H5S_BLOCK => {
                 // SAFETY: a valid dataspace id.
                 let n = unsafe { H5Sget_select_npoints(space) };
-                xref::Values::First(usize::try_from(n).unwrap_or(0))
+                match usize::try_from(n) {
+                    Ok(n) => xref::Values::First(n),
+                    Err(_) => continue,
+                }
             }
             _ => xref::Values::Selected(space),
         };

@@ -2,7 +2,7 @@
 
 use std::ffi::{CStr, c_char, c_int, c_void};
 
-use hdf5_sys::h5::H5allocate_memory;
+use crate::ffi::sys::h5::H5allocate_memory;
 
 use crate::boundary::guard_light;
 use crate::conn_info::ConnInfo;

@@ -9,7 +9,7 @@ use crate::error::{Error, Result, preserving_stack};
 use crate::ffi::{self, H5I_type_t, herr_t, hid_t};
 use std::sync::Arc;
 
-use hdf5_sys::h5i::{H5Idec_ref, H5Iinc_ref};
+use crate::ffi::sys::h5i::{H5Idec_ref, H5Iinc_ref};
 
 use crate::object::Obj;
 use crate::split::FileCtx;

@@ -152,3 +152,55 @@ def test_similar_files_attach_detach_and_attach_again_as_natively(tmp_path):
     got = py(code, tmp_path).stdout
     assert got == want
     assert "/time" in got
+
+
+def test_references_made_earlier_do_not_refuse_a_later_attach(tmp_path):
+    """Review findings: a reference made and never written (or a region reference written) in
+    one file, then a same-file attach in a file of the same structure; and after a refused
+    cross-file attach, the same-file attach the error recommends. As natively, with nothing
+    half-made (was: refused, leaving an empty `DIMENSION_LIST`)."""
+    code = TWO_FILES + """
+a['x'].make_scale('x'); b.create_dataset('data', data=np.arange(4.0))
+r = a['other'].ref
+a.attrs['reg'] = a['other'].regionref[1:3]
+""" + attempt("after references", "b['data'].dims[0].attach_scale(b['y'])") + attempt(
+        "across", "a['other'].dims[0].attach_scale(b['y'])"
+    ) + attempt("retry in one file", "a['other'].dims[0].attach_scale(a['x'])") + """
+a.close(); b.close()
+for n, d in (('a.h5', 'other'), ('b.h5', 'data')):
+    with h5py.File(n, 'r') as f:
+        print(n, [[s.name for s in dim.values()] for dim in f[d].dims])
+"""
+    out = py(code, tmp_path).stdout
+    assert "after references ok" in out and "across refused" in out and "retry in one file ok" in out, out
+    assert "a.h5 [['/x']]" in out and "b.h5 [['/y']]" in out, out
+
+
+def test_one_file_under_two_names_or_in_memory_is_one_file(tmp_path):
+    """Review findings: a reference made through a symbolic link to the main file and stored
+    through its real name, while another file holds an object at the same address; and a
+    reference made in a file-like object (no split folder), stored after reopening it: as
+    natively."""
+    code = """
+    import h5py, io, numpy as np, os
+    for n in ('real.h5', 'other.h5'):
+        with h5py.File(n, 'w') as f:
+            f.create_dataset('x', data=np.arange(4.0))
+    os.symlink('real.h5', 'sym.h5')
+    with h5py.File('other.h5', 'r') as f:
+        _ = f['x'].ref
+    with h5py.File('sym.h5', 'r') as f:
+        r = f['x'].ref
+    with h5py.File('real.h5', 'a') as f:
+        f.attrs['r'] = r
+        print('symlink', f[f.attrs['r']].name)
+    bio = io.BytesIO()
+    with h5py.File(bio, 'w') as f:
+        f.create_dataset('x', data=[1, 2])
+        r = f['x'].ref
+    with h5py.File(bio, 'a') as f:
+        f.attrs['r'] = r
+        print('memory', f[f.attrs['r']].name)
+    """
+    out = py(code, tmp_path).stdout
+    assert "symlink /x" in out and "memory /x" in out, out

@@ -1135,7 +1135,8 @@ unsafe impl Sync for H5VL_class_t {}
 
 // ---- H5VLconnector.h / H5VLconnector_passthru.h functions -------------------------------------
 
-unsafe extern "C" {
+crate::bind! {
+    vl;
     pub fn H5VLregister_connector(cls: *const H5VL_class_t, vipl_id: hid_t) -> hid_t;
     pub fn H5VLregister_connector_by_value(connector_value: H5VL_class_value_t, vipl_id: hid_t) -> hid_t;
     pub fn H5VLregister_connector_by_name(connector_name: *const c_char, vipl_id: hid_t) -> hid_t;
@@ -1169,8 +1170,6 @@ unsafe extern "C" {
     pub fn H5VL_pass_through_register() -> hid_t;
     pub fn H5VLget_connector_name(id: hid_t, name: *mut c_char, size: usize) -> isize;
     pub fn H5VLobject(obj_id: hid_t) -> *mut c_void;
-    /// The default attribute access property list (not in `hdf5-sys`).
-    pub static H5P_LST_ATTRIBUTE_ACCESS_ID_g: hid_t;
 
     pub fn H5VLcmp_connector_cls(cmp: *mut c_int, connector_id1: hid_t, connector_id2: hid_t) -> herr_t;
     pub fn H5VLwrap_register(obj: *mut c_void, type_: H5I_type_t) -> hid_t;
@@ -1660,4 +1659,9 @@ unsafe extern "C" {
         dxpl_id: hid_t,
         req: Req,
     ) -> herr_t;
+    // the default attribute access property list (not in `hdf5-sys`)
+    static H5P_LST_ATTRIBUTE_ACCESS_ID_g;
 }
+
+pub mod bind;
+pub mod sys;

@@ -1,0 +1,249 @@
+//! Binding at run time to the libhdf5 the connector runs in (issue 11). The plugin has no NEEDED
+//! entry for libhdf5: every HDF5 function and global it uses is looked up with `dlsym`, once, in
+//! the library that loads it. `H5PLget_plugin_info` finds that library by its return address
+//! (HDF5 calls it while loading the plugin): so a plugin runs inside h5py's or netCDF4's wheel,
+//! whose libhdf5 is loaded privately under a hashed name, as well as in a program linked to
+//! libhdf5. A program that registers the connector itself (`H5VL_dset_split_register`), the
+//! `dset-split` command and the tests are linked to libhdf5: the binding takes the one in the
+//! global scope.
+//!
+//! The declarations (`bind!` lists in `ffi` and `ffi::sys`) give each function its C signature;
+//! each becomes a table slot filled at binding and a Rust function of the same name that calls
+//! through it, so the rest of the code calls HDF5 as before.
+
+use std::ffi::{CStr, c_void};
+use std::sync::OnceLock;
+
+use super::hid_t;
+
+/// A library already loaded in the process, opened again (without loading anything) to look its
+/// symbols up.
+#[derive(Debug)]
+pub struct Lib {
+    handle: *mut c_void,
+    /// Its file, as the dynamic loader knows it.
+    pub path: String,
+    /// Whether it is the libhdf5 of the global scope (the program is linked to it): then a
+    /// variable of it may have been copied into the program (a copy relocation), and the copy is
+    /// the one the library uses.
+    global: bool,
+}
+
+// SAFETY: a `dlopen` handle may be used from any thread; the library is never closed.
+unsafe impl Send for Lib {}
+// SAFETY: as above; `dlsym` is thread-safe.
+unsafe impl Sync for Lib {}
+
+impl Lib {
+    /// The loaded library that holds the code at `addr` (only looked up, never read).
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
+    pub fn containing(addr: *const c_void) -> Result<Lib, String> {
+        // SAFETY: `Dl_info` is plain data; `dladdr` fills it for an address inside a loaded object.
+        let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+        // SAFETY: any address may be asked about; the out struct is valid.
+        if unsafe { libc::dladdr(addr, &mut info) } == 0 || info.dli_fname.is_null() {
+            return Err("the library that loads the plugin cannot be found (dladdr)".into());
+        }
+        // SAFETY: `dladdr` set a NUL-terminated file name that lives as long as the object.
+        let path = unsafe { CStr::from_ptr(info.dli_fname) }.to_string_lossy().into_owned();
+        // SAFETY: RTLD_NOLOAD only returns a handle to an object already loaded (its name as the
+        // loader gave it), taking a reference that keeps it loaded; nothing new is loaded.
+        let handle = unsafe { libc::dlopen(info.dli_fname, libc::RTLD_NOLOAD | libc::RTLD_NOW) };
+        if handle.is_null() {
+            return Err(format!("{path} cannot be opened again (dlopen RTLD_NOLOAD)"));
+        }
+        let global = base_of(global_sym(c"H5VLregister_connector")) == Some(info.dli_fbase);
+        Ok(Lib { handle, path, global })
+    }
+
+    /// The libhdf5 in the process's global scope (a program linked to it).
+    pub fn global() -> Result<Lib, String> {
+        let f = global_sym(c"H5VLregister_connector");
+        if f.is_null() {
+            return Err("no HDF5 library in the program's global scope".into());
+        }
+        Lib::containing(f)
+    }
+
+    /// The address of symbol `name`.
+    pub fn sym(&self, name: &CStr) -> Result<*mut c_void, String> {
+        self.opt_sym(name).ok_or_else(|| format!("{} has no {}", self.path, name.to_string_lossy()))
+    }
+
+    /// The address of the variable `name` as the library itself uses it: its copy in the
+    /// program when the program copied it (see `global`), else its own.
+    pub fn var(&self, name: &CStr) -> Result<*mut c_void, String> {
+        let own = self.sym(name)?;
+        let copy = global_sym(name);
+        Ok(if self.global && !copy.is_null() { copy } else { own })
+    }
+
+    /// The address of symbol `name`, if the library has it (names of one HDF5 series only).
+    pub fn opt_sym(&self, name: &CStr) -> Option<*mut c_void> {
+        // SAFETY: a valid handle (never closed) and a NUL-terminated name.
+        let p = unsafe { libc::dlsym(self.handle, name.as_ptr()) };
+        (!p.is_null()).then_some(p)
+    }
+}
+
+/// The address of `name` in the global scope (NULL when none defines it).
+fn global_sym(name: &CStr) -> *mut c_void {
+    // SAFETY: looks a symbol up in the global scope; the name is NUL-terminated.
+    unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+}
+
+/// The load address of the object holding `addr`.
+fn base_of(addr: *const c_void) -> Option<*mut c_void> {
+    if addr.is_null() {
+        return None;
+    }
+    // SAFETY: as in `Lib::containing`.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: any address may be asked about.
+    (unsafe { libc::dladdr(addr, &mut info) } != 0).then_some(info.dli_fbase)
+}
+
+/// The libhdf5 bound to, and its functions and globals.
+#[derive(Debug)]
+pub struct Bound {
+    pub lib: Lib,
+    pub api: Api,
+}
+
+/// Every table of functions and globals (one per `bind!` list).
+#[derive(Debug)]
+pub struct Api {
+    pub vl: super::Table,
+    pub h5: super::sys::h5::Table,
+    pub h5a: super::sys::h5a::Table,
+    pub h5d: super::sys::h5d::Table,
+    pub h5e: super::sys::h5e::Table,
+    pub h5f: super::sys::h5f::Table,
+    pub h5i: super::sys::h5i::Table,
+    pub h5p: super::sys::h5p::Table,
+    pub h5r: super::sys::h5r::Table,
+    pub h5s: super::sys::h5s::Table,
+    pub h5t: super::sys::h5t::Table,
+}
+
+impl Api {
+    fn load(lib: &Lib) -> Result<Api, String> {
+        // SAFETY: each table's `load` takes the symbols of its declarations from `lib`, a libhdf5
+        // whose functions have those C signatures (HDF5's API, same in 1.14 and 2.x).
+        unsafe {
+            Ok(Api {
+                vl: super::Table::load(lib)?,
+                h5: super::sys::h5::Table::load(lib)?,
+                h5a: super::sys::h5a::Table::load(lib)?,
+                h5d: super::sys::h5d::Table::load(lib)?,
+                h5e: super::sys::h5e::Table::load(lib)?,
+                h5f: super::sys::h5f::Table::load(lib)?,
+                h5i: super::sys::h5i::Table::load(lib)?,
+                h5p: super::sys::h5p::Table::load(lib)?,
+                h5r: super::sys::h5r::Table::load(lib)?,
+                h5s: super::sys::h5s::Table::load(lib)?,
+                h5t: super::sys::h5t::Table::load(lib)?,
+            })
+        }
+    }
+}
+
+static BOUND: OnceLock<Result<Bound, String>> = OnceLock::new();
+
+/// Binds to the library `find` finds, unless bound already: the binding in force, or why there
+/// is none.
+pub fn bind(find: impl FnOnce() -> Result<Lib, String>) -> Result<&'static Bound, &'static str> {
+    BOUND
+        .get_or_init(|| {
+            let lib = find()?;
+            let api = Api::load(&lib)?;
+            Ok(Bound { lib, api })
+        })
+        .as_ref()
+        .map_err(String::as_str)
+}
+
+/// The binding in force; without one, binds to the libhdf5 in the global scope (a program linked
+/// to it). Panics when there is none (caught at the boundary to C like any other panic).
+pub fn api() -> &'static Api {
+    match bind(Lib::global) {
+        Ok(b) => &b.api,
+        Err(e) => panic!("dset_split is bound to no HDF5 library: {e}"),
+    }
+}
+
+/// The library bound to, if any.
+pub fn bound() -> Option<&'static Bound> {
+    BOUND.get().and_then(|b| b.as_ref().ok())
+}
+
+/// An HDF5 global id variable (a default property list, a property list class), read through
+/// its address in the bound library each time it is used (HDF5 sets them when it initialises).
+#[derive(Debug)]
+pub struct Global(pub fn(&Api) -> *const hid_t);
+
+impl std::ops::Deref for Global {
+    type Target = hid_t;
+    fn deref(&self) -> &hid_t {
+        // SAFETY: the address of an `hid_t` variable of the bound libhdf5, which stays loaded.
+        unsafe { &*(self.0)(api()) }
+    }
+}
+
+/// Declares HDF5 functions (and `static` id variables) as they are in C; generates `Table` with
+/// a slot for each, filled by `Table::load`, and a function of the same name calling through the
+/// slot of the binding in force (`api().$field`). `opt` marks a function one series lacks: its
+/// slot is an `Option`, and calling it when absent panics (callers check `has_*` first).
+#[macro_export]
+macro_rules! bind {
+    (
+        $field:ident;
+        $( $(#[$m:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?; )*
+        $( static $gname:ident; )*
+    ) => {
+        /// The slots of this list's functions and globals in the bound libhdf5.
+        #[allow(non_snake_case)]
+        #[derive(Debug)]
+        pub struct Table {
+            $( $(#[$m])* $name: unsafe extern "C" fn($($ty),*) $(-> $ret)?, )*
+            $( $gname: *const $crate::ffi::hid_t, )*
+        }
+
+        // SAFETY: function pointers and addresses of variables in a library that stays loaded.
+        unsafe impl Send for Table {}
+        // SAFETY: as above.
+        unsafe impl Sync for Table {}
+
+        impl Table {
+            /// Fills every slot from `lib`.
+            ///
+            /// # Safety
+            /// `lib` must be a libhdf5 whose symbols have the declared C signatures.
+            #[allow(unused_doc_comments)]
+            pub unsafe fn load(lib: &$crate::ffi::bind::Lib) -> Result<Table, String> {
+                Ok(Table {
+                    $( $(#[$m])* $name: {
+                        let p = lib.sym(&std::ffi::CString::new(stringify!($name)).unwrap())?;
+                        // SAFETY: by the contract above the symbol is this function.
+                        unsafe { std::mem::transmute::<*mut std::ffi::c_void, unsafe extern "C" fn($($ty),*) $(-> $ret)?>(p) }
+                    }, )*
+                    $( $gname: lib.var(&std::ffi::CString::new(stringify!($gname)).unwrap())?.cast_const().cast(), )*
+                })
+            }
+        }
+
+        $(
+            $(#[$m])*
+            #[allow(non_snake_case, clippy::missing_safety_doc, clippy::too_many_arguments)]
+            #[inline]
+            pub unsafe fn $name($($arg: $ty),*) $(-> $ret)? {
+                // SAFETY: the caller upholds the C function's contract.
+                unsafe { ($crate::ffi::bind::api().$field.$name)($($arg),*) }
+            }
+        )*
+        $(
+            #[allow(non_upper_case_globals)]
+            pub static $gname: $crate::ffi::bind::Global = $crate::ffi::bind::Global(|a| a.$field.$gname);
+        )*
+    };
+}

@@ -1,0 +1,282 @@
+//! The HDF5 functions of the ordinary API the connector calls, bound at run time (see `bind`):
+//! one module per `hdf5-sys` module, re-exporting its types and constants, its functions and id
+//! variables shadowed by bound ones of the same name (a local item wins over a glob import), so
+//! `crate::ffi::sys::h5p::H5Pcreate` is `hdf5_sys::h5p::H5Pcreate` called through the binding.
+//! Signatures as `hdf5-sys` declares them (HDF5's C API).
+#![allow(non_snake_case, non_upper_case_globals, unused_imports)]
+
+pub mod h5 {
+    pub use hdf5_sys::h5::*;
+    use hdf5_sys::h5::*;
+    use hdf5_sys::h5i::hid_t;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    crate::bind! {
+        h5;
+        pub fn H5open() -> herr_t;
+        pub fn H5free_memory(mem: *mut c_void) -> herr_t;
+        pub fn H5allocate_memory(size: size_t, clear: hbool_t) -> *mut c_void;
+    }
+}
+
+pub mod h5a {
+    use hdf5_sys::h5::*;
+    pub use hdf5_sys::h5a::*;
+    use hdf5_sys::h5i::hid_t;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    crate::bind! {
+        h5a;
+        pub fn H5Aopen(obj_id: hid_t, attr_name: *const c_char, aapl_id: hid_t) -> hid_t;
+        pub fn H5Aread(attr_id: hid_t, type_id: hid_t, buf: *mut c_void) -> herr_t;
+        pub fn H5Aget_space(attr_id: hid_t) -> hid_t;
+        pub fn H5Aget_type(attr_id: hid_t) -> hid_t;
+        pub fn H5Aget_create_plist(attr_id: hid_t) -> hid_t;
+    }
+}
+
+pub mod h5d {
+    use hdf5_sys::h5::*;
+    pub use hdf5_sys::h5d::*;
+    use hdf5_sys::h5i::hid_t;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    crate::bind! {
+        h5d;
+        pub fn H5Dopen2(file_id: hid_t, name: *const c_char, dapl_id: hid_t) -> hid_t;
+        pub fn H5Dclose(dset_id: hid_t) -> herr_t;
+        pub fn H5Dget_create_plist(dset_id: hid_t) -> hid_t;
+    }
+}
+
+pub mod h5e {
+    use hdf5_sys::h5::*;
+    pub use hdf5_sys::h5e::*;
+    use hdf5_sys::h5i::hid_t;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    /// `H5Epush2` is variadic: bound apart, called with one argument for its format.
+    ///
+    /// # Safety
+    /// As `H5Epush2`, with `msg` a format taking one string, `arg`.
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn H5Epush2(
+        err_stack: hid_t,
+        file: *const c_char,
+        func: *const c_char,
+        line: c_uint,
+        cls_id: hid_t,
+        maj_id: hid_t,
+        min_id: hid_t,
+        msg: *const c_char,
+        arg: *const c_char,
+    ) -> herr_t {
+        type Push = unsafe extern "C" fn(
+            hid_t,
+            *const c_char,
+            *const c_char,
+            c_uint,
+            hid_t,
+            hid_t,
+            hid_t,
+            *const c_char,
+            ...
+        ) -> herr_t;
+        static PUSH: std::sync::OnceLock<Option<Push>> = std::sync::OnceLock::new();
+        let push = PUSH.get_or_init(|| {
+            crate::ffi::bind::api();
+            let p = crate::ffi::bind::bound()?.lib.opt_sym(c"H5Epush2")?;
+            // SAFETY: the symbol is HDF5's `H5Epush2`, of this C signature.
+            Some(unsafe { std::mem::transmute::<*mut c_void, Push>(p) })
+        });
+        match push {
+            // SAFETY: the caller upholds `H5Epush2`'s contract; `arg` fills the format's one `%s`.
+            Some(f) => unsafe { f(err_stack, file, func, line, cls_id, maj_id, min_id, msg, arg) },
+            None => -1,
+        }
+    }
+
+    crate::bind! {
+        h5e;
+        pub fn H5Eregister_class(cls_name: *const c_char, lib_name: *const c_char, version: *const c_char,) -> hid_t;
+        pub fn H5Eunregister_class(class_id: hid_t) -> herr_t;
+        pub fn H5Eclose_msg(err_id: hid_t) -> herr_t;
+        pub fn H5Ecreate_msg(cls: hid_t, msg_type: H5E_type_t, msg: *const c_char) -> hid_t;
+        pub fn H5Eget_current_stack() -> hid_t;
+        pub fn H5Eappend_stack(dst_stack_id: hid_t, src_stack_id: hid_t, close_source_stack: hbool_t,) -> herr_t;
+        pub fn H5Eclose_stack(stack_id: hid_t) -> herr_t;
+        pub fn H5Eset_current_stack(err_stack_id: hid_t) -> herr_t;
+        pub fn H5Ewalk2(err_stack: hid_t, direction: H5E_direction_t, func: H5E_walk2_t, client_data: *mut c_void,) -> herr_t;
+        pub fn H5Eget_auto2(estack_id: hid_t, func: *mut H5E_auto2_t, client_data: *mut *mut c_void,) -> herr_t;
+        pub fn H5Eset_auto2(estack_id: hid_t, func: H5E_auto2_t, client_data: *mut c_void,) -> herr_t;
+        pub fn H5Eclear2(err_stack: hid_t) -> herr_t;
+        pub fn H5Eauto_is_v2(err_stack: hid_t, is_stack: *mut c_uint) -> herr_t;
+        pub fn H5Eget_num(error_stack_id: hid_t) -> ssize_t;
+    }
+}
+
+pub mod h5f {
+    use hdf5_sys::h5::*;
+    pub use hdf5_sys::h5f::*;
+    use hdf5_sys::h5i::hid_t;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    crate::bind! {
+        h5f;
+        pub fn H5Fopen(filename: *const c_char, flags: c_uint, access_plist: hid_t) -> hid_t;
+        pub fn H5Fclose(file_id: hid_t) -> herr_t;
+    }
+}
+
+pub mod h5i {
+    use hdf5_sys::h5::*;
+    pub use hdf5_sys::h5i::*;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    crate::bind! {
+        h5i;
+        pub fn H5Iinc_ref(id: hid_t) -> c_int;
+        pub fn H5Idec_ref(id: hid_t) -> c_int;
+        pub fn H5Iiterate(type_: H5I_type_t, op: H5I_iterate_func_t, op_data: *mut c_void,) -> herr_t;
+    }
+}
+
+pub mod h5p {
+    use hdf5_sys::h5::*;
+    use hdf5_sys::h5i::hid_t;
+    pub use hdf5_sys::h5p::*;
+    use hdf5_sys::h5t::H5T_cset_t;
+    use hdf5_sys::h5z::H5Z_filter_t;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    crate::bind! {
+        h5p;
+        pub fn H5Pcreate(cls_id: hid_t) -> hid_t;
+        pub fn H5Pclose(plist_id: hid_t) -> herr_t;
+        pub fn H5Pcopy(plist_id: hid_t) -> hid_t;
+        pub fn H5Pset_obj_track_times(plist_id: hid_t, track_times: hbool_t) -> herr_t;
+        pub fn H5Pget_nfilters(plist_id: hid_t) -> c_int;
+        pub fn H5Premove_filter(plist_id: hid_t, filter: H5Z_filter_t) -> herr_t;
+        pub fn H5Pget_driver(plist_id: hid_t) -> hid_t;
+        pub fn H5Pget_external_count(plist_id: hid_t) -> c_int;
+        pub fn H5Pget_create_intermediate_group(plist_id: hid_t, crt_intmd: *mut c_uint,) -> herr_t;
+        pub fn H5Pset_char_encoding(plist_id: hid_t, encoding: H5T_cset_t) -> herr_t;
+        pub fn H5Pget_copy_object(plist_id: hid_t, crt_intmd: *mut c_uint) -> herr_t;
+        pub fn H5Pset_fapl_sec2(fapl_id: hid_t) -> herr_t;
+        pub fn H5Pset_fapl_core(fapl_id: hid_t, increment: size_t, backing_store: hbool_t,) -> herr_t;
+        pub fn H5Pget_fapl_core(fapl_id: hid_t, increment: *mut size_t, backing_store: *mut hbool_t,) -> herr_t;
+        pub fn H5Pset_fapl_stdio(fapl_id: hid_t) -> herr_t;
+        pub fn H5Pset_elink_file_cache_size(plist_id: hid_t, efc_size: c_uint) -> herr_t;
+        pub fn H5Pget_elink_file_cache_size(plist_id: hid_t, efc_size: *mut c_uint) -> herr_t;
+        pub fn H5Pset_virtual(dcpl_id: hid_t, vspace_id: hid_t, src_file_name: *const c_char, src_dset_name: *const c_char, src_space_id: hid_t,) -> herr_t;
+        pub fn H5Pget_virtual_count(dcpl_id: hid_t, count: *mut size_t) -> herr_t;
+        pub fn H5Pget_virtual_dsetname(dcpl_id: hid_t, index: size_t, name: *mut c_char, size: size_t,) -> ssize_t;
+        pub fn H5Pget_virtual_filename(dcpl_id: hid_t, index: size_t, name: *mut c_char, size: size_t,) -> ssize_t;
+        pub fn H5Pget_vol_info(plist_id: hid_t, vol_info: *mut *mut c_void) -> herr_t;
+        pub fn H5Pset_vol(plist_id: hid_t, new_vol_id: hid_t, new_vol_info: *const c_void,) -> herr_t;
+        static H5P_CLS_FILE_ACCESS_ID_g;
+        static H5P_CLS_FILE_CREATE_ID_g;
+        static H5P_CLS_GROUP_CREATE_ID_g;
+        static H5P_CLS_LINK_CREATE_ID_g;
+        static H5P_LST_DATASET_ACCESS_ID_g;
+        static H5P_LST_DATASET_CREATE_ID_g;
+        static H5P_LST_DATASET_XFER_ID_g;
+        static H5P_LST_DATATYPE_CREATE_ID_g;
+        static H5P_LST_GROUP_ACCESS_ID_g;
+        static H5P_LST_GROUP_CREATE_ID_g;
+        static H5P_LST_LINK_ACCESS_ID_g;
+        static H5P_LST_LINK_CREATE_ID_g;
+        static H5P_LST_OBJECT_COPY_ID_g;
+    }
+    pub static H5P_CLS_FILE_ACCESS: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_CLS_FILE_ACCESS_ID_g);
+    pub static H5P_CLS_FILE_CREATE: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_CLS_FILE_CREATE_ID_g);
+    pub static H5P_CLS_GROUP_CREATE: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_CLS_GROUP_CREATE_ID_g);
+    pub static H5P_CLS_LINK_CREATE: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_CLS_LINK_CREATE_ID_g);
+    pub static H5P_LST_DATASET_ACCESS: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_LST_DATASET_ACCESS_ID_g);
+    pub static H5P_LST_DATASET_CREATE: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_LST_DATASET_CREATE_ID_g);
+    pub static H5P_LST_DATASET_XFER: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_LST_DATASET_XFER_ID_g);
+    pub static H5P_LST_DATATYPE_CREATE: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_LST_DATATYPE_CREATE_ID_g);
+    pub static H5P_LST_GROUP_ACCESS: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_LST_GROUP_ACCESS_ID_g);
+    pub static H5P_LST_GROUP_CREATE: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_LST_GROUP_CREATE_ID_g);
+    pub static H5P_LST_LINK_ACCESS: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_LST_LINK_ACCESS_ID_g);
+    pub static H5P_LST_LINK_CREATE: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_LST_LINK_CREATE_ID_g);
+    pub static H5P_LST_OBJECT_COPY: crate::ffi::bind::Global =
+        crate::ffi::bind::Global(|a| a.h5p.H5P_LST_OBJECT_COPY_ID_g);
+}
+
+pub mod h5r {
+    use hdf5_sys::h5::*;
+    use hdf5_sys::h5i::hid_t;
+    pub use hdf5_sys::h5r::*;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    crate::bind! {
+        h5r;
+        pub fn H5Rget_file_name(ref_ptr: *const H5R_ref_t, name: *mut c_char, size: size_t,) -> ssize_t;
+    }
+}
+
+pub mod h5s {
+    use hdf5_sys::h5::*;
+    use hdf5_sys::h5i::hid_t;
+    pub use hdf5_sys::h5s::*;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    crate::bind! {
+        h5s;
+        pub fn H5Scopy(space_id: hid_t) -> hid_t;
+        pub fn H5Sget_simple_extent_npoints(space_id: hid_t) -> hssize_t;
+        pub fn H5Sget_simple_extent_ndims(space_id: hid_t) -> c_int;
+        pub fn H5Sget_simple_extent_dims(space_id: hid_t, dims: *mut hsize_t, maxdims: *mut hsize_t,) -> c_int;
+        pub fn H5Sget_select_npoints(spaceid: hid_t) -> hssize_t;
+        pub fn H5Sselect_hyperslab(space_id: hid_t, op: H5S_seloper_t, start: *const hsize_t, _stride: *const hsize_t, count: *const hsize_t, _block: *const hsize_t,) -> herr_t;
+        pub fn H5Sget_simple_extent_type(space_id: hid_t) -> H5S_class_t;
+        pub fn H5Sselect_all(spaceid: hid_t) -> herr_t;
+        pub fn H5Ssel_iter_close(sel_iter_id: hid_t) -> herr_t;
+        pub fn H5Ssel_iter_create(space_id: hid_t, elmt_size: size_t, flags: c_uint) -> hid_t;
+        pub fn H5Ssel_iter_get_seq_list(sel_iter_id: hid_t, maxseq: size_t, maxbytes: size_t, nseq: *mut size_t, nbytes: *mut size_t, off: *mut hsize_t, len: *mut size_t,) -> herr_t;
+    }
+}
+
+pub mod h5t {
+    use hdf5_sys::h5::*;
+    use hdf5_sys::h5i::hid_t;
+    pub use hdf5_sys::h5t::*;
+    use libc::{size_t, ssize_t};
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+
+    crate::bind! {
+        h5t;
+        pub fn H5Tcommitted(type_id: hid_t) -> htri_t;
+        pub fn H5Tget_array_ndims(type_id: hid_t) -> c_int;
+        pub fn H5Tget_array_dims2(type_id: hid_t, dims: *mut hsize_t) -> c_int;
+        pub fn H5Tget_super(type_: hid_t) -> hid_t;
+        pub fn H5Tget_class(type_id: hid_t) -> H5T_class_t;
+        pub fn H5Tget_size(type_id: hid_t) -> size_t;
+        pub fn H5Tget_nmembers(type_id: hid_t) -> c_int;
+        pub fn H5Tget_member_offset(type_id: hid_t, membno: c_uint) -> size_t;
+        pub fn H5Tget_member_type(type_id: hid_t, membno: c_uint) -> hid_t;
+        pub fn H5Treclaim(type_id: hid_t, space_id: hid_t, dxpl_id: hid_t, buf: *mut c_void,) -> herr_t;
+    }
+}
