@@ -20,10 +20,5 @@ fn main() {
         println!("cargo::rustc-link-arg-tests=-Wl,-rpath,{}", lib_dir.display());
         println!("cargo::rustc-link-arg-bins=-Wl,-rpath,{}", lib_dir.display());
     }
-    let series2 = std::env::vars().any(|(k, _)| k.starts_with("DEP_HDF5_VERSION_2_"));
-    println!("cargo::rustc-check-cfg=cfg(hdf5_2)");
-    if series2 {
-        println!("cargo::rustc-cfg=hdf5_2");
-    }
     println!("cargo::rerun-if-env-changed=HDF5_DIR");
 }

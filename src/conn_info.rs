@@ -277,11 +277,7 @@ pub fn enter_file(op: &'static str, name: &str) -> Result<FileEntry> {
 /// only on demand; register it so that `under_vol=1` / `under_vol=pass_through` find it.
 /// (HDF5 2.x registers it when the library starts.)
 fn ensure_pass_through_registered() {
-    #[cfg(not(hdf5_2))]
-    // SAFETY: a singleton registration inside HDF5; it returns the id without a new reference.
-    unsafe {
-        ffi::H5VL_pass_through_register()
-    };
+    ffi::bind::register_pass_through();
 }
 
 /// An owned property list, closed on drop.

@@ -21,8 +21,9 @@ use super::hid_t;
 #[derive(Debug)]
 pub struct Lib {
     handle: *mut c_void,
-    /// Its file, as the dynamic loader knows it.
-    pub path: String,
+    /// Its file, as the dynamic loader knows it (the loader's own string: nothing of the binding
+    /// lives on the heap, which a leak checker would report once HDF5 unloads the plugin).
+    path: &'static CStr,
     /// Whether it is the libhdf5 of the global scope (the program is linked to it): then a
     /// variable of it may have been copied into the program (a copy relocation), and the copy is
     /// the one the library uses.
@@ -44,13 +45,14 @@ impl Lib {
         if unsafe { libc::dladdr(addr, &mut info) } == 0 || info.dli_fname.is_null() {
             return Err("the library that loads the plugin cannot be found (dladdr)".into());
         }
-        // SAFETY: `dladdr` set a NUL-terminated file name that lives as long as the object.
-        let path = unsafe { CStr::from_ptr(info.dli_fname) }.to_string_lossy().into_owned();
+        // SAFETY: `dladdr` set a NUL-terminated file name owned by the loader, which lives as long
+        // as the object; the handle taken below keeps the object loaded for good.
+        let path: &'static CStr = unsafe { CStr::from_ptr(info.dli_fname) };
         // SAFETY: RTLD_NOLOAD only returns a handle to an object already loaded (its name as the
         // loader gave it), taking a reference that keeps it loaded; nothing new is loaded.
         let handle = unsafe { libc::dlopen(info.dli_fname, libc::RTLD_NOLOAD | libc::RTLD_NOW) };
         if handle.is_null() {
-            return Err(format!("{path} cannot be opened again (dlopen RTLD_NOLOAD)"));
+            return Err(format!("{} cannot be opened again (dlopen RTLD_NOLOAD)", path.to_string_lossy()));
         }
         let global = base_of(global_sym(c"H5VLregister_connector")) == Some(info.dli_fbase);
         Ok(Lib { handle, path, global })
@@ -65,9 +67,14 @@ impl Lib {
         Lib::containing(f)
     }
 
+    /// Its file, as the dynamic loader knows it.
+    pub fn path(&self) -> std::borrow::Cow<'static, str> {
+        self.path.to_string_lossy()
+    }
+
     /// The address of symbol `name`.
     pub fn sym(&self, name: &CStr) -> Result<*mut c_void, String> {
-        self.opt_sym(name).ok_or_else(|| format!("{} has no {}", self.path, name.to_string_lossy()))
+        self.opt_sym(name).ok_or_else(|| format!("{} has no {}", self.path(), name.to_string_lossy()))
     }
 
     /// The address of the variable `name` as the library itself uses it: its copy in the
@@ -110,9 +117,91 @@ pub struct Bound {
     pub api: Api,
 }
 
-/// Every table of functions and globals (one per `bind!` list).
+/// The functions one HDF5 series has and the other lacks, looked up apart: a plugin built against
+/// either series runs in both.
+#[derive(Debug)]
+pub struct Series {
+    /// 1.14: push and pop an API context.
+    start_lib_state: Option<unsafe extern "C" fn() -> super::herr_t>,
+    finish_lib_state: Option<unsafe extern "C" fn() -> super::herr_t>,
+    /// 2.x: the same, with a context object.
+    open_lib_context: Option<unsafe extern "C" fn(*mut *mut c_void) -> super::herr_t>,
+    close_lib_context: Option<unsafe extern "C" fn(*mut c_void) -> super::herr_t>,
+    /// 1.14: registers HDF5's built-in pass-through connector (2.x registers it at start-up).
+    pass_through_register: Option<unsafe extern "C" fn() -> hid_t>,
+}
+
+impl Series {
+    fn load(lib: &Lib) -> Result<Series, String> {
+        let f = |name: &CStr| lib.opt_sym(name);
+        // SAFETY: each symbol, when present, is the HDF5 function of the slot's C signature.
+        let series = unsafe {
+            Series {
+                start_lib_state: f(c"H5VLstart_lib_state").map(|p| std::mem::transmute(p)),
+                finish_lib_state: f(c"H5VLfinish_lib_state").map(|p| std::mem::transmute(p)),
+                open_lib_context: f(c"H5VLopen_lib_context").map(|p| std::mem::transmute(p)),
+                close_lib_context: f(c"H5VLclose_lib_context").map(|p| std::mem::transmute(p)),
+                pass_through_register: f(c"H5VL_pass_through_register").map(|p| std::mem::transmute(p)),
+            }
+        };
+        let old = series.start_lib_state.is_some() && series.finish_lib_state.is_some();
+        let new = series.open_lib_context.is_some() && series.close_lib_context.is_some();
+        if !old && !new {
+            return Err(format!(
+                "{} is not HDF5 1.14 or 2.x (it has neither H5VLstart_lib_state nor H5VLopen_lib_context)",
+                lib.path()
+            ));
+        }
+        Ok(series)
+    }
+}
+
+/// A fresh HDF5 API context (`H5VLstart_lib_state` in 1.14, `H5VLopen_lib_context` in 2.x),
+/// ended when dropped.
+#[derive(Debug)]
+pub struct LibContext(*mut c_void);
+
+impl LibContext {
+    /// Opens one; None when HDF5 refuses.
+    pub fn open() -> Option<LibContext> {
+        let s = &api().series;
+        if let Some(start) = s.start_lib_state {
+            // SAFETY: pushes a new API context, popped in Drop.
+            return (unsafe { start() } >= 0).then_some(LibContext(std::ptr::null_mut()));
+        }
+        let open = s.open_lib_context?;
+        let mut cx = std::ptr::null_mut();
+        // SAFETY: opens a new API context, closed in Drop.
+        (unsafe { open(&mut cx) } >= 0).then_some(LibContext(cx))
+    }
+}
+
+impl Drop for LibContext {
+    fn drop(&mut self) {
+        let s = &api().series;
+        if let Some(finish) = s.finish_lib_state {
+            // SAFETY: pops the context pushed in `open`.
+            unsafe { finish() };
+        } else if let Some(close) = s.close_lib_context {
+            // SAFETY: closes the context opened in `open`.
+            unsafe { close(self.0) };
+        }
+    }
+}
+
+/// Registers HDF5's built-in pass-through connector where the library does not at start-up (1.14),
+/// so that `under_vol=1` finds it.
+pub fn register_pass_through() {
+    if let Some(register) = api().series.pass_through_register {
+        // SAFETY: a singleton registration inside HDF5; it returns the id without a new reference.
+        unsafe { register() };
+    }
+}
+
+/// Every table of functions and globals (one per `bind!` list), and the series' own functions.
 #[derive(Debug)]
 pub struct Api {
+    pub series: Series,
     pub vl: super::Table,
     pub h5: super::sys::h5::Table,
     pub h5a: super::sys::h5a::Table,
@@ -132,6 +221,7 @@ impl Api {
         // whose functions have those C signatures (HDF5's API, same in 1.14 and 2.x).
         unsafe {
             Ok(Api {
+                series: Series::load(lib)?,
                 vl: super::Table::load(lib)?,
                 h5: super::sys::h5::Table::load(lib)?,
                 h5a: super::sys::h5a::Table::load(lib)?,

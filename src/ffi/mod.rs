@@ -1165,25 +1165,12 @@ crate::bind! {
     pub fn H5Tdetect_class(type_id: hid_t, cls: c_int) -> c_int;
     /// `H5Pset_fclose_degree`, with the degree as an integer.
     pub fn H5Pset_fclose_degree(fapl_id: hid_t, degree: c_int) -> herr_t;
-    /// From `H5VLpassthru.h` (1.14 only): registers HDF5's built-in pass-through connector.
-    #[cfg(not(hdf5_2))]
-    pub fn H5VL_pass_through_register() -> hid_t;
     pub fn H5VLget_connector_name(id: hid_t, name: *mut c_char, size: usize) -> isize;
     pub fn H5VLobject(obj_id: hid_t) -> *mut c_void;
 
     pub fn H5VLcmp_connector_cls(cmp: *mut c_int, connector_id1: hid_t, connector_id2: hid_t) -> herr_t;
     pub fn H5VLwrap_register(obj: *mut c_void, type_: H5I_type_t) -> hid_t;
     pub fn H5VLretrieve_lib_state(state: *mut *mut c_void) -> herr_t;
-    /// 1.14 name; 2.x replaced it with `H5VLopen_lib_context`.
-    #[cfg(not(hdf5_2))]
-    pub fn H5VLstart_lib_state() -> herr_t;
-    /// 1.14 name; 2.x replaced it with `H5VLclose_lib_context`.
-    #[cfg(not(hdf5_2))]
-    pub fn H5VLfinish_lib_state() -> herr_t;
-    #[cfg(hdf5_2)]
-    pub fn H5VLopen_lib_context(context: *mut *mut c_void) -> herr_t;
-    #[cfg(hdf5_2)]
-    pub fn H5VLclose_lib_context(context: *mut c_void) -> herr_t;
     pub fn H5VLrestore_lib_state(state: *const c_void) -> herr_t;
     pub fn H5VLfree_lib_state(state: *mut c_void) -> herr_t;
     pub fn H5VLinitialize(connector_id: hid_t, vipl_id: hid_t) -> herr_t;

@@ -165,33 +165,13 @@ impl LibState {
 
     /// Runs `f` in a fresh API context holding the captured state.
     pub(super) fn run<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
-        #[cfg(not(hdf5_2))]
-        {
-            // SAFETY: pushes a new API context, popped below.
-            if unsafe { ffi::H5VLstart_lib_state() } < 0 {
-                return Err(Error::library("cannot start an HDF5 library context"));
-            }
-            // SAFETY: restores a state captured by `capture` into the new context.
-            let restored = unsafe { ffi::H5VLrestore_lib_state(self.0) } >= 0;
-            let out = if restored { f() } else { Err(Error::library("cannot restore HDF5's library state")) };
-            // SAFETY: pops the context pushed above.
-            preserving_stack(|| unsafe { ffi::H5VLfinish_lib_state() });
-            out
-        }
-        #[cfg(hdf5_2)]
-        {
-            let mut cx = std::ptr::null_mut();
-            // SAFETY: opens a new API context, closed below.
-            if unsafe { ffi::H5VLopen_lib_context(&mut cx) } < 0 {
-                return Err(Error::library("cannot open an HDF5 library context"));
-            }
-            // SAFETY: restores a state captured by `capture` into the new context.
-            let restored = unsafe { ffi::H5VLrestore_lib_state(self.0) } >= 0;
-            let out = if restored { f() } else { Err(Error::library("cannot restore HDF5's library state")) };
-            // SAFETY: closes the context opened above.
-            preserving_stack(|| unsafe { ffi::H5VLclose_lib_context(cx) });
-            out
-        }
+        let cx = ffi::bind::LibContext::open().ok_or_else(|| Error::library("cannot open an HDF5 library context"))?;
+        // SAFETY: restores a state captured by `capture` into the new context.
+        let restored = unsafe { ffi::H5VLrestore_lib_state(self.0) } >= 0;
+        let out = if restored { f() } else { Err(Error::library("cannot restore HDF5's library state")) };
+        // Ends the context opened above.
+        preserving_stack(|| drop(cx));
+        out
     }
 }
 
