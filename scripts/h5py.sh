@@ -4,20 +4,24 @@
 # The last line of stdout is the environment's python.
 #
 #   bash scripts/h5py.sh [1.14|2.2]
-#   bash scripts/h5py.sh wheel        # h5py's own wheel (its bundled HDF5): a plain reader
+#   bash scripts/h5py.sh wheel        # PyPI's h5py and netCDF4 wheels (their bundled HDF5s)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 H5PY_VERSION=3.16.0
 cache=${DSET_SPLIT_CACHE:-$HOME/.cache/dset-split}
 if [[ ${1:-} == wheel ]]; then
+    # PyPI's wheels as pip users have them: h5py (HDF5 2.0.0 inside) and netCDF4 (HDF5 2.2.0
+    # inside), each with its own libhdf5 copy.
     venv=$cache/h5py/$H5PY_VERSION-wheel
-    if [[ ! -f $venv/.complete ]]; then
+    wanted="h5py==$H5PY_VERSION netCDF4==1.7.5.1.post1"
+    if [[ "$(cat "$venv/.complete" 2>/dev/null)" != "$wanted" ]]; then
         rm -rf "$venv"
         mkdir -p "$(dirname "$venv")"
         python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet "h5py==$H5PY_VERSION" >"$venv.log" 2>&1 || { tail -n 20 "$venv.log" >&2; die "installing the h5py wheel failed"; }
-        touch "$venv/.complete"
+        # shellcheck disable=SC2086
+        "$venv/bin/pip" install --quiet $wanted >"$venv.log" 2>&1 || { tail -n 20 "$venv.log" >&2; die "installing the h5py and netCDF4 wheels failed"; }
+        echo "$wanted" >"$venv/.complete"
     fi
     echo "$venv/bin/python"
     exit 0

@@ -46,9 +46,13 @@ impl Failure for () {
 ///
 /// HDF5's automatic error printing is off while `f` runs ([`error::without_printing`]): a failing
 /// call to the connector below would print the stack a first time from inside the callback.
+///
+/// `copy` is the number of the libhdf5 copy whose class table the callback belongs to: its
+/// binding is in force while `f` runs (`ffi::bind::with`).
 #[track_caller]
-pub fn guard<T: Failure>(func: &'static str, f: impl FnOnce() -> Result<T>) -> T {
-    guarded(func, std::panic::Location::caller(), || error::without_printing(f))
+pub fn guard<T: Failure>(copy: usize, func: &'static str, f: impl FnOnce() -> Result<T>) -> T {
+    let at = std::panic::Location::caller();
+    crate::ffi::bind::with(copy, || guarded(func, at, || error::without_printing(f)))
 }
 
 /// [`guard`] for the bookkeeping callbacks HDF5 makes around nearly every operation (wrap
@@ -56,8 +60,9 @@ pub fn guard<T: Failure>(func: &'static str, f: impl FnOnce() -> Result<T>) -> T
 /// connector below in ways that fail and print, and switching printing off and on again would
 /// cost four more API calls each time (measured in BENCHMARKS.md).
 #[track_caller]
-pub fn guard_light<T: Failure>(func: &'static str, f: impl FnOnce() -> Result<T>) -> T {
-    guarded(func, std::panic::Location::caller(), f)
+pub fn guard_light<T: Failure>(copy: usize, func: &'static str, f: impl FnOnce() -> Result<T>) -> T {
+    let at = std::panic::Location::caller();
+    crate::ffi::bind::with(copy, || guarded(func, at, f))
 }
 
 fn guarded<T: Failure>(
@@ -66,9 +71,10 @@ fn guarded<T: Failure>(
     f: impl FnOnce() -> Result<T>,
 ) -> T {
     crate::trace!("{func}");
-    // Every HDF5 call goes through the binding (`ffi::bind`): without one, touch nothing of HDF5.
-    if let Err(e) = crate::ffi::bind::bind(crate::ffi::bind::Lib::global) {
-        crate::trace!("{func}: not bound to an HDF5 library: {e}");
+    // Every HDF5 call goes through the binding in force (`ffi::bind`): without one, touch
+    // nothing of HDF5.
+    if std::panic::catch_unwind(crate::ffi::bind::index).is_err() {
+        crate::trace!("{func}: not bound to an HDF5 library");
         return T::FAIL;
     }
     let pending = error::set_aside();

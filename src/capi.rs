@@ -27,9 +27,12 @@ pub const DSET_SPLIT_VERSION: &str = "0.1.0";
 /// negative value on failure. Registering again returns a new reference to the same connector.
 #[unsafe(no_mangle)]
 pub extern "C" fn H5VL_dset_split_register() -> hid_t {
-    guard("H5VL_dset_split_register", || {
+    // The program calling is linked to libhdf5: the one in the global scope.
+    let Ok(copy) = crate::ffi::bind::global() else { return -1 };
+    guard(copy, "H5VL_dset_split_register", || {
+        let cls = &crate::vol::CLASSES[copy];
         // SAFETY: registers our static class table, which lives for the whole process.
-        let id = unsafe { ffi::H5VLregister_connector(&crate::vol::CLASS, crate::ffi::sys::h5p::H5P_DEFAULT) };
+        let id = unsafe { ffi::H5VLregister_connector(cls, crate::ffi::sys::h5p::H5P_DEFAULT) };
         if id < 0 {
             return Err(Error::library("H5VLregister_connector refused the dset_split class"));
         }
@@ -45,7 +48,8 @@ pub extern "C" fn H5VL_dset_split_register() -> hid_t {
 /// `info` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn H5Pset_fapl_dset_split(fapl_id: hid_t, info: *const c_char) -> herr_t {
-    guard("H5Pset_fapl_dset_split", || {
+    let Ok(copy) = crate::ffi::bind::global() else { return -1 };
+    guard(copy, "H5Pset_fapl_dset_split", || {
         let text = if info.is_null() {
             ""
         } else {

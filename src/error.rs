@@ -87,11 +87,19 @@ struct Ids {
     minors: [AtomicI64; Kind::ALL.len()],
 }
 
-static IDS: Ids = Ids {
-    class: AtomicI64::new(-1),
-    major: AtomicI64::new(-1),
-    minors: [const { AtomicI64::new(-1) }; Kind::ALL.len()],
-};
+/// One set per libhdf5 copy (`ffi::bind`): an id of one copy means nothing to another.
+static IDS: [Ids; crate::ffi::bind::MAX_COPIES] = [const {
+    Ids {
+        class: AtomicI64::new(-1),
+        major: AtomicI64::new(-1),
+        minors: [const { AtomicI64::new(-1) }; Kind::ALL.len()],
+    }
+}; crate::ffi::bind::MAX_COPIES];
+
+/// The ids of the libhdf5 copy in force.
+fn ids() -> &'static Ids {
+    &IDS[crate::ffi::bind::index()]
+}
 static REGISTRATION: Mutex<()> = Mutex::new(());
 
 /// The name our error class shows in `H5Eprint` output.
@@ -100,7 +108,7 @@ pub const CLASS_NAME: &str = "dset_split";
 /// Registers the error class and its messages unless already registered.
 pub fn register() {
     let _lock = REGISTRATION.lock().unwrap_or_else(|e| e.into_inner());
-    if IDS.class.load(Ordering::Acquire) >= 0 {
+    if ids().class.load(Ordering::Acquire) >= 0 {
         return;
     }
     let name = c"dset_split";
@@ -117,20 +125,20 @@ pub fn register() {
         let text = CString::new(kind.text()).unwrap_or_default();
         // SAFETY: as above; `text` outlives the call.
         let minor = unsafe { H5Ecreate_msg(class, H5E_type_t::H5E_MINOR, text.as_ptr()) };
-        IDS.minors[kind.index()].store(minor, Ordering::Release);
+        ids().minors[kind.index()].store(minor, Ordering::Release);
     }
-    IDS.major.store(major, Ordering::Release);
-    IDS.class.store(class, Ordering::Release);
+    ids().major.store(major, Ordering::Release);
+    ids().class.store(class, Ordering::Release);
 }
 
 /// Releases the error class and its messages (connector terminate).
 pub fn unregister() {
     let _lock = REGISTRATION.lock().unwrap_or_else(|e| e.into_inner());
-    let class = IDS.class.swap(-1, Ordering::AcqRel);
+    let class = ids().class.swap(-1, Ordering::AcqRel);
     if class < 0 {
         return;
     }
-    for id in IDS.minors.iter().chain(std::iter::once(&IDS.major)) {
+    for id in ids().minors.iter().chain(std::iter::once(&ids().major)) {
         let msg = id.swap(-1, Ordering::AcqRel);
         if msg >= 0 {
             // SAFETY: `msg` is a message id we created and have not closed yet.
@@ -143,10 +151,10 @@ pub fn unregister() {
 
 /// The id of our error class, registering it if needed (-1 if HDF5 refused).
 pub fn class_id() -> hid_t {
-    if IDS.class.load(Ordering::Acquire) < 0 {
+    if ids().class.load(Ordering::Acquire) < 0 {
         register();
     }
-    IDS.class.load(Ordering::Acquire)
+    ids().class.load(Ordering::Acquire)
 }
 
 /// Pushes `err` below the messages already on the default stack: it becomes the innermost entry,
@@ -215,8 +223,8 @@ pub fn push(at: &std::panic::Location<'_>, func: &str, err: &Error) {
     if class < 0 {
         return;
     }
-    let major = IDS.major.load(Ordering::Acquire);
-    let minor = IDS.minors[err.kind.index()].load(Ordering::Acquire);
+    let major = ids().major.load(Ordering::Acquire);
+    let minor = ids().minors[err.kind.index()].load(Ordering::Acquire);
     let func = CString::new(func).unwrap_or_default();
     let msg = CString::new(err.msg.replace('\0', "\\0")).unwrap_or_default();
     let file = CString::new(at.file()).unwrap_or_default();
@@ -287,7 +295,7 @@ fn stack_mentions_us(stack_id: hid_t, class: hid_t) -> bool {
 /// messages of ours (a failed `HDF5_VOL_CONNECTOR` info string terminates the connector right
 /// away): then the messages must stay printable, and HDF5 releases the class at shutdown.
 pub fn release_at_terminate() {
-    let class = IDS.class.load(Ordering::Acquire);
+    let class = ids().class.load(Ordering::Acquire);
     if class < 0 {
         return;
     }

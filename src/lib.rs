@@ -66,16 +66,16 @@ pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
 }
 
 /// The connector class for the libhdf5 holding the code at `caller` (or, when something else
-/// asks, such as `dset-split doctor`, the libhdf5 of the global scope), once bound to it; NULL
-/// (HDF5 then reports that the plugin cannot be loaded) when no libhdf5 can be bound.
+/// asks, such as `dset-split doctor`, the libhdf5 of the global scope), once bound to it: each
+/// copy of libhdf5 in the process gets a class table of its own, whose callbacks run with its
+/// binding. NULL (HDF5 then reports that the plugin cannot be loaded) when no libhdf5 can be bound.
 extern "C" fn plugin_info_for(caller: *const c_void) -> *const c_void {
-    let find = || match ffi::bind::Lib::containing(caller) {
-        Ok(lib) if lib.opt_sym(c"H5VLregister_connector").is_some() => Ok(lib),
-        _ => ffi::bind::Lib::global(),
-    };
-    let bound = std::panic::catch_unwind(|| ffi::bind::bind(find).map(|_| ()));
-    match bound {
-        Ok(Ok(())) => (&vol::CLASS as *const ffi::H5VL_class_t).cast(),
+    let copy = std::panic::catch_unwind(|| match ffi::bind::Lib::containing(caller) {
+        Ok(lib) if lib.opt_sym(c"H5VLregister_connector").is_some() => ffi::bind::bind(lib),
+        _ => ffi::bind::global().map_err(str::to_string),
+    });
+    match copy {
+        Ok(Ok(k)) => (&vol::CLASSES[k] as *const ffi::H5VL_class_t).cast(),
         Ok(Err(e)) => {
             eprintln!("dset_split: cannot serve: {e}");
             std::ptr::null()

@@ -137,10 +137,10 @@ fn dset_split_below_itself_with_no_info_string_is_refused_when_files_open() {
 #[serial]
 fn a_panic_becomes_an_hdf5_error_not_an_abort() {
     H5VL_dset_split_register();
-    let rc: herr_t = dset_split::boundary::guard("attr_read", || panic!("deliberate test panic"));
+    let rc: herr_t = dset_split::boundary::guard(0, "attr_read", || panic!("deliberate test panic"));
     assert_eq!(rc, -1);
     assert_our_error("attr_read panicked: deliberate test panic");
-    let p: *mut c_void = dset_split::boundary::guard("dataset_open", || panic!("{}", String::from("owned message")));
+    let p: *mut c_void = dset_split::boundary::guard(0, "dataset_open", || panic!("{}", String::from("owned message")));
     assert!(p.is_null());
     assert_our_error("dataset_open panicked: owned message");
 }
@@ -150,12 +150,21 @@ fn a_panic_becomes_an_hdf5_error_not_an_abort() {
 fn callbacks_refuse_null_objects_with_a_message() {
     H5VL_dset_split_register();
     // SAFETY: a NULL object is exactly the bad input under test; the callback must not touch it.
-    let rc = unsafe { dset_split::vol::attr::read(null_mut(), 0, null_mut(), 0, null_mut()) };
+    let rc = unsafe { dset_split::vol::attr::read::<0>(null_mut(), 0, null_mut(), 0, null_mut()) };
     assert_eq!(rc, -1);
     assert_our_error("NULL object pointer");
     // SAFETY: as above.
     let rc = unsafe {
-        dset_split::vol::dataset::read(0, null_mut(), null_mut(), null_mut(), null_mut(), 0, null_mut(), null_mut())
+        dset_split::vol::dataset::read::<0>(
+            0,
+            null_mut(),
+            null_mut(),
+            null_mut(),
+            null_mut(),
+            0,
+            null_mut(),
+            null_mut(),
+        )
     };
     assert_eq!(rc, -1);
     assert_our_error("no dataset given");

@@ -24,6 +24,8 @@ pub struct Lib {
     /// Its file, as the dynamic loader knows it (the loader's own string: nothing of the binding
     /// lives on the heap, which a leak checker would report once HDF5 unloads the plugin).
     path: &'static CStr,
+    /// Where it is loaded (tells two copies of libhdf5 apart).
+    base: usize,
     /// Whether it is the libhdf5 of the global scope (the program is linked to it): then a
     /// variable of it may have been copied into the program (a copy relocation), and the copy is
     /// the one the library uses.
@@ -55,7 +57,7 @@ impl Lib {
             return Err(format!("{} cannot be opened again (dlopen RTLD_NOLOAD)", path.to_string_lossy()));
         }
         let global = base_of(global_sym(c"H5VLregister_connector")) == Some(info.dli_fbase);
-        Ok(Lib { handle, path, global })
+        Ok(Lib { handle, path, base: info.dli_fbase as usize, global })
     }
 
     /// The libhdf5 in the process's global scope (a program linked to it).
@@ -65,6 +67,11 @@ impl Lib {
             return Err("no HDF5 library in the program's global scope".into());
         }
         Lib::containing(f)
+    }
+
+    /// Whether `other` is this same loaded library.
+    pub fn is(&self, other: &Lib) -> bool {
+        self.base == other.base
     }
 
     /// Its file, as the dynamic loader knows it.
@@ -129,7 +136,22 @@ pub struct Series {
     close_lib_context: Option<unsafe extern "C" fn(*mut c_void) -> super::herr_t>,
     /// 1.14: registers HDF5's built-in pass-through connector (2.x registers it at start-up).
     pass_through_register: Option<unsafe extern "C" fn() -> hid_t>,
+    /// `H5Epush2`, variadic (so not in a `bind!` list).
+    pub push2: Option<Push2>,
 }
+
+/// The C signature of `H5Epush2`.
+pub type Push2 = unsafe extern "C" fn(
+    hid_t,
+    *const std::ffi::c_char,
+    *const std::ffi::c_char,
+    std::ffi::c_uint,
+    hid_t,
+    hid_t,
+    hid_t,
+    *const std::ffi::c_char,
+    ...
+) -> super::herr_t;
 
 impl Series {
     fn load(lib: &Lib) -> Result<Series, String> {
@@ -142,6 +164,7 @@ impl Series {
                 open_lib_context: f(c"H5VLopen_lib_context").map(|p| std::mem::transmute(p)),
                 close_lib_context: f(c"H5VLclose_lib_context").map(|p| std::mem::transmute(p)),
                 pass_through_register: f(c"H5VL_pass_through_register").map(|p| std::mem::transmute(p)),
+                push2: f(c"H5Epush2").map(|p| std::mem::transmute(p)),
             }
         };
         let old = series.start_lib_state.is_some() && series.finish_lib_state.is_some();
@@ -238,33 +261,84 @@ impl Api {
     }
 }
 
-static BOUND: OnceLock<Result<Bound, String>> = OnceLock::new();
+/// How many copies of libhdf5 in one process the plugin serves (h5py's and netCDF4's wheels,
+/// imported together, are two).
+pub const MAX_COPIES: usize = 4;
 
-/// Binds to the library `find` finds, unless bound already: the binding in force, or why there
-/// is none.
-pub fn bind(find: impl FnOnce() -> Result<Lib, String>) -> Result<&'static Bound, &'static str> {
-    BOUND
-        .get_or_init(|| {
-            let lib = find()?;
-            let api = Api::load(&lib)?;
-            Ok(Bound { lib, api })
-        })
-        .as_ref()
-        .map_err(String::as_str)
+/// One binding per libhdf5 copy, numbered in the order they asked for the plugin.
+static BINDINGS: [OnceLock<Bound>; MAX_COPIES] = [const { OnceLock::new() }; MAX_COPIES];
+
+/// Serialises making a binding (two copies may load the plugin from two threads).
+static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The copy number of the libhdf5 in the global scope, once asked (programs linked to it).
+static GLOBAL: OnceLock<Result<usize, String>> = OnceLock::new();
+
+/// No copy in force (outside the callbacks).
+const NONE: usize = usize::MAX;
+
+thread_local! {
+    /// The copy whose callback is running on this thread (`with`): const-initialised and
+    /// without a destructor, so readable even from HDF5's `atexit` handler.
+    static CURRENT: std::cell::Cell<usize> = const { std::cell::Cell::new(NONE) };
 }
 
-/// The binding in force; without one, binds to the libhdf5 in the global scope (a program linked
-/// to it). Panics when there is none (caught at the boundary to C like any other panic).
-pub fn api() -> &'static Api {
-    match bind(Lib::global) {
-        Ok(b) => &b.api,
+/// The copy number of `lib`: the binding made for it earlier, or a new one.
+pub fn bind(lib: Lib) -> Result<usize, String> {
+    let _making = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+    for (k, slot) in BINDINGS.iter().enumerate() {
+        match slot.get() {
+            Some(b) if b.lib.is(&lib) => return Ok(k),
+            Some(_) => {}
+            None => {
+                let api = Api::load(&lib)?;
+                let _ = slot.set(Bound { lib, api });
+                return Ok(k);
+            }
+        }
+    }
+    Err(format!("more than {MAX_COPIES} HDF5 libraries in one process"))
+}
+
+/// The copy number of the libhdf5 in the global scope, bound on first use.
+pub fn global() -> Result<usize, &'static str> {
+    GLOBAL.get_or_init(|| bind(Lib::global()?)).as_ref().copied().map_err(String::as_str)
+}
+
+/// Runs `f` with copy `k`'s binding in force: what the callbacks of class table `k` do.
+pub fn with<R>(k: usize, f: impl FnOnce() -> R) -> R {
+    /// Puts the previous copy back, also when `f` unwinds.
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CURRENT.with(|c| c.replace(k)));
+    f()
+}
+
+/// The copy number in force: the running callback's, else the global libhdf5's.
+pub fn index() -> usize {
+    let k = CURRENT.with(|c| c.get());
+    if k < MAX_COPIES && BINDINGS[k].get().is_some() {
+        return k;
+    }
+    match global() {
+        Ok(k) => k,
         Err(e) => panic!("dset_split is bound to no HDF5 library: {e}"),
     }
 }
 
-/// The library bound to, if any.
-pub fn bound() -> Option<&'static Bound> {
-    BOUND.get().and_then(|b| b.as_ref().ok())
+/// The binding in force (see [`index`]). Panics when there is none (caught at the boundary to C
+/// like any other panic).
+pub fn bound() -> &'static Bound {
+    BINDINGS[index()].get().expect("a binding numbered by `index` exists")
+}
+
+/// The functions and globals of the binding in force.
+pub fn api() -> &'static Api {
+    &bound().api
 }
 
 /// An HDF5 global id variable (a default property list, a property list class), read through

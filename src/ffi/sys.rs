@@ -75,24 +75,7 @@ pub mod h5e {
         msg: *const c_char,
         arg: *const c_char,
     ) -> herr_t {
-        type Push = unsafe extern "C" fn(
-            hid_t,
-            *const c_char,
-            *const c_char,
-            c_uint,
-            hid_t,
-            hid_t,
-            hid_t,
-            *const c_char,
-            ...
-        ) -> herr_t;
-        static PUSH: std::sync::OnceLock<Option<Push>> = std::sync::OnceLock::new();
-        let push = PUSH.get_or_init(|| {
-            crate::ffi::bind::api();
-            let p = crate::ffi::bind::bound()?.lib.opt_sym(c"H5Epush2")?;
-            // SAFETY: the symbol is HDF5's `H5Epush2`, of this C signature.
-            Some(unsafe { std::mem::transmute::<*mut c_void, Push>(p) })
-        });
+        let push = crate::ffi::bind::api().series.push2;
         match push {
             // SAFETY: the caller upholds `H5Epush2`'s contract; `arg` fills the format's one `%s`.
             Some(f) => unsafe { f(err_stack, file, func, line, cls_id, maj_id, min_id, msg, arg) },

@@ -128,11 +128,12 @@ pub(super) struct OpenSplit {
 /// them lives in are neither moved nor removed (another handle of the same file may link it again).
 type OpenEverywhere = Vec<(PathBuf, usize, Arc<SplitInfo>)>;
 
-static OPEN_EVERYWHERE: std::sync::LazyLock<std::sync::Mutex<OpenEverywhere>> =
-    std::sync::LazyLock::new(|| std::sync::Mutex::new(Vec::new()));
+/// One list per libhdf5 copy (`ffi::bind`): an object of one copy means nothing to another.
+static OPEN_EVERYWHERE: [std::sync::Mutex<OpenEverywhere>; crate::ffi::bind::MAX_COPIES] =
+    [const { std::sync::Mutex::new(Vec::new()) }; crate::ffi::bind::MAX_COPIES];
 
 fn open_everywhere() -> std::sync::MutexGuard<'static, OpenEverywhere> {
-    OPEN_EVERYWHERE.lock().unwrap_or_else(|e| e.into_inner())
+    OPEN_EVERYWHERE[crate::ffi::bind::index()].lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Frees the process-wide lists of open split datasets and referenced objects (the connector is

@@ -12,7 +12,7 @@ use crate::split::xref;
 type Req = *mut *mut c_void;
 
 /// `attr_cls.create`
-pub unsafe extern "C" fn create(
+pub unsafe extern "C" fn create<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     name: *const c_char,
@@ -23,7 +23,7 @@ pub unsafe extern "C" fn create(
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("attr_create", || {
+    guard(K, "attr_create", || {
         // By name through a split dataset's link: its file must not be a link into a cache.
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
         unsafe { crate::split::make_attr_owner_writable(Obj::from_ptr(obj)?, loc_params, dxpl_id) }?;
@@ -48,7 +48,7 @@ pub unsafe extern "C" fn create(
 }
 
 /// `attr_cls.open`
-pub unsafe extern "C" fn open(
+pub unsafe extern "C" fn open<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     name: *const c_char,
@@ -56,7 +56,7 @@ pub unsafe extern "C" fn open(
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("attr_open", || {
+    guard(K, "attr_open", || {
         // By name through a split dataset's link: its file must not be a link into a cache.
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
         unsafe { crate::split::make_attr_owner_writable(Obj::from_ptr(obj)?, loc_params, dxpl_id) }?;
@@ -84,14 +84,14 @@ unsafe fn mark_scale_list(made: *mut c_void, name: *const c_char) {
 }
 
 /// `attr_cls.read`
-pub unsafe extern "C" fn read(
+pub unsafe extern "C" fn read<const K: usize>(
     attr: *mut c_void,
     mem_type_id: hid_t,
     buf: *mut c_void,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("attr_read", || {
+    guard(K, "attr_read", || {
         // SAFETY: see `create`.
         let rc =
             unsafe { forward(attr, req, |under, vol| ffi::H5VLattr_read(under, vol, mem_type_id, buf, dxpl_id, req)) }?;
@@ -111,14 +111,14 @@ pub unsafe extern "C" fn read(
 }
 
 /// `attr_cls.write`
-pub unsafe extern "C" fn write(
+pub unsafe extern "C" fn write<const K: usize>(
     attr: *mut c_void,
     mem_type_id: hid_t,
     buf: *const c_void,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("attr_write", || {
+    guard(K, "attr_write", || {
         // No reference to an object of another file (see `split::xref`).
         // SAFETY: `attr` is our wrapper; HDF5's memory type id.
         if unsafe { ffi::H5Tdetect_class(mem_type_id, ffi::H5T_REFERENCE) } > 0 {
@@ -136,22 +136,27 @@ pub unsafe extern "C" fn write(
 }
 
 /// `attr_cls.get`
-pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_attr_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("attr_get", || {
+pub unsafe extern "C" fn get<const K: usize>(
+    obj: *mut c_void,
+    args: *mut H5VL_attr_get_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard(K, "attr_get", || {
         // SAFETY: see `create`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLattr_get(under, vol, args, dxpl_id, req)) }
     })
 }
 
 /// `attr_cls.specific`
-pub unsafe extern "C" fn specific(
+pub unsafe extern "C" fn specific<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     args: *mut H5VL_attr_specific_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("attr_specific", || {
+    guard(K, "attr_specific", || {
         // By name through a split dataset's link: its file must not be a link into a cache.
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
         unsafe { crate::split::make_attr_owner_writable(Obj::from_ptr(obj)?, loc_params, dxpl_id) }?;
@@ -161,21 +166,21 @@ pub unsafe extern "C" fn specific(
 }
 
 /// `attr_cls.optional`
-pub unsafe extern "C" fn optional(
+pub unsafe extern "C" fn optional<const K: usize>(
     obj: *mut c_void,
     args: *mut H5VL_optional_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("attr_optional", || {
+    guard(K, "attr_optional", || {
         // SAFETY: see `create`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLattr_optional(under, vol, args, dxpl_id, req)) }
     })
 }
 
 /// `attr_cls.close`
-pub unsafe extern "C" fn close(attr: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("attr_close", || {
+pub unsafe extern "C" fn close<const K: usize>(attr: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
+    guard(K, "attr_close", || {
         // SAFETY: see `create`; HDF5 never uses `attr` again once it is closed.
         unsafe { forward_close(attr, req, |under, vol| ffi::H5VLattr_close(under, vol, dxpl_id, req)) }
     })

@@ -14,7 +14,7 @@ use crate::split::{self, CreateArgs, xref};
 type Req = *mut *mut c_void;
 
 /// `dataset_cls.create`
-pub unsafe extern "C" fn create(
+pub unsafe extern "C" fn create<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     name: *const c_char,
@@ -26,7 +26,7 @@ pub unsafe extern "C" fn create(
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("dataset_create", || {
+    guard(K, "dataset_create", || {
         // SAFETY: `obj` is our wrapper (HDF5 only hands us objects we returned).
         let parent = unsafe { Obj::from_ptr(obj) }?;
         let args = CreateArgs { loc_params, name, lcpl_id, type_id, space_id, dcpl_id, dapl_id, dxpl_id };
@@ -61,7 +61,7 @@ pub unsafe extern "C" fn create(
 }
 
 /// `dataset_cls.open`
-pub unsafe extern "C" fn open(
+pub unsafe extern "C" fn open<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     name: *const c_char,
@@ -69,7 +69,7 @@ pub unsafe extern "C" fn open(
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("dataset_open", || {
+    guard(K, "dataset_open", || {
         // SAFETY: `obj` is our wrapper; the other arguments are HDF5's own.
         unsafe { split::make_writable(Obj::from_ptr(obj)?, loc_params, name, dxpl_id) }?;
         // SAFETY: `obj` is our wrapper (HDF5 only hands us objects we returned).
@@ -230,7 +230,7 @@ unsafe fn io<B: Copy>(
 }
 
 /// `dataset_cls.read` (one or many datasets: `H5Dread`, `H5Dread_multi`)
-pub unsafe extern "C" fn read(
+pub unsafe extern "C" fn read<const K: usize>(
     count: usize,
     dset: *mut *mut c_void,
     mem_type_id: *mut hid_t,
@@ -240,7 +240,7 @@ pub unsafe extern "C" fn read(
     buf: *mut *mut c_void,
     req: Req,
 ) -> herr_t {
-    guard("dataset_read", || {
+    guard(K, "dataset_read", || {
         let args = Io { count, dset, mem_type_id, mem_space_id, file_space_id, buf };
         // SAFETY: HDF5's own arguments; each call forwards them (or a per-file part of them) below.
         let rc = unsafe {
@@ -261,7 +261,7 @@ pub unsafe extern "C" fn read(
 }
 
 /// `dataset_cls.write` (one or many datasets: `H5Dwrite`, `H5Dwrite_multi`)
-pub unsafe extern "C" fn write(
+pub unsafe extern "C" fn write<const K: usize>(
     count: usize,
     dset: *mut *mut c_void,
     mem_type_id: *mut hid_t,
@@ -271,7 +271,7 @@ pub unsafe extern "C" fn write(
     buf: *mut *const c_void,
     req: Req,
 ) -> herr_t {
-    guard("dataset_write", || {
+    guard(K, "dataset_write", || {
         let args = Io { count, dset, mem_type_id, mem_space_id, file_space_id, buf };
         // No reference to an object of another file (see `split::xref`).
         // SAFETY: HDF5's own arguments.
@@ -363,8 +363,13 @@ unsafe fn forward_to<T>(
 
 /// `dataset_cls.get`: a virtual split dataset's dataspace, datatype, creation properties and
 /// storage are its source's (what the application created); its access properties its own.
-pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("dataset_get", || {
+pub unsafe extern "C" fn get<const K: usize>(
+    obj: *mut c_void,
+    args: *mut H5VL_dataset_get_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard(K, "dataset_get", || {
         // SAFETY: HDF5's valid argument struct.
         let op = unsafe { ffi::op_type_of(args) };
         let on_data = op != ffi::H5VL_DATASET_GET_DAPL;
@@ -380,13 +385,13 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
 }
 
 /// `dataset_cls.specific` (set extent, flush, refresh)
-pub unsafe extern "C" fn specific(
+pub unsafe extern "C" fn specific<const K: usize>(
     obj: *mut c_void,
     args: *mut H5VL_dataset_specific_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("dataset_specific", || {
+    guard(K, "dataset_specific", || {
         // SAFETY: `obj` is our wrapper; HDF5's valid argument struct.
         let (data, op) =
             (unsafe { Obj::from_ptr(obj) }?.data.as_ref().map(|d| d.obj), unsafe { ffi::op_type_of(args) });
@@ -430,13 +435,13 @@ pub unsafe extern "C" fn specific(
 }
 
 /// `dataset_cls.optional`
-pub unsafe extern "C" fn optional(
+pub unsafe extern "C" fn optional<const K: usize>(
     obj: *mut c_void,
     args: *mut H5VL_optional_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("dataset_optional", || {
+    guard(K, "dataset_optional", || {
         // SAFETY: `obj` is our wrapper.
         unsafe { Obj::from_ptr(obj) }?.missing_data()?;
         // Every dataset operation of the native connector is about the data (chunks, storage,
@@ -447,8 +452,8 @@ pub unsafe extern "C" fn optional(
 }
 
 /// `dataset_cls.close`
-pub unsafe extern "C" fn close(dset: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("dataset_close", || {
+pub unsafe extern "C" fn close<const K: usize>(dset: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
+    guard(K, "dataset_close", || {
         // SAFETY: `dset` is our wrapper.
         let o = unsafe { Obj::from_ptr(dset) }?;
         if let (Some(ctx), true) = (&o.ctx, o.split.is_some() || o.data.is_some()) {

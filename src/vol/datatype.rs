@@ -12,7 +12,7 @@ use crate::object::{Obj, forward, forward_close, forward_new};
 type Req = *mut *mut c_void;
 
 /// `datatype_cls.commit`
-pub unsafe extern "C" fn commit(
+pub unsafe extern "C" fn commit<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     name: *const c_char,
@@ -23,7 +23,7 @@ pub unsafe extern "C" fn commit(
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("datatype_commit", || {
+    guard(K, "datatype_commit", || {
         // The main file records no object times unless track_times=on.
         // SAFETY: `obj` is our wrapper.
         let parent = unsafe { Obj::from_ptr(obj) }?;
@@ -42,7 +42,7 @@ pub unsafe extern "C" fn commit(
 }
 
 /// `datatype_cls.open`
-pub unsafe extern "C" fn open(
+pub unsafe extern "C" fn open<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     name: *const c_char,
@@ -50,7 +50,7 @@ pub unsafe extern "C" fn open(
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("datatype_open", || {
+    guard(K, "datatype_open", || {
         // SAFETY: see `commit`.
         unsafe {
             forward_new(obj, req, |under, vol| {
@@ -61,42 +61,47 @@ pub unsafe extern "C" fn open(
 }
 
 /// `datatype_cls.get`
-pub unsafe extern "C" fn get(dt: *mut c_void, args: *mut H5VL_datatype_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("datatype_get", || {
+pub unsafe extern "C" fn get<const K: usize>(
+    dt: *mut c_void,
+    args: *mut H5VL_datatype_get_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard(K, "datatype_get", || {
         // SAFETY: see `commit`.
         unsafe { forward(dt, req, |under, vol| ffi::H5VLdatatype_get(under, vol, args, dxpl_id, req)) }
     })
 }
 
 /// `datatype_cls.specific` (flush, refresh)
-pub unsafe extern "C" fn specific(
+pub unsafe extern "C" fn specific<const K: usize>(
     obj: *mut c_void,
     args: *mut H5VL_datatype_specific_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("datatype_specific", || {
+    guard(K, "datatype_specific", || {
         // SAFETY: see `commit` (a refresh may replace the wrapper: `forward` copies what it needs).
         unsafe { forward(obj, req, |under, vol| ffi::H5VLdatatype_specific(under, vol, args, dxpl_id, req)) }
     })
 }
 
 /// `datatype_cls.optional`
-pub unsafe extern "C" fn optional(
+pub unsafe extern "C" fn optional<const K: usize>(
     obj: *mut c_void,
     args: *mut H5VL_optional_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("datatype_optional", || {
+    guard(K, "datatype_optional", || {
         // SAFETY: see `commit`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLdatatype_optional(under, vol, args, dxpl_id, req)) }
     })
 }
 
 /// `datatype_cls.close`
-pub unsafe extern "C" fn close(dt: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("datatype_close", || {
+pub unsafe extern "C" fn close<const K: usize>(dt: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
+    guard(K, "datatype_close", || {
         // SAFETY: see `commit`; HDF5 never uses `dt` again once it is closed.
         unsafe { forward_close(dt, req, |under, vol| ffi::H5VLdatatype_close(under, vol, dxpl_id, req)) }
     })

@@ -29,7 +29,7 @@ fn file_ctx(name: *const c_char, under_fapl: hid_t, info: &ConnInfo, read_only: 
 }
 
 /// `file_cls.create`
-pub unsafe extern "C" fn create(
+pub unsafe extern "C" fn create<const K: usize>(
     name: *const c_char,
     flags: c_uint,
     fcpl_id: hid_t,
@@ -37,7 +37,7 @@ pub unsafe extern "C" fn create(
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("file_create", || {
+    guard(K, "file_create", || {
         // SAFETY: HDF5 passes NULL or a NUL-terminated name.
         crate::trace!("file_create name={} flags={flags:#x}", unsafe { crate::log::show(name) });
         // SAFETY: as above.
@@ -90,14 +90,14 @@ pub unsafe extern "C" fn create(
 }
 
 /// `file_cls.open`
-pub unsafe extern "C" fn open(
+pub unsafe extern "C" fn open<const K: usize>(
     name: *const c_char,
     flags: c_uint,
     fapl_id: hid_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("file_open", || {
+    guard(K, "file_open", || {
         // SAFETY: HDF5 passes NULL or a NUL-terminated name.
         crate::trace!("file_open name={} flags={flags:#x}", unsafe { crate::log::show(name) });
         // SAFETY: as above.
@@ -123,8 +123,13 @@ pub unsafe extern "C" fn open(
 }
 
 /// `file_cls.get`
-pub unsafe extern "C" fn get(file: *mut c_void, args: *mut H5VL_file_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("file_get", || {
+pub unsafe extern "C" fn get<const K: usize>(
+    file: *mut c_void,
+    args: *mut H5VL_file_get_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard(K, "file_get", || {
         // SAFETY: `file` is our wrapper (of any object: H5Fget_name takes any id); HDF5 passes a
         // valid argument struct.
         let (o, a) = unsafe { (Obj::from_ptr(file)?, &*args) };
@@ -210,13 +215,13 @@ fn specific_by_fapl(args: &H5VL_file_specific_args_t, fapl_id: hid_t, dxpl_id: h
 }
 
 /// `file_cls.specific` (flush, reopen, is-accessible, delete, is-equal)
-pub unsafe extern "C" fn specific(
+pub unsafe extern "C" fn specific<const K: usize>(
     file: *mut c_void,
     args: *mut H5VL_file_specific_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("file_specific", || {
+    guard(K, "file_specific", || {
         // SAFETY: HDF5 passes a valid argument struct.
         let a = unsafe { &*args };
         match a.op_type {
@@ -264,13 +269,13 @@ pub unsafe extern "C" fn specific(
 }
 
 /// `file_cls.optional`
-pub unsafe extern "C" fn optional(
+pub unsafe extern "C" fn optional<const K: usize>(
     file: *mut c_void,
     args: *mut H5VL_optional_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("file_optional", || {
+    guard(K, "file_optional", || {
         // SAFETY: `file` is our wrapper; HDF5 passes a valid argument struct.
         let (o, op) = unsafe { (Obj::from_ptr(file)?, (*args).op_type) };
         let (ctx, below) = (o.ctx.clone(), Below { obj: o.under_object, vol: o.under_vol_id, obj_type: ffi::H5I_FILE });
@@ -302,8 +307,8 @@ fn open_count(at: &Below, types: c_uint, dxpl: hid_t) -> usize {
 }
 
 /// `file_cls.close`
-pub unsafe extern "C" fn close(file: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("file_close", || {
+pub unsafe extern "C" fn close<const K: usize>(file: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
+    guard(K, "file_close", || {
         // Split files whose links were deleted go once the main file is closed (and so flushed).
         // SAFETY: `file` is our wrapper.
         let (ctx, doomed) = match unsafe { Obj::from_ptr(file) } {

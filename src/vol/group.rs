@@ -12,7 +12,7 @@ use crate::object::{Obj, forward, forward_close, forward_new};
 type Req = *mut *mut c_void;
 
 /// `group_cls.create`
-pub unsafe extern "C" fn create(
+pub unsafe extern "C" fn create<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     name: *const c_char,
@@ -22,7 +22,7 @@ pub unsafe extern "C" fn create(
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("group_create", || {
+    guard(K, "group_create", || {
         // The main file records no object times unless track_times=on.
         // SAFETY: `obj` is our wrapper.
         let parent = unsafe { Obj::from_ptr(obj) }?;
@@ -41,7 +41,7 @@ pub unsafe extern "C" fn create(
 }
 
 /// `group_cls.open`
-pub unsafe extern "C" fn open(
+pub unsafe extern "C" fn open<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     name: *const c_char,
@@ -49,7 +49,7 @@ pub unsafe extern "C" fn open(
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("group_open", || {
+    guard(K, "group_open", || {
         // SAFETY: see `create`.
         unsafe {
             forward_new(obj, req, |under, vol| ffi::H5VLgroup_open(under, loc_params, vol, name, gapl_id, dxpl_id, req))
@@ -58,21 +58,26 @@ pub unsafe extern "C" fn open(
 }
 
 /// `group_cls.get`
-pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_group_get_args_t, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("group_get", || {
+pub unsafe extern "C" fn get<const K: usize>(
+    obj: *mut c_void,
+    args: *mut H5VL_group_get_args_t,
+    dxpl_id: hid_t,
+    req: Req,
+) -> herr_t {
+    guard(K, "group_get", || {
         // SAFETY: see `create`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLgroup_get(under, vol, args, dxpl_id, req)) }
     })
 }
 
 /// `group_cls.specific` (mount, unmount, flush, refresh)
-pub unsafe extern "C" fn specific(
+pub unsafe extern "C" fn specific<const K: usize>(
     obj: *mut c_void,
     args: *mut H5VL_group_specific_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("group_specific", || {
+    guard(K, "group_specific", || {
         // SAFETY: HDF5 passes a valid argument struct.
         let mut local = unsafe { *args };
         let args = if local.op_type == H5VL_GROUP_MOUNT {
@@ -89,21 +94,21 @@ pub unsafe extern "C" fn specific(
 }
 
 /// `group_cls.optional`
-pub unsafe extern "C" fn optional(
+pub unsafe extern "C" fn optional<const K: usize>(
     obj: *mut c_void,
     args: *mut H5VL_optional_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("group_optional", || {
+    guard(K, "group_optional", || {
         // SAFETY: see `create`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLgroup_optional(under, vol, args, dxpl_id, req)) }
     })
 }
 
 /// `group_cls.close`
-pub unsafe extern "C" fn close(grp: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
-    guard("group_close", || {
+pub unsafe extern "C" fn close<const K: usize>(grp: *mut c_void, dxpl_id: hid_t, req: Req) -> herr_t {
+    guard(K, "group_close", || {
         // SAFETY: see `create`; HDF5 never uses `grp` again once it is closed.
         unsafe { forward_close(grp, req, |under, vol| ffi::H5VLgroup_close(under, vol, dxpl_id, req)) }
     })

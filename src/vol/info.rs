@@ -10,8 +10,8 @@ use crate::error::Error;
 use crate::ffi::herr_t;
 
 /// `info_cls.copy`
-pub unsafe extern "C" fn copy(info: *const c_void) -> *mut c_void {
-    guard_light("info_copy", || {
+pub unsafe extern "C" fn copy<const K: usize>(info: *const c_void) -> *mut c_void {
+    guard_light(K, "info_copy", || {
         // SAFETY: HDF5 hands us NULL or an info made by us.
         let info = unsafe { ConnInfo::borrow(info) }.ok_or_else(|| Error::arg("NULL connector info to copy"))?;
         Ok(info.try_clone()?.into_raw())
@@ -19,8 +19,12 @@ pub unsafe extern "C" fn copy(info: *const c_void) -> *mut c_void {
 }
 
 /// `info_cls.cmp`
-pub unsafe extern "C" fn cmp(cmp_value: *mut c_int, info1: *const c_void, info2: *const c_void) -> herr_t {
-    guard_light("info_cmp", || {
+pub unsafe extern "C" fn cmp<const K: usize>(
+    cmp_value: *mut c_int,
+    info1: *const c_void,
+    info2: *const c_void,
+) -> herr_t {
+    guard_light(K, "info_cmp", || {
         // SAFETY: HDF5 hands us NULL or infos made by us.
         let (a, b) = unsafe { (ConnInfo::borrow(info1), ConnInfo::borrow(info2)) };
         let value = match (a, b) {
@@ -36,8 +40,8 @@ pub unsafe extern "C" fn cmp(cmp_value: *mut c_int, info1: *const c_void, info2:
 }
 
 /// `info_cls.free`
-pub unsafe extern "C" fn free(info: *mut c_void) -> herr_t {
-    guard_light("info_free", || {
+pub unsafe extern "C" fn free<const K: usize>(info: *mut c_void) -> herr_t {
+    guard_light(K, "info_free", || {
         if !info.is_null() {
             // SAFETY: HDF5 gives back an info made by us, which it no longer uses.
             drop(unsafe { ConnInfo::from_raw(info) });
@@ -47,8 +51,8 @@ pub unsafe extern "C" fn free(info: *mut c_void) -> herr_t {
 }
 
 /// `info_cls.to_str`: allocated with `H5allocate_memory`, as HDF5 frees it.
-pub unsafe extern "C" fn to_str(info: *const c_void, out: *mut *mut c_char) -> herr_t {
-    guard_light("info_to_str", || {
+pub unsafe extern "C" fn to_str<const K: usize>(info: *const c_void, out: *mut *mut c_char) -> herr_t {
+    guard_light(K, "info_to_str", || {
         // SAFETY: HDF5 hands us NULL or an info made by us.
         let info = unsafe { ConnInfo::borrow(info) }.ok_or_else(|| Error::arg("NULL connector info"))?;
         let text = info.to_info_string()?;
@@ -68,8 +72,8 @@ pub unsafe extern "C" fn to_str(info: *const c_void, out: *mut *mut c_char) -> h
 }
 
 /// `info_cls.from_str`: the text after the connector name in `HDF5_VOL_CONNECTOR`.
-pub unsafe extern "C" fn from_str(text: *const c_char, out: *mut *mut c_void) -> herr_t {
-    guard_light("info_from_str", || {
+pub unsafe extern "C" fn from_str<const K: usize>(text: *const c_char, out: *mut *mut c_void) -> herr_t {
+    guard_light(K, "info_from_str", || {
         let info = if text.is_null() {
             ConnInfo::native()?
         } else {

@@ -19,7 +19,7 @@ type Req = *mut *mut c_void;
 
 /// `link_cls.create`: the location object may be NULL for a hard link (`H5L_SAME_LOC`), in
 /// which case the target object names the connector below.
-pub unsafe extern "C" fn create(
+pub unsafe extern "C" fn create<const K: usize>(
     args: *mut H5VL_link_create_args_t,
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
@@ -28,7 +28,7 @@ pub unsafe extern "C" fn create(
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("link_create", || {
+    guard(K, "link_create", || {
         // SAFETY: NULL or one of our wrappers.
         let o = unsafe { Obj::from_nullable(obj) };
         let mut vol = o.map(|o| o.under_vol_id);
@@ -265,7 +265,7 @@ unsafe fn copy_or_move(
 }
 
 /// `link_cls.copy`
-pub unsafe extern "C" fn copy(
+pub unsafe extern "C" fn copy<const K: usize>(
     src_obj: *mut c_void,
     loc_params1: *const H5VL_loc_params_t,
     dst_obj: *mut c_void,
@@ -275,14 +275,14 @@ pub unsafe extern "C" fn copy(
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("link_copy", || {
+    guard(K, "link_copy", || {
         // SAFETY: HDF5's own arguments.
         unsafe { copy_or_move(Op::Copy, src_obj, loc_params1, dst_obj, loc_params2, lcpl_id, lapl_id, dxpl_id, req) }
     })
 }
 
 /// `link_cls.move`
-pub unsafe extern "C" fn move_(
+pub unsafe extern "C" fn move_<const K: usize>(
     src_obj: *mut c_void,
     loc_params1: *const H5VL_loc_params_t,
     dst_obj: *mut c_void,
@@ -292,35 +292,35 @@ pub unsafe extern "C" fn move_(
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("link_move", || {
+    guard(K, "link_move", || {
         // SAFETY: HDF5's own arguments.
         unsafe { copy_or_move(Op::Move, src_obj, loc_params1, dst_obj, loc_params2, lcpl_id, lapl_id, dxpl_id, req) }
     })
 }
 
 /// `link_cls.get` (info, name, value)
-pub unsafe extern "C" fn get(
+pub unsafe extern "C" fn get<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     args: *mut H5VL_link_get_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("link_get", || {
+    guard(K, "link_get", || {
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; the arguments are HDF5's own.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLlink_get(under, loc_params, vol, args, dxpl_id, req)) }
     })
 }
 
 /// `link_cls.specific` (delete, exists, iterate)
-pub unsafe extern "C" fn specific(
+pub unsafe extern "C" fn specific<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     args: *mut H5VL_link_specific_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("link_specific", || {
+    guard(K, "link_specific", || {
         // SAFETY: `obj` is our wrapper; HDF5 passes valid arguments.
         let (o, op) = unsafe { (Obj::from_ptr(obj)?, (*args).op_type) };
         // H5Ldelete: note the split files the link leads to, to remove those nothing else uses.
@@ -391,14 +391,14 @@ unsafe fn deleted_name(at: &Below, loc: &H5VL_loc_params_t, dxpl: hid_t) -> Opti
 }
 
 /// `link_cls.optional`
-pub unsafe extern "C" fn optional(
+pub unsafe extern "C" fn optional<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     args: *mut H5VL_optional_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("link_optional", || {
+    guard(K, "link_optional", || {
         // SAFETY: as for `get`.
         unsafe { forward(obj, req, |under, vol| ffi::H5VLlink_optional(under, loc_params, vol, args, dxpl_id, req)) }
     })

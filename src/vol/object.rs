@@ -14,14 +14,14 @@ use crate::{split, visit};
 type Req = *mut *mut c_void;
 
 /// `object_cls.open`
-pub unsafe extern "C" fn open(
+pub unsafe extern "C" fn open<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     opened_type: *mut H5I_type_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> *mut c_void {
-    guard("object_open", || {
+    guard(K, "object_open", || {
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
         unsafe { split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;
         // SAFETY: `obj` is our wrapper and `req` HDF5's request slot; HDF5's own arguments go to
@@ -83,7 +83,7 @@ pub unsafe extern "C" fn open(
 }
 
 /// `object_cls.copy` (`H5Ocopy`, also across files)
-pub unsafe extern "C" fn copy(
+pub unsafe extern "C" fn copy<const K: usize>(
     src_obj: *mut c_void,
     src_loc_params: *const H5VL_loc_params_t,
     src_name: *const c_char,
@@ -95,7 +95,7 @@ pub unsafe extern "C" fn copy(
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("object_copy", || {
+    guard(K, "object_copy", || {
         // SAFETY: both objects are our wrappers.
         let (src, dst) = unsafe { (Obj::from_ptr(src_obj)?, Obj::from_ptr(dst_obj)?) };
         // The copy may add links to split files: count again at the next delete.
@@ -151,14 +151,14 @@ pub unsafe extern "C" fn copy(
 }
 
 /// `object_cls.get` (file, name, type, info)
-pub unsafe extern "C" fn get(
+pub unsafe extern "C" fn get<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     args: *mut H5VL_object_get_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("object_get", || {
+    guard(K, "object_get", || {
         // SAFETY: `obj` is our wrapper; HDF5 passes valid arguments.
         let (o, a, by_self) = unsafe {
             (Obj::from_ptr(obj)?, &*args, !loc_params.is_null() && (*loc_params).type_ == ffi::H5VL_OBJECT_BY_SELF)
@@ -188,14 +188,14 @@ pub unsafe extern "C" fn get(
 }
 
 /// `object_cls.specific` (ref count, exists, lookup, visit, flush, refresh)
-pub unsafe extern "C" fn specific(
+pub unsafe extern "C" fn specific<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     args: *mut H5VL_object_specific_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("object_specific", || {
+    guard(K, "object_specific", || {
         // SAFETY: `obj` is our wrapper; HDF5 passes valid arguments.
         let (o, op) = unsafe { (Obj::from_ptr(obj)?, (*args).op_type) };
         if op == ffi::H5VL_OBJECT_LOOKUP && !loc_params.is_null() {
@@ -261,14 +261,14 @@ pub unsafe extern "C" fn specific(
 }
 
 /// `object_cls.optional`
-pub unsafe extern "C" fn optional(
+pub unsafe extern "C" fn optional<const K: usize>(
     obj: *mut c_void,
     loc_params: *const H5VL_loc_params_t,
     args: *mut H5VL_optional_args_t,
     dxpl_id: hid_t,
     req: Req,
 ) -> herr_t {
-    guard("object_optional", || {
+    guard(K, "object_optional", || {
         // By name through a split dataset's link (`H5Oset_comment_by_name`): as for `open`.
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
         unsafe { split::make_writable(Obj::from_ptr(obj)?, loc_params, std::ptr::null(), dxpl_id) }?;

@@ -30,8 +30,12 @@ unsafe fn call(
 }
 
 /// `request_cls.wait`: frees our wrapper once the request is no longer in progress.
-pub unsafe extern "C" fn wait(req: *mut c_void, timeout: u64, status: *mut H5VL_request_status_t) -> herr_t {
-    guard("request_wait", || {
+pub unsafe extern "C" fn wait<const K: usize>(
+    req: *mut c_void,
+    timeout: u64,
+    status: *mut H5VL_request_status_t,
+) -> herr_t {
+    guard(K, "request_wait", || {
         // SAFETY: `req` is our wrapper; `status` is HDF5's out slot, read only after a success.
         unsafe {
             call(
@@ -44,40 +48,44 @@ pub unsafe extern "C" fn wait(req: *mut c_void, timeout: u64, status: *mut H5VL_
 }
 
 /// `request_cls.notify`
-pub unsafe extern "C" fn notify(req: *mut c_void, cb: H5VL_request_notify_t, ctx: *mut c_void) -> herr_t {
-    guard("request_notify", || {
+pub unsafe extern "C" fn notify<const K: usize>(
+    req: *mut c_void,
+    cb: H5VL_request_notify_t,
+    ctx: *mut c_void,
+) -> herr_t {
+    guard(K, "request_notify", || {
         // SAFETY: `req` is our wrapper; the callback and context are HDF5's own.
         unsafe { call(req, |under, vol| ffi::H5VLrequest_notify(under, vol, cb, ctx), |rc| rc >= 0) }
     })
 }
 
 /// `request_cls.cancel`
-pub unsafe extern "C" fn cancel(req: *mut c_void, status: *mut H5VL_request_status_t) -> herr_t {
-    guard("request_cancel", || {
+pub unsafe extern "C" fn cancel<const K: usize>(req: *mut c_void, status: *mut H5VL_request_status_t) -> herr_t {
+    guard(K, "request_cancel", || {
         // SAFETY: `req` is our wrapper; `status` is HDF5's out slot.
         unsafe { call(req, |under, vol| ffi::H5VLrequest_cancel(under, vol, status), |rc| rc >= 0) }
     })
 }
 
 /// `request_cls.specific`
-pub unsafe extern "C" fn specific(req: *mut c_void, args: *mut H5VL_request_specific_args_t) -> herr_t {
-    guard("request_specific", || {
+pub unsafe extern "C" fn specific<const K: usize>(req: *mut c_void, args: *mut H5VL_request_specific_args_t) -> herr_t {
+    guard(K, "request_specific", || {
         // SAFETY: `req` is our wrapper; the arguments are HDF5's own.
         unsafe { call(req, |under, vol| ffi::H5VLrequest_specific(under, vol, args), |_| false) }
     })
 }
 
 /// `request_cls.optional`
-pub unsafe extern "C" fn optional(req: *mut c_void, args: *mut H5VL_optional_args_t) -> herr_t {
-    guard("request_optional", || {
+pub unsafe extern "C" fn optional<const K: usize>(req: *mut c_void, args: *mut H5VL_optional_args_t) -> herr_t {
+    guard(K, "request_optional", || {
         // SAFETY: `req` is our wrapper; the arguments are HDF5's own.
         unsafe { call(req, |under, vol| ffi::H5VLrequest_optional(under, vol, args), |_| false) }
     })
 }
 
 /// `request_cls.free`
-pub unsafe extern "C" fn free(req: *mut c_void) -> herr_t {
-    guard("request_free", || {
+pub unsafe extern "C" fn free<const K: usize>(req: *mut c_void) -> herr_t {
+    guard(K, "request_free", || {
         // SAFETY: `req` is our wrapper.
         unsafe { call(req, |under, vol| ffi::H5VLrequest_free(under, vol), |rc| rc >= 0) }
     })

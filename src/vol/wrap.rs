@@ -15,8 +15,8 @@ use crate::object::Obj;
 use crate::split::FileCtx;
 
 /// `wrap_cls.get_object`: the terminal object below us.
-pub unsafe extern "C" fn get_object(obj: *const c_void) -> *mut c_void {
-    guard_light("wrap_get_object", || {
+pub unsafe extern "C" fn get_object<const K: usize>(obj: *const c_void) -> *mut c_void {
+    guard_light(K, "wrap_get_object", || {
         // SAFETY: `obj` is one of our wrappers.
         let o = unsafe { Obj::from_ptr(obj) }?;
         // SAFETY: asks the connector below about its own object.
@@ -25,8 +25,8 @@ pub unsafe extern "C" fn get_object(obj: *const c_void) -> *mut c_void {
 }
 
 /// `wrap_cls.get_wrap_ctx`
-pub unsafe extern "C" fn get_wrap_ctx(obj: *const c_void, wrap_ctx: *mut *mut c_void) -> herr_t {
-    guard_light("wrap_get_wrap_ctx", || {
+pub unsafe extern "C" fn get_wrap_ctx<const K: usize>(obj: *const c_void, wrap_ctx: *mut *mut c_void) -> herr_t {
+    guard_light(K, "wrap_get_wrap_ctx", || {
         // SAFETY: `obj` is one of our wrappers.
         let o = unsafe { Obj::from_ptr(obj) }?;
         let ctx = WrapCtx::for_object(o)?;
@@ -37,8 +37,12 @@ pub unsafe extern "C" fn get_wrap_ctx(obj: *const c_void, wrap_ctx: *mut *mut c_
 }
 
 /// `wrap_cls.wrap_object`
-pub unsafe extern "C" fn wrap_object(obj: *mut c_void, obj_type: H5I_type_t, wrap_ctx: *mut c_void) -> *mut c_void {
-    guard_light("wrap_object", || {
+pub unsafe extern "C" fn wrap_object<const K: usize>(
+    obj: *mut c_void,
+    obj_type: H5I_type_t,
+    wrap_ctx: *mut c_void,
+) -> *mut c_void {
+    guard_light(K, "wrap_object", || {
         crate::trace!("wrap_object type={obj_type} obj={obj:p}");
         // SAFETY: `wrap_ctx` came from our `get_wrap_ctx`.
         unsafe { WrapCtx::wrap(wrap_ctx, obj, obj_type) }
@@ -46,8 +50,8 @@ pub unsafe extern "C" fn wrap_object(obj: *mut c_void, obj_type: H5I_type_t, wra
 }
 
 /// `wrap_cls.unwrap_object`: frees our wrapper once the layer below unwrapped its own.
-pub unsafe extern "C" fn unwrap_object(obj: *mut c_void) -> *mut c_void {
-    guard_light("wrap_unwrap_object", || {
+pub unsafe extern "C" fn unwrap_object<const K: usize>(obj: *mut c_void) -> *mut c_void {
+    guard_light(K, "wrap_unwrap_object", || {
         // SAFETY: `obj` is one of our wrappers.
         let o = unsafe { Obj::from_ptr(obj) }?;
         // SAFETY: asks the connector below to unwrap its own object.
@@ -70,8 +74,8 @@ pub unsafe extern "C" fn unwrap_object(obj: *mut c_void) -> *mut c_void {
 }
 
 /// `wrap_cls.free_wrap_ctx`
-pub unsafe extern "C" fn free_wrap_ctx(wrap_ctx: *mut c_void) -> herr_t {
-    guard_light("wrap_free_wrap_ctx", || {
+pub unsafe extern "C" fn free_wrap_ctx<const K: usize>(wrap_ctx: *mut c_void) -> herr_t {
+    guard_light(K, "wrap_free_wrap_ctx", || {
         // SAFETY: `wrap_ctx` came from our `get_wrap_ctx` and is not used afterwards.
         unsafe { WrapCtx::free(wrap_ctx) };
         Ok(0)

@@ -75,6 +75,46 @@ def test_h5py_s_wheel_writes_through_the_plugin(tmp_path):
     assert dumped[0] == dumped[1], "the wheel wrote different content through the plugin"
 
 
+TWO_COPIES = """
+import sys, os
+if sys.argv[1] == "h5py":
+    import h5py, netCDF4
+else:
+    import netCDF4, h5py
+import numpy as np
+with netCDF4.Dataset("a.nc", "w") as d:
+    d.createDimension("t", None)
+    v = d.createVariable("v", "f8", ("t",), zlib=True)
+    v[:] = np.arange(5.0)
+    v.units = "K"
+with h5py.File("b.h5", "w") as f:
+    f["x"] = np.arange(4)
+    f["x"].attrs["a"] = 1
+with netCDF4.Dataset("a.nc") as d:
+    print("nc", d["v"][:].tolist(), d["v"].units, len(d.dimensions["t"]), d.dimensions["t"].isunlimited())
+with h5py.File("b.h5") as f:
+    print("h5", f["x"][()].tolist(), int(f["x"].attrs["a"]))
+"""
+
+
+@pytest.mark.parametrize("first", ["h5py", "netCDF4"])
+def test_h5py_and_netcdf4_wheels_in_one_process(tmp_path, first):
+    """h5py's wheel (HDF5 2.0.0) and netCDF4's (HDF5 2.2.0) imported together, in either order:
+    two libhdf5 copies in one process, each bound to the plugin on its own (issue 11), so both
+    write the split layout and read back what the same script reads natively."""
+    wheel = need_file("DSET_SPLIT_WHEEL_PYTHON")
+    native, split = tmp_path / "native", tmp_path / "split"
+    native.mkdir()
+    split.mkdir()
+    script = tmp_path / "two.py"
+    script.write_text(TWO_COPIES)
+    want = sh([wheel, script, first], native, clean_env()).stdout
+    got = sh([wheel, script, first], split, connector_env(VIRTUAL)).stdout
+    assert got == want and "nc [0.0, 1.0, 2.0, 3.0, 4.0] K 5 True" in got, got
+    assert sorted(p.name for p in (split / "a-split").glob("*.h5")) == ["t.h5", "v.h5"]
+    assert sorted(p.name for p in (split / "b-split").glob("*.h5")) == ["x.h5"]
+
+
 def test_writer_splits_what_it_should(tmp_path):
     run(EXAMPLES / "writer.py", [tmp_path / "run.h5"], tmp_path, CONNECTOR)
     files = {p.relative_to(tmp_path / "run-split").as_posix() for p in (tmp_path / "run-split").rglob("*.h5")}
