@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from support import EXAMPLES, clean_env, cli as dset_split, connector_env, need_file, sh
+from support import EXAMPLES, clean_env, cli, cli as dset_split, connector_env, need_file, sh
 
 # The link form (moves, drift, `check --fix` of links are its own): datasets with dimension
 # scales and references stay in the main file (README: a reference holds an address inside one
@@ -113,6 +113,26 @@ def test_h5py_and_netcdf4_wheels_in_one_process(tmp_path, first):
     assert got == want and "nc [0.0, 1.0, 2.0, 3.0, 4.0] K 5 True" in got, got
     assert sorted(p.name for p in (split / "a-split").glob("*.h5")) == ["t.h5", "v.h5"]
     assert sorted(p.name for p in (split / "b-split").glob("*.h5")) == ["x.h5"]
+
+
+def test_env_runs_an_unmodified_script_through_the_connector(tmp_path):
+    """`eval "$(dset-split env KEYS...)"` puts the plugin's folder in front of HDF5_PLUGIN_PATH
+    (keeping what was there) and sets HDF5_VOL_CONNECTOR with the policy keys: an unmodified
+    script (h5py's wheel) then writes the split layout; a bad key is refused before anything is
+    printed."""
+    tool, wheel = need_file("DSET_SPLIT_CLI"), need_file("DSET_SPLIT_WHEEL_PYTHON")
+    env = clean_env(HDF5_PLUGIN_PATH="/elsewhere")
+    script = f'eval "$({tool} env layout=link \'exclude=/grid/**\')" && echo "$HDF5_PLUGIN_PATH" && ' \
+             f'{wheel} {EXAMPLES / "writer.py"} run.h5'
+    p = sh(["bash", "-c", script], tmp_path, env)
+    assert p.stdout.splitlines()[0].endswith(":/elsewhere"), p.stdout
+    links = sh([wheel, "-c", "import h5py; f = h5py.File('run.h5'); "
+                "print(sorted(n for n in f if f.get(n, getlink=True).__class__.__name__ == 'ExternalLink'))"],
+               tmp_path, clean_env()).stdout
+    assert "[]" not in links, links  # the link form: external links in the main file
+    assert sorted((tmp_path / "run-split").rglob("*.h5"))
+    bad = cli(["env", "layout=sideways"], tmp_path)
+    assert bad.returncode == 2 and "layout" in bad.stderr and bad.stdout == ""
 
 
 def test_writer_splits_what_it_should(tmp_path):

@@ -9,6 +9,7 @@ mod check;
 mod devirtual;
 mod doctor;
 mod dvc;
+mod env;
 mod gc;
 mod h5;
 mod links;
@@ -42,6 +43,8 @@ enum Command {
     Merge(merge::Args),
     /// Diagnose why HDF5 does not load the connector (HDF5 skips broken plugins silently)
     Doctor(doctor::Args),
+    /// Print shell lines that run programs through the connector: eval "$(dset-split env)"
+    Env(env::Args),
 }
 
 /// Set when SIGINT, SIGTERM or SIGHUP arrives while `split` or `merge` runs: they stop before the
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Doctor(args) => doctor::run(&args),
+        Command::Env(args) => env::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Gc(args) => gc::run(&args),
         Command::Check(args) => check::run(&args),
