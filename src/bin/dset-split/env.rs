@@ -16,8 +16,19 @@ pub struct Args {
     plugin_dir: Option<PathBuf>,
 }
 
-/// The plugin's file name.
+/// The plugin's file name (the Python package's is `libdset_split.abi3.so`).
 const PLUGIN: &str = "libdset_split.so";
+
+/// Whether `dir` holds the plugin.
+fn has_plugin(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("libdset_split.") && name.contains(".so") && e.path().is_file()
+        })
+    })
+}
 
 pub fn run(args: &Args) -> ExitCode {
     match lines(args) {
@@ -63,7 +74,7 @@ fn plugin_dir(args: &Args) -> Result<PathBuf, String> {
         }
     };
     for dir in &candidates {
-        if dir.join(PLUGIN).is_file() {
+        if has_plugin(dir) {
             return std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()));
         }
     }

@@ -1,0 +1,121 @@
+"""The Python package as pip users get it (issue 11): the wheel `pip wheel .` builds
+(DSET_SPLIT_PACKAGE, made by scripts/wheel.sh), installed into a fresh virtual environment next
+to PyPI's h5py and netCDF4 wheels, with no HDF5 of the project's on the way. Unmodified scripts
+run through the connector by `eval "$(dset-split env)"`, and `dset_split.File` opens files
+through it from Python without environment variables.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from support import EXAMPLES, clean_env, need_file, sh
+
+WHEELS = ["h5py==3.16.0", "netCDF4==1.7.5.1.post1"]
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory):
+    """A fresh virtual environment with the package's wheel and PyPI's h5py and netCDF4."""
+    package = need_file("DSET_SPLIT_PACKAGE")
+    root = tmp_path_factory.mktemp("venv")
+    sh([sys.executable, "-m", "venv", root / "v"], root)
+    pip = root / "v" / "bin" / "pip"
+    sh([pip, "install", "--quiet", package, *WHEELS], root)
+    return root / "v" / "bin"
+
+
+def plain_env():
+    """No HDF5 of the project's: none on the library path, no plugin path, no connector."""
+    env = clean_env()
+    for var in ("LD_LIBRARY_PATH", "HDF5_PLUGIN_PATH", "HDF5_VOL_CONNECTOR", "HDF5_DIR"):
+        env.pop(var, None)
+    return env
+
+
+def test_the_plugin_in_the_wheel_links_no_libhdf5(venv):
+    plugin_dir = sh([venv / "python", "-c", "import dset_split; print(dset_split.plugin_dir())"], venv,
+                    plain_env()).stdout.strip()
+    plugins = [f for f in os.listdir(plugin_dir) if f.startswith("libdset_split.")]
+    assert len(plugins) == 1, plugins
+    dynamic = subprocess.run(["readelf", "-d", os.path.join(plugin_dir, plugins[0])], capture_output=True,
+                             text=True, check=True).stdout
+    assert "NEEDED" in dynamic and "libhdf5" not in dynamic, dynamic
+
+
+@pytest.mark.parametrize("keys,script", [([], "writer.py"), (["layout=link", "'exclude=/grid/**'"], "writer.py")],
+                         ids=["virtual", "link"])
+def test_env_runs_unmodified_scripts_with_the_wheels(tmp_path, venv, keys, script):
+    """`eval "$(dset-split env ...)"`, then the unmodified example with h5py's wheel: the split
+    layout, equal to the same script run natively (read back by plain h5py)."""
+    native, split = tmp_path / "native", tmp_path / "split"
+    native.mkdir()
+    split.mkdir()
+    py = venv / "python"
+    sh([py, EXAMPLES / script, native / "run.h5"], native, plain_env())
+    cmd = f'eval "$({venv / "dset-split"} env {" ".join(keys)})" && {py} {EXAMPLES / script} run.h5'
+    sh(["bash", "-c", cmd], split, plain_env())
+    assert sorted((split / "run-split").rglob("*.h5")), "nothing was split"
+    dumps = [sh([py, EXAMPLES / "dump.py", d / "run.h5"], d, plain_env()).stdout for d in (native, split)]
+    assert dumps[0] == dumps[1]
+
+
+def test_netcdf4_and_h5py_together_through_env(tmp_path, venv):
+    """netCDF4's wheel (HDF5 2.2.0) and h5py's (2.0.0) in one script, through `dset-split env`:
+    dimensions, an unlimited one, compression, attributes; equal to native."""
+    code = textwrap.dedent("""
+        import netCDF4, h5py, numpy as np
+        with netCDF4.Dataset("a.nc", "w") as d:
+            d.createDimension("t", None); d.createDimension("x", 3)
+            t = d.createVariable("t", "f8", ("t",)); t[:] = np.arange(4.0)
+            v = d.createVariable("v", "f4", ("t", "x"), zlib=True); v[:] = np.arange(12.0).reshape(4, 3)
+            v.units = "K"
+        with h5py.File("b.h5", "w") as f:
+            f["y"] = np.arange(5); f["y"].attrs["n"] = 5
+        with netCDF4.Dataset("a.nc") as d:
+            print(len(d.dimensions["t"]), d.dimensions["t"].isunlimited(), d["v"][:].tolist(), d["v"].units, d["v"].filters()["zlib"])
+        with h5py.File("b.h5") as f:
+            print(f["y"][()].tolist(), int(f["y"].attrs["n"]))
+    """)
+    native, split = tmp_path / "native", tmp_path / "split"
+    native.mkdir()
+    split.mkdir()
+    (tmp_path / "s.py").write_text(code)
+    py = venv / "python"
+    want = sh([py, tmp_path / "s.py"], native, plain_env()).stdout
+    got = sh(["bash", "-c", f'eval "$({venv / "dset-split"} env)" && {py} {tmp_path / "s.py"}'], split,
+             plain_env()).stdout
+    assert got == want
+    assert sorted(p.name for p in (split / "a-split").glob("*.h5")) == ["t.h5", "v.h5", "x.h5"]
+    assert [p.name for p in (split / "b-split").glob("*.h5")] == ["y.h5"]
+
+
+def test_python_api_opens_files_through_the_connector(tmp_path, venv):
+    """`dset_split.File(path, mode, **policy)`: an h5py.File through the connector, no
+    environment variables, h5py's wheel imported first; plain h5py reads the result."""
+    code = textwrap.dedent("""
+        import h5py, numpy as np, os
+        import dset_split
+        with dset_split.File("v.h5", "w") as f:
+            f["a"] = np.arange(3.0)
+            f.create_dataset("g/b", data=[1, 2], maxshape=(None,), chunks=(2,))
+            f["g/b"].resize((4,)); f["g/b"][2:] = [3, 4]
+        with dset_split.File("v.h5", "a") as f:
+            f["c"] = [7]
+        with dset_split.File("l.h5", "w", layout="link", exclude="/keep") as f:
+            f["x"] = [1]; f["keep"] = [2]
+        with h5py.File("v.h5") as f:
+            print(sorted(os.listdir("v-split")), f["g/b"][()].tolist(), f["c"][()].tolist())
+        with h5py.File("l.h5") as f:
+            print(type(f.get("x", getlink=True)).__name__, type(f.get("keep", getlink=True)).__name__)
+        try:
+            dset_split.File("bad.h5", "w", layout="sideways")
+        except ValueError as e:
+            print("refused", "layout" in str(e) or "settings" in str(e))
+    """)
+    out = sh([venv / "python", "-c", code], tmp_path, plain_env()).stdout
+    assert "['.dset-split', 'a.h5', 'c.h5', 'g'] [1, 2, 3, 4] [7]" in out, out
+    assert "ExternalLink HardLink" in out, out
+    assert "refused True" in out, out
