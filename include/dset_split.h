@@ -51,6 +51,13 @@ hid_t H5VL_dset_split_register(void);
 herr_t H5Pset_fapl_dset_split(hid_t fapl_id, const char *info);
 
 /**
+ * The file of the HDF5 library the plugin is bound to as copy `copy` (0 for the first HDF5
+ * library in the process that loaded it, 1 for a second one ...), or NULL when there is none.
+ * The string belongs to the dynamic loader and lives as long as that library.
+ */
+const char *dset_split_bound_library(unsigned int copy);
+
+/**
  * The library version as a static NUL-terminated string, e.g. `"0.1.0"`.
  */
 const char *dset_split_version(void);

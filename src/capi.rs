@@ -5,7 +5,7 @@
 //! the HDF5 error stack; outputs are written only on success; a NULL info string means the native
 //! connector below.
 
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, c_char, c_uint};
 
 use crate::ffi::sys::h5p::H5Pset_vol;
 
@@ -72,6 +72,14 @@ pub unsafe extern "C" fn H5Pset_fapl_dset_split(fapl_id: hid_t, info: *const c_c
         }
         Ok(0)
     })
+}
+
+/// The file of the HDF5 library the plugin is bound to as copy `copy` (0 for the first HDF5
+/// library in the process that loaded it, 1 for a second one ...), or NULL when there is none.
+/// The string belongs to the dynamic loader and lives as long as that library.
+#[unsafe(no_mangle)]
+pub extern "C" fn dset_split_bound_library(copy: c_uint) -> *const c_char {
+    crate::ffi::bind::bound_library(copy as usize).map_or(std::ptr::null(), CStr::as_ptr)
 }
 
 /// The library version as a static NUL-terminated string, e.g. `"0.1.0"`.

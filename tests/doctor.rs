@@ -31,7 +31,8 @@ fn a_plugin_that_cannot_be_loaded_is_explained() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("libdset_split.so cannot be loaded"), "{text}");
-    assert!(text.contains("fix: the plugin must be built against the HDF5 series"), "{text}");
+    assert!(text.contains("fix: rebuild the plugin"), "{text}");
+    assert!(text.contains("h5py then crashes at import"), "{text}");
 }
 
 #[test]
@@ -69,4 +70,14 @@ fn json_output_lists_every_step() {
     assert_eq!(failed.len(), 1, "{report}");
     assert!(failed[0]["what"].as_str().unwrap().contains("no dset_split plugin found"), "{report}");
     assert!(failed[0]["fix"].as_str().unwrap().contains("HDF5_PLUGIN_PATH"), "{report}");
+}
+
+#[test]
+fn the_doctor_says_which_libhdf5_the_plugin_binds_to() {
+    let dir = common::plugin_dir();
+    let out = doctor(dir.path(), "dset_split under_vol=0;under_info={}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("binds at run time to the libhdf5 that loads it; here /"), "{text}");
+    assert!(text.contains("libhdf5.so"), "{text}");
 }

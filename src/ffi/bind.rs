@@ -336,6 +336,11 @@ pub fn bound() -> &'static Bound {
     BINDINGS[index()].get().expect("a binding numbered by `index` exists")
 }
 
+/// The file of the libhdf5 bound as copy `k`, if any.
+pub fn bound_library(k: usize) -> Option<&'static CStr> {
+    BINDINGS.get(k).and_then(OnceLock::get).map(|b| b.lib.path)
+}
+
 /// The functions and globals of the binding in force.
 pub fn api() -> &'static Api {
     &bound().api
