@@ -197,17 +197,24 @@ fn dset_split_below_itself_through_pass_through_is_refused() {
     }
 }
 
-/// The plugin binds to the libhdf5 that loads it at run time (`ffi::bind`): it has no NEEDED
-/// entry for libhdf5, and no HDF5 symbol is left for the dynamic loader to resolve (one would
-/// bind to whatever libhdf5 the global scope holds, or fail to load inside a wheel's HDF5).
+/// The plugin binds to the libhdf5 that loads it at run time (`ffi::bind`), and the command to
+/// the one it loads (`DSET_SPLIT_HDF5_LIB`, h5py's wheel's through the Python package): neither
+/// has a NEEDED entry for libhdf5, and no HDF5 symbol is left for the dynamic loader to resolve
+/// (one would bind to whatever libhdf5 the global scope holds, or fail to load inside a wheel's
+/// HDF5).
 #[test]
-fn the_plugin_does_not_link_libhdf5() {
-    let plugin = built_plugin();
-    let dynamic = Command::new("readelf").arg("-d").arg(&plugin).output().expect("readelf (binutils) runs");
+fn the_plugin_and_the_command_do_not_link_libhdf5() {
+    for file in [built_plugin(), std::path::PathBuf::from(env!("CARGO_BIN_EXE_dset-split"))] {
+        assert_binds_at_run_time(&file);
+    }
+}
+
+fn assert_binds_at_run_time(plugin: &Path) {
+    let dynamic = Command::new("readelf").arg("-d").arg(plugin).output().expect("readelf (binutils) runs");
     let dynamic = String::from_utf8_lossy(&dynamic.stdout);
     assert!(dynamic.contains("(NEEDED)"), "readelf printed no NEEDED entries:\n{dynamic}");
     assert!(!dynamic.contains("libhdf5"), "the plugin needs libhdf5:\n{dynamic}");
-    let symbols = Command::new("nm").args(["-D", "--undefined-only"]).arg(&plugin).output().expect("nm runs");
+    let symbols = Command::new("nm").args(["-D", "--undefined-only"]).arg(plugin).output().expect("nm runs");
     let undefined: Vec<&str> = std::str::from_utf8(&symbols.stdout)
         .unwrap()
         .lines()

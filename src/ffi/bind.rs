@@ -231,11 +231,15 @@ pub struct Api {
     pub h5d: super::sys::h5d::Table,
     pub h5e: super::sys::h5e::Table,
     pub h5f: super::sys::h5f::Table,
+    pub h5g: super::sys::h5g::Table,
     pub h5i: super::sys::h5i::Table,
+    pub h5l: super::sys::h5l::Table,
+    pub h5o: super::sys::h5o::Table,
     pub h5p: super::sys::h5p::Table,
     pub h5r: super::sys::h5r::Table,
     pub h5s: super::sys::h5s::Table,
     pub h5t: super::sys::h5t::Table,
+    pub h5vl: super::sys::h5vl::Table,
 }
 
 impl Api {
@@ -251,11 +255,15 @@ impl Api {
                 h5d: super::sys::h5d::Table::load(lib)?,
                 h5e: super::sys::h5e::Table::load(lib)?,
                 h5f: super::sys::h5f::Table::load(lib)?,
+                h5g: super::sys::h5g::Table::load(lib)?,
                 h5i: super::sys::h5i::Table::load(lib)?,
+                h5l: super::sys::h5l::Table::load(lib)?,
+                h5o: super::sys::h5o::Table::load(lib)?,
                 h5p: super::sys::h5p::Table::load(lib)?,
                 h5r: super::sys::h5r::Table::load(lib)?,
                 h5s: super::sys::h5s::Table::load(lib)?,
                 h5t: super::sys::h5t::Table::load(lib)?,
+                h5vl: super::sys::h5vl::Table::load(lib)?,
             })
         }
     }

@@ -119,3 +119,15 @@ def test_python_api_opens_files_through_the_connector(tmp_path, venv):
     assert "['.dset-split', 'a.h5', 'c.h5', 'g'] [1, 2, 3, 4] [7]" in out, out
     assert "ExternalLink HardLink" in out, out
     assert "refused True" in out, out
+
+
+def test_the_command_works_with_h5py_s_hdf5(tmp_path, venv):
+    """The package's `dset-split` is not linked to libhdf5: it works with the one h5py's wheel
+    bundles (HDF5 2.0.0), found by the Python entry point; `status` reads a split layout."""
+    py = venv / "python"
+    sh(["bash", "-c", f'eval "$({venv / "dset-split"} env)" && {py} -c "import h5py; h5py.File(\'r.h5\', \'w\')[\'x\'] = [1, 2]"'],
+       tmp_path, plain_env())
+    doctor = sh([venv / "dset-split", "doctor"], tmp_path, plain_env(), ok=False).stdout
+    assert "this tool uses HDF5 2.0.0" in doctor and "h5py.libs" in doctor, doctor
+    status = sh([venv / "dset-split", "status", "r.h5"], tmp_path, plain_env()).stdout
+    assert "/x" in status and "r-split/x.h5" in status, status

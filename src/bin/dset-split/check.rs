@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dset_split::confine::{self, Owner};
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_info2};
+use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3};
+use dset_split::ffi::sys::h5p::H5P_DEFAULT;
 use dset_split::layout::{self, DATASET_PATH, DATASET_PATH_C, OWNER_FILE};
 use dset_split::target;
-use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_info2};
-use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3};
-use hdf5_sys::h5p::H5P_DEFAULT;
 use serde::Serialize;
 
 use crate::links::Main;

@@ -8,13 +8,13 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString};
 
+use dset_split::ffi::sys::h5g::H5Gopen2;
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5l::{H5Lcreate_hard, H5Ldelete};
+use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5Ocopy, H5Oget_info_by_name3, H5Oopen};
+use dset_split::ffi::sys::h5p::H5P_DEFAULT;
 use dset_split::layout;
 use dset_split::split::IdGuard;
-use hdf5_sys::h5g::H5Gopen2;
-use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5l::{H5Lcreate_hard, H5Ldelete};
-use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5Ocopy, H5Oget_info_by_name3, H5Oopen};
-use hdf5_sys::h5p::H5P_DEFAULT;
 
 use crate::{h5, refs};
 

@@ -59,11 +59,12 @@ impl Report {
 fn hdf5_version() -> String {
     let (mut a, mut b, mut c): (c_uint, c_uint, c_uint) = (0, 0, 0);
     // SAFETY: three valid out pointers.
-    unsafe { hdf5_sys::h5::H5get_libversion(&mut a, &mut b, &mut c) };
+    unsafe { dset_split::ffi::sys::h5::H5get_libversion(&mut a, &mut b, &mut c) };
     format!("{a}.{b}.{c}")
 }
 
-/// Paths of the loaded shared objects whose file name starts with `libhdf5.so`.
+/// Paths of the loaded HDF5 libraries: `libhdf5.so*`, or a wheel's `libhdf5-<hash>.so*` (not
+/// the high-level `libhdf5_hl`).
 fn loaded_libhdf5() -> Vec<String> {
     unsafe extern "C" fn visit(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> c_int {
         // SAFETY: the loader passes a valid entry; `data` is the vector below.
@@ -72,7 +73,7 @@ fn loaded_libhdf5() -> Vec<String> {
             if !name.is_null() {
                 let name = CStr::from_ptr(name).to_string_lossy().into_owned();
                 let file = Path::new(&name).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-                if file.starts_with("libhdf5.so") {
+                if file.starts_with("libhdf5.so") || (file.starts_with("libhdf5-") && file.contains(".so")) {
                     (*data.cast::<Vec<String>>()).push(name);
                 }
             }
@@ -259,7 +260,7 @@ pub fn run(args: &Args) -> ExitCode {
         } else {
             report.fail("HDF5 cannot register 'dset_split' (its error stack is above)", "see the messages above");
             // SAFETY: prints the default error stack to stderr.
-            unsafe { hdf5_sys::h5e::H5Eprint2(0, std::ptr::null_mut()) };
+            unsafe { dset_split::ffi::sys::h5e::H5Eprint2(0, std::ptr::null_mut()) };
         }
     }
     if args.json {

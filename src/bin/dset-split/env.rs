@@ -53,8 +53,9 @@ fn lines(args: &Args) -> Result<String, String> {
         info.push(';');
         info.push_str(key);
     }
-    // The same parser the connector uses: a bad key is refused here, not at the program's start.
-    dset_split::conn_info::ConnInfo::parse(&info).map_err(|e| e.to_string())?;
+    // The same parser the connector uses (pure: no HDF5 needed), so a bad key is refused here,
+    // not at the program's start.
+    dset_split::info::parse(&info).map_err(|e| e.msg)?;
     let dir = dir.to_str().ok_or_else(|| format!("{} is not valid UTF-8", dir.display()))?;
     Ok(format!(
         "export HDF5_PLUGIN_PATH={}\"${{HDF5_PLUGIN_PATH:+:$HDF5_PLUGIN_PATH}}\"\nexport HDF5_VOL_CONNECTOR={}\n",

@@ -6,21 +6,21 @@ use std::collections::BTreeMap;
 use std::ffi::{CStr, CString, c_char, c_uint, c_void};
 use std::path::Path;
 
-use dset_split::split::IdGuard;
-use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t};
-use hdf5_sys::h5e::{
+use dset_split::ffi::sys::h5::{H5_index_t, H5_iter_order_t, herr_t};
+use dset_split::ffi::sys::h5e::{
     H5E_DEFAULT, H5E_direction_t, H5E_error2_t, H5Eclose_stack, H5Eget_current_stack, H5Eset_auto2, H5Ewalk2,
 };
-use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_RDWR, H5Fopen};
-use hdf5_sys::h5g::{H5Gget_create_plist, H5Gopen2};
-use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_val, H5Literate2, H5Lmove, H5Lunpack_elink_val};
-use hdf5_sys::h5p::{
+use dset_split::ffi::sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_RDWR, H5Fopen};
+use dset_split::ffi::sys::h5g::{H5Gget_create_plist, H5Gopen2};
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_val, H5Literate2, H5Lmove, H5Lunpack_elink_val};
+use dset_split::ffi::sys::h5p::{
     H5P_CLS_FILE_ACCESS, H5P_CLS_LINK_CREATE, H5P_CRT_ORDER_TRACKED, H5P_DEFAULT, H5Pcreate,
     H5Pget_link_creation_order, H5Pset_char_encoding, H5Pset_vol,
 };
-use hdf5_sys::h5t::H5T_cset_t;
-use hdf5_sys::h5vl::H5VLget_connector_id_by_name;
+use dset_split::ffi::sys::h5t::H5T_cset_t;
+use dset_split::ffi::sys::h5vl::H5VLget_connector_id_by_name;
+use dset_split::split::IdGuard;
 
 /// Switches HDF5's automatic error printing off for this process: the tool prints its own
 /// messages (with HDF5's innermost one, see [`last_error`]).
@@ -285,7 +285,7 @@ pub fn external_target(group: hid_t, name: &CStr, size: usize) -> Option<(String
 /// dataset), or None when it is not a virtual dataset with one mapping onto one file.
 pub fn virtual_source(dset: hid_t) -> Option<(String, String)> {
     // SAFETY: a valid dataset id; the list is released by the guard.
-    let dcpl = IdGuard(unsafe { hdf5_sys::h5d::H5Dget_create_plist(dset) });
+    let dcpl = IdGuard(unsafe { dset_split::ffi::sys::h5d::H5Dget_create_plist(dset) });
     // SAFETY: a property list id (or negative), as `single_source` takes it.
     let (file, object) = unsafe { dset_split::split::single_source(dcpl.0) }?;
     Some((String::from_utf8(file).ok()?, String::from_utf8(object).ok()?))
@@ -294,7 +294,7 @@ pub fn virtual_source(dset: hid_t) -> Option<(String, String)> {
 /// Copies every attribute of `from` to `to` (objects of one file), in creation order where
 /// tracked, with its datatype (also a committed one), dataspace, character set and value.
 pub fn copy_attributes(from: hid_t, to: hid_t) -> Result<(), String> {
-    use hdf5_sys::h5a::{H5A_info_t, H5Aiterate2};
+    use dset_split::ffi::sys::h5a::{H5A_info_t, H5Aiterate2};
     struct Ctx {
         to: hid_t,
         error: Option<String>,
@@ -317,7 +317,7 @@ pub fn copy_attributes(from: hid_t, to: hid_t) -> Result<(), String> {
     let mut ctx = Ctx { to, error: None };
     for index in [H5_index_t::H5_INDEX_CRT_ORDER, H5_index_t::H5_INDEX_NAME] {
         ctx.error = None;
-        let mut n: hdf5_sys::h5::hsize_t = 0;
+        let mut n: dset_split::ffi::sys::h5::hsize_t = 0;
         // SAFETY: a valid object; `one` only uses `ctx` during this call.
         let rc = unsafe {
             H5Aiterate2(from, index, H5_iter_order_t::H5_ITER_INC, &mut n, Some(one), (&mut ctx as *mut Ctx).cast())
@@ -334,8 +334,10 @@ pub fn copy_attributes(from: hid_t, to: hid_t) -> Result<(), String> {
 }
 
 fn copy_attribute(from: hid_t, name: &CStr, to: hid_t) -> Result<(), String> {
-    use hdf5_sys::h5a::{H5A_info_t, H5Acreate2, H5Aget_info, H5Aget_space, H5Aget_type, H5Aopen, H5Aread, H5Awrite};
-    use hdf5_sys::h5p::{H5P_CLS_ATTRIBUTE_CREATE, H5Pcreate, H5Pset_char_encoding};
+    use dset_split::ffi::sys::h5a::{
+        H5A_info_t, H5Acreate2, H5Aget_info, H5Aget_space, H5Aget_type, H5Aopen, H5Aread, H5Awrite,
+    };
+    use dset_split::ffi::sys::h5p::{H5P_CLS_ATTRIBUTE_CREATE, H5Pcreate, H5Pset_char_encoding};
     let show = name.to_string_lossy();
     // SAFETY: valid ids throughout, each checked and released by `IdGuard`; the buffer has the
     // attribute's element count times its memory type's size, and is reclaimed with that type.
@@ -353,14 +355,14 @@ fn copy_attribute(from: hid_t, name: &CStr, to: hid_t) -> Result<(), String> {
         if b.0 < 0 {
             return Err(failed(format!("cannot create the attribute {show}")));
         }
-        let n = hdf5_sys::h5s::H5Sget_simple_extent_npoints(s.0).max(0) as usize;
-        let mut buf = vec![0u8; n * hdf5_sys::h5t::H5Tget_size(t.0)];
+        let n = dset_split::ffi::sys::h5s::H5Sget_simple_extent_npoints(s.0).max(0) as usize;
+        let mut buf = vec![0u8; n * dset_split::ffi::sys::h5t::H5Tget_size(t.0)];
         if n > 0 {
             if H5Aread(a.0, t.0, buf.as_mut_ptr().cast()) < 0 || H5Awrite(b.0, t.0, buf.as_ptr().cast()) < 0 {
                 return Err(failed(format!("cannot copy the attribute {show}")));
             }
             // Frees variable-length data and references (nothing for other types).
-            hdf5_sys::h5t::H5Treclaim(t.0, s.0, H5P_DEFAULT, buf.as_mut_ptr().cast());
+            dset_split::ffi::sys::h5t::H5Treclaim(t.0, s.0, H5P_DEFAULT, buf.as_mut_ptr().cast());
         }
     }
     Ok(())
@@ -368,7 +370,7 @@ fn copy_attribute(from: hid_t, name: &CStr, to: hid_t) -> Result<(), String> {
 
 /// An object copy property list that leaves attributes out (`H5O_COPY_WITHOUT_ATTR_FLAG`).
 pub fn copy_without_attributes() -> Result<IdGuard, String> {
-    use hdf5_sys::h5p::{H5P_CLS_OBJECT_COPY, H5Pcreate, H5Pset_copy_object};
+    use dset_split::ffi::sys::h5p::{H5P_CLS_OBJECT_COPY, H5Pcreate, H5Pset_copy_object};
     // SAFETY: a fresh list, checked, released by the guard.
     let l = IdGuard(unsafe { H5Pcreate(*H5P_CLS_OBJECT_COPY) });
     /// `H5O_COPY_WITHOUT_ATTR_FLAG`.

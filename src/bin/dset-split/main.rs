@@ -12,6 +12,7 @@ mod dvc;
 mod env;
 mod gc;
 mod h5;
+mod hdf5lib;
 mod links;
 mod merge;
 mod refs;
@@ -108,6 +109,12 @@ pub(crate) fn progress_bar(total: u64, show: bool) -> indicatif::ProgressBar {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Env(_)) {
+        if let Err(e) = hdf5lib::load() {
+            eprintln!("dset-split: {e}");
+            return ExitCode::from(2);
+        }
+    }
     match cli.command {
         Command::Doctor(args) => doctor::run(&args),
         Command::Env(args) => env::run(&args),

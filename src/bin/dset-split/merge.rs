@@ -18,10 +18,10 @@ use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use dset_split::ffi::sys::h5l::{H5L_info2_t, H5Lcreate_hard, H5Ldelete, H5Lget_info2};
+use dset_split::ffi::sys::h5o::H5Ocopy;
+use dset_split::ffi::sys::h5p::H5P_DEFAULT;
 use dset_split::layout;
-use hdf5_sys::h5l::{H5L_info2_t, H5Lcreate_hard, H5Ldelete, H5Lget_info2};
-use hdf5_sys::h5o::H5Ocopy;
-use hdf5_sys::h5p::H5P_DEFAULT;
 use serde::Serialize;
 
 use crate::links::Main;

@@ -7,23 +7,25 @@
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString, c_char, c_void};
 
-use dset_split::split::IdGuard;
-use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, hsize_t};
-use hdf5_sys::h5a::{H5Aget_space, H5Aget_type, H5Aopen, H5Aread, H5Awrite};
-use hdf5_sys::h5d::{H5Dget_space, H5Dget_type, H5Dopen2, H5Dread, H5Dwrite};
-use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3, H5Oget_info3, H5Ovisit3};
-use hdf5_sys::h5p::H5P_DEFAULT;
-use hdf5_sys::h5r::{H5R_ref_t, H5R_type_t, H5Rdereference2, H5Ropen_object};
-use hdf5_sys::h5s::{
+use dset_split::ffi::sys::h5::{H5_index_t, H5_iter_order_t, hsize_t};
+use dset_split::ffi::sys::h5a::{H5Aget_space, H5Aget_type, H5Aopen, H5Aread, H5Awrite};
+use dset_split::ffi::sys::h5d::{H5Dget_space, H5Dget_type, H5Dopen2, H5Dread, H5Dwrite};
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5o::{
+    H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3, H5Oget_info3, H5Ovisit3,
+};
+use dset_split::ffi::sys::h5p::H5P_DEFAULT;
+use dset_split::ffi::sys::h5r::{H5R_ref_t, H5R_type_t, H5Rdereference2, H5Ropen_object};
+use dset_split::ffi::sys::h5s::{
     H5S_ALL, H5S_seloper_t, H5Screate_simple, H5Sget_simple_extent_dims, H5Sget_simple_extent_ndims,
     H5Sget_simple_extent_npoints, H5Sselect_hyperslab,
 };
-use hdf5_sys::h5t::{
+use dset_split::ffi::sys::h5t::{
     H5T_STD_REF_DSETREG, H5T_STD_REF_OBJ, H5T_class_t, H5Tdetect_class, H5Tequal, H5Tget_array_dims2,
     H5Tget_array_ndims, H5Tget_class, H5Tget_member_offset, H5Tget_member_type, H5Tget_nmembers, H5Tget_size,
     H5Tget_super, H5Tis_variable_str, H5Treclaim,
 };
+use dset_split::split::IdGuard;
 
 use crate::h5;
 
@@ -144,7 +146,7 @@ fn each_block(
         let obj = match &holder.attr {
             None => IdGuard(H5Dopen2(file, holder.path.as_ptr(), H5P_DEFAULT)),
             Some(a) => {
-                let o = IdGuard(hdf5_sys::h5o::H5Oopen(file, holder.path.as_ptr(), H5P_DEFAULT));
+                let o = IdGuard(dset_split::ffi::sys::h5o::H5Oopen(file, holder.path.as_ptr(), H5P_DEFAULT));
                 if o.0 < 0 {
                     return Err(h5::failed(format!("cannot open {}", holder.show())));
                 }
@@ -290,7 +292,7 @@ pub fn holders(file: hid_t) -> Result<Vec<Holder>, String> {
 
 /// The attributes (name, type) of the object at `path`.
 fn attributes(loc: hid_t, path: &CStr) -> Vec<(CString, IdGuard)> {
-    use hdf5_sys::h5a::{H5A_info_t, H5Aiterate_by_name};
+    use dset_split::ffi::sys::h5a::{H5A_info_t, H5Aiterate_by_name};
     unsafe extern "C" fn add(loc: hid_t, name: *const c_char, _: *const H5A_info_t, data: *mut c_void) -> i32 {
         // SAFETY: HDF5 passes the object and a NUL-terminated name; `data` is the Vec below.
         let (name, out) = unsafe { (CStr::from_ptr(name), &mut *data.cast::<Vec<(CString, IdGuard)>>()) };

@@ -25,25 +25,25 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dset_split::confine::{self, Owner};
+use dset_split::ffi::sys::h5::{H5_index_t, H5_iter_order_t, herr_t, hsize_t};
+use dset_split::ffi::sys::h5d::{H5Dget_create_plist, H5Dget_space, H5Dget_storage_size, H5Dget_type, H5Dopen2};
+use dset_split::ffi::sys::h5f::{
+    H5F_ACC_EXCL, H5F_LIBVER_LATEST, H5F_info2_t, H5F_libver_t, H5Fcreate, H5Fget_create_plist, H5Fget_info2,
+};
+use dset_split::ffi::sys::h5g::H5Gopen2;
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5l::{H5L_info2_t, H5L_type_t, H5Lcreate_external, H5Ldelete, H5Lmove, H5Lvisit2};
+use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Ocopy, H5Oget_info_by_name3, H5Oget_info3};
+use dset_split::ffi::sys::h5p::{
+    H5P_CLS_FILE_CREATE, H5P_CLS_OBJECT_COPY, H5P_DEFAULT, H5Pcreate, H5Pget_userblock, H5Pset_copy_object,
+    H5Pset_libver_bounds, H5Pset_obj_track_times,
+};
+use dset_split::ffi::sys::h5s::H5Sget_simple_extent_npoints;
+use dset_split::ffi::sys::h5t::{H5T_cset_t, H5Tget_size};
 use dset_split::layout::{self, OWNER_FILE};
 use dset_split::policy::{Form, Policy};
 use dset_split::split::{IdGuard, mapping_of, structural_reason, virtual_dcpl};
 use dset_split::target;
-use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t, hsize_t};
-use hdf5_sys::h5d::{H5Dget_create_plist, H5Dget_space, H5Dget_storage_size, H5Dget_type, H5Dopen2};
-use hdf5_sys::h5f::{
-    H5F_ACC_EXCL, H5F_LIBVER_LATEST, H5F_info2_t, H5F_libver_t, H5Fcreate, H5Fget_create_plist, H5Fget_info2,
-};
-use hdf5_sys::h5g::H5Gopen2;
-use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lcreate_external, H5Ldelete, H5Lmove, H5Lvisit2};
-use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Ocopy, H5Oget_info_by_name3, H5Oget_info3};
-use hdf5_sys::h5p::{
-    H5P_CLS_FILE_CREATE, H5P_CLS_OBJECT_COPY, H5P_DEFAULT, H5Pcreate, H5Pget_userblock, H5Pset_copy_object,
-    H5Pset_libver_bounds, H5Pset_obj_track_times,
-};
-use hdf5_sys::h5s::H5Sget_simple_extent_npoints;
-use hdf5_sys::h5t::{H5T_cset_t, H5Tget_size};
 use serde::Serialize;
 
 use crate::work::{self, WorkDir};
@@ -311,7 +311,7 @@ fn libver_low(file: hid_t) -> H5F_libver_t {
 /// IN's file creation properties, with those of its root group (link and attribute creation
 /// order, storage thresholds, object times), which HDF5 keeps with the root group, not the file.
 fn root_fcpl(file: hid_t) -> Result<IdGuard, String> {
-    use hdf5_sys::h5p::{
+    use dset_split::ffi::sys::h5p::{
         H5Pget_attr_creation_order, H5Pget_attr_phase_change, H5Pget_est_link_info, H5Pget_link_creation_order,
         H5Pget_link_phase_change, H5Pget_obj_track_times, H5Pset_attr_creation_order, H5Pset_attr_phase_change,
         H5Pset_est_link_info, H5Pset_link_creation_order, H5Pset_link_phase_change,
@@ -320,8 +320,8 @@ fn root_fcpl(file: hid_t) -> Result<IdGuard, String> {
     // slots and the setters get the values HDF5 gave.
     unsafe {
         let fcpl = IdGuard(H5Fget_create_plist(file));
-        let root = IdGuard(hdf5_sys::h5g::H5Gopen2(file, c"/".as_ptr(), H5P_DEFAULT));
-        let gcpl = IdGuard(hdf5_sys::h5g::H5Gget_create_plist(root.0));
+        let root = IdGuard(dset_split::ffi::sys::h5g::H5Gopen2(file, c"/".as_ptr(), H5P_DEFAULT));
+        let gcpl = IdGuard(dset_split::ffi::sys::h5g::H5Gget_create_plist(root.0));
         if fcpl.0 < 0 || gcpl.0 < 0 {
             return Err(h5::failed("cannot read the file's creation properties"));
         }
@@ -819,8 +819,8 @@ impl Drop for Work {
 /// every name of one object shares its split file) gets, under each of its names, a new virtual
 /// dataset over its split file with the old dataset's attributes. Returns old address -> new.
 fn make_virtual(file: hid_t, items: &[&Dataset], track_times: bool) -> Result<HashMap<u64, u64>, String> {
-    use hdf5_sys::h5d::H5Dcreate_anon;
-    use hdf5_sys::h5o::H5Olink;
+    use dset_split::ffi::sys::h5d::H5Dcreate_anon;
+    use dset_split::ffi::sys::h5o::H5Olink;
     let mut made: HashMap<&str, IdGuard> = HashMap::new();
     let mut moved = HashMap::new();
     h5::edit_by_parent(

@@ -10,14 +10,14 @@ use crate::dvc::{self, Dvc};
 use crate::h5;
 use crate::links::{Main, Target};
 
+use dset_split::ffi::sys::h5::{H5_index_t, H5_iter_order_t, herr_t};
+use dset_split::ffi::sys::h5d::{H5Dget_storage_size, H5Dopen2};
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5l::{H5L_info2_t, H5L_type_t, H5Lvisit2};
+use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3};
+use dset_split::ffi::sys::h5p::H5P_DEFAULT;
 use dset_split::layout::DATASET_PATH;
 use dset_split::split::IdGuard;
-use hdf5_sys::h5::{H5_index_t, H5_iter_order_t, herr_t};
-use hdf5_sys::h5d::{H5Dget_storage_size, H5Dopen2};
-use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lvisit2};
-use hdf5_sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info_by_name3};
-use hdf5_sys::h5p::H5P_DEFAULT;
 use serde::Serialize;
 
 #[derive(Debug, clap::Args)]

@@ -4,13 +4,13 @@
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
+use dset_split::ffi::sys::h5f::{H5F_scope_t, H5Fflush};
+use dset_split::ffi::sys::h5g::H5Gopen2;
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5l::{H5L_info2_t, H5L_type_t, H5Lcreate_external, H5Ldelete, H5Lget_info2};
+use dset_split::ffi::sys::h5p::H5P_DEFAULT;
 use dset_split::layout::DATASET_PATH_C;
 use dset_split::split::IdGuard;
-use hdf5_sys::h5f::{H5F_scope_t, H5Fflush};
-use hdf5_sys::h5g::H5Gopen2;
-use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lcreate_external, H5Ldelete, H5Lget_info2};
-use hdf5_sys::h5p::H5P_DEFAULT;
 
 use super::Fix;
 use crate::h5;
