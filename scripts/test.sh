@@ -182,6 +182,10 @@ if [[ $SERIES == "1.14 2.2" ]]; then
         c_tests "C tests ($series) with the plugin built against $built" "$ROOT/build/cross-$series" \
             -DDSET_SPLIT_LIB_DIR="$ROOT/target/hdf5-$built/debug"
     done
+    # HDF5's API tests (1.14) through the plugin built against 2.2, virtual form: as natively.
+    use_series 1.14
+    PLUGIN_DIR=$ROOT/target/hdf5-2.2/plugin api_run "$LOGDIR/api/cross.txt" "dset_split under_vol=0;under_info={}"
+    api_compare "h5_api_test (1.14) with the plugin built against 2.2" cross
 fi
 
 # docs/reliability.md is written from what the reliability suite recorded on both series.

@@ -131,3 +131,31 @@ def test_the_command_works_with_h5py_s_hdf5(tmp_path, venv):
     assert "this tool uses HDF5 2.0.0" in doctor and "h5py.libs" in doctor, doctor
     status = sh([venv / "dset-split", "status", "r.h5"], tmp_path, plain_env()).stdout
     assert "/x" in status and "r-split/x.h5" in status, status
+
+
+@pytest.fixture(scope="module")
+def venv_1_14(tmp_path_factory):
+    """A fresh virtual environment with the package's wheel and h5py 3.15.1 (HDF5 1.14.6 inside)."""
+    package = need_file("DSET_SPLIT_PACKAGE")
+    root = tmp_path_factory.mktemp("venv114")
+    sh([sys.executable, "-m", "venv", root / "v"], root)
+    sh([root / "v" / "bin" / "pip", "install", "--quiet", package, "h5py==3.15.1"], root)
+    return root / "v" / "bin"
+
+
+def test_h5py_3_15_s_hdf5_1_14_through_the_same_plugin(tmp_path, venv_1_14):
+    """h5py 3.15.1's wheel bundles HDF5 1.14.6: the same plugin file serves it (its 1.14-only
+    functions are looked up when it binds); the unmodified example writes the split layout, equal
+    to native, and the command works on that HDF5."""
+    py = venv_1_14 / "python"
+    native, split = tmp_path / "native", tmp_path / "split"
+    native.mkdir()
+    split.mkdir()
+    sh([py, EXAMPLES / "writer.py", native / "run.h5"], native, plain_env())
+    sh(["bash", "-c", f'eval "$({venv_1_14 / "dset-split"} env)" && {py} {EXAMPLES / "writer.py"} run.h5'], split,
+       plain_env())
+    assert sorted((split / "run-split").rglob("*.h5")), "nothing was split"
+    dumps = [sh([py, EXAMPLES / "dump.py", d / "run.h5"], d, plain_env()).stdout for d in (native, split)]
+    assert dumps[0] == dumps[1]
+    doctor = sh([venv_1_14 / "dset-split", "doctor"], tmp_path, plain_env(), ok=False).stdout
+    assert "this tool uses HDF5 1.14.6" in doctor, doctor
