@@ -92,6 +92,53 @@ impl Lib {
         Ok(if self.global && !copy.is_null() { copy } else { own })
     }
 
+    /// Refuses an HDF5 older than 1.14 (another VOL class layout), naming its version.
+    pub fn check_version(&self) -> Result<(), String> {
+        let get = self.sym(c"H5get_libversion")?;
+        // SAFETY: HDF5's `herr_t H5get_libversion(unsigned *, unsigned *, unsigned *)`.
+        let get: unsafe extern "C" fn(*mut u32, *mut u32, *mut u32) -> super::herr_t =
+            unsafe { std::mem::transmute(get) };
+        let (mut major, mut minor, mut release) = (0, 0, 0);
+        // SAFETY: three valid out slots.
+        if unsafe { get(&mut major, &mut minor, &mut release) } < 0 {
+            return Err(format!("{} does not tell its version", self.path()));
+        }
+        if (major, minor) < (1, 14) {
+            return Err(format!(
+                "{} is HDF5 {major}.{minor}.{release}: dset_split needs HDF5 1.14 or 2.x (older series have \
+                 another VOL class layout)",
+                self.path()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Puts `msg` on the library's default error stack as a plugin-loading error (HDF5's own
+    /// classes: nothing of ours is registered in a library the plugin cannot serve).
+    pub fn report(&self, msg: &str) {
+        let push = self.opt_sym(c"H5Epush2");
+        let ids = [c"H5E_ERR_CLS_g", c"H5E_PLUGIN_g", c"H5E_CANTLOAD_g"].map(|n| self.var(n).ok());
+        let (Some(push), [Some(cls), Some(major), Some(minor)]) = (push, ids) else { return };
+        let msg = std::ffi::CString::new(msg.replace('\0', " ")).unwrap_or_default();
+        // SAFETY: HDF5's `H5Epush2` (its C signature) and the addresses of its `hid_t` id variables;
+        // every string is NUL-terminated and lives across the call; the format takes one string.
+        unsafe {
+            let push: Push2 = std::mem::transmute(push);
+            let id = |p: *mut c_void| *p.cast::<hid_t>();
+            push(
+                0,
+                c"dset_split".as_ptr(),
+                c"H5PLget_plugin_info".as_ptr(),
+                0,
+                id(cls),
+                id(major),
+                id(minor),
+                c"%s".as_ptr(),
+                msg.as_ptr(),
+            );
+        }
+    }
+
     /// The address of symbol `name`, if the library has it (names of one HDF5 series only).
     pub fn opt_sym(&self, name: &CStr) -> Option<*mut c_void> {
         // SAFETY: a valid handle (never closed) and a NUL-terminated name.
@@ -244,6 +291,7 @@ pub struct Api {
 
 impl Api {
     fn load(lib: &Lib) -> Result<Api, String> {
+        lib.check_version()?;
         // SAFETY: each table's `load` takes the symbols of its declarations from `lib`, a libhdf5
         // whose functions have those C signatures (HDF5's API, same in 1.14 and 2.x).
         unsafe {
