@@ -20,5 +20,8 @@ fn main() {
         println!("cargo::rustc-link-arg-tests=-Wl,-rpath,{}", lib_dir.display());
         println!("cargo::rustc-link-arg-bins=-Wl,-rpath,{}", lib_dir.display());
     }
+    // The plugin binds to libhdf5 at run time (src/ffi/bind.rs): any other symbol left undefined
+    // in it is a build error, not a failure inside a user's process.
+    println!("cargo::rustc-cdylib-link-arg=-Wl,-z,defs");
     println!("cargo::rerun-if-env-changed=HDF5_DIR");
 }

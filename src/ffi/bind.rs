@@ -147,6 +147,23 @@ impl Lib {
     }
 }
 
+/// Loads the shared library at `path` (`flags`: `RTLD_*`), or says why the loader refused it.
+pub fn dlopen(path: &std::path::Path, flags: std::ffi::c_int) -> Result<*mut c_void, String> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| "a path holds a NUL byte")?;
+    // SAFETY: a valid NUL-terminated path; what the library runs at load is the caller's choice.
+    let handle = unsafe { libc::dlopen(c.as_ptr(), flags) };
+    if !handle.is_null() {
+        return Ok(handle);
+    }
+    // SAFETY: dlerror returns NULL or a NUL-terminated message.
+    let err = unsafe { libc::dlerror() };
+    Err(match err.is_null() {
+        true => "cannot be loaded".into(),
+        // SAFETY: as above.
+        false => unsafe { CStr::from_ptr(err) }.to_string_lossy().into_owned(),
+    })
+}
+
 /// The address of `name` in the global scope (NULL when none defines it).
 fn global_sym(name: &CStr) -> *mut c_void {
     // SAFETY: looks a symbol up in the global scope; the name is NUL-terminated.
@@ -337,6 +354,8 @@ thread_local! {
     /// The copy whose callback is running on this thread (`with`): const-initialised and
     /// without a destructor, so readable even from HDF5's `atexit` handler.
     static CURRENT: std::cell::Cell<usize> = const { std::cell::Cell::new(NONE) };
+    /// That copy's functions (NULL outside the callbacks): what [`api`] reads on every HDF5 call.
+    static CURRENT_API: std::cell::Cell<*const Api> = const { std::cell::Cell::new(std::ptr::null()) };
 }
 
 /// The copy number of `lib`: the binding made for it earlier, or a new one.
@@ -364,13 +383,15 @@ pub fn global() -> Result<usize, &'static str> {
 /// Runs `f` with copy `k`'s binding in force: what the callbacks of class table `k` do.
 pub fn with<R>(k: usize, f: impl FnOnce() -> R) -> R {
     /// Puts the previous copy back, also when `f` unwinds.
-    struct Restore(usize);
+    struct Restore(usize, *const Api);
     impl Drop for Restore {
         fn drop(&mut self) {
             CURRENT.with(|c| c.set(self.0));
+            CURRENT_API.with(|c| c.set(self.1));
         }
     }
-    let _restore = Restore(CURRENT.with(|c| c.replace(k)));
+    let api = BINDINGS.get(k).and_then(OnceLock::get).map_or(std::ptr::null(), |b| &b.api as *const Api);
+    let _restore = Restore(CURRENT.with(|c| c.replace(k)), CURRENT_API.with(|c| c.replace(api)));
     f()
 }
 
@@ -399,7 +420,12 @@ pub fn bound_library(k: usize) -> Option<&'static CStr> {
 
 /// The functions and globals of the binding in force.
 pub fn api() -> &'static Api {
-    &bound().api
+    let p = CURRENT_API.with(|c| c.get());
+    if p.is_null() {
+        return &bound().api;
+    }
+    // SAFETY: set by `with` from a binding, which lives for the whole process.
+    unsafe { &*p }
 }
 
 /// An HDF5 global id variable (a default property list, a property list class), read through

@@ -5,7 +5,7 @@
 //! differs from its own; the user only sees "can't find plugin". This command repeats each step
 //! and says which one fails and what to do.
 
-use std::ffi::{CStr, CString, c_int, c_uint, c_void};
+use std::ffi::{CStr, c_int, c_uint, c_void};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -121,26 +121,19 @@ fn candidates(report: &mut Report, explicit: Option<&Path>) -> Vec<PathBuf> {
 
 /// Loads one plugin like HDF5 does and checks what HDF5 checks. Returns whether it is ours and fine.
 fn check_plugin(report: &mut Report, path: &Path) -> bool {
-    let c = CString::new(path.as_os_str().to_string_lossy().as_bytes()).unwrap_or_default();
-    // SAFETY: dlopen with a valid path; the handle is intentionally kept open (as HDF5 does).
-    let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-    if handle.is_null() {
-        // SAFETY: dlerror returns NULL or a NUL-terminated message.
-        let err = unsafe { libc::dlerror() };
-        let msg = if err.is_null() {
-            "unknown error".into()
-        } else {
-            // SAFETY: as above.
-            unsafe { CStr::from_ptr(err) }.to_string_lossy().into_owned()
-        };
-        report.fail(
-            format!("{} cannot be loaded: {msg}", path.display()),
-            "rebuild the plugin (cargo build --release, or pip install .): this version binds at run time to any \
+    // The handle is intentionally kept open (as HDF5 does).
+    let handle = match dset_split::ffi::bind::dlopen(path, libc::RTLD_NOW | libc::RTLD_LOCAL) {
+        Ok(h) => h,
+        Err(msg) => {
+            report.fail(
+                format!("{} cannot be loaded: {msg}", path.display()),
+                "rebuild the plugin (cargo build --release, or pip install .): this version binds at run time to any \
              HDF5 1.14 or 2.x and needs no libhdf5 to load; with HDF5 2.x a plugin named in HDF5_VOL_CONNECTOR that \
              fails to load makes the library fail to start, and h5py then crashes at import",
-        );
-        return false;
-    }
+            );
+            return false;
+        }
+    };
     // SAFETY: looking up symbols in a loaded library.
     let get_type = unsafe { libc::dlsym(handle, c"H5PLget_plugin_type".as_ptr()) };
     // SAFETY: as above.

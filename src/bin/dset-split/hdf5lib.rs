@@ -3,7 +3,6 @@
 //! first loads one there: `DSET_SPLIT_HDF5_LIB` (a libhdf5 file: the Python package's `dset-split`
 //! sets it to the one h5py's wheel bundles), else the HDF5 it was built with, else `HDF5_DIR`'s.
 
-use std::ffi::{CStr, CString};
 use std::path::PathBuf;
 
 use dset_split::ffi::bind::Lib;
@@ -35,18 +34,8 @@ pub fn load() -> Result<(), String> {
             tried.push(format!("{} (missing)", path.display()));
             continue;
         }
-        let c = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| "a path holds a NUL byte".to_string())?;
-        // SAFETY: loads a shared library into the global scope, for good; a valid path.
-        let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
-        if handle.is_null() {
-            // SAFETY: dlerror returns NULL or a NUL-terminated message.
-            let err = unsafe { libc::dlerror() };
-            let why = if err.is_null() {
-                "cannot be loaded".into()
-            } else {
-                // SAFETY: as above.
-                unsafe { CStr::from_ptr(err) }.to_string_lossy().into_owned()
-            };
+        // Into the global scope, for good: the binding finds it there.
+        if let Err(why) = dset_split::ffi::bind::dlopen(&path, libc::RTLD_NOW | libc::RTLD_GLOBAL) {
             tried.push(format!("{}: {why}", path.display()));
             continue;
         }
