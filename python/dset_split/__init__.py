@@ -56,12 +56,13 @@ def _libhdf5_of_h5py():
     version = ".".join(map(str, h5.get_libversion()))
     with open("/proc/self/maps") as maps:
         paths = {line.split()[-1] for line in maps if "libhdf5" in line and ".so" in line}
-    # h5py's own copy: inside the h5py package (a wheel), else the one its extension links to
-    pkg = os.path.dirname(os.path.dirname(h5py.__file__))
-    ranked = sorted(paths, key=lambda p: (not p.startswith(pkg), "hl" in os.path.basename(p), p))
-    for path in ranked:
-        if "_hl" in os.path.basename(path):
-            continue
+    # h5py's own copy: the one its wheel bundles (h5py.libs, next to the package), else one its
+    # extension links to (h5py built from source); never netCDF4's or another package's copy
+    libs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(h5py.__file__))), "h5py.libs")
+    plain = sorted(p for p in paths if "_hl" not in os.path.basename(p))
+    bundled = [p for p in plain if os.path.dirname(p) == libs]
+    others = [p for p in plain if ".libs" not in os.path.dirname(p)]
+    for path in bundled or others:
         return path, version
     raise RuntimeError("cannot find the HDF5 library h5py uses")
 

@@ -159,3 +159,17 @@ def test_h5py_3_15_s_hdf5_1_14_through_the_same_plugin(tmp_path, venv_1_14):
     assert dumps[0] == dumps[1]
     doctor = sh([venv_1_14 / "dset-split", "doctor"], tmp_path, plain_env(), ok=False).stdout
     assert "this tool uses HDF5 1.14.6" in doctor, doctor
+
+
+def test_python_api_picks_h5py_s_hdf5_with_netcdf4_loaded_first(tmp_path, venv):
+    """netCDF4 imported first loads its own libhdf5 copy: `dset_split.File` still loads the
+    plugin into the copy h5py uses (h5py.libs), so the file goes through the connector."""
+    code = textwrap.dedent("""
+        import netCDF4, h5py, os
+        import dset_split
+        with dset_split.File("n.h5", "w") as f:
+            f["x"] = [1, 2]
+        print(sorted(os.listdir("n-split")), h5py.File("n.h5")["x"][()].tolist())
+    """)
+    out = sh([venv / "python", "-c", code], tmp_path, plain_env()).stdout
+    assert "['.dset-split', 'x.h5'] [1, 2]" in out, out
