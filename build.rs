@@ -14,6 +14,13 @@ fn main() {
     println!("cargo::rustc-env=DSET_SPLIT_HDF5_INCLUDE={include}");
     let lib_dir = std::path::Path::new(&include).parent().map(|p| p.join("lib")).unwrap_or_default();
     println!("cargo::rustc-env=DSET_SPLIT_HDF5_LIBDIR={}", lib_dir.display());
+    // The command falls back to the HDF5 it was built with (src/bin/dset-split/hdf5lib.rs), but
+    // not in a Python package (setuptools-rust sets PYO3_PYTHON): on a user's machine that path is
+    // the build machine's, so the packaged command uses h5py's HDF5 or says what to install.
+    let packaged = std::env::var_os("PYO3_PYTHON").is_some();
+    let fallback = if packaged { String::new() } else { lib_dir.display().to_string() };
+    println!("cargo::rustc-env=DSET_SPLIT_HDF5_FALLBACK={fallback}");
+    println!("cargo::rerun-if-env-changed=PYO3_PYTHON");
     // Test binaries and the CLI run outside HDF5's process: give them an rpath to this libhdf5.
     // (The plugin itself gets none: it lives inside a process that already loaded libhdf5.)
     if lib_dir.is_dir() {

@@ -47,9 +47,9 @@ def main(path):
             series[step] = [step, step * 0.5, np.sin(step)]
             series.attrs["steps"] = step + 1
 
-        # Dimension scales and references: these datasets stay in the main file (see the
-        # README: a reference holds an address inside one file), so /grid is excluded from
-        # splitting when this script runs through dset_split.
+        # Dimension scales and references: in the virtual form (the default) they work on split
+        # datasets; in the link form a reference holds an address inside one file (README), so
+        # the tests exclude /grid from splitting when they run this script with layout=link.
         grid = f.create_group("grid")
         x = grid.create_dataset("x", data=np.linspace(0, 1, 8))
         y = grid.create_dataset("y", data=np.linspace(0, 2, 6))

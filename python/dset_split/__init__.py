@@ -27,13 +27,14 @@ def plugin_dir():
 
 def connector(**keys):
     """The HDF5_VOL_CONNECTOR value for the policy ``keys`` (``layout="link"``,
-    ``min_size="1MiB"``, ``exclude="/grid/**"`` ...); a list value repeats the key."""
+    ``min_size="1MiB"``, ``exclude="/grid/**"`` ...); a list value (``include``, ``exclude``)
+    becomes the comma-separated list the connector takes."""
     parts = ["under_vol=0", "under_info={}"]
     for key, value in keys.items():
-        for v in value if isinstance(value, (list, tuple)) else [value]:
-            if ";" in str(v):
-                raise ValueError(f"{key}={v!r}: a value may not hold ';'")
-            parts.append(f"{key}={v}")
+        text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+        if ";" in text:
+            raise ValueError(f"{key}={text!r}: a value may not hold ';'")
+        parts.append(f"{key}={text}")
     return "dset_split " + ";".join(parts)
 
 
@@ -109,8 +110,11 @@ def File(name, mode="r", **policy):
     """An ``h5py.File`` opened through the connector, without environment variables.
 
     ``mode`` is h5py's (``r``, ``r+``, ``w``, ``w-``/``x``, ``a``); the keyword arguments are the
-    connector's policy keys (``layout="link"``, ``min_size="1MiB"``, ``exclude=[...]`` ...).
-    Works with h5py's wheel: the plugin is loaded into the HDF5 that h5py uses.
+    connector's policy keys (``layout="link"``, ``min_size="1MiB"``, ``exclude=[...]`` ...), not
+    ``h5py.File``'s (``driver``, ``libver``, ... are not taken: use ``env()`` and ``h5py.File``
+    for those). Works with h5py's wheel: the plugin is loaded into the HDF5 that h5py uses. Do not
+    open the same file with a plain ``h5py.File`` at the same time in one process (HDF5 cannot
+    close it then, as with any VOL connector stacked on the native one).
     """
     import h5py
     from h5py import h5f

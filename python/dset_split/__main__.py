@@ -29,6 +29,9 @@ def main():
         lib = _h5py_libhdf5()
         if lib:
             env["DSET_SPLIT_HDF5_LIB"] = lib
+            # its own dependencies (libsz, libaec ...) sit next to it, renamed like it
+            path = env.get("LD_LIBRARY_PATH")
+            env["LD_LIBRARY_PATH"] = os.path.dirname(lib) + (os.pathsep + path if path else "")
     os.execve(exe, [exe, *sys.argv[1:]], env)
 
 

@@ -104,7 +104,7 @@ def test_python_api_opens_files_through_the_connector(tmp_path, venv):
             f["g/b"].resize((4,)); f["g/b"][2:] = [3, 4]
         with dset_split.File("v.h5", "a") as f:
             f["c"] = [7]
-        with dset_split.File("l.h5", "w", layout="link", exclude="/keep") as f:
+        with dset_split.File("l.h5", "w", layout="link", exclude=["/keep", "/also/**"]) as f:
             f["x"] = [1]; f["keep"] = [2]
         with h5py.File("v.h5") as f:
             print(sorted(os.listdir("v-split")), f["g/b"][()].tolist(), f["c"][()].tolist())
@@ -158,7 +158,7 @@ def test_h5py_3_15_s_hdf5_1_14_through_the_same_plugin(tmp_path, venv_1_14):
     dumps = [sh([py, EXAMPLES / "dump.py", d / "run.h5"], d, plain_env()).stdout for d in (native, split)]
     assert dumps[0] == dumps[1]
     doctor = sh([venv_1_14 / "dset-split", "doctor"], tmp_path, plain_env(), ok=False).stdout
-    assert "this tool uses HDF5 1.14.6" in doctor, doctor
+    assert "this tool uses HDF5 1.14.6" in doctor and "h5py.libs" in doctor, doctor
 
 
 def test_python_api_picks_h5py_s_hdf5_with_netcdf4_loaded_first(tmp_path, venv):
@@ -173,3 +173,15 @@ def test_python_api_picks_h5py_s_hdf5_with_netcdf4_loaded_first(tmp_path, venv):
     """)
     out = sh([venv / "python", "-c", code], tmp_path, plain_env()).stdout
     assert "['.dset-split', 'x.h5'] [1, 2]" in out, out
+
+
+def test_the_packaged_command_without_h5py_says_what_to_install(tmp_path):
+    """Installed without h5py, the packaged command has no HDF5 to work with (it does not fall
+    back to the build machine's): it says so and what to install; `env` needs no HDF5."""
+    package = need_file("DSET_SPLIT_PACKAGE")
+    sh([sys.executable, "-m", "venv", tmp_path / "v"], tmp_path)
+    sh([tmp_path / "v" / "bin" / "pip", "install", "--quiet", package], tmp_path)
+    tool = tmp_path / "v" / "bin" / "dset-split"
+    p = sh([tool, "status", "x.h5"], tmp_path, plain_env(), ok=False)
+    assert p.returncode == 2 and "pip install h5py" in p.stderr and "DSET_SPLIT_HDF5_LIB" in p.stderr, p.stderr
+    assert "HDF5_VOL_CONNECTOR=" in sh([tool, "env"], tmp_path, plain_env()).stdout

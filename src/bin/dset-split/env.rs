@@ -47,7 +47,7 @@ fn lines(args: &Args) -> Result<String, String> {
     let dir = plugin_dir(args)?;
     let mut info = String::from("under_vol=0;under_info={}");
     for key in &args.keys {
-        if key.contains(';') {
+        if key.contains(';') || !key.contains('=') {
             return Err(format!("{key:?}: give one key=value per argument"));
         }
         info.push(';');

@@ -1,7 +1,8 @@
 //! The HDF5 library the command works with. Like the plugin, the command is not linked to
 //! libhdf5: it binds at run time (`dset_split::ffi::bind`) to the one in the global scope, so it
 //! first loads one there: `DSET_SPLIT_HDF5_LIB` (a libhdf5 file: the Python package's `dset-split`
-//! sets it to the one h5py's wheel bundles), else the HDF5 it was built with, else `HDF5_DIR`'s.
+//! sets it to the one h5py's wheel bundles), else the HDF5 it was built with (not in the Python
+//! package: that path is the build machine's), else `HDF5_DIR`'s.
 
 use std::path::PathBuf;
 
@@ -13,7 +14,7 @@ fn candidates() -> Vec<PathBuf> {
     if let Some(p) = std::env::var_os("DSET_SPLIT_HDF5_LIB") {
         out.push(PathBuf::from(p));
     }
-    let built = env!("DSET_SPLIT_HDF5_LIBDIR");
+    let built = env!("DSET_SPLIT_HDF5_FALLBACK");
     if !built.is_empty() {
         out.push(PathBuf::from(built).join("libhdf5.so"));
     }
