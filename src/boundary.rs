@@ -73,7 +73,7 @@ fn guarded<T: Failure>(
     crate::trace!("{func}");
     // Every HDF5 call goes through the binding in force (`ffi::bind`): without one, touch
     // nothing of HDF5.
-    if std::panic::catch_unwind(crate::ffi::bind::index).is_err() {
+    if !crate::ffi::bind::ready() {
         crate::trace!("{func}: not bound to an HDF5 library");
         return T::FAIL;
     }

@@ -71,11 +71,7 @@ pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
 /// binding. NULL (HDF5 then reports that the plugin cannot be loaded) when no libhdf5 can be bound.
 extern "C" fn plugin_info_for(caller: *const c_void) -> *const c_void {
     let copy = std::panic::catch_unwind(|| match ffi::bind::Lib::containing(caller) {
-        Ok(lib) if lib.opt_sym(c"H5VLregister_connector").is_some() => {
-            // A library the plugin cannot serve (too old, a function missing) hears why on its
-            // own error stack.
-            ffi::bind::Lib::containing(caller).and_then(|again| ffi::bind::bind(lib).inspect_err(|e| again.report(e)))
-        }
+        Ok(lib) if lib.opt_sym(c"H5VLregister_connector").is_some() => ffi::bind::bind(lib),
         _ => ffi::bind::global().map_err(str::to_string),
     });
     match copy {

@@ -49,50 +49,63 @@ def env(**keys):
     return out
 
 
+def _h5py_libs():
+    """The folder where h5py's wheel keeps its bundled libraries (h5py.libs, next to the package;
+    it does not exist for an h5py built from source), found without importing h5py; None without
+    h5py."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("h5py")
+    if spec is None or not spec.origin:
+        return None
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(spec.origin))), "h5py.libs")
+
+
 def _libhdf5_of_h5py():
     """The libhdf5 copy h5py uses, already loaded: its path, from the process's memory map."""
     import h5py  # noqa: F401  (loads its libhdf5)
-    from h5py import h5
 
-    version = ".".join(map(str, h5.get_libversion()))
     with open("/proc/self/maps") as maps:
         paths = {line.split()[-1] for line in maps if "libhdf5" in line and ".so" in line}
-    # h5py's own copy: the one its wheel bundles (h5py.libs, next to the package), else one its
-    # extension links to (h5py built from source); never netCDF4's or another package's copy
-    libs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(h5py.__file__))), "h5py.libs")
+    # h5py's own copy: the one its wheel bundles, else one its extension links to (h5py built
+    # from source); never netCDF4's or another package's copy
+    libs = _h5py_libs()
     plain = sorted(p for p in paths if "_hl" not in os.path.basename(p))
     bundled = [p for p in plain if os.path.dirname(p) == libs]
     others = [p for p in plain if ".libs" not in os.path.dirname(p)]
     for path in bundled or others:
-        return path, version
+        return path
     raise RuntimeError("cannot find the HDF5 library h5py uses")
 
 
-_FAPL_CACHE = {}
+_CONNECTOR = []
+
+
+def _connector():
+    """h5py's libhdf5 (through ctypes) and the id of dset_split registered in it, once."""
+    if not _CONNECTOR:
+        lib = ctypes.CDLL(_libhdf5_of_h5py(), mode=os.RTLD_NOLOAD | getattr(os, "RTLD_NOW", 2))
+        hid_t = ctypes.c_int64
+        lib.H5PLappend.argtypes = [ctypes.c_char_p]
+        lib.H5VLregister_connector_by_name.argtypes = [ctypes.c_char_p, hid_t]
+        lib.H5VLregister_connector_by_name.restype = hid_t
+        lib.H5VLconnector_str_to_info.argtypes = [ctypes.c_char_p, hid_t, ctypes.POINTER(ctypes.c_void_p)]
+        lib.H5Pset_vol.argtypes = [hid_t, hid_t, ctypes.c_void_p]
+        lib.H5VLfree_connector_info.argtypes = [hid_t, ctypes.c_void_p]
+        if lib.H5PLappend(plugin_dir().encode()) < 0:
+            raise RuntimeError("HDF5 refused the plugin folder " + plugin_dir())
+        vol = lib.H5VLregister_connector_by_name(b"dset_split", 0)
+        if vol < 0:
+            raise RuntimeError("HDF5 could not load the dset_split plugin (run `dset-split doctor`)")
+        _CONNECTOR.extend([lib, vol])
+    return _CONNECTOR
 
 
 def _fapl(keys):
     """A file access property list of h5py's libhdf5 with the connector set for ``keys``."""
     from h5py import h5p
 
-    path, _ = _libhdf5_of_h5py()
-    lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | getattr(os, "RTLD_NOW", 2))
-    hid_t = ctypes.c_int64
-    lib.H5PLappend.argtypes = [ctypes.c_char_p]
-    lib.H5VLregister_connector_by_name.argtypes = [ctypes.c_char_p, hid_t]
-    lib.H5VLregister_connector_by_name.restype = hid_t
-    lib.H5VLconnector_str_to_info.argtypes = [ctypes.c_char_p, hid_t, ctypes.POINTER(ctypes.c_void_p)]
-    lib.H5Pset_vol.argtypes = [hid_t, hid_t, ctypes.c_void_p]
-    lib.H5VLfree_connector_info.argtypes = [hid_t, ctypes.c_void_p]
-    lib.H5VLclose.argtypes = [hid_t]
-    if "vol" not in _FAPL_CACHE:
-        if lib.H5PLappend(plugin_dir().encode()) < 0:
-            raise RuntimeError("HDF5 refused the plugin folder " + plugin_dir())
-        vol = lib.H5VLregister_connector_by_name(b"dset_split", 0)
-        if vol < 0:
-            raise RuntimeError("HDF5 could not load the dset_split plugin (run `dset-split doctor`)")
-        _FAPL_CACHE["vol"] = vol
-    vol = _FAPL_CACHE["vol"]
+    lib, vol = _connector()
     info = ctypes.c_void_p()
     text = connector(**keys)[len("dset_split ") :].encode()
     if lib.H5VLconnector_str_to_info(text, vol, ctypes.byref(info)) < 0:

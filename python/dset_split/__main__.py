@@ -3,20 +3,18 @@ folder known to it (for `dset-split env` and `doctor`) and, when h5py's wheel is
 libhdf5 as the HDF5 library to work with (the binary is not linked to one)."""
 
 import glob
-import importlib.util
 import os
 import sys
 
-from . import plugin_dir
+from . import _h5py_libs, plugin_dir
 
 
 def _h5py_libhdf5():
     """The libhdf5 h5py's wheel bundles (h5py.libs/libhdf5-<hash>.so*), found without importing
     h5py; None for an h5py built from source (the binary then finds its own)."""
-    spec = importlib.util.find_spec("h5py")
-    if spec is None or not spec.origin:
+    libs = _h5py_libs()
+    if libs is None:
         return None
-    libs = os.path.join(os.path.dirname(os.path.dirname(spec.origin)), "h5py.libs")
     found = [p for p in glob.glob(os.path.join(libs, "libhdf5-*.so*")) if "_hl" not in os.path.basename(p)]
     return sorted(found)[0] if found else None
 

@@ -41,12 +41,9 @@ impl Lib {
     /// The loaded library that holds the code at `addr` (only looked up, never read).
     #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn containing(addr: *const c_void) -> Result<Lib, String> {
-        // SAFETY: `Dl_info` is plain data; `dladdr` fills it for an address inside a loaded object.
-        let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-        // SAFETY: any address may be asked about; the out struct is valid.
-        if unsafe { libc::dladdr(addr, &mut info) } == 0 || info.dli_fname.is_null() {
-            return Err("the library that loads the plugin cannot be found (dladdr)".into());
-        }
+        let info = dl_info(addr)
+            .filter(|i| !i.dli_fname.is_null())
+            .ok_or("the library that loads the plugin cannot be found (dladdr)")?;
         // SAFETY: `dladdr` set a NUL-terminated file name owned by the loader, which lives as long
         // as the object; the handle taken below keeps the object loaded for good.
         let path: &'static CStr = unsafe { CStr::from_ptr(info.dli_fname) };
@@ -170,15 +167,20 @@ fn global_sym(name: &CStr) -> *mut c_void {
     unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
 }
 
-/// The load address of the object holding `addr`.
-fn base_of(addr: *const c_void) -> Option<*mut c_void> {
+/// What the dynamic loader knows of the object holding `addr` (None: no loaded object does).
+fn dl_info(addr: *const c_void) -> Option<libc::Dl_info> {
     if addr.is_null() {
         return None;
     }
-    // SAFETY: as in `Lib::containing`.
+    // SAFETY: `Dl_info` is plain data; `dladdr` fills it for an address inside a loaded object.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    // SAFETY: any address may be asked about.
-    (unsafe { libc::dladdr(addr, &mut info) } != 0).then_some(info.dli_fbase)
+    // SAFETY: any address may be asked about; the out struct is valid.
+    (unsafe { libc::dladdr(addr, &mut info) } != 0).then_some(info)
+}
+
+/// The load address of the object holding `addr`.
+fn base_of(addr: *const c_void) -> Option<*mut c_void> {
+    dl_info(addr).map(|i| i.dli_fbase)
 }
 
 /// The libhdf5 bound to, and its functions and globals.
@@ -358,7 +360,8 @@ thread_local! {
     static CURRENT_API: std::cell::Cell<*const Api> = const { std::cell::Cell::new(std::ptr::null()) };
 }
 
-/// The copy number of `lib`: the binding made for it earlier, or a new one.
+/// The copy number of `lib`: the binding made for it earlier, or a new one. A library the
+/// plugin cannot serve (too old, a function missing) hears why on its own error stack.
 pub fn bind(lib: Lib) -> Result<usize, String> {
     let _making = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     for (k, slot) in BINDINGS.iter().enumerate() {
@@ -366,7 +369,7 @@ pub fn bind(lib: Lib) -> Result<usize, String> {
             Some(b) if b.lib.is(&lib) => return Ok(k),
             Some(_) => {}
             None => {
-                let api = Api::load(&lib)?;
+                let api = Api::load(&lib).inspect_err(|e| lib.report(e))?;
                 let _ = slot.set(Bound { lib, api });
                 return Ok(k);
             }
@@ -393,6 +396,12 @@ pub fn with<R>(k: usize, f: impl FnOnce() -> R) -> R {
     let api = BINDINGS.get(k).and_then(OnceLock::get).map_or(std::ptr::null(), |b| &b.api as *const Api);
     let _restore = Restore(CURRENT.with(|c| c.replace(k)), CURRENT_API.with(|c| c.replace(api)));
     f()
+}
+
+/// Whether HDF5 may be called: a binding is in force (set by [`with`]), or a global libhdf5 can
+/// be bound (the command, the tests).
+pub fn ready() -> bool {
+    !CURRENT_API.with(|c| c.get()).is_null() || std::panic::catch_unwind(index).is_ok()
 }
 
 /// The copy number in force: the running callback's, else the global libhdf5's.

@@ -399,8 +399,22 @@ fn same_file(name: &Path, path: &Path) -> bool {
     }
 }
 
-/// The values an attribute's read or write uses: all of its dataspace's.
-pub fn attribute_values(o: &Obj, dxpl: hid_t) -> Option<(Values, IdGuard)> {
+/// Runs `f` with the buffer of a read or write of the attribute `o` in memory type `mem_type`,
+/// when that type holds references (the values: all of the attribute's); None otherwise.
+///
+/// # Safety
+/// `mem_type` must be a valid datatype id and `buf` HDF5's buffer of the attribute's values.
+pub unsafe fn with_attribute_buffer<R>(
+    o: &Obj,
+    mem_type: hid_t,
+    buf: *const c_void,
+    dxpl: hid_t,
+    f: impl FnOnce(&Buffer) -> R,
+) -> Option<R> {
+    // SAFETY: a valid datatype id, by the contract above.
+    if unsafe { ffi::H5Tdetect_class(mem_type, ffi::H5T_REFERENCE) } <= 0 {
+        return None;
+    }
     let mut args =
         ffi::H5VL_attr_get_args_t { op_type: ffi::H5VL_ATTR_GET_SPACE, args: ffi::H5VL_attr_get_args_u { id: -1 } };
     // SAFETY: our own argument struct; the connector writes one dataspace id.
@@ -413,7 +427,8 @@ pub fn attribute_values(o: &Obj, dxpl: hid_t) -> Option<(Values, IdGuard)> {
     }
     // SAFETY: a valid dataspace id.
     let n = usize::try_from(unsafe { crate::ffi::sys::h5s::H5Sget_simple_extent_npoints(space.0) }).ok()?;
-    Some((Values::First(n), space))
+    let values = Values::First(n);
+    Some(f(&Buffer { obj: o, obj_type: ffi::H5I_ATTR, mem_type, values: &values, buf }))
 }
 
 #[cfg(test)]

@@ -28,9 +28,8 @@ pub unsafe extern "C" fn create<const K: usize>(
         // SAFETY: `obj` is our wrapper; the location is HDF5's.
         unsafe { crate::split::make_attr_owner_writable(Obj::from_ptr(obj)?, loc_params, dxpl_id) }?;
         // No dimension scale attached across files (see `split::xref`).
-        // SAFETY: as above; HDF5's NUL-terminated name and datatype id.
+        // SAFETY: HDF5's location parameters (or NULL).
         if let (Some(loc), false) = (unsafe { loc_params.as_ref() }, name.is_null()) {
-            // SAFETY: as above: our wrapper, a non-NULL NUL-terminated name, a datatype id.
             // SAFETY: as above: our wrapper, a non-NULL NUL-terminated name, a datatype id.
             unsafe { xref::check_scale_attribute(Obj::from_ptr(obj)?, loc, CStr::from_ptr(name), type_id, dxpl_id) }?;
         }
@@ -95,16 +94,14 @@ pub unsafe extern "C" fn read<const K: usize>(
         // SAFETY: see `create`.
         let rc =
             unsafe { forward(attr, req, |under, vol| ffi::H5VLattr_read(under, vol, mem_type_id, buf, dxpl_id, req)) }?;
-        // Object references read may be written back (see `split::xref`).
-        // SAFETY: `attr` is our wrapper; HDF5's memory type id.
-        if rc >= 0 && unsafe { ffi::H5Tdetect_class(mem_type_id, ffi::H5T_REFERENCE) } > 0 {
-            // SAFETY: as above.
-            let o = unsafe { Obj::from_ptr(attr) }?;
-            if let Some((values, _space)) = xref::attribute_values(o, dxpl_id) {
-                let b = xref::Buffer { obj: o, obj_type: ffi::H5I_ATTR, mem_type: mem_type_id, values: &values, buf };
-                // SAFETY: the buffer HDF5 just filled with the attribute's values.
-                unsafe { xref::note_read(&b, dxpl_id) };
-            }
+        if rc >= 0 {
+            // Object references read may be written back (see `split::xref`).
+            // SAFETY: `attr` is our wrapper; HDF5's memory type and the buffer it just filled.
+            unsafe {
+                xref::with_attribute_buffer(Obj::from_ptr(attr)?, mem_type_id, buf, dxpl_id, |b| {
+                    xref::note_read(b, dxpl_id)
+                })
+            };
         }
         Ok(rc)
     })
@@ -120,16 +117,13 @@ pub unsafe extern "C" fn write<const K: usize>(
 ) -> herr_t {
     guard(K, "attr_write", || {
         // No reference to an object of another file (see `split::xref`).
-        // SAFETY: `attr` is our wrapper; HDF5's memory type id.
-        if unsafe { ffi::H5Tdetect_class(mem_type_id, ffi::H5T_REFERENCE) } > 0 {
-            // SAFETY: as above.
-            let o = unsafe { Obj::from_ptr(attr) }?;
-            if let Some((values, _space)) = xref::attribute_values(o, dxpl_id) {
-                let b = xref::Buffer { obj: o, obj_type: ffi::H5I_ATTR, mem_type: mem_type_id, values: &values, buf };
-                // SAFETY: HDF5's buffer of the attribute's values.
-                unsafe { xref::check_write(&b, dxpl_id) }?;
-            }
+        // SAFETY: `attr` is our wrapper; HDF5's memory type and its buffer of the values.
+        unsafe {
+            xref::with_attribute_buffer(Obj::from_ptr(attr)?, mem_type_id, buf, dxpl_id, |b| {
+                xref::check_write(b, dxpl_id)
+            })
         }
+        .unwrap_or(Ok(()))?;
         // SAFETY: see `create`.
         unsafe { forward(attr, req, |under, vol| ffi::H5VLattr_write(under, vol, mem_type_id, buf, dxpl_id, req)) }
     })

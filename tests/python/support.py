@@ -61,3 +61,16 @@ def sh(args, cwd, env=None, ok=True):
 def cli(args, cwd, env=None):
     """Runs the `dset-split` command (DSET_SPLIT_CLI) with plain HDF5; any exit code."""
     return sh([need_file("DSET_SPLIT_CLI"), *args], cwd, env, ok=False)
+
+
+def cache_link(tmp_path, mode=None):
+    """Makes the split file run-split/x.h5 a hard link into a cache folder (DVC's hardlink mode;
+    `mode`: the cache file's permissions, if given); returns the cache's file and its bytes, to
+    check afterwards that nothing wrote through the link."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    entry = cache / "x"
+    os.link(tmp_path / "run-split" / "x.h5", entry)
+    if mode is not None:
+        os.chmod(entry, mode)
+    return entry, entry.read_bytes()

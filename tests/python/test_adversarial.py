@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from support import CONNECTOR, clean_env, connector_env, sh
+from support import CONNECTOR, cache_link, clean_env, connector_env, sh
 
 pytestmark = pytest.mark.reliability
 
@@ -816,17 +816,14 @@ def test_the_write_protections_hold_through_a_soft_link(tmp_path):
             f['x'] = [1, 2, 3]
             f['s'] = h5py.SoftLink('/x')
         """, tmp_path)
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    os.link(tmp_path / "run-split" / "x.h5", cache / "x")
-    before = (cache / "x").read_bytes()
+    entry, before = cache_link(tmp_path)
     py("""
         import h5py
         with h5py.File('run.h5', 'a') as f:
             d = f['s']
             d[0] = 9
         """, tmp_path)
-    assert (cache / "x").read_bytes() == before, "the cache's file was written"
+    assert entry.read_bytes() == before, "the cache's file was written"
     py("import h5py\nassert list(h5py.File('run.h5', 'r')['x'][()]) == [9, 2, 3]", tmp_path, connector=False)
 
 
@@ -872,14 +869,11 @@ def test_the_write_protections_hold_when_hdf5_reaches_a_dataset_by_name(tmp_path
             f['x'].attrs['k'] = 1
             f['s'] = h5py.SoftLink('/x')
         """, tmp_path)
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    os.link(tmp_path / "run-split" / "x.h5", cache / "x")
-    before = (cache / "x").read_bytes()
+    entry, before = cache_link(tmp_path)
     py(f"""
         import h5py, numpy as np
         with h5py.File('run.h5', 'a') as f:
             {write}
         """, tmp_path)
-    assert (cache / "x").read_bytes() == before, "the cache's file was written"
+    assert entry.read_bytes() == before, "the cache's file was written"
     py(f"import h5py\nf = h5py.File('run.h5', 'r')\nassert {check}", tmp_path, connector=False)

@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from support import CONNECTOR, clean_env, cli, connector_env, sh
+from support import CONNECTOR, cache_link, clean_env, cli, connector_env, sh
 
 VIRTUAL = CONNECTOR + ";layout=virtual"
 
@@ -257,17 +257,13 @@ def test_writing_never_modifies_a_cache_the_split_file_links_into(tmp_path):
         with h5py.File('run.h5', 'w') as f:
             f.create_dataset('x', data=np.arange(4), maxshape=(None,))
         """, tmp_path)
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    os.link(tmp_path / "run-split" / "x.h5", cache / "x")
-    os.chmod(cache / "x", 0o444)
-    before = (cache / "x").read_bytes()
+    entry, before = cache_link(tmp_path, mode=0o444)
     py("""
         import h5py
         with h5py.File('run.h5', 'a') as f:
             d = f['x']; d.resize((6,)); d[4:] = 8; d.attrs['k'] = 1
         """, tmp_path)
-    assert (cache / "x").read_bytes() == before, "the cache's file was written"
+    assert entry.read_bytes() == before, "the cache's file was written"
     out = py("import h5py\nf = h5py.File('run.h5', 'r')\nprint(f['x'][()].tolist(), int(f['x'].attrs['k']))",
              tmp_path, connector=None).stdout.strip()
     assert out == "[0, 1, 2, 3, 8, 8] 1", out
@@ -448,17 +444,14 @@ def test_a_cache_link_is_not_opened_for_writing_by_copies_and_visits(tmp_path):
         with h5py.File('run.h5', 'w', libver='latest') as f:
             f['x'] = np.arange(4.0)
         """, tmp_path)
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    os.link(tmp_path / "run-split" / "x.h5", cache / "x")
-    before = (cache / "x").read_bytes()
+    entry, before = cache_link(tmp_path)
     py("""
         import h5py
         with h5py.File('run.h5', 'r+') as f:
             h5py.h5o.visit(f.id, lambda name: None, obj_name=b'x')
             f.copy('x', 'y')
         """, tmp_path)
-    assert (cache / "x").read_bytes() == before, "the cache's file was written"
+    assert entry.read_bytes() == before, "the cache's file was written"
 
 
 @pytest.mark.parametrize("form", ["virtual", "link"])
