@@ -92,17 +92,18 @@ python_tests() {
         only+=(--deselect tests/python/test_programs_tools.py::test_tools_through_the_connector
             --deselect tests/python/test_programs_tools.py::test_fortran_writer_through_the_connector)
     fi
-    local wheel dvc annex ncdump
+    local wheel dvc annex ncdump fusermount
     wheel=$(bash scripts/h5py.sh wheel 2>>"$log.build" | tail -n 1)
     dvc=$(bash scripts/dvc.sh 2>>"$log.build" | tail -n 1)
     annex=$(bash scripts/annex.sh 2>>"$log.build" | tail -n 1)
     ncdump=$(bash scripts/apt-tool.sh netcdf-bin ncdump 2>>"$log.build" | tail -n 1)
+    fusermount=$(bash scripts/apt-tool.sh fuse3 fusermount3 2>>"$log.build" | tail -n 1)
     # The Python package's wheel, built once per run (it serves every series), as `pip wheel .`
     local pkg=""
     if [[ $series == "${SERIES%% *}" ]] || ! pkg=$(ls "$ROOT"/target/wheels/dset_split-*.whl 2>/dev/null | head -n 1); then
         pkg=$(bash scripts/wheel.sh "$ROOT/target/wheels" 2>>"$log.build" | tail -n 1) || pkg=""
     fi
-    DSET_SPLIT_PACKAGE=$pkg DSET_SPLIT_RELIABILITY=$ROOT/target/reliability-$series.json DSET_SPLIT_NCDUMP=$ncdump \
+    DSET_SPLIT_FUSERMOUNT=$fusermount DSET_SPLIT_PACKAGE=$pkg DSET_SPLIT_RELIABILITY=$ROOT/target/reliability-$series.json DSET_SPLIT_NCDUMP=$ncdump \
         DSET_SPLIT_GIT_ANNEX=$annex DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
         DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_DVC=$dvc DSET_SPLIT_CLI=$CARGO_TARGET_DIR/debug/dset-split \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?

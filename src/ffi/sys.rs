@@ -30,6 +30,9 @@ pub mod h5a {
 
     crate::bind! {
         h5a;
+        pub fn H5Adelete(loc_id: hid_t, attr_name: *const c_char) -> herr_t;
+        pub fn H5Aexists(obj_id: hid_t, attr_name: *const c_char) -> htri_t;
+        pub fn H5Aget_name(attr_id: hid_t, buf_size: size_t, buf: *mut c_char) -> ssize_t;
         pub fn H5Acreate2(loc_id: hid_t, attr_name: *const c_char, type_id: hid_t, space_id: hid_t, acpl_id: hid_t, aapl_id: hid_t,) -> hid_t;
         pub fn H5Aget_create_plist(attr_id: hid_t) -> hid_t;
         pub fn H5Aget_info(attr_id: hid_t, ainfo: *mut H5A_info_t) -> herr_t;
@@ -52,6 +55,8 @@ pub mod h5d {
 
     crate::bind! {
         h5d;
+        pub fn H5Dcreate2(loc_id: hid_t, name: *const c_char, type_id: hid_t, space_id: hid_t, lcpl_id: hid_t, dcpl_id: hid_t, dapl_id: hid_t,) -> hid_t;
+        pub fn H5Dget_offset(dset_id: hid_t) -> haddr_t;
         pub fn H5Dclose(dset_id: hid_t) -> herr_t;
         pub fn H5Dcreate_anon(file_id: hid_t, type_id: hid_t, space_id: hid_t, plist_id: hid_t, dapl_id: hid_t,) -> hid_t;
         pub fn H5Dget_create_plist(dset_id: hid_t) -> hid_t;
@@ -142,6 +147,7 @@ pub mod h5g {
 
     crate::bind! {
         h5g;
+        pub fn H5Gcreate2(loc_id: hid_t, name: *const c_char, lcpl_id: hid_t, gcpl_id: hid_t, gapl_id: hid_t,) -> hid_t;
         pub fn H5Gget_create_plist(group_id: hid_t) -> hid_t;
         pub fn H5Gopen2(loc_id: hid_t, name: *const c_char, gapl_id: hid_t) -> hid_t;
     }
@@ -170,10 +176,12 @@ pub mod h5l {
 
     crate::bind! {
         h5l;
+        pub fn H5Lcreate_soft(link_target: *const c_char, link_loc_id: hid_t, link_name: *const c_char, lcpl_id: hid_t, lapl_id: hid_t,) -> herr_t;
         pub fn H5Lget_val(loc_id: hid_t, name: *const c_char, buf: *mut c_void, size: size_t, lapl_id: hid_t,) -> herr_t;
         pub fn H5Lvisit2(grp_id: hid_t, idx_type: H5_index_t, order: H5_iter_order_t, op: H5L_iterate2_t, op_data: *mut c_void,) -> herr_t;
         pub fn H5Lcreate_external(file_name: *const c_char, obj_name: *const c_char, link_loc_id: hid_t, link_name: *const c_char, lcpl_id: hid_t, lapl_id: hid_t,) -> herr_t;
         pub fn H5Lcreate_hard(cur_loc: hid_t, cur_name: *const c_char, dst_loc: hid_t, dst_name: *const c_char, lcpl_id: hid_t, lapl_id: hid_t,) -> herr_t;
+        pub fn H5Lexists(loc_id: hid_t, name: *const c_char, lapl_id: hid_t) -> htri_t;
         pub fn H5Ldelete(loc_id: hid_t, name: *const c_char, lapl_id: hid_t) -> herr_t;
         pub fn H5Lget_info2(loc_id: hid_t, name: *const c_char, linfo: *mut H5L_info2_t, lapl_id: hid_t,) -> herr_t;
         pub fn H5Literate2(grp_id: hid_t, idx_type: H5_index_t, order: H5_iter_order_t, idx: *mut hsize_t, op: H5L_iterate2_t, op_data: *mut c_void,) -> herr_t;
@@ -191,6 +199,7 @@ pub mod h5o {
 
     crate::bind! {
         h5o;
+        pub fn H5Oopen_by_token(loc_id: hid_t, token: H5O_token_t) -> hid_t;
         pub fn H5Oget_info_by_name3(loc_id: hid_t, name: *const c_char, oinfo: *mut H5O_info2_t, fields: c_uint, lapl_id: hid_t,) -> herr_t;
         pub fn H5Ocopy(src_loc_id: hid_t, src_name: *const c_char, dst_loc_id: hid_t, dst_name: *const c_char, ocpypl_id: hid_t, lcpl_id: hid_t,) -> herr_t;
         pub fn H5Oget_info3(loc_id: hid_t, oinfo: *mut H5O_info2_t, fields: c_uint) -> herr_t;
@@ -213,6 +222,11 @@ pub mod h5p {
 
     crate::bind! {
         h5p;
+        pub fn H5Pset_layout(plist_id: hid_t, layout: H5D_layout_t) -> herr_t;
+        pub fn H5Pget_layout(plist_id: hid_t) -> H5D_layout_t;
+        pub fn H5Pset_chunk(plist_id: hid_t, ndims: c_int, dim: *const hsize_t) -> herr_t;
+        pub fn H5Pset_deflate(plist_id: hid_t, aggression: c_uint) -> herr_t;
+        pub fn H5Pset_fill_time(plist_id: hid_t, fill_time: hdf5_sys::h5d::H5D_fill_time_t) -> herr_t;
         pub fn H5Pclose(plist_id: hid_t) -> herr_t;
         pub fn H5Pcopy(plist_id: hid_t) -> hid_t;
         pub fn H5Pcreate(cls_id: hid_t) -> hid_t;
@@ -322,6 +336,7 @@ pub mod h5s {
 
     crate::bind! {
         h5s;
+        pub fn H5Screate(type_: H5S_class_t) -> hid_t;
         pub fn H5Scopy(space_id: hid_t) -> hid_t;
         pub fn H5Screate_simple(rank: c_int, dims: *const hsize_t, maxdims: *const hsize_t,) -> hid_t;
         pub fn H5Sget_select_npoints(spaceid: hid_t) -> hssize_t;
@@ -346,6 +361,14 @@ pub mod h5t {
 
     crate::bind! {
         h5t;
+        pub fn H5Tcreate(type_: H5T_class_t, size: size_t) -> hid_t;
+        pub fn H5Tcopy(type_id: hid_t) -> hid_t;
+        pub fn H5Tinsert(parent_id: hid_t, name: *const c_char, offset: size_t, member_id: hid_t,) -> herr_t;
+        pub fn H5Tget_order(type_id: hid_t) -> H5T_order_t;
+        pub fn H5Tget_sign(type_id: hid_t) -> H5T_sign_t;
+        pub fn H5Tget_cset(type_id: hid_t) -> H5T_cset_t;
+        pub fn H5Tset_cset(type_id: hid_t, cset: H5T_cset_t) -> herr_t;
+        pub fn H5Tset_size(type_id: hid_t, size: size_t) -> herr_t;
         pub fn H5Tdetect_class(type_id: hid_t, cls: H5T_class_t) -> htri_t;
         pub fn H5Tcommitted(type_id: hid_t) -> htri_t;
         pub fn H5Tequal(type1_id: hid_t, type2_id: hid_t) -> htri_t;
@@ -361,10 +384,26 @@ pub mod h5t {
         pub fn H5Treclaim(type_id: hid_t, space_id: hid_t, dxpl_id: hid_t, buf: *mut c_void,) -> herr_t;
         static H5T_STD_REF_DSETREG_g;
         static H5T_STD_REF_OBJ_g;
+        static H5T_STD_U8LE_g;
+        static H5T_STD_U32LE_g;
+        static H5T_STD_I64LE_g;
+        static H5T_NATIVE_UINT8_g;
+        static H5T_NATIVE_UINT32_g;
+        static H5T_NATIVE_INT64_g;
+        static H5T_NATIVE_DOUBLE_g;
+        static H5T_C_S1_g;
     }
     pub static H5T_STD_REF_DSETREG: crate::ffi::bind::Global =
         crate::ffi::bind::Global(|a| a.h5t.H5T_STD_REF_DSETREG_g);
     pub static H5T_STD_REF_OBJ: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_STD_REF_OBJ_g);
+    pub static H5T_STD_U8LE: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_STD_U8LE_g);
+    pub static H5T_STD_U32LE: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_STD_U32LE_g);
+    pub static H5T_STD_I64LE: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_STD_I64LE_g);
+    pub static H5T_NATIVE_UINT8: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_NATIVE_UINT8_g);
+    pub static H5T_NATIVE_UINT32: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_NATIVE_UINT32_g);
+    pub static H5T_NATIVE_INT64: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_NATIVE_INT64_g);
+    pub static H5T_NATIVE_DOUBLE: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_NATIVE_DOUBLE_g);
+    pub static H5T_C_S1: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_C_S1_g);
 }
 
 pub mod h5vl {

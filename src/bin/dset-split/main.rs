@@ -15,6 +15,8 @@ mod h5;
 mod hdf5lib;
 mod links;
 mod merge;
+mod mount;
+mod pack;
 mod refs;
 mod split;
 mod status;
@@ -44,6 +46,14 @@ enum Command {
     Merge(merge::Args),
     /// Diagnose why HDF5 does not load the connector (HDF5 skips broken plugins silently)
     Doctor(doctor::Args),
+    /// Pack a folder of (many small) files into one HDF5 file: directories become groups, files
+    /// byte datasets, with modes, owners, times and links kept
+    Pack(pack::PackArgs),
+    /// Unpack a file made by `pack` into a new folder: the same tree back
+    Unpack(pack::UnpackArgs),
+    /// Show an HDF5 file as a read-only folder (FUSE): a pack as the folder it packed, any
+    /// other file as groups and datasets (raw bytes and a .npy view), following split files
+    Mount(mount::Args),
     /// Print shell lines that run programs through the connector: eval "$(dset-split env)"
     Env(env::Args),
 }
@@ -123,5 +133,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Split(args) => split::run(&args),
         Command::Merge(args) => merge::run(&args),
+        Command::Pack(args) => pack::run_pack(&args),
+        Command::Unpack(args) => pack::run_unpack(&args),
+        Command::Mount(args) => mount::run(&args),
     }
 }

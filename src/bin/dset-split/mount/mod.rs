@@ -1,0 +1,154 @@
+//! `dset-split mount FILE MOUNTPOINT`: any HDF5 file as a read-only folder through FUSE (a pack
+//! shows the packed folder). Mounts in the foreground process, so every error is reported
+//! before the command returns; then, unless `--foreground`, serves from a background process.
+//! SIGINT, SIGTERM and SIGHUP unmount cleanly; so do `fusermount3 -u` and `umount`.
+
+mod attrs;
+mod fs;
+mod npy;
+mod read;
+mod tree;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The HDF5 file to show
+    file: PathBuf,
+    /// An empty folder to show it in
+    mountpoint: PathBuf,
+    /// Stay in the foreground (log to stderr) instead of serving from a background process
+    #[arg(short, long)]
+    foreground: bool,
+    /// In the background: append log lines (e.g. a split file that is missing) to this file
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Let other users read the mount (needs `user_allow_other` in /etc/fuse.conf unless root)
+    #[arg(long)]
+    allow_other: bool,
+}
+
+pub fn run(args: &Args) -> ExitCode {
+    crate::h5::quiet();
+    match mount(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dset-split: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn mount(args: &Args) -> Result<(), String> {
+    check_mountpoint(&args.mountpoint)?;
+    // Absolute: the background process leaves the working directory, and unmounts by this path.
+    let mountpoint = std::fs::canonicalize(&args.mountpoint)
+        .map_err(|e| format!("mount point {}: {e}", args.mountpoint.display()))?;
+    let log = match &args.log {
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let tree = tree::build(&args.file)?;
+    for note in &tree.notes {
+        eprintln!("dset-split mount: {note}");
+    }
+    let mut options = vec![
+        fuser::MountOption::RO,
+        fuser::MountOption::FSName(args.file.display().to_string()),
+        fuser::MountOption::Subtype("dset-split".into()),
+        fuser::MountOption::DefaultPermissions,
+        fuser::MountOption::NoAtime,
+    ];
+    let mut config = fuser::Config::default();
+    if args.allow_other {
+        config.acl = fuser::SessionACL::All;
+    }
+    options.push(fuser::MountOption::NoDev);
+    config.mount_options = options;
+    config.n_threads = Some(std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8));
+    config.clone_fd = true;
+    // Signals are taken by one thread (below), not by the threads serving requests.
+    let signals = block_signals();
+    let mut session = fuser::Session::new(fs::MountFs::new(tree), &mountpoint, &config)
+        .map_err(|e| format!("cannot mount {} at {}: {e}", args.file.display(), args.mountpoint.display()))?;
+    if !args.foreground {
+        daemonize(log)?;
+    }
+    let mut unmounter = session.unmount_callable();
+    std::thread::spawn(move || {
+        let mut sig = 0;
+        // SAFETY: a signal set made by `block_signals` and an output slot.
+        unsafe { libc::sigwait(&signals, &mut sig) };
+        let _ = unmounter.unmount();
+    });
+    session.run().map_err(|e| format!("the mount at {} ended: {e}", args.mountpoint.display()))
+}
+
+/// Refuses a mount point that is missing, not an empty folder, or already mounted on.
+fn check_mountpoint(dir: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(dir).map_err(|e| format!("mount point {}: {e}", dir.display()))?;
+    if !meta.is_dir() {
+        return Err(format!("mount point {} is not a folder", dir.display()));
+    }
+    let parent = std::fs::metadata(dir.join("..")).map_err(|e| format!("mount point {}: {e}", dir.display()))?;
+    if parent.dev() != meta.dev() || parent.ino() == meta.ino() {
+        return Err(format!(
+            "{} is already a mount point (unmount it first: fusermount3 -u {})",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    let mut entries = std::fs::read_dir(dir).map_err(|e| format!("mount point {}: {e}", dir.display()))?;
+    if entries.next().is_some() {
+        return Err(format!("mount point {} is not empty", dir.display()));
+    }
+    Ok(())
+}
+
+/// Blocks SIGINT, SIGTERM and SIGHUP in this thread and the threads it starts; returns them as
+/// a set for `sigwait`.
+fn block_signals() -> libc::sigset_t {
+    // SAFETY: zeroed is a valid `sigset_t`, initialised by `sigemptyset`; the signals are valid.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(&mut set, sig);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+/// Goes on in a child process in a new session, its standard streams on /dev/null (stderr on
+/// the log file if there is one), while the command returns: the mount is already in place.
+fn daemonize(log: Option<std::fs::File>) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    let null =
+        std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
+    // SAFETY: no other thread runs yet (the session starts its threads later), so the child
+    // is a copy of this single thread. The parent leaves with `_exit`, which skips destructors
+    // (the session's would unmount).
+    unsafe {
+        match libc::fork() {
+            -1 => return Err(format!("cannot start the background process: {}", std::io::Error::last_os_error())),
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let err = log.as_ref().map_or(null.as_raw_fd(), |f| f.as_raw_fd());
+        libc::dup2(null.as_raw_fd(), 0);
+        libc::dup2(null.as_raw_fd(), 1);
+        libc::dup2(err, 2);
+        let _ = libc::chdir(c"/".as_ptr());
+    }
+    Ok(())
+}

@@ -1,0 +1,639 @@
+//! The mounted tree, read once at mount: every directory, file and link with its attributes
+//! and where its bytes are. The file system answers from it without HDF5, except for reading
+//! data that is not stored as plain bytes at an offset (compressed or chunked datasets).
+//!
+//! A pack shows the packed folder (its index spares opening each dataset). Any other HDF5 file
+//! shows groups as folders and each dataset as a file of its raw bytes in C order, plus a
+//! `NAME.npy` view, with attributes as `user.*` extended attributes; external links and
+//! single-source virtual datasets are followed into the files they name (the split layout), and
+//! a missing split file becomes an entry whose reads fail with EIO.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::{CStr, CString, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dset_split::ffi::sys::h5::hsize_t;
+use dset_split::ffi::sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_offset, H5Dget_space, H5Dget_type};
+use dset_split::ffi::sys::h5g::H5Gopen2;
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5l::{H5L_info2_t, H5Lget_info2};
+use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info3, H5Oopen};
+use dset_split::ffi::sys::h5p::{H5P_DEFAULT, H5Pget_external_count, H5Pget_layout};
+use dset_split::ffi::sys::h5s::{
+    H5S_class_t, H5Sget_simple_extent_dims, H5Sget_simple_extent_ndims, H5Sget_simple_extent_type,
+};
+use dset_split::ffi::sys::h5t::{
+    H5T_class_t, H5T_order_t, H5T_sign_t, H5Tdetect_class, H5Tget_class, H5Tget_order, H5Tget_sign, H5Tget_size,
+    H5Tget_super, H5Tis_variable_str,
+};
+use dset_split::split::IdGuard;
+
+use super::npy;
+use crate::pack::format::{self, Index, Stat};
+use crate::pack::hdf::{self, Member, StatTypes, c_name};
+
+/// An inode number: a node's index in [`Tree::nodes`] plus one (the root is 1).
+pub type Ino = u64;
+
+/// Extended attributes: (`user.NAME`, value).
+pub type Xattrs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A dataset's contents and the header of its `.npy` view (None: NumPy has no such type).
+type Shown = (Data, Option<Box<[u8]>>);
+
+/// A file the tree reads from: the mounted one, or a file it links to.
+#[derive(Debug)]
+pub struct Backing {
+    pub path: PathBuf,
+    pub fd: std::fs::File,
+    /// The file open in HDF5 (closed after mount when no node reads through HDF5).
+    pub h5: Option<IdGuard>,
+}
+
+#[derive(Debug)]
+pub struct Tree {
+    pub nodes: Vec<Node>,
+    pub files: Vec<Backing>,
+    /// Extended attributes by inode (`user.NAME` -> value).
+    pub xattrs: HashMap<Ino, Xattrs>,
+    /// Messages for the log: what could not be shown and why.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub parent: Ino,
+    pub meta: Meta,
+    pub kind: Kind,
+}
+
+/// What `stat` answers besides size and type.
+#[derive(Debug, Clone, Copy)]
+pub struct Meta {
+    pub perm: u16,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: SystemTime,
+    pub nlink: u32,
+}
+
+#[derive(Debug)]
+pub enum Kind {
+    Dir(Vec<(OsString, Ino)>),
+    File(Data),
+    Symlink(Vec<u8>),
+}
+
+/// A file's contents: an optional prefix (the `.npy` header), then the source's bytes.
+#[derive(Debug)]
+pub struct Data {
+    pub size: u64,
+    pub header: Option<Box<[u8]>>,
+    pub source: Source,
+}
+
+#[derive(Debug)]
+pub enum Source {
+    /// Nothing (an empty file).
+    Empty,
+    /// Plain bytes at `offset` of backing file `file`.
+    Bytes { file: usize, offset: u64 },
+    /// Read through HDF5: the dataset at `path` of backing file `file`, whose first dimension
+    /// has `rows` entries of `row` bytes each.
+    Hdf5 { file: usize, path: CString, rows: u64, row: u64 },
+    /// Cannot be read: this says why (for the log).
+    Missing(String),
+}
+
+impl Tree {
+    pub fn node(&self, ino: Ino) -> Option<&Node> {
+        self.nodes.get(usize::try_from(ino).ok()?.checked_sub(1)?)
+    }
+    /// Whether any node reads through HDF5 (else HDF5 can let go of the files after mount).
+    pub fn needs_hdf5(&self) -> bool {
+        self.nodes.iter().any(|n| matches!(&n.kind, Kind::File(Data { source: Source::Hdf5 { .. }, .. })))
+    }
+}
+
+/// Builds the tree of the HDF5 file at `path`.
+pub fn build(path: &Path) -> Result<Tree, String> {
+    let file = crate::h5::open(path, false)?;
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let fd = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let pack = crate::pack::write::is_pack(file.0);
+    // SAFETY: the open file's root group.
+    let root = IdGuard(unsafe { H5Gopen2(file.0, c"/".as_ptr(), H5P_DEFAULT) });
+    if root.0 < 0 {
+        return Err(crate::h5::failed(format!("cannot open the root group of {}", path.display())));
+    }
+    let index = if pack {
+        hdf::read_bytes_attr(root.0, &CString::new(format::INDEX_ATTR).expect("no NUL"))
+            .and_then(|b| format::decode_index(&b))
+    } else {
+        None
+    };
+    let base = Meta {
+        perm: 0o555,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mtime: UNIX_EPOCH + Duration::new(meta.mtime().max(0) as u64, meta.mtime_nsec() as u32),
+        nlink: 1,
+    };
+    let mut b = Builder {
+        tree: Tree { nodes: Vec::new(), files: Vec::new(), xattrs: HashMap::new(), notes: Vec::new() },
+        pack,
+        index: index.unwrap_or_default(),
+        types: StatTypes::new()?,
+        base,
+        datasets: HashMap::new(),
+        groups: HashSet::new(),
+        opened: HashMap::new(),
+        head: Vec::new(),
+    };
+    b.tree.files.push(Backing { path: path.to_path_buf(), fd, h5: Some(file) });
+    if let Ok(main) = std::fs::canonicalize(path) {
+        b.opened.insert(main, 0);
+    }
+    let root_meta = if pack { b.types.read(root.0).map_or(base, |s| meta_of(&s, 1)) } else { base };
+    b.tree.nodes.push(Node { parent: 1, meta: root_meta, kind: Kind::Dir(Vec::new()) });
+    let token = hdf::token_of(root.0)?;
+    b.groups.insert((0, token));
+    b.group(0, root.0, 1, b"/", b"/")?;
+    if !b.pack {
+        b.xattrs(root.0, 1);
+    }
+    let mut tree = b.tree;
+    // A folder's link count is 2 plus its subfolders (their `..`), as on disk.
+    let subdirs: Vec<u32> = tree
+        .nodes
+        .iter()
+        .map(|n| match &n.kind {
+            Kind::Dir(c) => {
+                c.iter().filter(|(_, i)| matches!(tree.nodes[*i as usize - 1].kind, Kind::Dir(_))).count() as u32
+            }
+            _ => 0,
+        })
+        .collect();
+    for (node, subdirs) in tree.nodes.iter_mut().zip(subdirs) {
+        if let Kind::Dir(children) = &mut node.kind {
+            children.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            node.meta.nlink = 2 + subdirs;
+        }
+    }
+    if !tree.needs_hdf5() {
+        for f in &mut tree.files {
+            f.h5 = None;
+        }
+    }
+    Ok(tree)
+}
+
+struct Builder {
+    tree: Tree,
+    pack: bool,
+    index: Index,
+    types: StatTypes,
+    /// Owner, time and mode of everything a general file shows.
+    base: Meta,
+    /// Datasets already shown, by (backing file, token): their other names are hard links.
+    datasets: HashMap<(usize, [u8; 16]), Ino>,
+    /// Groups already shown (a group linked twice, or into itself, is shown once).
+    groups: HashSet<(usize, [u8; 16])>,
+    /// Backing files by canonical path.
+    opened: HashMap<PathBuf, usize>,
+    head: Vec<u8>,
+}
+
+fn meta_of(s: &Stat, nlink: u32) -> Meta {
+    let mtime = if s.mtime_sec >= 0 {
+        UNIX_EPOCH + Duration::new(s.mtime_sec as u64, s.mtime_nsec.min(999_999_999))
+    } else {
+        UNIX_EPOCH - Duration::from_secs(s.mtime_sec.unsigned_abs()) + Duration::from_nanos(s.mtime_nsec.into())
+    };
+    Meta { perm: (s.mode & 0o7777) as u16, uid: s.uid, gid: s.gid, mtime, nlink }
+}
+
+impl Builder {
+    fn add(&mut self, parent: Ino, name: Vec<u8>, meta: Meta, kind: Kind) -> Ino {
+        self.tree.nodes.push(Node { parent, meta, kind });
+        let ino = self.tree.nodes.len() as Ino;
+        self.link(parent, name, ino);
+        ino
+    }
+
+    fn link(&mut self, parent: Ino, name: Vec<u8>, ino: Ino) {
+        if let Kind::Dir(children) = &mut self.tree.nodes[parent as usize - 1].kind {
+            children.push((OsString::from_vec(name), ino));
+        }
+    }
+
+    /// Adds the members of group `g` (at `own` in backing file `file`), shown at `hpath`.
+    fn group(&mut self, file: usize, g: hid_t, ino: Ino, hpath: &[u8], own: &[u8]) -> Result<(), String> {
+        let symlinks: HashMap<Vec<u8>, Stat> = if self.pack {
+            hdf::read_bytes_attr(g, &CString::new(format::SYMLINKS_ATTR).expect("no NUL"))
+                .and_then(|b| format::decode_symlinks(&b))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|l| (l.name, l.stat))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let members = hdf::members(g)?;
+        let names: HashSet<&[u8]> = members.iter().map(|(n, _)| &n[..]).collect();
+        let npy_free: Vec<bool> =
+            members.iter().map(|(n, _)| !names.contains(&[&n[..], b".npy"].concat()[..])).collect();
+        for ((name, member), npy_free) in members.iter().zip(npy_free) {
+            if name.is_empty() || name == b"." || name == b".." {
+                self.tree.notes.push(format!("{}: a name no folder can hold is not shown", show(hpath, name)));
+                continue;
+            }
+            let child_path = [hpath, if hpath.ends_with(b"/") { b"" } else { b"/" }, name].concat();
+            let child_own = [own, if own.ends_with(b"/") { b"" } else { b"/" }, name].concat();
+            let cname = c_name(name)?;
+            match member {
+                Member::Hard(token) => {
+                    if self.pack && file == 0 && self.indexed(ino, name, token)? {
+                        continue;
+                    }
+                    // SAFETY: a valid group and a NUL-terminated name.
+                    let o = IdGuard(unsafe { H5Oopen(g, cname.as_ptr(), H5P_DEFAULT) });
+                    self.object(file, o, ino, name.clone(), &child_path, &child_own, npy_free)?;
+                }
+                Member::Soft(value) => {
+                    let meta = match symlinks.get(name) {
+                        Some(s) => meta_of(s, 1),
+                        None => Meta { perm: 0o777, ..self.base },
+                    };
+                    let target = if self.pack { value.clone() } else { relative_target(&child_path, value) };
+                    self.add(ino, name.clone(), Meta { perm: 0o777, ..meta }, Kind::Symlink(target));
+                }
+                Member::External => self.external(file, g, &cname, ino, name.clone(), &child_path, npy_free)?,
+                Member::Other => {
+                    self.tree.notes.push(format!("{}: a user-defined link is not shown", show(hpath, name)))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `name` from the pack's index when its record still describes the object (its
+    /// header checksum is unchanged); false when the object must be read from HDF5.
+    fn indexed(&mut self, parent: Ino, name: &[u8], token: &[u8; 16]) -> Result<bool, String> {
+        let Some(rec) = self.index.get(token).copied() else { return Ok(false) };
+        if let Some(&ino) = self.datasets.get(&(0, *token)) {
+            self.tree.nodes[ino as usize - 1].meta.nlink += 1;
+            self.link(parent, name.to_vec(), ino);
+            return Ok(true);
+        }
+        let sum = crate::pack::write::checksum_at(&self.tree.files[0].fd, hdf::token_addr(token), &mut self.head);
+        if sum != Some(rec.checksum) || rec.dir {
+            // Groups are listed through HDF5 (their members are not in the index).
+            return Ok(false);
+        }
+        let source = match rec.offset {
+            Some(offset) => Source::Bytes { file: 0, offset },
+            None if rec.size == 0 => Source::Empty,
+            None => return Ok(false),
+        };
+        let ino = self.add(
+            parent,
+            name.to_vec(),
+            meta_of(&rec.stat, 1),
+            Kind::File(Data { size: rec.size, header: None, source }),
+        );
+        self.datasets.insert((0, *token), ino);
+        Ok(true)
+    }
+
+    /// Adds the object `o` (open; negative when it could not be) of backing file `file`.
+    #[allow(clippy::too_many_arguments)]
+    fn object(
+        &mut self,
+        file: usize,
+        o: IdGuard,
+        parent: Ino,
+        name: Vec<u8>,
+        hpath: &[u8],
+        own: &[u8],
+        npy_free: bool,
+    ) -> Result<(), String> {
+        // SAFETY: zeroed is a valid `H5O_info2_t`.
+        let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
+        // SAFETY: an open object and an output slot.
+        if o.0 < 0 || unsafe { H5Oget_info3(o.0, &mut info, H5O_INFO_BASIC) } < 0 {
+            self.tree.notes.push(format!("{}: cannot be opened: {}", show(hpath, b""), crate::h5::last_error()));
+            return Ok(());
+        }
+        let token = hdf::token_bytes(info.token);
+        match info.type_ {
+            H5O_type_t::H5O_TYPE_GROUP => {
+                if !self.groups.insert((file, token)) {
+                    self.tree
+                        .notes
+                        .push(format!("{}: a second link to a group already shown is not shown", show(hpath, b"")));
+                    return Ok(());
+                }
+                let meta =
+                    if self.pack { self.types.read(o.0).map_or(self.base, |s| meta_of(&s, 1)) } else { self.base };
+                let ino = self.add(parent, name, meta, Kind::Dir(Vec::new()));
+                if !self.pack {
+                    self.xattrs(o.0, ino);
+                }
+                self.group(file, o.0, ino, hpath, own)?;
+            }
+            H5O_type_t::H5O_TYPE_DATASET => {
+                if let Some(&ino) = self.datasets.get(&(file, token)) {
+                    self.tree.nodes[ino as usize - 1].meta.nlink += 1;
+                    self.link(parent, name, ino);
+                    return Ok(());
+                }
+                self.dataset(file, o.0, parent, name, hpath, own, npy_free, token)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dataset(
+        &mut self,
+        file: usize,
+        d: hid_t,
+        parent: Ino,
+        name: Vec<u8>,
+        hpath: &[u8],
+        own: &[u8],
+        npy_free: bool,
+        token: [u8; 16],
+    ) -> Result<(), String> {
+        // A virtual dataset of the split layout: its bytes are its source's.
+        if let Some((src_file, src_dset)) = crate::h5::virtual_source(d) {
+            let data = match self.backing(file, &src_file) {
+                Ok(at) => {
+                    let h5 = self.tree.files[at].h5.as_ref().map_or(-1, |f| f.0);
+                    let c = CString::new(src_dset.clone()).map_err(|_| "NUL in a dataset name".to_string())?;
+                    // SAFETY: an open file (or -1, which fails) and a NUL-terminated path.
+                    let s = IdGuard(unsafe { dset_split::ffi::sys::h5d::H5Dopen2(h5, c.as_ptr(), H5P_DEFAULT) });
+                    if s.0 < 0 { None } else { self.data_of(at, s.0, src_dset.as_bytes(), hpath)? }
+                }
+                Err(missing) => {
+                    let data = missing_data(hpath, &missing);
+                    if let Source::Missing(why) = &data.source {
+                        self.tree.notes.push(why.clone());
+                    }
+                    Some((data, None))
+                }
+            };
+            if let Some((data, npy)) = data {
+                return self.add_dataset(parent, name, data, npy, npy_free, d, token, file);
+            }
+        }
+        match self.data_of(file, d, own, hpath)? {
+            Some((data, npy)) => self.add_dataset(parent, name, data, npy, npy_free, d, token, file),
+            None => Ok(()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_dataset(
+        &mut self,
+        parent: Ino,
+        name: Vec<u8>,
+        data: Data,
+        npy: Option<Box<[u8]>>,
+        npy_free: bool,
+        d: hid_t,
+        token: [u8; 16],
+        file: usize,
+    ) -> Result<(), String> {
+        let meta = if self.pack {
+            self.types.read(d).map_or(Meta { perm: 0o444, ..self.base }, |s| meta_of(&s, 1))
+        } else {
+            Meta { perm: 0o444, ..self.base }
+        };
+        let npy_data = npy.filter(|_| npy_free && !self.pack).map(|h| Data {
+            size: h.len() as u64 + data.size,
+            header: Some(h),
+            source: data.source.duplicate(),
+        });
+        let ino = self.add(parent, name.clone(), meta, Kind::File(data));
+        self.datasets.insert((file, token), ino);
+        if !self.pack {
+            self.xattrs(d, ino);
+        }
+        if let Some(npy) = npy_data {
+            self.add(parent, [&name[..], b".npy"].concat(), meta, Kind::File(npy));
+        }
+        Ok(())
+    }
+
+    /// The bytes of dataset `d` of backing file `file` (at `path` there) and its `.npy` header;
+    /// None for a type whose bytes mean nothing outside HDF5 (variable-length, references).
+    fn data_of(&mut self, file: usize, d: hid_t, path: &[u8], shown: &[u8]) -> Result<Option<Shown>, String> {
+        // SAFETY: a valid dataset; ids are released by `IdGuard`.
+        let (space, ftype, dcpl) =
+            unsafe { (IdGuard(H5Dget_space(d)), IdGuard(H5Dget_type(d)), IdGuard(H5Dget_create_plist(d))) };
+        // SAFETY: valid ids.
+        let (class, esize, vlen) = unsafe {
+            (
+                H5Tget_class(ftype.0),
+                H5Tget_size(ftype.0) as u64,
+                H5Tdetect_class(ftype.0, H5T_class_t::H5T_VLEN) > 0 || H5Tis_variable_str(ftype.0) > 0,
+            )
+        };
+        if vlen || matches!(class, H5T_class_t::H5T_REFERENCE) {
+            self.tree
+                .notes
+                .push(format!("{}: variable-length or reference data has no bytes to show", show(shown, b"")));
+            return Ok(None);
+        }
+        // SAFETY: a valid space.
+        let dims: Vec<u64> = unsafe {
+            match H5Sget_simple_extent_type(space.0) {
+                H5S_class_t::H5S_NULL => return Ok(None),
+                H5S_class_t::H5S_SCALAR => Vec::new(),
+                _ => {
+                    let n = H5Sget_simple_extent_ndims(space.0).max(0) as usize;
+                    let mut dims = vec![0 as hsize_t; n];
+                    H5Sget_simple_extent_dims(space.0, dims.as_mut_ptr(), std::ptr::null_mut());
+                    dims
+                }
+            }
+        };
+        let count: u64 = dims.iter().product();
+        let size = count * esize;
+        // SAFETY: valid ids.
+        let (layout, external, offset) =
+            unsafe { (H5Pget_layout(dcpl.0), H5Pget_external_count(dcpl.0), H5Dget_offset(d)) };
+        let source = if size == 0 {
+            Source::Empty
+        } else if layout == H5D_layout_t::H5D_CONTIGUOUS && external == 0 && offset != u64::MAX {
+            Source::Bytes { file, offset }
+        } else {
+            let rows = dims.first().copied().unwrap_or(1).max(1);
+            Source::Hdf5 { file, path: c_name(path)?, rows, row: size / rows }
+        };
+        let npy = if self.pack {
+            None
+        } else {
+            elem(ftype.0).and_then(npy::descr).map(|d| npy::header(&d, &dims).into_boxed_slice())
+        };
+        Ok(Some((Data { size, header: None, source }, npy)))
+    }
+
+    /// Follows the external link `name` of `g` (in backing file `file`).
+    #[allow(clippy::too_many_arguments)]
+    fn external(
+        &mut self,
+        file: usize,
+        g: hid_t,
+        name: &CStr,
+        parent: Ino,
+        lname: Vec<u8>,
+        hpath: &[u8],
+        npy_free: bool,
+    ) -> Result<(), String> {
+        // SAFETY: zeroed is a valid `H5L_info2_t`.
+        let mut info: H5L_info2_t = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid group, a NUL-terminated name and an output slot.
+        let size = if unsafe { H5Lget_info2(g, name.as_ptr(), &mut info, H5P_DEFAULT) } >= 0 {
+            // SAFETY: an external link's info holds the value's size.
+            unsafe { *info.u.val_size() }
+        } else {
+            0
+        };
+        let Some((target, object)) = crate::h5::external_target(g, name, size) else {
+            self.tree.notes.push(format!("{}: an external link that cannot be read", show(hpath, b"")));
+            return Ok(());
+        };
+        match self.backing(file, &target) {
+            Ok(at) => {
+                let h5 = self.tree.files[at].h5.as_ref().map_or(-1, |f| f.0);
+                let c = CString::new(object).map_err(|_| "NUL in a link".to_string())?;
+                // SAFETY: an open file and a NUL-terminated path.
+                let o = IdGuard(unsafe { H5Oopen(h5, c.as_ptr(), H5P_DEFAULT) });
+                self.object(at, o, parent, lname, hpath, c.as_bytes(), npy_free)
+            }
+            Err(missing) => {
+                let data = missing_data(hpath, &missing);
+                if let Source::Missing(why) = &data.source {
+                    self.tree.notes.push(why.clone());
+                }
+                self.add(parent, lname, Meta { perm: 0o444, ..self.base }, Kind::File(data));
+                Ok(())
+            }
+        }
+    }
+
+    /// The backing file `name` names (relative to the directory of backing file `from`, as
+    /// HDF5 resolves external links and virtual sources), opened on first use; Err with the
+    /// missing file's path when it does not exist or is not HDF5.
+    fn backing(&mut self, from: usize, name: &str) -> Result<usize, PathBuf> {
+        let base = self.tree.files[from].path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let path = if name == "." { self.tree.files[from].path.clone() } else { base.join(name) };
+        let Ok(canonical) = std::fs::canonicalize(&path) else { return Err(path) };
+        if let Some(&at) = self.opened.get(&canonical) {
+            return Ok(at);
+        }
+        let (Ok(h5), Ok(fd)) = (crate::h5::open(&path, false), std::fs::File::open(&path)) else { return Err(path) };
+        self.tree.files.push(Backing { path, fd, h5: Some(h5) });
+        let at = self.tree.files.len() - 1;
+        self.opened.insert(canonical, at);
+        Ok(at)
+    }
+
+    /// Records the attributes of `obj` as extended attributes of `ino`.
+    fn xattrs(&mut self, obj: hid_t, ino: Ino) {
+        let list = super::attrs::all(obj);
+        if !list.is_empty() {
+            self.tree.xattrs.insert(ino, list);
+        }
+    }
+}
+
+impl Source {
+    fn duplicate(&self) -> Source {
+        match self {
+            Source::Empty => Source::Empty,
+            Source::Bytes { file, offset } => Source::Bytes { file: *file, offset: *offset },
+            Source::Hdf5 { file, path, rows, row } => {
+                Source::Hdf5 { file: *file, path: path.clone(), rows: *rows, row: *row }
+            }
+            Source::Missing(why) => Source::Missing(why.clone()),
+        }
+    }
+}
+
+/// An entry whose split file is missing: empty, every read an I/O error naming the file.
+fn missing_data(hpath: &[u8], missing: &Path) -> Data {
+    Data {
+        size: 0,
+        header: None,
+        source: Source::Missing(format!(
+            "{}: its file {} is missing (not fetched? `dvc pull {}` or `git annex get {}`)",
+            show(hpath, b""),
+            missing.display(),
+            missing.display(),
+            missing.display()
+        )),
+    }
+}
+
+/// The element type of a dataset for its `.npy` view, if NumPy has one.
+fn elem(t: hid_t) -> Option<npy::Elem> {
+    // SAFETY: a valid datatype; the super type of an enum is released by `IdGuard`.
+    unsafe {
+        let size = H5Tget_size(t);
+        let big = H5Tget_order(t) == H5T_order_t::H5T_ORDER_BE;
+        match H5Tget_class(t) {
+            H5T_class_t::H5T_INTEGER | H5T_class_t::H5T_BITFIELD => {
+                Some(npy::Elem::Int { size, signed: H5Tget_sign(t) == H5T_sign_t::H5T_SGN_2, big_endian: big })
+            }
+            H5T_class_t::H5T_FLOAT => Some(npy::Elem::Float { size, big_endian: big }),
+            H5T_class_t::H5T_STRING => Some(npy::Elem::Bytes { size }),
+            H5T_class_t::H5T_OPAQUE => Some(npy::Elem::Opaque { size }),
+            H5T_class_t::H5T_ENUM => {
+                let base = IdGuard(H5Tget_super(t));
+                if base.0 < 0 { None } else { elem(base.0) }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An HDF5 soft link's value as a symbolic link target inside the mount: an absolute HDF5
+/// path becomes relative to the link's folder (`hpath` is the link's own path).
+fn relative_target(hpath: &[u8], value: &[u8]) -> Vec<u8> {
+    match value.strip_prefix(b"/") {
+        Some(rest) => {
+            let depth = hpath.iter().filter(|&&b| b == b'/').count().saturating_sub(1);
+            let mut out = b"../".repeat(depth);
+            out.extend_from_slice(if rest.is_empty() { b"." } else { rest });
+            out
+        }
+        None => value.to_vec(),
+    }
+}
+
+/// A path for messages.
+fn show(path: &[u8], name: &[u8]) -> String {
+    let sep = if name.is_empty() || path.ends_with(b"/") { "" } else { "/" };
+    format!("{}{sep}{}", String::from_utf8_lossy(path), String::from_utf8_lossy(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_target;
+
+    #[test]
+    fn absolute_soft_links_become_relative_to_the_links_folder() {
+        assert_eq!(relative_target(b"/a/b/link", b"/x/y"), b"../../x/y");
+        assert_eq!(relative_target(b"/link", b"/x"), b"x");
+        assert_eq!(relative_target(b"/g/link", b"/"), b"../.");
+        assert_eq!(relative_target(b"/g/link", b"sibling"), b"sibling");
+    }
+}

@@ -1,0 +1,332 @@
+//! The pack format, as pure data: what a packed file's attributes hold and the encoding of its
+//! two binary attributes. No HDF5 here (tested in full below); `write` and `read` put these
+//! into files and take them out.
+//!
+//! A pack is plain HDF5 (readable by any HDF5 1.8 or newer):
+//! - the root group has [`PACK_ATTR`] (the format version, `u32`), and its directories and
+//!   files mirror the packed folder: a directory is a group, a regular file a 1-D `uint8`
+//!   dataset holding its bytes, a symbolic link a soft link whose value is the link's target,
+//!   a hard link a second HDF5 hard link to the same dataset;
+//! - every group and dataset has the [`STAT_ATTR`] attribute, a compound of [`Stat`]'s fields;
+//! - a group holding symbolic links has [`SYMLINKS_ATTR`], their own owner and times
+//!   ([`encode_symlinks`]), since an HDF5 link has no attributes;
+//! - the root has [`INDEX_ATTR`], a cache of every object's stat, size and data offset
+//!   ([`encode_index`]) that lets `mount` list the tree without opening each dataset. Each record
+//!   carries the object header's checksum, so a record whose object was changed after packing
+//!   is noticed and ignored.
+
+use std::collections::HashMap;
+
+/// The root attribute that marks a pack: the format version.
+pub const PACK_ATTR: &str = "dset_split_pack";
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// Mode, owner and modification time of a directory or file.
+pub const STAT_ATTR: &str = "stat";
+/// The owner and times of a group's symbolic links.
+pub const SYMLINKS_ATTR: &str = "dset_split_symlinks";
+/// The root's cache of every object's record (see [`encode_index`]).
+pub const INDEX_ATTR: &str = "dset_split_pack_index";
+
+/// What `stat` keeps of a directory entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct Stat {
+    /// `st_mode`: permission bits and the file type bits.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Modification time: seconds since the epoch (negative before 1970) ...
+    pub mtime_sec: i64,
+    /// ... and nanoseconds within the second.
+    pub mtime_nsec: u32,
+}
+
+/// The fields of the `stat` compound: name and offset in [`Stat`] (its in-memory layout, which
+/// `write` and `read` hand HDF5), and size in bytes.
+pub const STAT_FIELDS: [(&str, usize, usize); 5] = [
+    ("mode", std::mem::offset_of!(Stat, mode), 4),
+    ("uid", std::mem::offset_of!(Stat, uid), 4),
+    ("gid", std::mem::offset_of!(Stat, gid), 4),
+    ("mtime_sec", std::mem::offset_of!(Stat, mtime_sec), 8),
+    ("mtime_nsec", std::mem::offset_of!(Stat, mtime_nsec), 4),
+];
+
+/// What the index records of one object (group or dataset), found by its HDF5 token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    /// A group (else a dataset).
+    pub dir: bool,
+    /// The checksum that ends the first chunk of the object's header when packed.
+    pub checksum: u32,
+    pub stat: Stat,
+    /// For a dataset: its size in bytes.
+    pub size: u64,
+    /// For a dataset stored contiguously without filters: where its bytes start in the file.
+    pub offset: Option<u64>,
+}
+
+/// The index: records by object token.
+pub type Index = HashMap<[u8; 16], Record>;
+
+const INDEX_MAGIC: &[u8; 8] = b"DSPKIX01";
+const RECORD_LEN: usize = 16 + 1 + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 8;
+
+/// The index as bytes: a magic, then one fixed-size little-endian record per object, sorted by
+/// token (the same index gives the same bytes).
+pub fn encode_index(index: &Index) -> Vec<u8> {
+    let mut tokens: Vec<&[u8; 16]> = index.keys().collect();
+    tokens.sort();
+    let mut out = Vec::with_capacity(INDEX_MAGIC.len() + tokens.len() * RECORD_LEN);
+    out.extend_from_slice(INDEX_MAGIC);
+    for token in tokens {
+        let r = &index[token];
+        out.extend_from_slice(token);
+        out.push(u8::from(r.dir));
+        out.extend_from_slice(&r.checksum.to_le_bytes());
+        put_stat(&mut out, &r.stat);
+        out.extend_from_slice(&r.size.to_le_bytes());
+        out.extend_from_slice(&r.offset.unwrap_or(u64::MAX).to_le_bytes());
+    }
+    out
+}
+
+/// The index back from [`encode_index`]'s bytes; None when they are not such bytes (an index
+/// from another version, or damaged): the reader then goes without it.
+pub fn decode_index(bytes: &[u8]) -> Option<Index> {
+    let body = bytes.strip_prefix(INDEX_MAGIC)?;
+    if body.len() % RECORD_LEN != 0 {
+        return None;
+    }
+    let mut index = Index::with_capacity(body.len() / RECORD_LEN);
+    for rec in body.chunks_exact(RECORD_LEN) {
+        let mut r = Reader(rec);
+        let token: [u8; 16] = r.take(16)?.try_into().ok()?;
+        let dir = match r.take(1)?[0] {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        let checksum = r.u32()?;
+        let stat = r.stat()?;
+        let size = r.u64()?;
+        let offset = Some(r.u64()?).filter(|&o| o != u64::MAX);
+        index.insert(token, Record { dir, checksum, stat, size, offset });
+    }
+    Some(index)
+}
+
+/// One symbolic link's own metadata (its target is the soft link's value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymlinkStat {
+    pub name: Vec<u8>,
+    pub stat: Stat,
+}
+
+/// A group's symbolic links' metadata as bytes: per link, the name's length (`u32`) and bytes,
+/// then the stat, little-endian.
+pub fn encode_symlinks(links: &[SymlinkStat]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in links {
+        out.extend_from_slice(&(l.name.len() as u32).to_le_bytes());
+        out.extend_from_slice(&l.name);
+        put_stat(&mut out, &l.stat);
+    }
+    out
+}
+
+/// [`encode_symlinks`]'s bytes back; None when damaged.
+pub fn decode_symlinks(bytes: &[u8]) -> Option<Vec<SymlinkStat>> {
+    let mut r = Reader(bytes);
+    let mut out = Vec::new();
+    while !r.0.is_empty() {
+        let len = r.u32()? as usize;
+        let name = r.take(len)?.to_vec();
+        out.push(SymlinkStat { name, stat: r.stat()? });
+    }
+    Some(out)
+}
+
+fn put_stat(out: &mut Vec<u8>, s: &Stat) {
+    out.extend_from_slice(&s.mode.to_le_bytes());
+    out.extend_from_slice(&s.uid.to_le_bytes());
+    out.extend_from_slice(&s.gid.to_le_bytes());
+    out.extend_from_slice(&s.mtime_sec.to_le_bytes());
+    out.extend_from_slice(&s.mtime_nsec.to_le_bytes());
+}
+
+/// Takes little-endian values off the front of a byte slice.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn stat(&mut self) -> Option<Stat> {
+        let (mode, uid, gid) = (self.u32()?, self.u32()?, self.u32()?);
+        let mtime_sec = self.u64()? as i64;
+        let mtime_nsec = self.u32()?;
+        Some(Stat { mode, uid, gid, mtime_sec, mtime_nsec })
+    }
+}
+
+/// What the first bytes of a version-2 object header (HDF5 file format, "Version 2 Object
+/// Header") say about the checksum that ends its first chunk.
+#[derive(Debug, PartialEq, Eq)]
+pub enum HeaderChecksum {
+    /// The checksum.
+    Found(u32),
+    /// The header is longer than the bytes given: read this many and ask again.
+    Need(usize),
+    /// Not a version-2 header (a version-1 header has no checksum).
+    NotV2,
+}
+
+/// The checksum of the version-2 object header whose first bytes are `buf`: the signature
+/// `OHDR`, version 2, flags (bits 0-1: width of the chunk size; bit 4: attribute phase change
+/// values stored, 4 bytes; bit 5: times stored, 16 bytes), the size of chunk 0, its messages,
+/// then the 4-byte checksum.
+pub fn header_checksum(buf: &[u8]) -> HeaderChecksum {
+    const PREFIX: usize = 6;
+    if buf.len() < PREFIX {
+        return HeaderChecksum::Need(64);
+    }
+    if &buf[..4] != b"OHDR" || buf[4] != 2 {
+        return HeaderChecksum::NotV2;
+    }
+    let flags = buf[5];
+    let width = 1usize << (flags & 3);
+    let mut at = PREFIX;
+    if flags & 0x20 != 0 {
+        at += 16;
+    }
+    if flags & 0x10 != 0 {
+        at += 4;
+    }
+    if buf.len() < at + width {
+        return HeaderChecksum::Need(at + width + 256);
+    }
+    let mut size = [0u8; 8];
+    size[..width].copy_from_slice(&buf[at..at + width]);
+    let end = (at + width).saturating_add(u64::from_le_bytes(size).min(1 << 32) as usize);
+    match buf.get(end..end + 4) {
+        Some(sum) => HeaderChecksum::Found(u32::from_le_bytes(sum.try_into().expect("4 bytes"))),
+        None => HeaderChecksum::Need(end + 4),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat(n: u32) -> Stat {
+        Stat { mode: 0o100644 + n, uid: n, gid: 2 * n, mtime_sec: -5 + n as i64, mtime_nsec: 999_999_999 - n }
+    }
+
+    #[test]
+    fn the_index_round_trips_and_is_the_same_bytes_whatever_the_insertion_order() {
+        let mut a = Index::new();
+        let mut b = Index::new();
+        for n in 0..50u32 {
+            let mut token = [0u8; 16];
+            token[..4].copy_from_slice(&(n * 7919).to_le_bytes());
+            let rec = Record {
+                dir: n % 5 == 0,
+                checksum: n ^ 0xdead,
+                stat: stat(n),
+                size: n as u64 * 3,
+                offset: (n % 3 != 0).then_some(n as u64 * 4096),
+            };
+            a.insert(token, rec);
+        }
+        let mut keys: Vec<_> = a.keys().copied().collect();
+        keys.reverse();
+        for k in keys {
+            b.insert(k, a[&k]);
+        }
+        let bytes = encode_index(&a);
+        assert_eq!(bytes, encode_index(&b));
+        assert_eq!(decode_index(&bytes), Some(a));
+    }
+
+    #[test]
+    fn a_damaged_index_is_refused_not_misread() {
+        let mut a = Index::new();
+        a.insert([1; 16], Record { dir: false, checksum: 1, stat: stat(1), size: 1, offset: None });
+        let bytes = encode_index(&a);
+        assert_eq!(decode_index(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(decode_index(b"DSPKIX02"), None);
+        assert_eq!(decode_index(b""), None);
+        assert_eq!(decode_index(INDEX_MAGIC), Some(Index::new()));
+    }
+
+    #[test]
+    fn symlink_stats_round_trip_with_any_name_bytes() {
+        let links = vec![
+            SymlinkStat { name: b"latest".to_vec(), stat: stat(3) },
+            SymlinkStat { name: vec![0xff, 0xfe, b'x'], stat: stat(4) },
+            SymlinkStat { name: vec![], stat: stat(5) },
+        ];
+        let bytes = encode_symlinks(&links);
+        assert_eq!(decode_symlinks(&bytes), Some(links));
+        assert_eq!(decode_symlinks(&bytes[..bytes.len() - 2]), None);
+        assert_eq!(decode_symlinks(&[]), Some(vec![]));
+    }
+
+    #[test]
+    fn the_stat_fields_cover_the_struct() {
+        let covered: usize = STAT_FIELDS.iter().map(|f| f.2).sum();
+        assert_eq!(covered, 24);
+        assert!(STAT_FIELDS.windows(2).all(|w| w[0].1 + w[0].2 <= w[1].1));
+        assert!(std::mem::size_of::<Stat>() >= STAT_FIELDS[4].1 + 4);
+    }
+
+    fn header(flags: u8, chunk: &[u8], sum: u32) -> Vec<u8> {
+        let mut h = b"OHDR".to_vec();
+        h.extend([2, flags]);
+        if flags & 0x20 != 0 {
+            h.extend([0u8; 16]);
+        }
+        if flags & 0x10 != 0 {
+            h.extend([0u8; 4]);
+        }
+        let width = 1usize << (flags & 3);
+        h.extend(&(chunk.len() as u64).to_le_bytes()[..width]);
+        h.extend(chunk);
+        h.extend(sum.to_le_bytes());
+        h
+    }
+
+    #[test]
+    fn header_checksums_are_found_for_every_prefix_shape() {
+        for flags in [0u8, 1, 2, 3, 0x10, 0x20, 0x31, 0x22] {
+            let chunk: Vec<u8> = (0..200u8).collect();
+            let h = header(flags, &chunk, 0x1234_5678 + flags as u32);
+            assert_eq!(header_checksum(&h), HeaderChecksum::Found(0x1234_5678 + flags as u32), "flags {flags:#x}");
+            // Any shorter read asks for more, never past what the header needs.
+            for cut in 0..h.len() {
+                match header_checksum(&h[..cut]) {
+                    HeaderChecksum::Need(n) => assert!(n > cut, "flags {flags:#x} cut {cut}"),
+                    other => panic!("flags {flags:#x} cut {cut}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_version_1_header_has_no_checksum() {
+        assert_eq!(header_checksum(&[1, 0, 3, 0, 1, 0, 0, 0]), HeaderChecksum::NotV2);
+        assert_eq!(header_checksum(b"OHDR\x03\x00\x00\x00"), HeaderChecksum::NotV2);
+    }
+}

@@ -1,0 +1,205 @@
+//! Reading a pack back into a folder (`dset-split unpack`): contents, modes, owners (as root),
+//! times, symbolic and hard links, empty files and folders.
+
+use std::collections::HashMap;
+use std::ffi::{CString, OsStr};
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use dset_split::ffi::sys::h5::hsize_t;
+use dset_split::ffi::sys::h5d::{H5Dget_space, H5Dread};
+use dset_split::ffi::sys::h5g::H5Gopen2;
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info3, H5Oopen};
+use dset_split::ffi::sys::h5p::H5P_DEFAULT;
+use dset_split::ffi::sys::h5s::{H5S_seloper_t, H5Screate_simple, H5Sselect_hyperslab};
+use dset_split::ffi::sys::h5t::H5T_NATIVE_UINT8;
+use dset_split::split::IdGuard;
+
+use super::format::{self, Stat};
+use super::hdf::{self, Member, StatTypes, c_name};
+use super::write::{Summary, dataset_len};
+use crate::h5::failed;
+
+/// Bytes copied at a time.
+const PIECE: usize = 4 << 20;
+
+/// Reads `buf.len()` bytes at byte `at` of the 1-D byte dataset `d`.
+pub fn read_piece(d: hid_t, at: u64, buf: &mut [u8]) -> Result<(), String> {
+    let count = [buf.len() as hsize_t];
+    let start = [at as hsize_t];
+    // SAFETY: plain HDF5 calls; the selections are `buf.len()` bytes and the buffer that long.
+    let ok = unsafe {
+        let mem = IdGuard(H5Screate_simple(1, count.as_ptr(), std::ptr::null()));
+        let fspace = IdGuard(H5Dget_space(d));
+        mem.0 >= 0
+            && fspace.0 >= 0
+            && H5Sselect_hyperslab(
+                fspace.0,
+                H5S_seloper_t::H5S_SELECT_SET,
+                start.as_ptr(),
+                std::ptr::null(),
+                count.as_ptr(),
+                std::ptr::null(),
+            ) >= 0
+            && H5Dread(d, *H5T_NATIVE_UINT8, mem.0, fspace.0, H5P_DEFAULT, buf.as_mut_ptr().cast()) >= 0
+    };
+    if !ok {
+        return Err(failed("cannot read the dataset"));
+    }
+    Ok(())
+}
+
+/// Unpacks the pack `file` into the folder `dest`, which must not exist or be empty.
+pub fn unpack(file: &Path, dest: &Path) -> Result<Summary, String> {
+    let f = crate::h5::open(file, false)?;
+    if !super::write::is_pack(f.0) {
+        return Err(format!(
+            "{} is not a pack made by `dset-split pack` (`dset-split mount` shows any HDF5 file as a folder)",
+            file.display()
+        ));
+    }
+    match std::fs::read_dir(dest).map(|mut d| d.next().is_some()) {
+        Ok(true) => return Err(format!("{} is not empty; unpack into a new folder", dest.display())),
+        Ok(false) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir(dest).map_err(|e| format!("cannot make {}: {e}", dest.display()))?
+        }
+        Err(e) => return Err(format!("{}: {e}", dest.display())),
+    }
+    // SAFETY: the open file's root group.
+    let root = IdGuard(unsafe { H5Gopen2(f.0, c"/".as_ptr(), H5P_DEFAULT) });
+    if root.0 < 0 {
+        return Err(failed("cannot open the root group"));
+    }
+    let mut u =
+        Unpacker { types: StatTypes::new()?, first: HashMap::new(), summary: Summary::default(), buf: Vec::new() };
+    u.group(root.0, dest)?;
+    let stat = u.types.read(root.0);
+    set_meta(dest, stat.as_ref(), false)?;
+    Ok(u.summary)
+}
+
+struct Unpacker {
+    types: StatTypes,
+    /// Where each dataset was unpacked first (its other names become hard links to it).
+    first: HashMap<[u8; 16], PathBuf>,
+    summary: Summary,
+    buf: Vec<u8>,
+}
+
+impl Unpacker {
+    fn group(&mut self, g: hid_t, dir: &Path) -> Result<(), String> {
+        let links: HashMap<Vec<u8>, Stat> =
+            hdf::read_bytes_attr(g, &CString::new(format::SYMLINKS_ATTR).expect("no NUL"))
+                .and_then(|b| format::decode_symlinks(&b))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|l| (l.name, l.stat))
+                .collect();
+        for (name, member) in hdf::members(g)? {
+            if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') {
+                return Err(format!(
+                    "{}: the pack holds a name no folder can: {:?}",
+                    dir.display(),
+                    String::from_utf8_lossy(&name)
+                ));
+            }
+            let path = dir.join(OsStr::from_bytes(&name));
+            let cname = c_name(&name)?;
+            match member {
+                Member::Hard(token) => {
+                    if let Some(first) = self.first.get(&token) {
+                        std::fs::hard_link(first, &path).map_err(|e| format!("cannot link {}: {e}", path.display()))?;
+                        self.summary.hard_links += 1;
+                        continue;
+                    }
+                    // SAFETY: a valid group and a NUL-terminated name.
+                    let o = IdGuard(unsafe { H5Oopen(g, cname.as_ptr(), H5P_DEFAULT) });
+                    // SAFETY: zeroed is a valid `H5O_info2_t`.
+                    let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
+                    // SAFETY: an open object and an output slot.
+                    if o.0 < 0 || unsafe { H5Oget_info3(o.0, &mut info, H5O_INFO_BASIC) } < 0 {
+                        return Err(failed(format!("cannot open {}", path.display())));
+                    }
+                    let stat = self.types.read(o.0);
+                    match info.type_ {
+                        H5O_type_t::H5O_TYPE_GROUP => {
+                            std::fs::create_dir(&path).map_err(|e| format!("cannot make {}: {e}", path.display()))?;
+                            self.group(o.0, &path)?;
+                            set_meta(&path, stat.as_ref(), false)?;
+                            self.summary.dirs += 1;
+                        }
+                        H5O_type_t::H5O_TYPE_DATASET => {
+                            self.file(o.0, &path)?;
+                            set_meta(&path, stat.as_ref(), false)?;
+                            if info.rc > 1 {
+                                self.first.insert(token, path);
+                            }
+                            self.summary.files += 1;
+                        }
+                        _ => self.summary.skipped.push(format!("{}: a named datatype", path.display())),
+                    }
+                }
+                Member::Soft(target) => {
+                    std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path)
+                        .map_err(|e| format!("cannot make the link {}: {e}", path.display()))?;
+                    set_meta(&path, links.get(&name), true)?;
+                    self.summary.symlinks += 1;
+                }
+                Member::External | Member::Other => {
+                    self.summary.skipped.push(format!("{}: an external or user-defined link", path.display()))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the bytes of the dataset `d` to the new file `path`.
+    fn file(&mut self, d: hid_t, path: &Path) -> Result<(), String> {
+        let size = dataset_len(d)?;
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| format!("cannot make {}: {e}", path.display()))?;
+        self.buf.resize(PIECE.min(size as usize), 0);
+        let mut at = 0u64;
+        while at < size {
+            crate::interrupted()?;
+            let n = (size - at).min(PIECE as u64) as usize;
+            read_piece(d, at, &mut self.buf[..n])?;
+            out.write_all(&self.buf[..n]).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            at += n as u64;
+            self.summary.bytes_written += n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// Gives `path` the owner (when running as root), mode (not for links) and times of `stat`.
+fn set_meta(path: &Path, stat: Option<&Stat>, link: bool) -> Result<(), String> {
+    let Some(s) = stat else { return Ok(()) };
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| format!("{}: NUL in name", path.display()))?;
+    let err = |what: &str| format!("cannot set the {what} of {}: {}", path.display(), std::io::Error::last_os_error());
+    // SAFETY: a NUL-terminated path; plain system calls that do not follow a final symbolic link
+    // where `link` says the path is one.
+    unsafe {
+        if libc::geteuid() == 0 && libc::lchown(c.as_ptr(), s.uid, s.gid) != 0 {
+            return Err(err("owner"));
+        }
+        if !link && libc::chmod(c.as_ptr(), s.mode & 0o7777) != 0 {
+            return Err(err("mode"));
+        }
+        let t = libc::timespec { tv_sec: s.mtime_sec, tv_nsec: s.mtime_nsec as libc::c_long };
+        let flags = if link { libc::AT_SYMLINK_NOFOLLOW } else { 0 };
+        if libc::utimensat(libc::AT_FDCWD, c.as_ptr(), [t, t].as_ptr(), flags) != 0 {
+            return Err(err("times"));
+        }
+    }
+    Ok(())
+}

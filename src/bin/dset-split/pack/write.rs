@@ -1,0 +1,555 @@
+//! Writing a pack: a new one (into a work file renamed into place at the end, so an error or an
+//! interrupt leaves nothing), or `--update` of an existing one (only what changed is
+//! rewritten). See `format` for what a pack holds.
+
+use std::collections::HashSet;
+use std::ffi::{CStr, CString};
+use std::io::Read;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::Path;
+
+use dset_split::ffi::sys::h5::{hsize_t, htri_t};
+use dset_split::ffi::sys::h5d::{H5D_fill_time_t, H5D_layout_t, H5Dcreate2, H5Dget_offset, H5Dget_space, H5Dwrite};
+use dset_split::ffi::sys::h5f::{H5F_ACC_EXCL, H5F_libver_t, H5F_scope_t, H5Fcreate, H5Fflush};
+use dset_split::ffi::sys::h5g::{H5Gcreate2, H5Gopen2};
+use dset_split::ffi::sys::h5i::hid_t;
+use dset_split::ffi::sys::h5l::{H5Lcreate_hard, H5Lcreate_soft, H5Ldelete, H5Lexists};
+use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info3, H5Oopen};
+use dset_split::ffi::sys::h5p::{
+    H5P_CLS_FILE_CREATE, H5P_CLS_GROUP_CREATE, H5P_DEFAULT, H5P_LST_DATASET_CREATE, H5Pcopy, H5Pcreate, H5Pset_chunk,
+    H5Pset_deflate, H5Pset_fill_time, H5Pset_layout, H5Pset_libver_bounds, H5Pset_obj_track_times,
+};
+use dset_split::ffi::sys::h5s::{
+    H5S_ALL, H5S_seloper_t, H5Screate_simple, H5Sget_simple_extent_npoints, H5Sselect_hyperslab,
+};
+use dset_split::ffi::sys::h5t::{H5T_NATIVE_UINT8, H5T_STD_U8LE, H5T_cset_t};
+use dset_split::split::IdGuard;
+
+use super::format::{self, Index, Record, Stat, SymlinkStat};
+use super::hdf::{self, Member, StatTypes, c_name};
+use super::walk::{Entry, Kind, Walk};
+use crate::h5::failed;
+
+/// How files are stored and what is reported.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Deflate level for compressed (chunked) datasets; None: contiguous, uncompressed.
+    pub compress: Option<u32>,
+    /// `--update`: a file is unchanged when its bytes are (not its size and time).
+    pub checksum: bool,
+    pub progress: bool,
+}
+
+/// What a pack or an update did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Summary {
+    pub dirs: u64,
+    pub files: u64,
+    pub symlinks: u64,
+    pub hard_links: u64,
+    /// Bytes of file contents written.
+    pub bytes_written: u64,
+    /// `--update`: files left as they were.
+    pub unchanged: u64,
+    /// `--update`: entries of the pack no longer in the folder, removed.
+    pub removed: u64,
+    pub skipped: Vec<String>,
+}
+
+/// Bytes read from a file and written to HDF5 at a time: memory stays bounded whatever the size.
+const PIECE: usize = 4 << 20;
+/// The chunk size of compressed datasets.
+const CHUNK: u64 = 1 << 20;
+
+/// Packs `walk` (of the folder `root`) into a new file `out`.
+pub fn pack(walk: &Walk, root: &Path, out: &Path, opts: &Options) -> Result<Summary, String> {
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = out.file_name().ok_or_else(|| format!("{}: not a file name", out.display()))?;
+    let work = dir.join(format!(".{}.packing-{}", name.to_string_lossy(), std::process::id()));
+    let result = pack_into(walk, root, &work, opts).and_then(|s| {
+        std::fs::rename(&work, out).map_err(|e| format!("cannot move the pack to {}: {e}", out.display()))?;
+        Ok(s)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&work);
+    }
+    result
+}
+
+fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options) -> Result<Summary, String> {
+    // SAFETY: plain HDF5 calls with valid arguments; ids are checked and released by `IdGuard`.
+    let fcpl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_FILE_CREATE) });
+    // No times in object headers (the root group's too): the same tree gives the same bytes.
+    // SAFETY: our list, checked first.
+    if fcpl.0 < 0 || unsafe { H5Pset_obj_track_times(fcpl.0, 0) } < 0 {
+        return Err(failed("cannot set up the pack's properties"));
+    }
+    let fapl = crate::h5::native_fapl()?;
+    // Version-2 object headers (with checksums, which the index relies on) and large
+    // attributes; readable by HDF5 1.8 and newer.
+    // SAFETY: our list and valid bounds.
+    if unsafe { H5Pset_libver_bounds(fapl.0, H5F_libver_t::H5F_LIBVER_V18, H5F_libver_t::H5F_LIBVER_V18) } < 0 {
+        return Err(failed("cannot set up the pack's properties"));
+    }
+    let name = crate::h5::c_path(work)?;
+    // SAFETY: a NUL-terminated name and our lists.
+    let file = IdGuard(unsafe { H5Fcreate(name.as_ptr(), H5F_ACC_EXCL, fcpl.0, fapl.0) });
+    if file.0 < 0 {
+        return Err(failed(format!("cannot create {}", work.display())));
+    }
+    let mut w = Writer::new(file.0, opts, false)?;
+    w.run(walk, root)?;
+    w.finish(work)
+}
+
+/// Brings the pack `out` up to date with `walk`.
+pub fn update(walk: &Walk, root: &Path, out: &Path, opts: &Options) -> Result<Summary, String> {
+    let file = crate::h5::open(out, true)?;
+    if !is_pack(file.0) {
+        return Err(format!("{} is not a pack made by `dset-split pack`; --update only adds to one", out.display()));
+    }
+    let mut w = Writer::new(file.0, opts, true)?;
+    // SAFETY: the open file's root group.
+    let rootg = IdGuard(unsafe { H5Gopen2(file.0, c"/".as_ptr(), H5P_DEFAULT) });
+    // The index no longer describes the file from here on; an interrupted update leaves none.
+    hdf::delete_attr(rootg.0, &attr_name(format::INDEX_ATTR));
+    drop(rootg);
+    w.run(walk, root)?;
+    w.finish(out)
+}
+
+/// Whether the open file `file` is a pack.
+pub fn is_pack(file: hid_t) -> bool {
+    // SAFETY: a valid file and a NUL-terminated name.
+    let found: htri_t = unsafe { dset_split::ffi::sys::h5a::H5Aexists(file, attr_name(format::PACK_ATTR).as_ptr()) };
+    found > 0
+}
+
+fn attr_name(name: &str) -> CString {
+    CString::new(name).expect("no NUL")
+}
+
+/// A group being filled: its path, id, the names the folder has in it, and its symbolic links.
+struct Open {
+    rel: Vec<u8>,
+    id: IdGuard,
+    names: HashSet<Vec<u8>>,
+    symlinks: Vec<SymlinkStat>,
+}
+
+struct Writer<'a> {
+    file: hid_t,
+    opts: &'a Options,
+    /// Updating an existing pack (look before making anything).
+    existing: bool,
+    types: StatTypes,
+    gcpl: IdGuard,
+    lcpl_utf8: IdGuard,
+    lcpl_ascii: IdGuard,
+    buf: Vec<u8>,
+    stack: Vec<Open>,
+    index: Index,
+    summary: Summary,
+    bar: indicatif::ProgressBar,
+}
+
+impl<'a> Writer<'a> {
+    fn new(file: hid_t, opts: &'a Options, existing: bool) -> Result<Writer<'a>, String> {
+        // SAFETY: a fresh list, checked.
+        let gcpl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_GROUP_CREATE) });
+        // SAFETY: our list, checked first.
+        if gcpl.0 < 0 || unsafe { H5Pset_obj_track_times(gcpl.0, 0) } < 0 {
+            return Err(failed("cannot set up the pack's properties"));
+        }
+        Ok(Writer {
+            file,
+            opts,
+            existing,
+            types: StatTypes::new()?,
+            gcpl,
+            lcpl_utf8: crate::h5::lcpl(H5T_cset_t::H5T_CSET_UTF8)?,
+            lcpl_ascii: crate::h5::lcpl(H5T_cset_t::H5T_CSET_ASCII)?,
+            buf: Vec::new(),
+            stack: Vec::new(),
+            index: Index::new(),
+            summary: Summary::default(),
+            bar: indicatif::ProgressBar::hidden(),
+        })
+    }
+
+    fn run(&mut self, walk: &Walk, root: &Path) -> Result<(), String> {
+        self.bar = crate::progress_bar(walk.bytes(), self.opts.progress);
+        self.summary.skipped = walk.skipped.clone();
+        for entry in &walk.entries {
+            crate::interrupted()?;
+            self.entry(walk, root, entry).map_err(|e| format!("{}: {e}", entry.path(root).display()))?;
+        }
+        while !self.stack.is_empty() {
+            self.close_group()?;
+        }
+        self.bar.finish_and_clear();
+        Ok(())
+    }
+
+    fn lcpl(&self, name: &[u8]) -> hid_t {
+        if std::str::from_utf8(name).is_ok() { self.lcpl_utf8.0 } else { self.lcpl_ascii.0 }
+    }
+
+    fn entry(&mut self, walk: &Walk, root: &Path, e: &Entry) -> Result<(), String> {
+        if e.rel.is_empty() {
+            // SAFETY: the open file's root group.
+            let g = IdGuard(unsafe { H5Gopen2(self.file, c"/".as_ptr(), H5P_DEFAULT) });
+            if g.0 < 0 {
+                return Err(failed("cannot open the root group"));
+            }
+            self.types.write(g.0, &e.stat)?;
+            let version = format::VERSION.to_le_bytes();
+            hdf::write_bytes_attr(g.0, &attr_name(format::PACK_ATTR), &version)?;
+            self.summary.dirs += 1;
+            self.stack.push(Open { rel: Vec::new(), id: g, names: HashSet::new(), symlinks: Vec::new() });
+            return Ok(());
+        }
+        let parent_rel = e.rel.len().checked_sub(e.name().len() + 1).map_or(&[][..], |n| &e.rel[..n]);
+        while self.stack.last().is_some_and(|o| o.rel != parent_rel) {
+            self.close_group()?;
+        }
+        let name = c_name(e.name())?;
+        let lcpl = self.lcpl(e.name());
+        let parent = self.stack.last_mut().ok_or("the folder's entries are out of order")?;
+        parent.names.insert(e.name().to_vec());
+        let parent = parent.id.0;
+        let existing = if self.existing { self.look(parent, &name)? } else { None };
+        match &e.kind {
+            Kind::Dir => {
+                let g = match existing {
+                    Some((Found::Group, _)) => open(parent, &name)?,
+                    other => {
+                        self.drop_link(parent, &name, other.is_some())?;
+                        // SAFETY: a valid parent, a NUL-terminated name and our lists.
+                        IdGuard(unsafe { H5Gcreate2(parent, name.as_ptr(), lcpl, self.gcpl.0, H5P_DEFAULT) })
+                    }
+                };
+                if g.0 < 0 {
+                    return Err(failed("cannot make the group"));
+                }
+                self.types.write(g.0, &e.stat)?;
+                self.summary.dirs += 1;
+                self.stack.push(Open { rel: e.rel.clone(), id: g, names: HashSet::new(), symlinks: Vec::new() });
+            }
+            Kind::File { size, linked } => {
+                self.file_entry(parent, &name, lcpl, &e.path(root), (*size, *linked), &e.stat, existing)?;
+                self.summary.files += 1;
+            }
+            Kind::Symlink { target } => {
+                let keep = matches!(&existing, Some((Found::Soft(v), _)) if v == target);
+                if !keep {
+                    self.drop_link(parent, &name, existing.is_some())?;
+                    let target = c_name(target)?;
+                    // SAFETY: NUL-terminated strings, a valid parent and our list.
+                    if unsafe { H5Lcreate_soft(target.as_ptr(), parent, name.as_ptr(), lcpl, H5P_DEFAULT) } < 0 {
+                        return Err(failed("cannot make the soft link"));
+                    }
+                }
+                let open = self.stack.last_mut().expect("the parent is open");
+                open.symlinks.push(SymlinkStat { name: e.name().to_vec(), stat: e.stat });
+                self.summary.symlinks += 1;
+            }
+            Kind::HardLink { first } => {
+                self.drop_link(parent, &name, existing.is_some())?;
+                let to = c_name(&[b"/", &walk.entries[*first].rel[..]].concat())?;
+                // SAFETY: NUL-terminated names, valid locations and our list.
+                if unsafe { H5Lcreate_hard(self.file, to.as_ptr(), parent, name.as_ptr(), lcpl, H5P_DEFAULT) } < 0 {
+                    return Err(failed("cannot make the hard link"));
+                }
+                self.summary.hard_links += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// What the link `name` of `parent` is now, with the object's reference count.
+    fn look(&self, parent: hid_t, name: &CStr) -> Result<Option<(Found, u32)>, String> {
+        // SAFETY: a valid group and a NUL-terminated name.
+        if unsafe { H5Lexists(parent, name.as_ptr(), H5P_DEFAULT) } <= 0 {
+            return Ok(None);
+        }
+        let members = hdf::member(parent, name)?;
+        Ok(Some(match members {
+            Member::Soft(v) => (Found::Soft(v), 0),
+            Member::Hard(_) => {
+                let o = open(parent, name)?;
+                // SAFETY: zeroed is a valid `H5O_info2_t`.
+                let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
+                // SAFETY: an open object and an output slot.
+                if unsafe { H5Oget_info3(o.0, &mut info, H5O_INFO_BASIC) } < 0 {
+                    return Err(failed("cannot inspect the object"));
+                }
+                let kind = match info.type_ {
+                    H5O_type_t::H5O_TYPE_GROUP => Found::Group,
+                    H5O_type_t::H5O_TYPE_DATASET => Found::Dataset,
+                    _ => Found::Other,
+                };
+                (kind, info.rc)
+            }
+            _ => (Found::Other, 0),
+        }))
+    }
+
+    /// Removes the link `name` of `parent` (when `exists`) to make room for another kind.
+    fn drop_link(&mut self, parent: hid_t, name: &CStr, exists: bool) -> Result<(), String> {
+        // SAFETY: a valid group and a NUL-terminated name.
+        if exists && unsafe { H5Ldelete(parent, name.as_ptr(), H5P_DEFAULT) } < 0 {
+            return Err(failed("cannot remove the old entry"));
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn file_entry(
+        &mut self,
+        parent: hid_t,
+        name: &CStr,
+        lcpl: hid_t,
+        path: &Path,
+        (size, linked): (u64, bool),
+        stat: &Stat,
+        existing: Option<(Found, u32)>,
+    ) -> Result<(), String> {
+        let mut src = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(|e| format!("cannot read it: {e}"))?;
+        let mut d = None;
+        // A dataset with other names is kept only for a file with other names (they are made
+        // hard links to it again after), and never rewritten in place (that would change the
+        // other names' contents too).
+        if let Some((Found::Dataset, rc)) = existing
+            && (rc == 1 || linked)
+        {
+            let old = open(parent, name)?;
+            if dataset_len(old.0)? == size {
+                let old_stat = self.types.read(old.0);
+                let same = if self.opts.checksum {
+                    same_bytes(old.0, &src, size, &mut self.buf)?
+                } else {
+                    old_stat.is_some_and(|s| (s.mtime_sec, s.mtime_nsec) == (stat.mtime_sec, stat.mtime_nsec))
+                };
+                if same {
+                    if old_stat != Some(*stat) {
+                        self.types.write(old.0, stat)?;
+                    }
+                    self.summary.unchanged += 1;
+                    self.bar.inc(size);
+                    return self.record(old.0, stat, size, false);
+                }
+                if rc == 1 {
+                    d = Some(old);
+                }
+            }
+        }
+        let d = match d {
+            Some(d) => d,
+            None => {
+                self.drop_link(parent, name, existing.is_some())?;
+                self.create_dataset(parent, name, lcpl, size)?
+            }
+        };
+        self.copy_in(d.0, &mut src, size)?;
+        self.types.write(d.0, stat)?;
+        self.record(d.0, stat, size, false)
+    }
+
+    fn create_dataset(&self, parent: hid_t, name: &CStr, lcpl: hid_t, size: u64) -> Result<IdGuard, String> {
+        let dims = [size as hsize_t];
+        // SAFETY: plain HDF5 calls with valid arguments; ids are checked and released by `IdGuard`.
+        unsafe {
+            let space = IdGuard(H5Screate_simple(1, dims.as_ptr(), std::ptr::null()));
+            let dcpl = IdGuard(H5Pcopy(*H5P_LST_DATASET_CREATE));
+            let mut ok = space.0 >= 0
+                && dcpl.0 >= 0
+                && H5Pset_obj_track_times(dcpl.0, 0) >= 0
+                && H5Pset_fill_time(dcpl.0, H5D_fill_time_t::H5D_FILL_TIME_NEVER) >= 0;
+            match self.opts.compress {
+                Some(level) if size > 0 => {
+                    let chunk = [size.min(CHUNK) as hsize_t];
+                    ok = ok && H5Pset_chunk(dcpl.0, 1, chunk.as_ptr()) >= 0 && H5Pset_deflate(dcpl.0, level) >= 0;
+                }
+                _ => ok = ok && H5Pset_layout(dcpl.0, H5D_layout_t::H5D_CONTIGUOUS) >= 0,
+            }
+            let d = IdGuard(if ok {
+                H5Dcreate2(parent, name.as_ptr(), *H5T_STD_U8LE, space.0, lcpl, dcpl.0, H5P_DEFAULT)
+            } else {
+                -1
+            });
+            if d.0 < 0 {
+                return Err(failed("cannot make the dataset"));
+            }
+            Ok(d)
+        }
+    }
+
+    /// Copies `size` bytes from `src` into the dataset `d`, a piece at a time.
+    fn copy_in(&mut self, d: hid_t, src: &mut std::fs::File, size: u64) -> Result<(), String> {
+        self.buf.resize(PIECE.min(size as usize), 0);
+        let mut at = 0u64;
+        while at < size {
+            let n = (size - at).min(PIECE as u64) as usize;
+            src.read_exact(&mut self.buf[..n]).map_err(|e| match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => "the file got shorter while it was packed".to_string(),
+                _ => format!("cannot read it: {e}"),
+            })?;
+            write_piece(d, at, &self.buf[..n], n as u64 == size)?;
+            at += n as u64;
+            self.summary.bytes_written += n as u64;
+            self.bar.inc(n as u64);
+        }
+        Ok(())
+    }
+
+    /// Notes the dataset or group `obj` for the index.
+    fn record(&mut self, obj: hid_t, stat: &Stat, size: u64, dir: bool) -> Result<(), String> {
+        let token = hdf::token_of(obj)?;
+        // SAFETY: a valid dataset (HDF5 answers "undefined" for unallocated or chunked data).
+        let offset = (size > 0).then(|| unsafe { H5Dget_offset(obj) }).filter(|&o| o != u64::MAX);
+        self.index.insert(token, Record { dir, checksum: 0, stat: *stat, size, offset });
+        Ok(())
+    }
+
+    /// Finishes the group on top of the stack: its symbolic links' metadata, the members the
+    /// folder no longer has (when updating), and its record.
+    fn close_group(&mut self) -> Result<(), String> {
+        let open = self.stack.pop().expect("a group is open");
+        let g = open.id.0;
+        if self.existing {
+            for (name, _) in hdf::members(g)? {
+                if !open.names.contains(&name) {
+                    let name = c_name(&name)?;
+                    self.drop_link(g, &name, true)?;
+                    self.summary.removed += 1;
+                }
+            }
+        }
+        let attr = attr_name(format::SYMLINKS_ATTR);
+        if open.symlinks.is_empty() {
+            hdf::delete_attr(g, &attr);
+        } else {
+            hdf::write_bytes_attr(g, &attr, &format::encode_symlinks(&open.symlinks))?;
+        }
+        if !open.rel.is_empty() {
+            let stat = self.types.read(g).unwrap_or_default();
+            self.record(g, &stat, 0, true)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the index: every record with its object header's checksum, read back from the
+    /// file once HDF5 has written everything.
+    fn finish(mut self, path: &Path) -> Result<Summary, String> {
+        // SAFETY: a valid file id.
+        if unsafe { H5Fflush(self.file, H5F_scope_t::H5F_SCOPE_GLOBAL) } < 0 {
+            return Err(failed("cannot flush the pack"));
+        }
+        let f = std::fs::File::open(path).map_err(|e| format!("cannot read {} back: {e}", path.display()))?;
+        let mut head = vec![0u8; 512];
+        self.index.retain(|token, rec| match checksum_at(&f, hdf::token_addr(token), &mut head) {
+            Some(sum) => {
+                rec.checksum = sum;
+                true
+            }
+            None => false,
+        });
+        // SAFETY: the open file's root group.
+        let root = IdGuard(unsafe { H5Gopen2(self.file, c"/".as_ptr(), H5P_DEFAULT) });
+        hdf::write_bytes_attr(root.0, &attr_name(format::INDEX_ATTR), &format::encode_index(&self.index))?;
+        Ok(std::mem::take(&mut self.summary))
+    }
+}
+
+/// What a link of the pack leads to, when updating.
+#[derive(Debug)]
+enum Found {
+    Group,
+    Dataset,
+    Soft(Vec<u8>),
+    Other,
+}
+
+fn open(parent: hid_t, name: &CStr) -> Result<IdGuard, String> {
+    // SAFETY: a valid group and a NUL-terminated name.
+    let o = IdGuard(unsafe { H5Oopen(parent, name.as_ptr(), H5P_DEFAULT) });
+    if o.0 < 0 {
+        return Err(failed("cannot open the old entry"));
+    }
+    Ok(o)
+}
+
+/// The number of bytes of the 1-D byte dataset `d`.
+pub fn dataset_len(d: hid_t) -> Result<u64, String> {
+    // SAFETY: a valid dataset; the space is released by `IdGuard`.
+    let space = IdGuard(unsafe { H5Dget_space(d) });
+    // SAFETY: a valid space.
+    let n = unsafe { H5Sget_simple_extent_npoints(space.0) };
+    u64::try_from(n).map_err(|_| failed("cannot read the dataset's size"))
+}
+
+/// Writes `piece` at byte `at` of the 1-D byte dataset `d` (`whole`: it is all of it).
+fn write_piece(d: hid_t, at: u64, piece: &[u8], whole: bool) -> Result<(), String> {
+    // SAFETY: plain HDF5 calls; the selections are `piece.len()` bytes and the buffer that long.
+    let ok = unsafe {
+        if whole {
+            H5Dwrite(d, *H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, piece.as_ptr().cast()) >= 0
+        } else {
+            let count = [piece.len() as hsize_t];
+            let mem = IdGuard(H5Screate_simple(1, count.as_ptr(), std::ptr::null()));
+            let fspace = IdGuard(H5Dget_space(d));
+            let start = [at as hsize_t];
+            mem.0 >= 0
+                && fspace.0 >= 0
+                && H5Sselect_hyperslab(
+                    fspace.0,
+                    H5S_seloper_t::H5S_SELECT_SET,
+                    start.as_ptr(),
+                    std::ptr::null(),
+                    count.as_ptr(),
+                    std::ptr::null(),
+                ) >= 0
+                && H5Dwrite(d, *H5T_NATIVE_UINT8, mem.0, fspace.0, H5P_DEFAULT, piece.as_ptr().cast()) >= 0
+        }
+    };
+    if !ok {
+        return Err(failed("cannot write the file's bytes"));
+    }
+    Ok(())
+}
+
+/// Whether the dataset `d` holds the first `size` bytes of `src`.
+fn same_bytes(d: hid_t, src: &std::fs::File, size: u64, buf: &mut Vec<u8>) -> Result<bool, String> {
+    let mut theirs = vec![0u8; PIECE.min(size as usize)];
+    buf.resize(PIECE.min(size as usize), 0);
+    let mut at = 0u64;
+    while at < size {
+        let n = (size - at).min(PIECE as u64) as usize;
+        src.read_exact_at(&mut theirs[..n], at).map_err(|e| format!("cannot read it: {e}"))?;
+        super::read::read_piece(d, at, &mut buf[..n])?;
+        if theirs[..n] != buf[..n] {
+            return Ok(false);
+        }
+        at += n as u64;
+    }
+    Ok(true)
+}
+
+/// The checksum of the version-2 object header at `addr` of `f`; None for any other header.
+pub fn checksum_at(f: &std::fs::File, addr: u64, head: &mut Vec<u8>) -> Option<u32> {
+    let mut want = 512usize;
+    loop {
+        head.resize(want, 0);
+        let n = f.read_at(head, addr).ok()?;
+        match format::header_checksum(&head[..n]) {
+            format::HeaderChecksum::Found(sum) => return Some(sum),
+            format::HeaderChecksum::Need(more) if n == want && more > want && more < (16 << 20) => want = more,
+            _ => return None,
+        }
+    }
+}
