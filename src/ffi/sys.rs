@@ -222,6 +222,8 @@ pub mod h5p {
 
     crate::bind! {
         h5p;
+        pub fn H5Pset_alloc_time(plist_id: hid_t, alloc_time: hdf5_sys::h5d::H5D_alloc_time_t) -> herr_t;
+        pub fn H5Pset_meta_block_size(fapl_id: hid_t, size: hsize_t) -> herr_t;
         pub fn H5Pset_layout(plist_id: hid_t, layout: H5D_layout_t) -> herr_t;
         pub fn H5Pget_layout(plist_id: hid_t) -> H5D_layout_t;
         pub fn H5Pset_chunk(plist_id: hid_t, ndims: c_int, dim: *const hsize_t) -> herr_t;

@@ -26,11 +26,14 @@ pub struct MountFs {
     tree: Tree,
     /// Held around every HDF5 call.
     hdf5: Mutex<()>,
+    /// The kernel opens files and folders without asking (FUSE_NO_OPEN_SUPPORT): no request
+    /// on open and close, and it keeps the page cache as with `FOPEN_KEEP_CACHE`.
+    no_open: bool,
 }
 
 impl MountFs {
     pub fn new(tree: Tree) -> MountFs {
-        MountFs { tree, hdf5: Mutex::new(()) }
+        MountFs { tree, hdf5: Mutex::new(()), no_open: false }
     }
 
     fn attr(&self, ino: Ino, node: &Node) -> FileAttr {
@@ -118,9 +121,19 @@ impl Filesystem for MountFs {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
         // Directory listings carry attributes (one round trip for `ls -l` or a walk), and
         // symbolic link targets are cached.
-        let _ = config.add_capabilities(
-            InitFlags::FUSE_DO_READDIRPLUS | InitFlags::FUSE_CACHE_SYMLINKS | InitFlags::FUSE_PARALLEL_DIROPS,
-        );
+        for wanted in [InitFlags::FUSE_DO_READDIRPLUS, InitFlags::FUSE_CACHE_SYMLINKS, InitFlags::FUSE_PARALLEL_DIROPS]
+        {
+            let _ = config.add_capabilities(wanted);
+        }
+        // Opening and closing cost no round trip (answered ENOSYS below, which such a kernel
+        // takes as "never ask again"; it then keeps the page cache as with FOPEN_KEEP_CACHE).
+        let no_open = InitFlags::FUSE_NO_OPEN_SUPPORT | InitFlags::FUSE_NO_OPENDIR_SUPPORT;
+        // Not when a split file is missing: opening its entry must fail (with EIO), and an
+        // empty entry is never read.
+        self.no_open = !self.tree.has_missing() && config.add_capabilities(no_open).is_ok();
+        if std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some() {
+            eprintln!("kernel capabilities: {:?}", config.capabilities());
+        }
         let _ = config.set_max_readahead(1 << 20);
         Ok(())
     }
@@ -157,11 +170,16 @@ impl Filesystem for MountFs {
         if flags.0 & libc::O_ACCMODE != libc::O_RDONLY {
             return reply.error(Errno::EROFS);
         }
+        if self.no_open {
+            return reply.error(Errno::ENOSYS);
+        }
         match self.tree.node(ino.0) {
             Some(Node { kind: Kind::File(Data { source: s @ Source::Missing(_), .. }), .. }) => {
                 reply.error(self.read_source(s, 0, &mut []).err().unwrap_or(Errno::EIO))
             }
-            Some(Node { kind: Kind::File(_), .. }) => reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE),
+            Some(Node { kind: Kind::File(_), .. }) => {
+                reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_NOFLUSH)
+            }
             Some(_) => reply.error(Errno::EISDIR),
             None => reply.error(Errno::ENOENT),
         }
@@ -185,6 +203,39 @@ impl Filesystem for MountFs {
             },
             _ => reply.error(Errno::EISDIR),
         }
+    }
+
+    fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        match self.tree.node(ino.0) {
+            Some(_) if self.no_open => reply.error(Errno::ENOSYS),
+            Some(Node { kind: Kind::Dir(_), .. }) => {
+                reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_CACHE_DIR)
+            }
+            Some(_) => reply.error(Errno::ENOTDIR),
+            None => reply.error(Errno::ENOENT),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ioctl(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _flags: fuser::IoctlFlags,
+        _cmd: u32,
+        _in_data: &[u8],
+        _out_size: u32,
+        reply: fuser::ReplyIoctl,
+    ) {
+        // Python's open() asks every file whether it is a terminal (TCGETS); the kernel passes
+        // that on, one round trip per open that no FUSE file system avoids. Answered at once.
+        reply.error(Errno::ENOTTY);
+    }
+
+    fn flush(&self, _req: &Request, _ino: INodeNo, _fh: FileHandle, _owner: LockOwner, reply: fuser::ReplyEmpty) {
+        // Nothing to flush on a read-only mount; ENOSYS tells the kernel not to ask again.
+        reply.error(Errno::ENOSYS);
     }
 
     fn readdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {

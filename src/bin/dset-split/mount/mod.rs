@@ -56,7 +56,12 @@ fn mount(args: &Args) -> Result<(), String> {
         ),
         None => None,
     };
+    let debug = std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some();
+    let t = std::time::Instant::now();
     let tree = tree::build(&args.file)?;
+    if debug {
+        eprintln!("tree of {} nodes built in {:?}", tree.nodes.len(), t.elapsed());
+    }
     for note in &tree.notes {
         eprintln!("dset-split mount: {note}");
     }
@@ -73,12 +78,20 @@ fn mount(args: &Args) -> Result<(), String> {
     }
     options.push(fuser::MountOption::NoDev);
     config.mount_options = options;
-    config.n_threads = Some(std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8));
-    config.clone_fd = true;
+    config.n_threads = Some(
+        std::env::var("DSET_SPLIT_MOUNT_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)),
+    );
+    config.clone_fd = std::env::var_os("DSET_SPLIT_MOUNT_NOCLONE").is_none();
     // Signals are taken by one thread (below), not by the threads serving requests.
     let signals = block_signals();
     let mut session = fuser::Session::new(fs::MountFs::new(tree), &mountpoint, &config)
         .map_err(|e| format!("cannot mount {} at {}: {e}", args.file.display(), args.mountpoint.display()))?;
+    if debug {
+        eprintln!("mounted after {:?}", t.elapsed());
+    }
     if !args.foreground {
         daemonize(log)?;
     }

@@ -34,6 +34,7 @@ use dset_split::split::IdGuard;
 use super::npy;
 use crate::pack::format::{self, Index, Stat};
 use crate::pack::hdf::{self, Member, StatTypes, c_name};
+use crate::pack::headers::Headers;
 
 /// An inode number: a node's index in [`Tree::nodes`] plus one (the root is 1).
 pub type Ino = u64;
@@ -112,6 +113,10 @@ impl Tree {
     pub fn node(&self, ino: Ino) -> Option<&Node> {
         self.nodes.get(usize::try_from(ino).ok()?.checked_sub(1)?)
     }
+    /// Whether any file's data is missing (its split file is not there).
+    pub fn has_missing(&self) -> bool {
+        self.nodes.iter().any(|n| matches!(&n.kind, Kind::File(Data { source: Source::Missing(_), .. })))
+    }
     /// Whether any node reads through HDF5 (else HDF5 can let go of the files after mount).
     pub fn needs_hdf5(&self) -> bool {
         self.nodes.iter().any(|n| matches!(&n.kind, Kind::File(Data { source: Source::Hdf5 { .. }, .. })))
@@ -148,10 +153,10 @@ pub fn build(path: &Path) -> Result<Tree, String> {
         index: index.unwrap_or_default(),
         types: StatTypes::new()?,
         base,
-        datasets: HashMap::new(),
+        datasets: HashMap::default(),
         groups: HashSet::new(),
         opened: HashMap::new(),
-        head: Vec::new(),
+        headers: Headers::new(fd.try_clone().map_err(|e| format!("{}: {e}", path.display()))?),
     };
     b.tree.files.push(Backing { path: path.to_path_buf(), fd, h5: Some(file) });
     if let Ok(main) = std::fs::canonicalize(path) {
@@ -199,12 +204,13 @@ struct Builder {
     /// Owner, time and mode of everything a general file shows.
     base: Meta,
     /// Datasets already shown, by (backing file, token): their other names are hard links.
-    datasets: HashMap<(usize, [u8; 16]), Ino>,
+    datasets: HashMap<(usize, [u8; 16]), Ino, format::TokenHash>,
     /// Groups already shown (a group linked twice, or into itself, is shown once).
     groups: HashSet<(usize, [u8; 16])>,
     /// Backing files by canonical path.
     opened: HashMap<PathBuf, usize>,
-    head: Vec<u8>,
+    /// Reads the pack's object header checksums.
+    headers: Headers,
 }
 
 fn meta_of(s: &Stat, nlink: u32) -> Meta {
@@ -289,7 +295,7 @@ impl Builder {
             self.link(parent, name.to_vec(), ino);
             return Ok(true);
         }
-        let sum = crate::pack::write::checksum_at(&self.tree.files[0].fd, hdf::token_addr(token), &mut self.head);
+        let sum = self.headers.checksum(hdf::token_addr(token));
         if sum != Some(rec.checksum) || rec.dir {
             // Groups are listed through HDF5 (their members are not in the index).
             return Ok(false);
@@ -381,6 +387,7 @@ impl Builder {
                     if s.0 < 0 { None } else { self.data_of(at, s.0, src_dset.as_bytes(), hpath)? }
                 }
                 Err(missing) => {
+                    // Its size is unknown too: the virtual dataset's extent follows its source.
                     let data = missing_data(hpath, &missing);
                     if let Source::Missing(why) = &data.source {
                         self.tree.notes.push(why.clone());

@@ -3,6 +3,7 @@
 
 pub mod format;
 pub mod hdf;
+pub mod headers;
 pub mod read;
 pub mod walk;
 pub mod write;
