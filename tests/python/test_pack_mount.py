@@ -192,6 +192,18 @@ def test_pack_refuses_to_overwrite_and_leaves_nothing_on_error(tmp_path):
     assert (tmp_path / "p.h5").read_bytes() == b"precious"
     p = pack(src, tmp_path / "p.h5", "--update", ok=False)
     assert p.returncode == 2 and "cannot open" in p.stderr
+    # --update never writes through a link (a cache copy would change with it).
+    pack(src, tmp_path / "real.h5")
+    os.symlink("real.h5", tmp_path / "sym.h5")
+    os.link(tmp_path / "real.h5", tmp_path / "hard.h5")
+    before = (tmp_path / "real.h5").read_bytes()
+    (src / "zero").write_text("changed")
+    for link in ["sym.h5", "hard.h5"]:
+        p = pack(src, tmp_path / link, "--update", ok=False)
+        assert p.returncode == 2 and "is a link" in p.stderr, p.stderr
+    assert (tmp_path / "real.h5").read_bytes() == before
+    for name in ["sym.h5", "hard.h5", "real.h5"]:
+        os.remove(tmp_path / name)
     # An unreadable file fails the pack (as a non-root user would see it; root reads anything,
     # so a FIFO replaced for a file stands in): no half-made pack stays.
     os.chmod(src / "secret", 0o000)

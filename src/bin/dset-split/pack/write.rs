@@ -116,6 +116,16 @@ fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options) -> Result<Su
 
 /// Brings the pack `out` up to date with `walk`.
 pub fn update(walk: &Walk, root: &Path, out: &Path, opts: &Options) -> Result<Summary, String> {
+    // Updated in place: never through a symbolic link, nor in a file with other names (a DVC or
+    // git-annex cache link), whose other copies would change too.
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(out).map_err(|e| format!("cannot open {}: {e}", out.display()))?;
+    if meta.file_type().is_symlink() || (meta.is_file() && meta.nlink() > 1) {
+        return Err(format!(
+            "{} is a link (into a DVC or git-annex cache?); updating it would change the other copies too: `dvc unprotect` it, or pack into a new file",
+            out.display()
+        ));
+    }
     let file = crate::h5::open(out, true)?;
     if !is_pack(file.0) {
         return Err(format!("{} is not a pack made by `dset-split pack`; --update only adds to one", out.display()));
