@@ -32,7 +32,7 @@ use dset_split::ffi::sys::h5t::{
 use dset_split::split::IdGuard;
 
 use super::npy;
-use crate::pack::format::{self, Index, Stat};
+use crate::pack::format::{self, IndexView, Stat};
 use crate::pack::hdf::{self, Member, StatTypes, c_name};
 use crate::pack::headers::Headers;
 
@@ -136,7 +136,7 @@ pub fn build(path: &Path) -> Result<Tree, String> {
     }
     let index = if pack {
         hdf::read_bytes_attr(root.0, &CString::new(format::INDEX_ATTR).expect("no NUL"))
-            .and_then(|b| format::decode_index(&b))
+            .and_then(format::IndexView::new)
     } else {
         None
     };
@@ -199,7 +199,7 @@ pub fn build(path: &Path) -> Result<Tree, String> {
 struct Builder {
     tree: Tree,
     pack: bool,
-    index: Index,
+    index: IndexView,
     types: StatTypes,
     /// Owner, time and mode of everything a general file shows.
     base: Meta,
@@ -289,7 +289,7 @@ impl Builder {
     /// Adds `name` from the pack's index when its record still describes the object (its
     /// header checksum is unchanged); false when the object must be read from HDF5.
     fn indexed(&mut self, parent: Ino, name: &[u8], token: &[u8; 16]) -> Result<bool, String> {
-        let Some(rec) = self.index.get(token).copied() else { return Ok(false) };
+        let Some(rec) = self.index.get(token) else { return Ok(false) };
         if let Some(&ino) = self.datasets.get(&(0, *token)) {
             self.tree.nodes[ino as usize - 1].meta.nlink += 1;
             self.link(parent, name.to_vec(), ino);

@@ -118,29 +118,53 @@ pub fn encode_index(index: &Index) -> Vec<u8> {
     out
 }
 
-/// The index back from [`encode_index`]'s bytes; None when they are not such bytes (an index
-/// from another version, or damaged): the reader then goes without it.
-pub fn decode_index(bytes: &[u8]) -> Option<Index> {
-    let body = bytes.strip_prefix(INDEX_MAGIC)?;
-    if body.len() % RECORD_LEN != 0 {
-        return None;
+/// An encoded index, read in place: records are found by binary search over the token-sorted
+/// bytes, so a reader holds the bytes only (no map of tens of thousands of entries).
+#[derive(Debug, Default)]
+pub struct IndexView(Vec<u8>);
+
+impl IndexView {
+    /// The view of [`encode_index`]'s bytes; None when they are not such bytes (or not sorted).
+    pub fn new(bytes: Vec<u8>) -> Option<IndexView> {
+        let body = bytes.strip_prefix(INDEX_MAGIC)?;
+        if body.len() % RECORD_LEN != 0 || !body.chunks_exact(RECORD_LEN).is_sorted_by_key(|r| &r[..16]) {
+            return None;
+        }
+        Some(IndexView(bytes))
     }
-    let mut index = Index::with_capacity_and_hasher(body.len() / RECORD_LEN, TokenHash::default());
-    for rec in body.chunks_exact(RECORD_LEN) {
-        let mut r = Reader(rec);
-        let token: [u8; 16] = r.take(16)?.try_into().ok()?;
-        let dir = match r.take(1)?[0] {
-            0 => false,
-            1 => true,
-            _ => return None,
-        };
-        let checksum = r.u32()?;
-        let stat = r.stat()?;
-        let size = r.u64()?;
-        let offset = Some(r.u64()?).filter(|&o| o != u64::MAX);
-        index.insert(token, Record { dir, checksum, stat, size, offset });
+
+    /// The record of `token`, if any.
+    pub fn get(&self, token: &[u8; 16]) -> Option<Record> {
+        let body = self.0.get(INDEX_MAGIC.len()..)?;
+        let n = body.len() / RECORD_LEN;
+        let rec = |i: usize| &body[i * RECORD_LEN..(i + 1) * RECORD_LEN];
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match rec(mid)[..16].cmp(&token[..]) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return decode_record(rec(mid)).map(|(_, r)| r),
+            }
+        }
+        None
     }
-    Some(index)
+}
+
+/// One record of the index: its token and what it says.
+fn decode_record(rec: &[u8]) -> Option<([u8; 16], Record)> {
+    let mut r = Reader(rec);
+    let token: [u8; 16] = r.take(16)?.try_into().ok()?;
+    let dir = match r.take(1)?[0] {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let checksum = r.u32()?;
+    let stat = r.stat()?;
+    let size = r.u64()?;
+    let offset = Some(r.u64()?).filter(|&o| o != u64::MAX);
+    Some((token, Record { dir, checksum, stat, size, offset }))
 }
 
 /// One symbolic link's own metadata (its target is the soft link's value).
@@ -284,7 +308,13 @@ mod tests {
         }
         let bytes = encode_index(&a);
         assert_eq!(bytes, encode_index(&b));
-        assert_eq!(decode_index(&bytes), Some(a));
+        let view = IndexView::new(bytes.clone()).unwrap();
+        for (token, rec) in &a {
+            assert_eq!(view.get(token), Some(*rec));
+        }
+        assert_eq!(view.get(&[0xff; 16]), None);
+        assert_eq!(view.get(&[1; 16]), None);
+
     }
 
     #[test]
@@ -292,10 +322,23 @@ mod tests {
         let mut a = Index::default();
         a.insert([1; 16], Record { dir: false, checksum: 1, stat: stat(1), size: 1, offset: None });
         let bytes = encode_index(&a);
-        assert_eq!(decode_index(&bytes[..bytes.len() - 1]), None);
-        assert_eq!(decode_index(b"DSPKIX02"), None);
-        assert_eq!(decode_index(b""), None);
-        assert_eq!(decode_index(INDEX_MAGIC), Some(Index::default()));
+        assert!(IndexView::new(bytes[..bytes.len() - 1].to_vec()).is_none());
+        assert!(IndexView::new(b"DSPKIX02".to_vec()).is_none());
+        assert!(IndexView::new(Vec::new()).is_none());
+        assert_eq!(IndexView::new(INDEX_MAGIC.to_vec()).unwrap().get(&[1; 16]), None);
+        // Unsorted records are refused (a binary search would miss some).
+        let mut two = Index::default();
+        two.insert([2; 16], a[&[1; 16]]);
+        two.insert([1; 16], a[&[1; 16]]);
+        let sorted = encode_index(&two);
+        let mut swapped = INDEX_MAGIC.to_vec();
+        swapped.extend_from_slice(&sorted[8 + RECORD_LEN..]);
+        swapped.extend_from_slice(&sorted[8..8 + RECORD_LEN]);
+        assert!(IndexView::new(swapped).is_none());
+        // A damaged record (a kind byte that is neither 0 nor 1) is not read as a record.
+        let mut bad = sorted.clone();
+        bad[8 + 16] = 7;
+        assert_eq!(IndexView::new(bad).unwrap().get(&[1; 16]), None);
     }
 
     #[test]
