@@ -152,7 +152,7 @@ def main():
     packers = {
         "tar": lambda: ["tar", "cf", tarf, "-C", src, "."],
         "squashfs": lambda: [MKSQUASHFS, src, img, "-noappend", "-noI", "-noD", "-noF", "-noX", "-quiet", "-no-progress"],
-        "dset-split": lambda: [DSET_SPLIT, "pack", src, "-o", pack, "--force"],
+        "dset-split": lambda: [DSET_SPLIT, "pack", src, "-o", pack],
     }
     mounts = {
         "squashfs": lambda: [SQUASHFUSE, img, mnt],
@@ -160,6 +160,11 @@ def main():
     }
     for rep in range(REPS):
         for tool, cmd in packers.items():
+            # Each writes a new file (replacing one costs freeing its blocks first).
+            out = {"tar": tarf, "squashfs": img, "dset-split": pack}[tool]
+            if os.path.exists(out):
+                os.remove(out)
+            subprocess.run(["sync"], check=True)
             add("pack (s)", tool, timed(cmd()))
         for tool in ["plain", "squashfs", "dset-split"]:
             def fresh():

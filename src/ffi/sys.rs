@@ -350,6 +350,7 @@ pub mod h5s {
         pub fn H5Ssel_iter_create(space_id: hid_t, elmt_size: size_t, flags: c_uint) -> hid_t;
         pub fn H5Ssel_iter_get_seq_list(sel_iter_id: hid_t, maxseq: size_t, maxbytes: size_t, nseq: *mut size_t, nbytes: *mut size_t, off: *mut hsize_t, len: *mut size_t,) -> herr_t;
         pub fn H5Sselect_all(spaceid: hid_t) -> herr_t;
+        pub fn H5Sselect_none(spaceid: hid_t) -> herr_t;
         pub fn H5Sselect_hyperslab(space_id: hid_t, op: H5S_seloper_t, start: *const hsize_t, _stride: *const hsize_t, count: *const hsize_t, _block: *const hsize_t,) -> herr_t;
     }
 }
@@ -377,6 +378,7 @@ pub mod h5t {
         pub fn H5Tget_array_dims2(type_id: hid_t, dims: *mut hsize_t) -> c_int;
         pub fn H5Tget_array_ndims(type_id: hid_t) -> c_int;
         pub fn H5Tget_class(type_id: hid_t) -> H5T_class_t;
+        pub fn H5Tget_member_name(type_id: hid_t, membno: c_uint) -> *mut c_char;
         pub fn H5Tget_member_offset(type_id: hid_t, membno: c_uint) -> size_t;
         pub fn H5Tget_member_type(type_id: hid_t, membno: c_uint) -> hid_t;
         pub fn H5Tget_nmembers(type_id: hid_t) -> c_int;
@@ -392,6 +394,7 @@ pub mod h5t {
         static H5T_NATIVE_UINT8_g;
         static H5T_NATIVE_UINT32_g;
         static H5T_NATIVE_INT64_g;
+        static H5T_NATIVE_UINT64_g;
         static H5T_NATIVE_DOUBLE_g;
         static H5T_C_S1_g;
     }
@@ -404,6 +407,7 @@ pub mod h5t {
     pub static H5T_NATIVE_UINT8: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_NATIVE_UINT8_g);
     pub static H5T_NATIVE_UINT32: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_NATIVE_UINT32_g);
     pub static H5T_NATIVE_INT64: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_NATIVE_INT64_g);
+    pub static H5T_NATIVE_UINT64: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_NATIVE_UINT64_g);
     pub static H5T_NATIVE_DOUBLE: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_NATIVE_DOUBLE_g);
     pub static H5T_C_S1: crate::ffi::bind::Global = crate::ffi::bind::Global(|a| a.h5t.H5T_C_S1_g);
 }

@@ -152,9 +152,12 @@ def test_update_rewrites_only_what_changed(tmp_path):
     src = make_tree(tmp_path / "src")
     out = tmp_path / "p.h5"
     pack(src, out)
+    # A file with several names (hard links) is written again each time: which names share
+    # one file is decided anew.
+    linked = (src / "also-002.jpg").stat().st_size
     p = pack(src, out, "--update", "--json")
     s = json.loads(p.stdout)
-    assert s["bytes_written"] == 0 and s["unchanged"] == 26 and s["removed"] == 0, s
+    assert s["bytes_written"] == linked and s["unchanged"] == 25 and s["removed"] == 0, s
     # Changed contents (same size, new time), a new file, a removed file, a new link target,
     # a file that became a folder, and new modes.
     f = src / "imgs" / "cats" / "003.jpg"
@@ -169,7 +172,7 @@ def test_update_rewrites_only_what_changed(tmp_path):
     os.mkdir(src / "zero")
     os.chmod(src / "secret", 0o640)
     s = json.loads(pack(src, out, "--update", "--json").stdout)
-    assert s["bytes_written"] == len(data) + 3, s
+    assert s["bytes_written"] == len(data) + 3 + linked, s
     assert s["removed"] == 1, s
     cli(["unpack", out, tmp_path / "out"], tmp_path)
     assert snapshot(tmp_path / "out") == snapshot(src)
@@ -178,8 +181,8 @@ def test_update_rewrites_only_what_changed(tmp_path):
     data[1] ^= 0xFF
     f.write_bytes(bytes(data))
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert json.loads(pack(src, out, "--update", "--json").stdout)["bytes_written"] == 0
-    assert json.loads(pack(src, out, "--update", "--checksum", "--json").stdout)["bytes_written"] == len(data)
+    assert json.loads(pack(src, out, "--update", "--json").stdout)["bytes_written"] == linked
+    assert json.loads(pack(src, out, "--update", "--checksum", "--json").stdout)["bytes_written"] == len(data) + linked
     with mounted(out, tmp_path / "mnt") as m:
         assert snapshot(m) == snapshot(src)
 
@@ -192,16 +195,21 @@ def test_pack_refuses_to_overwrite_and_leaves_nothing_on_error(tmp_path):
     assert (tmp_path / "p.h5").read_bytes() == b"precious"
     p = pack(src, tmp_path / "p.h5", "--update", ok=False)
     assert p.returncode == 2 and "cannot open" in p.stderr
-    # --update never writes through a link (a cache copy would change with it).
+    # --update never writes through a link (a cache copy would change with it): the link is
+    # replaced by the updated pack.
     pack(src, tmp_path / "real.h5")
     os.symlink("real.h5", tmp_path / "sym.h5")
     os.link(tmp_path / "real.h5", tmp_path / "hard.h5")
     before = (tmp_path / "real.h5").read_bytes()
     (src / "zero").write_text("changed")
     for link in ["sym.h5", "hard.h5"]:
-        p = pack(src, tmp_path / link, "--update", ok=False)
-        assert p.returncode == 2 and "is a link" in p.stderr, p.stderr
+        p = pack(src, tmp_path / link, "--update")
+        assert not (tmp_path / link).is_symlink() and (tmp_path / link).stat().st_nlink == 1
+        assert cli(["unpack", tmp_path / link, tmp_path / "u"], tmp_path).returncode == 0
+        assert (tmp_path / "u" / "zero").read_text() == "changed"
+        sh(["rm", "-rf", tmp_path / "u"], tmp_path)
     assert (tmp_path / "real.h5").read_bytes() == before
+    (src / "zero").write_text("")
     for name in ["sym.h5", "hard.h5", "real.h5"]:
         os.remove(tmp_path / name)
     # An unreadable file fails the pack (as a non-root user would see it; root reads anything,
@@ -329,6 +337,7 @@ def test_mount_any_hdf5_file_raw_bytes_npy_and_xattrs(tmp_path):
                 del got  # a memory map keeps the mount busy
         assert sorted(os.listdir(m)) == ["empty", "empty.npy", "flags", "flags.npy", "grid", "names", "names.npy",
                                          "scalar", "scalar.npy"]
+        assert np.load(m / "flags.npy").dtype == np.bool_  # h5py's booleans
         assert os.readlink(m / "grid" / "link") == "../scalar"
         assert os.getxattr(m, "user.title") == b"general file"
         assert os.getxattr(m / "grid" / "temp", "user.units") == b"K"
@@ -411,3 +420,143 @@ def test_mount_bad_input_gives_a_clear_error_and_mounts_nothing(tmp_path):
     with mounted(tmp_path / "p.h5", tmp_path / "mnt"):
         p = cli(["mount", tmp_path / "p.h5", tmp_path / "mnt"], tmp_path)
         assert p.returncode == 2 and "already a mount point" in p.stderr
+
+
+# --- regressions from the adversarial review ------------------------------------------------
+
+
+def h5py_edit(path, code):
+    """Runs h5py `code` with `f` open read-write on `path` (natively)."""
+    sh([sys.executable, "-c", "import h5py, numpy as np, sys\nf = h5py.File(sys.argv[1], 'a')\n" + textwrap.dedent(code)
+        + "\nf.close()", path], path.parent)
+
+
+def test_update_notices_a_name_that_became_a_hard_link_to_another_file(tmp_path):
+    # a/x and b/y one file, c/z another, all of the same size and time; then b/y is made a name
+    # of c/z. Size and time of b/y do not change; its contents do.
+    src = tmp_path / "src"
+    for d in "abc":
+        (src / d).mkdir(parents=True)
+    (src / "a" / "x").write_bytes(b"A" * 100)
+    os.link(src / "a" / "x", src / "b" / "y")
+    (src / "c" / "z").write_bytes(b"C" * 100)
+    for p in [src / "a" / "x", src / "c" / "z"]:
+        os.utime(p, ns=(1, 1_700_000_000_000_000_000))
+    pack(src, tmp_path / "p.h5")
+    os.remove(src / "b" / "y")
+    os.link(src / "c" / "z", src / "b" / "y")
+    pack(src, tmp_path / "p.h5", "--update")
+    cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path)
+    assert snapshot(tmp_path / "out") == snapshot(src)
+
+
+def test_data_stored_outside_the_pack_is_never_followed(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(b"S" * 64)
+    os.chmod(secret, 0o600)
+    h5py_edit(tmp_path / "p.h5", f"""
+        del f['zero']
+        f.create_dataset('zero', shape=(64,), dtype='u1', external=[({str(secret)!r}, 0, 64)])
+    """)
+    p = cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path)
+    assert p.returncode == 2 and "not a packed file" in p.stderr and "zero" in p.stderr
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert not (m / "zero").exists()
+    (src / "zero").write_bytes(b"new" * 10)
+    pack(src, tmp_path / "p.h5", "--update")
+    assert secret.read_bytes() == b"S" * 64
+
+
+def test_a_mounted_file_cannot_be_changed_under_the_mount(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        before = (m / "imgs" / "cats" / "003.jpg").read_bytes()
+        p = sh([sys.executable, "-c", "import h5py, sys; h5py.File(sys.argv[1], 'a')", tmp_path / "p.h5"], tmp_path,
+               ok=False)
+        assert p.returncode != 0 and "lock" in p.stderr.lower()
+        # --update writes a new file: the mount keeps showing the old one, whole.
+        os.remove(src / "imgs" / "cats" / "003.jpg")
+        (src / "imgs" / "cats" / "new.jpg").write_bytes(b"N" * len(before))
+        pack(src, tmp_path / "p.h5", "--update")
+        sh(["sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"], tmp_path)
+        assert (m / "imgs" / "cats" / "003.jpg").read_bytes() == before
+
+
+def test_unpack_refuses_what_a_pack_cannot_hold(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    sh(["cp", tmp_path / "p.h5", tmp_path / "q.h5"], tmp_path)
+    h5py_edit(tmp_path / "p.h5", "f['imgs/loop'] = f['imgs']")
+    p = cli(["unpack", tmp_path / "p.h5", tmp_path / "o1"], tmp_path)
+    assert p.returncode == 2 and "a group linked a second time" in p.stderr
+    h5py_edit(tmp_path / "q.h5", "f['floats'] = np.arange(4.0)")
+    p = cli(["unpack", tmp_path / "q.h5", tmp_path / "o2"], tmp_path)
+    assert p.returncode == 2 and "floats: not a packed file" in p.stderr
+
+
+def test_a_virtual_dataset_with_any_source_gone_is_an_io_error_not_fill_values(tmp_path):
+    code = textwrap.dedent("""
+        import h5py, numpy as np
+        for name, v in [('s1.h5', 1), ('s2.h5', 2)]:
+            with h5py.File(name, 'w') as f:
+                f['d'] = np.full(4, v)
+        lay = h5py.VirtualLayout(shape=(8,), dtype='i8')
+        lay[0:4] = h5py.VirtualSource('s1.h5', 'd', shape=(4,))
+        lay[4:8] = h5py.VirtualSource('s2.h5', 'd', shape=(4,))
+        one = h5py.VirtualLayout(shape=(4,), dtype='i8')
+        one[:] = h5py.VirtualSource('s2.h5', 'd', shape=(4,))
+        with h5py.File('v.h5', 'w') as f:
+            f.create_virtual_dataset('multi', lay, fillvalue=0)
+            f.create_virtual_dataset('single', one, fillvalue=0)
+    """)
+    sh([sys.executable, "-c", code], tmp_path)
+    with mounted(tmp_path / "v.h5", tmp_path / "mnt") as m:
+        assert np.array_equal(np.load(m / "multi.npy"), [1, 1, 1, 1, 2, 2, 2, 2])
+    os.remove(tmp_path / "s1.h5")
+    h5py_edit(tmp_path / "s2.h5", "del f['d']")
+    with mounted(tmp_path / "v.h5", tmp_path / "mnt") as m:
+        for name in ["multi", "single"]:
+            with pytest.raises(OSError) as e:
+                (m / name).read_bytes()
+            assert e.value.errno == 5, name
+
+
+def test_chunked_datasets_read_in_part(tmp_path):
+    import h5py
+    with h5py.File(tmp_path / "c.h5", "w") as f:
+        f.create_dataset("row", data=np.arange(3 << 20, dtype="<i4").reshape(1, -1), chunks=(1, 1 << 16),
+                         compression="gzip")
+        f.create_dataset("cube", data=np.arange(7 * 11 * 13, dtype=">f8").reshape(7, 11, 13), chunks=(2, 3, 5),
+                         compression="gzip")
+    with mounted(tmp_path / "c.h5", tmp_path / "mnt") as m, h5py.File(tmp_path / "c.h5", "r") as f:
+        for name in ["row", "cube"]:
+            want = f[name][()].tobytes()
+            with open(m / name, "rb") as raw:
+                assert raw.read() == want, name
+                for at, n in [(0, 1), (12345, 70000), (len(want) - 5, 5), (len(want) // 3, 4096)]:
+                    raw.seek(at)
+                    assert raw.read(n) == want[at:at + n], (name, at, n)
+
+
+def test_a_busy_mount_still_unmounts_on_a_signal(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    (tmp_path / "mnt").mkdir()
+    p = subprocess.Popen([need_file("DSET_SPLIT_CLI"), "mount", "--foreground", tmp_path / "p.h5", tmp_path / "mnt"],
+                         env=clean_env(), stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while not is_mounted(tmp_path / "mnt") and time.time() < deadline:
+        time.sleep(0.05)
+    held = open(tmp_path / "mnt" / "run.sh", "rb")
+    p.send_signal(signal.SIGTERM)
+    deadline = time.time() + 20
+    while is_mounted(tmp_path / "mnt") and time.time() < deadline:
+        time.sleep(0.05)
+    assert not is_mounted(tmp_path / "mnt")
+    assert held.read() == (src / "run.sh").read_bytes()  # still readable until closed
+    held.close()
+    assert p.wait(timeout=20) == 0
+    assert b"busy" in p.stderr.read()

@@ -9,8 +9,9 @@ use dset_split::ffi::sys::h5i::hid_t;
 use dset_split::ffi::sys::h5p::H5P_DEFAULT;
 use dset_split::ffi::sys::h5s::H5Sget_simple_extent_npoints;
 use dset_split::ffi::sys::h5t::{
-    H5T_C_S1, H5T_NATIVE_DOUBLE, H5T_NATIVE_INT64, H5T_VARIABLE, H5T_class_t, H5Tcopy, H5Tget_class, H5Tget_cset,
-    H5Tget_size, H5Tis_variable_str, H5Treclaim, H5Tset_cset, H5Tset_size,
+    H5T_C_S1, H5T_NATIVE_DOUBLE, H5T_NATIVE_INT64, H5T_NATIVE_UINT64, H5T_VARIABLE, H5T_class_t, H5T_sign_t, H5Tcopy,
+    H5Tdetect_class, H5Tget_class, H5Tget_cset, H5Tget_sign, H5Tget_size, H5Tis_variable_str, H5Treclaim, H5Tset_cset,
+    H5Tset_size,
 };
 use dset_split::split::IdGuard;
 
@@ -76,6 +77,10 @@ fn value(obj: hid_t, name: &CStr) -> Option<Vec<u8>> {
                     buf.chunks(size.max(1)).map(|s| &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())]).collect();
                 Some(texts.join(&b"\n"[..]))
             }
+            H5T_class_t::H5T_INTEGER if H5Tget_sign(t.0) == H5T_sign_t::H5T_SGN_NONE => {
+                let mut v = vec![0u64; n];
+                (H5Aread(a.0, *H5T_NATIVE_UINT64, v.as_mut_ptr().cast()) >= 0).then(|| numbers(&v, space.0))
+            }
             H5T_class_t::H5T_INTEGER | H5T_class_t::H5T_ENUM => {
                 let mut v = vec![0i64; n];
                 (H5Aread(a.0, *H5T_NATIVE_INT64, v.as_mut_ptr().cast()) >= 0).then(|| numbers(&v, space.0))
@@ -84,7 +89,13 @@ fn value(obj: hid_t, name: &CStr) -> Option<Vec<u8>> {
                 let mut v = vec![0f64; n];
                 (H5Aread(a.0, *H5T_NATIVE_DOUBLE, v.as_mut_ptr().cast()) >= 0).then(|| numbers(&v, space.0))
             }
+            // Pointers or addresses: nothing to show outside HDF5.
             H5T_class_t::H5T_VLEN | H5T_class_t::H5T_REFERENCE => None,
+            _ if H5Tdetect_class(t.0, H5T_class_t::H5T_VLEN) > 0
+                || H5Tdetect_class(t.0, H5T_class_t::H5T_REFERENCE) > 0 =>
+            {
+                None
+            }
             _ => {
                 let mut buf = vec![0u8; H5Tget_size(t.0) * n];
                 (H5Aread(a.0, t.0, buf.as_mut_ptr().cast()) >= 0).then_some(buf)

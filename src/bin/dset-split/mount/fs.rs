@@ -90,19 +90,19 @@ impl MountFs {
         match s {
             Source::Empty => Ok(()),
             Source::Bytes { file, offset } => self.tree.files[*file].fd.read_exact_at(buf, offset + at).map_err(|e| {
-                eprintln!("dset-split mount: reading {}: {e}", self.tree.files[*file].path.display());
+                super::log(&format!("reading {}: {e}", self.tree.files[*file].path.display()));
                 Errno::EIO
             }),
-            Source::Hdf5 { file, path, rows, row } => {
+            Source::Hdf5 { file, path, dims, elem } => {
                 let _lock = self.hdf5.lock().unwrap_or_else(|e| e.into_inner());
                 let f = self.tree.files[*file].h5.as_ref().map_or(-1, |f| f.0);
-                super::read::rows(f, path, *rows, *row, at, buf).map_err(|e| {
-                    eprintln!("dset-split mount: {e}");
+                super::read::read(f, path, dims, *elem, at, buf).map_err(|e| {
+                    super::log(&e);
                     Errno::EIO
                 })
             }
             Source::Missing(why) => {
-                eprintln!("dset-split mount: {why}");
+                super::log(why);
                 Err(Errno::EIO)
             }
         }
@@ -132,7 +132,7 @@ impl Filesystem for MountFs {
         // empty entry is never read.
         self.no_open = !self.tree.has_missing() && config.add_capabilities(no_open).is_ok();
         if std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some() {
-            eprintln!("kernel capabilities: {:?}", config.capabilities());
+            super::log(&format!("kernel capabilities: {:?}", config.capabilities()));
         }
         let _ = config.set_max_readahead(1 << 20);
         Ok(())

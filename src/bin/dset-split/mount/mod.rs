@@ -30,12 +30,20 @@ pub struct Args {
     allow_other: bool,
 }
 
+/// Writes a line to the log: stderr (in the background, the `--log` file or nowhere). A closed
+/// stderr is no reason to stop serving.
+pub fn log(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "dset-split mount: {msg}");
+}
+
 pub fn run(args: &Args) -> ExitCode {
     crate::h5::quiet();
     match mount(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dset-split: {e}");
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "dset-split: {e}");
             ExitCode::from(2)
         }
     }
@@ -43,10 +51,11 @@ pub fn run(args: &Args) -> ExitCode {
 
 fn mount(args: &Args) -> Result<(), String> {
     check_mountpoint(&args.mountpoint)?;
+    raise_open_files_limit();
     // Absolute: the background process leaves the working directory, and unmounts by this path.
     let mountpoint = std::fs::canonicalize(&args.mountpoint)
         .map_err(|e| format!("mount point {}: {e}", args.mountpoint.display()))?;
-    let log = match &args.log {
+    let log_file = match &args.log {
         Some(p) => Some(
             std::fs::OpenOptions::new()
                 .create(true)
@@ -60,10 +69,19 @@ fn mount(args: &Args) -> Result<(), String> {
     let t = std::time::Instant::now();
     let tree = tree::build(&args.file)?;
     if debug {
-        eprintln!("tree of {} nodes built in {:?}", tree.nodes.len(), t.elapsed());
+        log(&format!(
+            "tree of {} nodes ({} files from the index) built in {:?}",
+            tree.nodes.len(),
+            tree.from_index,
+            t.elapsed()
+        ));
     }
     for note in &tree.notes {
-        eprintln!("dset-split mount: {note}");
+        log(note);
+        if let Some(mut f) = log_file.as_ref() {
+            use std::io::Write;
+            let _ = writeln!(f, "dset-split mount: {note}");
+        }
     }
     let mut options = vec![
         fuser::MountOption::RO,
@@ -78,31 +96,63 @@ fn mount(args: &Args) -> Result<(), String> {
     }
     options.push(fuser::MountOption::NoDev);
     config.mount_options = options;
-    config.n_threads = Some(
-        std::env::var("DSET_SPLIT_MOUNT_THREADS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)),
-    );
-    config.clone_fd = std::env::var_os("DSET_SPLIT_MOUNT_NOCLONE").is_none();
+    config.n_threads = Some(std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8));
+    config.clone_fd = true;
     // Signals are taken by one thread (below), not by the threads serving requests.
     let signals = block_signals();
     let mut session = fuser::Session::new(fs::MountFs::new(tree), &mountpoint, &config)
         .map_err(|e| format!("cannot mount {} at {}: {e}", args.file.display(), args.mountpoint.display()))?;
     if debug {
-        eprintln!("mounted after {:?}", t.elapsed());
+        log(&format!("mounted after {:?}", t.elapsed()));
     }
     if !args.foreground {
-        daemonize(log)?;
+        daemonize(log_file)?;
     }
     let mut unmounter = session.unmount_callable();
     std::thread::spawn(move || {
-        let mut sig = 0;
-        // SAFETY: a signal set made by `block_signals` and an output slot.
-        unsafe { libc::sigwait(&signals, &mut sig) };
-        let _ = unmounter.unmount();
+        loop {
+            let mut sig = 0;
+            // SAFETY: a signal set made by `block_signals` and an output slot.
+            unsafe { libc::sigwait(&signals, &mut sig) };
+            match unmounter.unmount() {
+                Ok(()) => return,
+                // Busy (a program has a file open): detach it now, the kernel finishes when the
+                // last user lets go, and the session then ends.
+                Err(e) => {
+                    log(&format!("{} is busy ({e}); detaching it", mountpoint.display()));
+                    if detach(&mountpoint) {
+                        return;
+                    }
+                }
+            }
+        }
     });
     session.run().map_err(|e| format!("the mount at {} ended: {e}", args.mountpoint.display()))
+}
+
+/// Detaches the mount at `dir` even though it is busy (`umount -l`): directly as root, else
+/// with `fusermount3 -u -z`. Whether it worked.
+fn detach(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return false };
+    // SAFETY: a NUL-terminated path; a plain system call.
+    if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } == 0 {
+        return true;
+    }
+    std::process::Command::new("fusermount3").arg("-u").arg("-z").arg(dir).status().is_ok_and(|s| s.success())
+}
+
+/// Raises the limit of open files to the most allowed: a split layout keeps a file (and HDF5
+/// another) open per split file.
+fn raise_open_files_limit() {
+    // SAFETY: reads and sets this process's limit through valid pointers.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
 }
 
 /// Refuses a mount point that is missing, not an empty folder, or already mounted on.

@@ -13,6 +13,8 @@ pub enum Elem {
     Bytes { size: usize },
     /// Opaque bytes.
     Opaque { size: usize },
+    /// A boolean of one byte (h5py's: an enum FALSE = 0, TRUE = 1 of 8-bit integers).
+    Bool,
 }
 
 /// The NumPy type string of an element type (`<f8`, `|u1`, `|S10`), or None when NumPy has
@@ -34,6 +36,7 @@ pub fn descr(e: Elem) -> Option<String> {
         Elem::Float { size: size @ (2 | 4 | 8), big_endian } => Some(format!("{}f{size}", order(size, big_endian))),
         Elem::Bytes { size } if size > 0 => Some(format!("|S{size}")),
         Elem::Opaque { size } if size > 0 => Some(format!("|V{size}")),
+        Elem::Bool => Some("|b1".into()),
         _ => None,
     }
 }
@@ -79,6 +82,7 @@ mod tests {
         assert_eq!(descr(Elem::Float { size: 2, big_endian: false }).unwrap(), "<f2");
         assert_eq!(descr(Elem::Bytes { size: 7 }).unwrap(), "|S7");
         assert_eq!(descr(Elem::Opaque { size: 3 }).unwrap(), "|V3");
+        assert_eq!(descr(Elem::Bool).unwrap(), "|b1");
         assert_eq!(descr(Elem::Int { size: 16, signed: true, big_endian: false }), None);
         assert_eq!(descr(Elem::Float { size: 16, big_endian: false }), None);
         assert_eq!(descr(Elem::Bytes { size: 0 }), None);

@@ -62,6 +62,8 @@ pub struct Tree {
     pub xattrs: HashMap<Ino, Xattrs>,
     /// Messages for the log: what could not be shown and why.
     pub notes: Vec<String>,
+    /// How many files came from a pack's index (for `DSET_SPLIT_MOUNT_DEBUG`).
+    pub from_index: usize,
 }
 
 #[derive(Debug)]
@@ -102,9 +104,9 @@ pub enum Source {
     Empty,
     /// Plain bytes at `offset` of backing file `file`.
     Bytes { file: usize, offset: u64 },
-    /// Read through HDF5: the dataset at `path` of backing file `file`, whose first dimension
-    /// has `rows` entries of `row` bytes each.
-    Hdf5 { file: usize, path: CString, rows: u64, row: u64 },
+    /// Read through HDF5: the dataset at `path` of backing file `file`, of shape `dims` and
+    /// elements of `elem` bytes.
+    Hdf5 { file: usize, path: CString, dims: Vec<u64>, elem: u64 },
     /// Cannot be read: this says why (for the log).
     Missing(String),
 }
@@ -128,6 +130,7 @@ pub fn build(path: &Path) -> Result<Tree, String> {
     let file = crate::h5::open(path, false)?;
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let fd = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    lock_shared(&fd, path)?;
     let pack = crate::pack::write::is_pack(file.0);
     // SAFETY: the open file's root group.
     let root = IdGuard(unsafe { H5Gopen2(file.0, c"/".as_ptr(), H5P_DEFAULT) });
@@ -148,7 +151,7 @@ pub fn build(path: &Path) -> Result<Tree, String> {
         nlink: 1,
     };
     let mut b = Builder {
-        tree: Tree { nodes: Vec::new(), files: Vec::new(), xattrs: HashMap::new(), notes: Vec::new() },
+        tree: Tree { nodes: Vec::new(), files: Vec::new(), xattrs: HashMap::new(), notes: Vec::new(), from_index: 0 },
         pack,
         index: index.unwrap_or_default(),
         types: StatTypes::new()?,
@@ -312,6 +315,7 @@ impl Builder {
             Kind::File(Data { size: rec.size, header: None, source }),
         );
         self.datasets.insert((0, *token), ino);
+        self.tree.from_index += 1;
         Ok(true)
     }
 
@@ -377,27 +381,29 @@ impl Builder {
         token: [u8; 16],
     ) -> Result<(), String> {
         // A virtual dataset of the split layout: its bytes are its source's.
-        if let Some((src_file, src_dset)) = crate::h5::virtual_source(d) {
-            let data = match self.backing(file, &src_file) {
-                Ok(at) => {
-                    let h5 = self.tree.files[at].h5.as_ref().map_or(-1, |f| f.0);
-                    let c = CString::new(src_dset.clone()).map_err(|_| "NUL in a dataset name".to_string())?;
-                    // SAFETY: an open file (or -1, which fails) and a NUL-terminated path.
-                    let s = IdGuard(unsafe { dset_split::ffi::sys::h5d::H5Dopen2(h5, c.as_ptr(), H5P_DEFAULT) });
-                    if s.0 < 0 { None } else { self.data_of(at, s.0, src_dset.as_bytes(), hpath)? }
-                }
-                Err(missing) => {
+        match virtual_sources(d).as_deref() {
+            Some([(src_file, src_dset)]) => {
+                let data = match self.source_dataset(file, src_file, src_dset) {
+                    Ok((at, s)) => self.data_of(at, s.0, src_dset.as_bytes(), hpath)?,
                     // Its size is unknown too: the virtual dataset's extent follows its source.
-                    let data = missing_data(hpath, &missing);
-                    if let Source::Missing(why) = &data.source {
-                        self.tree.notes.push(why.clone());
-                    }
-                    Some((data, None))
-                }
-            };
-            if let Some((data, npy)) = data {
-                return self.add_dataset(parent, name, data, npy, npy_free, d, token, file);
+                    Err(why) => Some((self.unreadable(hpath, &why), None)),
+                };
+                return match data {
+                    Some((data, npy)) => self.add_dataset(parent, name, data, npy, npy_free, d, token, file),
+                    None => Ok(()),
+                };
             }
+            // Several sources: read through HDF5, which gives fill values for a source it
+            // cannot open; so every one must be there.
+            Some(sources) => {
+                for (src_file, src_dset) in sources {
+                    if let Err(why) = self.source_dataset(file, src_file, src_dset) {
+                        let data = self.unreadable(hpath, &why);
+                        return self.add_dataset(parent, name, data, None, npy_free, d, token, file);
+                    }
+                }
+            }
+            None => {}
         }
         match self.data_of(file, d, own, hpath)? {
             Some((data, npy)) => self.add_dataset(parent, name, data, npy, npy_free, d, token, file),
@@ -471,18 +477,24 @@ impl Builder {
                 }
             }
         };
-        let count: u64 = dims.iter().product();
-        let size = count * esize;
+        let Some(size) = dims.iter().try_fold(esize, |n, &d| n.checked_mul(d)) else {
+            self.tree.notes.push(format!("{}: too large to show", show(shown, b"")));
+            return Ok(None);
+        };
         // SAFETY: valid ids.
         let (layout, external, offset) =
             unsafe { (H5Pget_layout(dcpl.0), H5Pget_external_count(dcpl.0), H5Dget_offset(d)) };
+        if external > 0 {
+            // Its bytes are in other files the dataset names (anywhere): never led to.
+            self.tree.notes.push(format!("{}: stored in external files, not shown", show(shown, b"")));
+            return Ok(None);
+        }
         let source = if size == 0 {
             Source::Empty
-        } else if layout == H5D_layout_t::H5D_CONTIGUOUS && external == 0 && offset != u64::MAX {
+        } else if layout == H5D_layout_t::H5D_CONTIGUOUS && offset != u64::MAX {
             Source::Bytes { file, offset }
         } else {
-            let rows = dims.first().copied().unwrap_or(1).max(1);
-            Source::Hdf5 { file, path: c_name(path)?, rows, row: size / rows }
+            Source::Hdf5 { file, path: c_name(path)?, dims: dims.clone(), elem: esize }
         };
         let npy = if self.pack {
             None
@@ -526,10 +538,7 @@ impl Builder {
                 self.object(at, o, parent, lname, hpath, c.as_bytes(), npy_free)
             }
             Err(missing) => {
-                let data = missing_data(hpath, &missing);
-                if let Source::Missing(why) = &data.source {
-                    self.tree.notes.push(why.clone());
-                }
+                let data = self.unreadable(hpath, &missing);
                 self.add(parent, lname, Meta { perm: 0o444, ..self.base }, Kind::File(data));
                 Ok(())
             }
@@ -539,18 +548,48 @@ impl Builder {
     /// The backing file `name` names (relative to the directory of backing file `from`, as
     /// HDF5 resolves external links and virtual sources), opened on first use; Err with the
     /// missing file's path when it does not exist or is not HDF5.
-    fn backing(&mut self, from: usize, name: &str) -> Result<usize, PathBuf> {
+    fn backing(&mut self, from: usize, name: &str) -> Result<usize, Unreadable> {
         let base = self.tree.files[from].path.parent().map(Path::to_path_buf).unwrap_or_default();
         let path = if name == "." { self.tree.files[from].path.clone() } else { base.join(name) };
-        let Ok(canonical) = std::fs::canonicalize(&path) else { return Err(path) };
+        let canonical = match std::fs::canonicalize(&path) {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Unreadable::Missing(path)),
+            Err(e) => return Err(Unreadable::Other(format!("{}: {e}", path.display()))),
+        };
         if let Some(&at) = self.opened.get(&canonical) {
             return Ok(at);
         }
-        let (Ok(h5), Ok(fd)) = (crate::h5::open(&path, false), std::fs::File::open(&path)) else { return Err(path) };
+        let fd = std::fs::File::open(&path).map_err(|e| Unreadable::Other(format!("{}: {e}", path.display())))?;
+        lock_shared(&fd, &path).map_err(Unreadable::Other)?;
+        let h5 = crate::h5::open(&path, false).map_err(Unreadable::Other)?;
         self.tree.files.push(Backing { path, fd, h5: Some(h5) });
         let at = self.tree.files.len() - 1;
         self.opened.insert(canonical, at);
         Ok(at)
+    }
+
+    /// The dataset `dset` of the file `name` (as a virtual dataset of backing file `from` names
+    /// it), open, with its backing file.
+    fn source_dataset(&mut self, from: usize, name: &str, dset: &str) -> Result<(usize, IdGuard), Unreadable> {
+        let at = self.backing(from, name)?;
+        let h5 = self.tree.files[at].h5.as_ref().map_or(-1, |f| f.0);
+        let c = CString::new(dset).map_err(|_| Unreadable::Other("NUL in a dataset name".into()))?;
+        // SAFETY: an open file (or -1, which fails) and a NUL-terminated path.
+        let s = IdGuard(unsafe { dset_split::ffi::sys::h5d::H5Dopen2(h5, c.as_ptr(), H5P_DEFAULT) });
+        if s.0 < 0 {
+            let file = &self.tree.files[at].path;
+            return Err(Unreadable::Other(format!("{} has no dataset {dset}", file.display())));
+        }
+        Ok((at, s))
+    }
+
+    /// The contents of an entry that cannot be read, noted for the log.
+    fn unreadable(&mut self, hpath: &[u8], why: &Unreadable) -> Data {
+        let data = missing_data(hpath, why);
+        if let Source::Missing(w) = &data.source {
+            self.tree.notes.push(w.clone());
+        }
+        data
     }
 
     /// Records the attributes of `obj` as extended attributes of `ino`.
@@ -567,26 +606,81 @@ impl Source {
         match self {
             Source::Empty => Source::Empty,
             Source::Bytes { file, offset } => Source::Bytes { file: *file, offset: *offset },
-            Source::Hdf5 { file, path, rows, row } => {
-                Source::Hdf5 { file: *file, path: path.clone(), rows: *rows, row: *row }
+            Source::Hdf5 { file, path, dims, elem } => {
+                Source::Hdf5 { file: *file, path: path.clone(), dims: dims.clone(), elem: *elem }
             }
             Source::Missing(why) => Source::Missing(why.clone()),
         }
     }
 }
 
-/// An entry whose split file is missing: empty, every read an I/O error naming the file.
-fn missing_data(hpath: &[u8], missing: &Path) -> Data {
-    Data {
-        size: 0,
-        header: None,
-        source: Source::Missing(format!(
+/// Why a file a link or a virtual dataset names cannot be read.
+#[derive(Debug)]
+enum Unreadable {
+    /// It is not there (a split file not fetched).
+    Missing(PathBuf),
+    /// Anything else, in words.
+    Other(String),
+}
+
+/// An entry whose data cannot be read: empty, every open and read an I/O error saying why.
+fn missing_data(hpath: &[u8], why: &Unreadable) -> Data {
+    let why = match why {
+        Unreadable::Missing(p) => format!(
             "{}: its file {} is missing (not fetched? `dvc pull {}` or `git annex get {}`)",
             show(hpath, b""),
-            missing.display(),
-            missing.display(),
-            missing.display()
-        )),
+            p.display(),
+            p.display(),
+            p.display()
+        ),
+        Unreadable::Other(e) => format!("{}: cannot read it: {e}", show(hpath, b"")),
+    };
+    Data { size: 0, header: None, source: Source::Missing(why) }
+}
+
+/// Takes a shared lock on `fd` for as long as the mount lasts (the lock HDF5 itself takes to
+/// read), so that HDF5 programs cannot open the file for writing meanwhile: the tree and its
+/// byte offsets stay true.
+pub fn lock_shared(fd: &std::fs::File, path: &Path) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: an open descriptor.
+    if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => format!("{} is open for writing (locked by another program)", path.display()),
+            _ => format!("cannot lock {}: {e}", path.display()),
+        });
+    }
+    Ok(())
+}
+
+/// The sources (file as written, `%%` undone; dataset) of the virtual dataset `d`; None when it
+/// is not one, or names its files by a pattern (`%b`), which cannot be checked here.
+fn virtual_sources(d: hid_t) -> Option<Vec<(String, String)>> {
+    use dset_split::ffi::sys::h5p::{H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename};
+    // SAFETY: queries on a valid property list, into buffers of the sizes HDF5 reports.
+    unsafe {
+        let dcpl = IdGuard(H5Dget_create_plist(d));
+        if dcpl.0 < 0 || H5Pget_layout(dcpl.0) != H5D_layout_t::H5D_VIRTUAL {
+            return None;
+        }
+        let mut count = 0usize;
+        if H5Pget_virtual_count(dcpl.0, &mut count) < 0 {
+            return None;
+        }
+        let text = |get: unsafe fn(hid_t, usize, *mut std::ffi::c_char, usize) -> isize, i: usize| {
+            let len = usize::try_from(get(dcpl.0, i, std::ptr::null_mut(), 0)).ok()?;
+            let mut buf = vec![0u8; len + 1];
+            get(dcpl.0, i, buf.as_mut_ptr().cast(), buf.len());
+            buf.truncate(len);
+            Some(buf)
+        };
+        (0..count)
+            .map(|i| {
+                let file = dset_split::layout::vds_source_file(&text(H5Pget_virtual_filename, i)?)?;
+                Some((String::from_utf8(file).ok()?, String::from_utf8(text(H5Pget_virtual_dsetname, i)?).ok()?))
+            })
+            .collect()
     }
 }
 
@@ -603,12 +697,32 @@ fn elem(t: hid_t) -> Option<npy::Elem> {
             H5T_class_t::H5T_FLOAT => Some(npy::Elem::Float { size, big_endian: big }),
             H5T_class_t::H5T_STRING => Some(npy::Elem::Bytes { size }),
             H5T_class_t::H5T_OPAQUE => Some(npy::Elem::Opaque { size }),
+            H5T_class_t::H5T_ENUM if size == 1 && enum_names(t) == ["FALSE", "TRUE"] => Some(npy::Elem::Bool),
             H5T_class_t::H5T_ENUM => {
                 let base = IdGuard(H5Tget_super(t));
                 if base.0 < 0 { None } else { elem(base.0) }
             }
             _ => None,
         }
+    }
+}
+
+/// The member names of the enum type `t`, in order.
+fn enum_names(t: hid_t) -> Vec<String> {
+    use dset_split::ffi::sys::h5t::{H5Tget_member_name, H5Tget_nmembers};
+    // SAFETY: a valid enum type; each name HDF5 allocates is copied and freed with its allocator.
+    unsafe {
+        (0..H5Tget_nmembers(t).max(0) as u32)
+            .map(|i| {
+                let p = H5Tget_member_name(t, i);
+                if p.is_null() {
+                    return String::new();
+                }
+                let name = CStr::from_ptr(p).to_string_lossy().into_owned();
+                dset_split::ffi::sys::h5::H5free_memory(p.cast());
+                name
+            })
+            .collect()
     }
 }
 

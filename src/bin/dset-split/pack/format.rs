@@ -236,8 +236,12 @@ impl<'a> Reader<'a> {
 /// Header") say about the checksum that ends its first chunk.
 #[derive(Debug, PartialEq, Eq)]
 pub enum HeaderChecksum {
-    /// The checksum.
+    /// The checksum, of a header whose first chunk holds all of it (no continuation chunk,
+    /// attributes stored in the header: every change to the object changes this checksum).
     Found(u32),
+    /// A header with parts elsewhere (continuation chunks, or attributes in dense storage): its
+    /// checksum does not cover every change.
+    Partial,
     /// The header is longer than the bytes given: read this many and ask again.
     Need(usize),
     /// Not a version-2 header (a version-1 header has no checksum).
@@ -246,8 +250,10 @@ pub enum HeaderChecksum {
 
 /// The checksum of the version-2 object header whose first bytes are `buf`: the signature
 /// `OHDR`, version 2, flags (bits 0-1: width of the chunk size; bit 4: attribute phase change
-/// values stored, 4 bytes; bit 5: times stored, 16 bytes), the size of chunk 0, its messages,
-/// then the 4-byte checksum.
+/// values stored, 4 bytes; bit 5: times stored, 16 bytes), the size of chunk 0, its messages
+/// (each: type, 1 byte; size, 2; flags, 1; with bit 2 of the header's flags a 2-byte creation
+/// order; the data), then the 4-byte checksum. A continuation message (type 0x10) or an
+/// attribute info message (0x15, attributes in dense storage) makes it [`HeaderChecksum::Partial`].
 pub fn header_checksum(buf: &[u8]) -> HeaderChecksum {
     const PREFIX: usize = 6;
     if buf.len() < PREFIX {
@@ -271,10 +277,27 @@ pub fn header_checksum(buf: &[u8]) -> HeaderChecksum {
     let mut size = [0u8; 8];
     size[..width].copy_from_slice(&buf[at..at + width]);
     let end = (at + width).saturating_add(u64::from_le_bytes(size).min(1 << 32) as usize);
-    match buf.get(end..end + 4) {
-        Some(sum) => HeaderChecksum::Found(u32::from_le_bytes(sum.try_into().expect("4 bytes"))),
-        None => HeaderChecksum::Need(end + 4),
+    let Some(sum) = buf.get(end..end + 4) else { return HeaderChecksum::Need(end + 4) };
+    let message_head = if flags & 0x04 != 0 { 6 } else { 4 };
+    let mut m = at + width;
+    while m + message_head <= end {
+        let (kind, len) = (buf[m], u16::from_le_bytes([buf[m + 1], buf[m + 2]]) as usize);
+        let data = buf.get(m + message_head..(m + message_head + len).min(end)).unwrap_or_default();
+        if kind == 0x10 || (kind == 0x15 && dense_attributes(data)) {
+            return HeaderChecksum::Partial;
+        }
+        m += message_head + len;
     }
+    HeaderChecksum::Found(u32::from_le_bytes(sum.try_into().expect("4 bytes")))
+}
+
+/// Whether an attribute info message (`data`: version 0, flags, with bit 0 a 2-byte maximum
+/// creation index, then the fractal heap's 8-byte address) says the attributes are in dense
+/// storage: its heap address is defined. A message of another shape counts as dense.
+fn dense_attributes(data: &[u8]) -> bool {
+    let (Some(&0), Some(&flags)) = (data.first(), data.get(1)) else { return true };
+    let at = 2 + if flags & 1 != 0 { 2 } else { 0 };
+    data.get(at..at + 8).is_none_or(|heap| heap != [0xff; 8])
 }
 
 #[cfg(test)]
@@ -314,7 +337,6 @@ mod tests {
         }
         assert_eq!(view.get(&[0xff; 16]), None);
         assert_eq!(view.get(&[1; 16]), None);
-
     }
 
     #[test]
@@ -381,7 +403,11 @@ mod tests {
     #[test]
     fn header_checksums_are_found_for_every_prefix_shape() {
         for flags in [0u8, 1, 2, 3, 0x10, 0x20, 0x31, 0x22] {
-            let chunk: Vec<u8> = (0..200u8).collect();
+            // Messages: a dataspace (type 1) of 8 bytes and a null message (type 0) of 180.
+            let mut chunk = vec![1u8, 8, 0, 0];
+            chunk.extend([9u8; 8]);
+            chunk.extend([0u8, 180, 0, 0]);
+            chunk.extend([0u8; 180]);
             let h = header(flags, &chunk, 0x1234_5678 + flags as u32);
             assert_eq!(header_checksum(&h), HeaderChecksum::Found(0x1234_5678 + flags as u32), "flags {flags:#x}");
             // Any shorter read asks for more, never past what the header needs.
@@ -392,6 +418,38 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_header_with_a_continuation_or_dense_attributes_is_partial() {
+        let mut chunk = vec![1u8, 2, 0, 0, 7, 7];
+        chunk.extend([0x10u8, 4, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(header_checksum(&header(2, &chunk, 5)), HeaderChecksum::Partial);
+        // Attribute info: compact (heap address undefined) is whole, dense is partial, with and
+        // without the maximum creation index.
+        let ainfo = |flags: u8, heap: [u8; 8]| {
+            let mut data = vec![0u8, flags];
+            if flags & 1 != 0 {
+                data.extend([3, 0]);
+            }
+            data.extend(heap);
+            data.extend([0xffu8; 8]);
+            let mut chunk = vec![0x15u8, data.len() as u8, 0, 0];
+            chunk.extend(data);
+            header_checksum(&header(2, &chunk, 5))
+        };
+        assert_eq!(ainfo(0, [0xff; 8]), HeaderChecksum::Found(5));
+        assert_eq!(ainfo(1, [0xff; 8]), HeaderChecksum::Found(5));
+        assert_eq!(ainfo(0, [0x10, 0, 0, 0, 0, 0, 0, 0]), HeaderChecksum::Partial);
+        assert_eq!(ainfo(3, [0x10, 0, 0, 0, 0, 0, 0, 0]), HeaderChecksum::Partial);
+        // With creation order stored per message (flag 0x04), the message heads are 6 bytes.
+        let mut chunk = vec![1u8, 2, 0, 0, 0, 0, 7, 7];
+        chunk.extend([0x0cu8, 4, 0, 0, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(header_checksum(&header(0x06, &chunk, 5)), HeaderChecksum::Found(5));
+        // A gap shorter than a message head at the end is not a message.
+        let mut chunk = vec![1u8, 2, 0, 0, 7, 7];
+        chunk.extend([0x10u8, 0]);
+        assert_eq!(header_checksum(&header(2, &chunk, 5)), HeaderChecksum::Found(5));
     }
 
     #[test]

@@ -123,6 +123,31 @@ impl StatTypes {
     }
 }
 
+/// Whether the dataset `d` is what a pack makes of a file: one dimension of 1-byte integers,
+/// stored in the pack itself (contiguous or chunked; not in external files or other datasets,
+/// which a reader must never be led to).
+pub fn packed_bytes(d: hid_t) -> bool {
+    use dset_split::ffi::sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_space, H5Dget_type};
+    use dset_split::ffi::sys::h5p::{H5Pget_external_count, H5Pget_layout};
+    use dset_split::ffi::sys::h5s::H5Sget_simple_extent_ndims;
+    use dset_split::ffi::sys::h5t::H5Tget_class;
+    // SAFETY: plain HDF5 calls on a valid dataset; ids are released by `IdGuard`.
+    unsafe {
+        let (dcpl, space, t) = (IdGuard(H5Dget_create_plist(d)), IdGuard(H5Dget_space(d)), IdGuard(H5Dget_type(d)));
+        dcpl.0 >= 0
+            && space.0 >= 0
+            && t.0 >= 0
+            && H5Sget_simple_extent_ndims(space.0) == 1
+            && H5Tget_class(t.0) == H5T_class_t::H5T_INTEGER
+            && H5Tget_size(t.0) == 1
+            && H5Pget_external_count(dcpl.0) == 0
+            && matches!(
+                H5Pget_layout(dcpl.0),
+                H5D_layout_t::H5D_CONTIGUOUS | H5D_layout_t::H5D_CHUNKED | H5D_layout_t::H5D_COMPACT
+            )
+    }
+}
+
 /// Writes `bytes` as the 1-D `uint8` attribute `name` of `obj`, replacing one of that name.
 pub fn write_bytes_attr(obj: hid_t, name: &CStr, bytes: &[u8]) -> Result<(), String> {
     delete_attr(obj, name);

@@ -22,8 +22,8 @@ impl Headers {
         Headers { file, start: 0, buf: Vec::new() }
     }
 
-    /// The checksum of the version-2 object header at `addr`; None for any other header (or
-    /// one that cannot be read).
+    /// The checksum of the version-2 object header at `addr` when it covers all of the object
+    /// (`HeaderChecksum::Found`); None for any other header (or one that cannot be read).
     pub fn checksum(&mut self, addr: u64) -> Option<u32> {
         let mut want = 512usize;
         loop {
@@ -71,7 +71,15 @@ mod tests {
     fn header(chunk_len: usize, sum: u32) -> Vec<u8> {
         let mut h = b"OHDR\x02\x02".to_vec();
         h.extend((chunk_len as u32).to_le_bytes());
-        h.extend(vec![7u8; chunk_len]);
+        // One null message filling the chunk (sizes up to 64 KiB; longer ones: several).
+        let mut left = chunk_len;
+        while left >= 4 {
+            let n = (left - 4).min(60_000);
+            h.extend([0u8, (n & 0xff) as u8, (n >> 8) as u8, 0]);
+            h.extend(vec![7u8; n]);
+            left -= 4 + n;
+        }
+        h.extend(vec![0u8; left]);
         h.extend(sum.to_le_bytes());
         h
     }

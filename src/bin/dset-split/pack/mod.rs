@@ -72,11 +72,7 @@ pub fn run_pack(args: &PackArgs) -> ExitCode {
             ));
         }
         let w = walk::walk(&args.dir, &filter, Some(&args.output))?;
-        if args.update {
-            write::update(&w, &args.dir, &args.output, &opts)
-        } else {
-            write::pack(&w, &args.dir, &args.output, &opts)
-        }
+        write::pack(&w, &args.dir, &args.output, &opts, args.update)
     })();
     report(result, args.json, &args.output.display().to_string())
 }
@@ -92,6 +88,9 @@ fn report(result: Result<write::Summary, String>, json: bool, what: &str) -> Exi
         Ok(s) => {
             for skipped in &s.skipped {
                 eprintln!("dset-split: skipped {skipped}");
+            }
+            for warning in &s.warnings {
+                eprintln!("dset-split: warning: {warning}");
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&s).expect("a plain struct"));

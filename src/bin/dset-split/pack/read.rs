@@ -74,9 +74,15 @@ pub fn unpack(file: &Path, dest: &Path) -> Result<Summary, String> {
     if root.0 < 0 {
         return Err(failed("cannot open the root group"));
     }
-    let mut u =
-        Unpacker { types: StatTypes::new()?, first: HashMap::new(), summary: Summary::default(), buf: Vec::new() };
+    let mut u = Unpacker {
+        types: StatTypes::new()?,
+        first: HashMap::new(),
+        groups: std::collections::HashSet::from([hdf::token_of(root.0)?]),
+        summary: Summary::default(),
+        buf: Vec::new(),
+    };
     u.group(root.0, dest)?;
+    u.summary.dirs += 1;
     let stat = u.types.read(root.0);
     set_meta(dest, stat.as_ref(), false)?;
     Ok(u.summary)
@@ -86,6 +92,8 @@ struct Unpacker {
     types: StatTypes,
     /// Where each dataset was unpacked first (its other names become hard links to it).
     first: HashMap<[u8; 16], PathBuf>,
+    /// The groups unpacked.
+    groups: std::collections::HashSet<[u8; 16]>,
     summary: Summary,
     buf: Vec<u8>,
 }
@@ -127,12 +135,26 @@ impl Unpacker {
                     let stat = self.types.read(o.0);
                     match info.type_ {
                         H5O_type_t::H5O_TYPE_GROUP => {
+                            // A pack's folders each have one name; a group linked twice (or into
+                            // itself) was made by another program.
+                            if !self.groups.insert(token) {
+                                return Err(format!(
+                                    "{}: a group linked a second time (not a pack's folder)",
+                                    path.display()
+                                ));
+                            }
                             std::fs::create_dir(&path).map_err(|e| format!("cannot make {}: {e}", path.display()))?;
                             self.group(o.0, &path)?;
                             set_meta(&path, stat.as_ref(), false)?;
                             self.summary.dirs += 1;
                         }
                         H5O_type_t::H5O_TYPE_DATASET => {
+                            if !hdf::packed_bytes(o.0) {
+                                return Err(format!(
+                                    "{}: not a packed file (a 1-D uint8 dataset stored in the pack itself)",
+                                    path.display()
+                                ));
+                            }
                             self.file(o.0, &path)?;
                             set_meta(&path, stat.as_ref(), false)?;
                             if info.rc > 1 {

@@ -83,27 +83,46 @@ impl Walk {
     }
 }
 
+/// What never to pack: the output (when it is inside the folder) and its work files.
+#[derive(Debug, Default)]
+struct Avoid {
+    /// The output file's (device, inode).
+    file: Option<(u64, u64)>,
+    /// The output's folder's (device, inode), and the start of its work files' names there.
+    work: Option<((u64, u64), Vec<u8>)>,
+}
+
 /// Walks the folder `root` (a directory, or a symbolic link to one), not following symbolic
-/// links below it. `avoid` is a file never to pack (the output, when it is inside the folder).
-pub fn walk(root: &Path, filter: &Filter, avoid: Option<&Path>) -> Result<Walk, String> {
+/// links below it. `out` is the pack being written: never packed, nor its work files (`.OUT.packing-*`
+/// beside it, also one a killed run left).
+pub fn walk(root: &Path, filter: &Filter, out: Option<&Path>) -> Result<Walk, String> {
     let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
     if !meta.is_dir() {
         return Err(format!("{} is not a directory", root.display()));
     }
-    let avoid = avoid.and_then(|p| std::fs::symlink_metadata(p).ok()).map(|m| (m.dev(), m.ino()));
+    let mut avoid = Avoid::default();
+    if let Some(out) = out {
+        avoid.file = std::fs::symlink_metadata(out).ok().map(|m| (m.dev(), m.ino()));
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if let (Ok(m), Some(name)) = (std::fs::metadata(parent), out.file_name()) {
+            avoid.work = Some(((m.dev(), m.ino()), super::write::work_prefix(name).into_bytes()));
+        }
+    }
     let mut walk = Walk::default();
     walk.entries.push(Entry { rel: Vec::new(), kind: Kind::Dir, stat: stat_of(&meta) });
     let mut seen = std::collections::HashMap::new();
-    dir(root, Vec::new(), filter, avoid, &mut seen, &mut walk)?;
+    dir(root, Vec::new(), (meta.dev(), meta.ino()), filter, &avoid, &mut seen, &mut walk)?;
     Ok(walk)
 }
 
 /// Adds what directory `rel` holds; returns whether it added anything.
+#[allow(clippy::too_many_arguments)]
 fn dir(
     root: &Path,
     rel: Vec<u8>,
+    here: (u64, u64),
     filter: &Filter,
-    avoid: Option<(u64, u64)>,
+    avoid: &Avoid,
     seen: &mut std::collections::HashMap<(u64, u64), usize>,
     walk: &mut Walk,
 ) -> Result<bool, String> {
@@ -124,13 +143,15 @@ fn dir(
         let meta = std::fs::symlink_metadata(&full).map_err(|e| format!("{}: {e}", full.display()))?;
         let ft = meta.file_type();
         let stat = stat_of(&meta);
-        if avoid == Some((meta.dev(), meta.ino())) {
+        let name = &child[child.len() - child.rsplit(|&b| b == b'/').next().map_or(0, <[u8]>::len)..];
+        let work_file = avoid.work.as_ref().is_some_and(|(dir, prefix)| *dir == here && name.starts_with(prefix));
+        if avoid.file == Some((meta.dev(), meta.ino())) || work_file {
             continue;
         }
         if ft.is_dir() {
             let at = walk.entries.len();
             walk.entries.push(Entry { rel: child.clone(), kind: Kind::Dir, stat });
-            let kept = dir(root, child.clone(), filter, avoid, seen, walk)?;
+            let kept = dir(root, child.clone(), (meta.dev(), meta.ino()), filter, avoid, seen, walk)?;
             if !kept && !filter.included(&child) {
                 walk.entries.truncate(at);
             }
@@ -251,7 +272,11 @@ mod tests {
         let t = tree();
         let out = t.path().join("b/out.h5");
         std::fs::write(&out, b"x").unwrap();
-        assert!(!rels(&walk(t.path(), &Filter::default(), Some(&out)).unwrap()).contains(&"b/out.h5".to_string()));
+        std::fs::write(t.path().join("b/.out.h5.packing-123"), b"left by a killed run").unwrap();
+        std::fs::write(t.path().join("a/.out.h5.packing-123"), b"elsewhere: a file like any").unwrap();
+        let got = rels(&walk(t.path(), &Filter::default(), Some(&out)).unwrap());
+        assert!(!got.contains(&"b/out.h5".to_string()) && !got.contains(&"b/.out.h5.packing-123".to_string()));
+        assert!(got.contains(&"a/.out.h5.packing-123".to_string()));
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct Summary {
     /// `--update`: entries of the pack no longer in the folder, removed.
     pub removed: u64,
     pub skipped: Vec<String>,
+    /// What may not be as it was (a file that changed while it was packed).
+    pub warnings: Vec<String>,
 }
 
 /// Bytes read from a file and written to HDF5 at a time: memory stays bounded whatever the size.
@@ -66,12 +68,31 @@ const META_BLOCK: u64 = 1 << 20;
 /// The chunk size of compressed datasets.
 const CHUNK: u64 = 1 << 20;
 
-/// Packs `walk` (of the folder `root`) into a new file `out`.
-pub fn pack(walk: &Walk, root: &Path, out: &Path, opts: &Options) -> Result<Summary, String> {
+/// The work file a pack is written to beside `out` before it is renamed to `out`.
+pub fn work_path(out: &Path) -> Result<PathBuf, String> {
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = out.file_name().ok_or_else(|| format!("{}: not a file name", out.display()))?;
-    let work = dir.join(format!(".{}.packing-{}", name.to_string_lossy(), std::process::id()));
-    let result = pack_into(walk, root, &work, opts).and_then(|s| {
+    if !dir.is_dir() {
+        return Err(format!("{}: no such folder", dir.display()));
+    }
+    Ok(dir.join(format!("{}{}", work_prefix(name), std::process::id())))
+}
+
+/// The start of the work files' names for an output named `name` (`walk` leaves them out).
+pub fn work_prefix(name: &std::ffi::OsStr) -> String {
+    format!(".{}.packing-", name.to_string_lossy())
+}
+
+/// Packs `walk` (of the folder `root`) into `out`: a new file, or with `update` a copy of the
+/// pack `out` brought up to date. Either is written to a work file beside `out` and renamed to
+/// it at the end, so an error or an interrupt leaves `out` as it was (HDF5 files have no crash
+/// consistency: an update killed while writing in place could damage the whole pack), and a
+/// symbolic link or a hard link at `out` (a DVC or git-annex cache copy) is replaced, never
+/// written through.
+pub fn pack(walk: &Walk, root: &Path, out: &Path, opts: &Options, update: bool) -> Result<Summary, String> {
+    let work = work_path(out)?;
+    let result = if update { update_into(walk, root, out, &work, opts) } else { pack_into(walk, root, &work, opts) };
+    let result = result.and_then(|s| {
         std::fs::rename(&work, out).map_err(|e| format!("cannot move the pack to {}: {e}", out.display()))?;
         Ok(s)
     });
@@ -114,30 +135,35 @@ fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options) -> Result<Su
     w.finish(work)
 }
 
-/// Brings the pack `out` up to date with `walk`.
-pub fn update(walk: &Walk, root: &Path, out: &Path, opts: &Options) -> Result<Summary, String> {
-    // Updated in place: never through a symbolic link, nor in a file with other names (a DVC or
-    // git-annex cache link), whose other copies would change too.
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::symlink_metadata(out).map_err(|e| format!("cannot open {}: {e}", out.display()))?;
-    if meta.file_type().is_symlink() || (meta.is_file() && meta.nlink() > 1) {
-        return Err(format!(
-            "{} is a link (into a DVC or git-annex cache?); updating it would change the other copies too: `dvc unprotect` it, or pack into a new file",
-            out.display()
-        ));
+/// Copies the pack `out` to `work` and brings the copy up to date with `walk`.
+fn update_into(walk: &Walk, root: &Path, out: &Path, work: &Path, opts: &Options) -> Result<Summary, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let src = std::fs::File::open(out).map_err(|e| format!("cannot open {}: {e}", out.display()))?;
+    let meta = src.metadata().map_err(|e| format!("{}: {e}", out.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file", out.display()));
     }
-    let file = crate::h5::open(out, true)?;
+    let dst = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(meta.permissions().mode() & 0o7777 | 0o200)
+        .open(work)
+        .map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    copy_range(&src, &dst, 0, meta.len(), &mut Vec::new())
+        .map_err(|e| format!("cannot copy {}: {e}", out.display()))?;
+    drop(dst);
+    let file = crate::h5::open(work, true)?;
     if !is_pack(file.0) {
         return Err(format!("{} is not a pack made by `dset-split pack`; --update only adds to one", out.display()));
     }
-    let mut w = Writer::new(file.0, out, opts, true)?;
+    let mut w = Writer::new(file.0, work, opts, true)?;
     // SAFETY: the open file's root group.
     let rootg = IdGuard(unsafe { H5Gopen2(file.0, c"/".as_ptr(), H5P_DEFAULT) });
-    // The index no longer describes the file from here on; an interrupted update leaves none.
     hdf::delete_attr(rootg.0, &attr_name(format::INDEX_ATTR));
     drop(rootg);
     w.run(walk, root)?;
-    w.finish(out)
+    w.finish(work)
 }
 
 /// Whether the open file `file` is a pack.
@@ -161,10 +187,7 @@ struct Open {
 
 struct Writer<'a> {
     file: hid_t,
-    /// The same file, to copy file contents straight into contiguous datasets' space.
-    raw: std::fs::File,
-    /// Copies file contents into a new pack alongside (None when updating: there a file's
-    /// bytes must be in place before its new `stat` says so).
+    /// Copies file contents into the pack alongside (None once it stopped at an error).
     copier: Option<Copier>,
     /// The copier's error, once it stopped at one.
     failed: Option<String>,
@@ -178,6 +201,8 @@ struct Writer<'a> {
     buf: Vec<u8>,
     stack: Vec<Open>,
     index: Index,
+    /// `--update`: datasets that had other names when a name of theirs was removed.
+    was_shared: HashSet<[u8; 16]>,
     summary: Summary,
     bar: indicatif::ProgressBar,
 }
@@ -195,10 +220,10 @@ impl<'a> Writer<'a> {
             .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        let copier = if existing { None } else { Some(Copier::start(raw.try_clone().map_err(|e| e.to_string())?)) };
+        // The same file, to copy file contents straight into contiguous datasets' space.
+        let copier = Some(Copier::start(raw));
         Ok(Writer {
             file,
-            raw,
             copier,
             failed: None,
             opts,
@@ -210,6 +235,7 @@ impl<'a> Writer<'a> {
             buf: Vec::new(),
             stack: Vec::new(),
             index: Index::default(),
+            was_shared: HashSet::new(),
             summary: Summary::default(),
             bar: indicatif::ProgressBar::hidden(),
         })
@@ -265,7 +291,7 @@ impl<'a> Writer<'a> {
                 let g = match existing {
                     Some((Found::Group, _)) => open(parent, &name)?,
                     other => {
-                        self.drop_link(parent, &name, other.is_some())?;
+                        self.drop_link(parent, &name, &other)?;
                         // SAFETY: a valid parent, a NUL-terminated name and our lists.
                         IdGuard(unsafe { H5Gcreate2(parent, name.as_ptr(), lcpl, self.gcpl.0, H5P_DEFAULT) })
                     }
@@ -284,7 +310,7 @@ impl<'a> Writer<'a> {
             Kind::Symlink { target } => {
                 let keep = matches!(&existing, Some((Found::Soft(v), _)) if v == target);
                 if !keep {
-                    self.drop_link(parent, &name, existing.is_some())?;
+                    self.drop_link(parent, &name, &existing)?;
                     let target = c_name(target)?;
                     // SAFETY: NUL-terminated strings, a valid parent and our list.
                     if unsafe { H5Lcreate_soft(target.as_ptr(), parent, name.as_ptr(), lcpl, H5P_DEFAULT) } < 0 {
@@ -296,7 +322,7 @@ impl<'a> Writer<'a> {
                 self.summary.symlinks += 1;
             }
             Kind::HardLink { first } => {
-                self.drop_link(parent, &name, existing.is_some())?;
+                self.drop_link(parent, &name, &existing)?;
                 let to = c_name(&[b"/", &walk.entries[*first].rel[..]].concat())?;
                 // SAFETY: NUL-terminated names, valid locations and our list.
                 if unsafe { H5Lcreate_hard(self.file, to.as_ptr(), parent, name.as_ptr(), lcpl, H5P_DEFAULT) } < 0 {
@@ -317,7 +343,7 @@ impl<'a> Writer<'a> {
         let members = hdf::member(parent, name)?;
         Ok(Some(match members {
             Member::Soft(v) => (Found::Soft(v), 0),
-            Member::Hard(_) => {
+            Member::Hard(token) => {
                 let o = open(parent, name)?;
                 // SAFETY: zeroed is a valid `H5O_info2_t`.
                 let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
@@ -327,7 +353,9 @@ impl<'a> Writer<'a> {
                 }
                 let kind = match info.type_ {
                     H5O_type_t::H5O_TYPE_GROUP => Found::Group,
-                    H5O_type_t::H5O_TYPE_DATASET => Found::Dataset,
+                    // Only a packed file's dataset is kept or rewritten; anything else (data
+                    // stored outside the pack, another type or shape) is replaced, never read.
+                    H5O_type_t::H5O_TYPE_DATASET if hdf::packed_bytes(o.0) => Found::Dataset(token),
                     _ => Found::Other,
                 };
                 (kind, info.rc)
@@ -336,10 +364,16 @@ impl<'a> Writer<'a> {
         }))
     }
 
-    /// Removes the link `name` of `parent` (when `exists`) to make room for another kind.
-    fn drop_link(&mut self, parent: hid_t, name: &CStr, exists: bool) -> Result<(), String> {
+    /// Removes the link `name` of `parent` (when `existing` says there is one) to make room.
+    /// A dataset that had other names is remembered: its other names, if the folder still has
+    /// them, are compared by content (see `file_entry`).
+    fn drop_link(&mut self, parent: hid_t, name: &CStr, existing: &Option<(Found, u32)>) -> Result<(), String> {
+        let Some((found, rc)) = existing else { return Ok(()) };
+        if let (Found::Dataset(token), 2..) = (found, rc) {
+            self.was_shared.insert(*token);
+        }
         // SAFETY: a valid group and a NUL-terminated name.
-        if exists && unsafe { H5Ldelete(parent, name.as_ptr(), H5P_DEFAULT) } < 0 {
+        if unsafe { H5Ldelete(parent, name.as_ptr(), H5P_DEFAULT) } < 0 {
             return Err(failed("cannot remove the old entry"));
         }
         Ok(())
@@ -357,16 +391,17 @@ impl<'a> Writer<'a> {
         existing: Option<(Found, u32)>,
     ) -> Result<(), String> {
         let mut d = None;
-        // A dataset with other names is kept only for a file with other names (they are made
-        // hard links to it again after), and never rewritten in place (that would change the
-        // other names' contents too).
-        if let Some((Found::Dataset, rc)) = existing
-            && (rc == 1 || linked)
-        {
+        // A dataset with other names is replaced, never kept or rewritten in place (that would
+        // change its other names too, and which names still share one file is for the hard
+        // links made after to say). Where hard links are or were involved, size and time say
+        // nothing (a name may now lead to another file of the same size and time): the
+        // contents are compared.
+        if let Some((Found::Dataset(token), 1)) = &existing {
+            let by_content = self.opts.checksum || linked || self.was_shared.contains(token);
             let old = open(parent, name)?;
             if dataset_len(old.0)? == size {
                 let old_stat = self.types.read(old.0);
-                let same = if self.opts.checksum {
+                let same = if by_content {
                     same_bytes(old.0, &open_source(path)?, size, &mut self.buf)?
                 } else {
                     old_stat.is_some_and(|s| (s.mtime_sec, s.mtime_nsec) == (stat.mtime_sec, stat.mtime_nsec))
@@ -379,15 +414,13 @@ impl<'a> Writer<'a> {
                     self.bar.inc(size);
                     return self.record(old.0, stat, size, false);
                 }
-                if rc == 1 {
-                    d = Some(old);
-                }
+                d = Some(old);
             }
         }
         let d = match d {
             Some(d) => d,
             None => {
-                self.drop_link(parent, name, existing.is_some())?;
+                self.drop_link(parent, name, &existing)?;
                 self.create_dataset(parent, name, lcpl, size)?
             }
         };
@@ -432,8 +465,8 @@ impl<'a> Writer<'a> {
 
     /// Copies the `size` bytes of the file at `path` into the dataset `d`: for contiguous data
     /// straight into its space in the file (HDF5 never caches or fills it: the fill time is
-    /// "never"), by the copier thread when making a new pack (while this thread goes on with
-    /// HDF5), else through HDF5 a piece at a time.
+    /// "never"), by the copier thread (while this thread goes on with HDF5), else through HDF5
+    /// a piece at a time.
     fn copy_in(&mut self, d: hid_t, path: &Path, size: u64) -> Result<(), String> {
         // SAFETY: a valid dataset; "undefined" for chunked or unallocated data.
         let offset = unsafe { H5Dget_offset(d) };
@@ -449,7 +482,7 @@ impl<'a> Writer<'a> {
                 self.failed = Some(copier.finish().err().unwrap_or_else(|| "copying stopped".into()));
                 return Err(String::new());
             }
-            return copy_range(&open_source(path)?, &self.raw, offset, size, &mut self.buf);
+            return Err("copying stopped".into());
         }
         let mut src = open_source(path)?;
         self.buf.resize(PIECE.min(size as usize), 0);
@@ -481,10 +514,16 @@ impl<'a> Writer<'a> {
         let open = self.stack.pop().expect("a group is open");
         let g = open.id.0;
         if self.existing {
-            for (name, _) in hdf::members(g)? {
+            for (name, member) in hdf::members(g)? {
                 if !open.names.contains(&name) {
                     let name = c_name(&name)?;
-                    self.drop_link(g, &name, true)?;
+                    if let Member::Hard(token) = member {
+                        self.was_shared.insert(token);
+                    }
+                    // SAFETY: a valid group and a NUL-terminated name.
+                    if unsafe { H5Ldelete(g, name.as_ptr(), H5P_DEFAULT) } < 0 {
+                        return Err(failed("cannot remove an entry no longer in the folder"));
+                    }
                     self.summary.removed += 1;
                 }
             }
@@ -506,7 +545,7 @@ impl<'a> Writer<'a> {
     /// file once HDF5 has written everything.
     fn finish(mut self, path: &Path) -> Result<Summary, String> {
         if let Some(copier) = self.copier.take() {
-            copier.finish()?;
+            self.summary.warnings = copier.finish()?;
         }
         // SAFETY: a valid file id.
         if unsafe { H5Fflush(self.file, H5F_scope_t::H5F_SCOPE_GLOBAL) } < 0 {
@@ -532,7 +571,8 @@ impl<'a> Writer<'a> {
 #[derive(Debug)]
 enum Found {
     Group,
-    Dataset,
+    /// A packed file's dataset, with its token.
+    Dataset([u8; 16]),
     Soft(Vec<u8>),
     Other,
 }
@@ -569,7 +609,8 @@ fn open_source(path: &Path) -> Result<std::fs::File, String> {
 /// `QUEUE` files wait; the first error stops it and is reported by `send` or `finish`.
 struct Copier {
     tx: Option<std::sync::mpsc::SyncSender<(PathBuf, u64, u64)>>,
-    handle: Option<std::thread::JoinHandle<Result<(), String>>>,
+    /// Ends with the files that grew while they were copied (cut at their walked size).
+    handle: Option<std::thread::JoinHandle<Result<Vec<String>, String>>>,
 }
 
 const QUEUE: usize = 256;
@@ -578,12 +619,18 @@ impl Copier {
     fn start(dst: std::fs::File) -> Copier {
         let (tx, rx) = std::sync::mpsc::sync_channel::<(PathBuf, u64, u64)>(QUEUE);
         let handle = std::thread::spawn(move || {
-            let mut buf = Vec::new();
+            let (mut buf, mut grew) = (Vec::new(), Vec::new());
             for (path, offset, size) in rx {
-                copy_range(&open_source(&path)?, &dst, offset, size, &mut buf)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let src = open_source(&path)?;
+                copy_range(&src, &dst, offset, size, &mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
+                if src.metadata().is_ok_and(|m| m.len() > size) {
+                    grew.push(format!(
+                        "{}: the file grew while it was packed; the pack has its first {size} bytes",
+                        path.display()
+                    ));
+                }
             }
-            Ok(())
+            Ok(grew)
         });
         Copier { tx: Some(tx), handle: Some(handle) }
     }
@@ -594,13 +641,13 @@ impl Copier {
         tx.send((path.to_path_buf(), offset, size)).is_ok()
     }
 
-    /// Waits for every queued copy; the first error, if any.
-    fn finish(mut self) -> Result<(), String> {
+    /// Waits for every queued copy; the files that grew meanwhile, or the first error.
+    fn finish(mut self) -> Result<Vec<String>, String> {
         self.tx = None;
         match self.handle.take().map(std::thread::JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(_)) => Err("the copying thread failed".into()),
-            None => Ok(()),
+            None => Ok(Vec::new()),
         }
     }
 }
