@@ -252,9 +252,13 @@ impl Builder {
             HashMap::new()
         };
         let members = hdf::members(g)?;
-        let names: HashSet<&[u8]> = members.iter().map(|(n, _)| &n[..]).collect();
-        let npy_free: Vec<bool> =
-            members.iter().map(|(n, _)| !names.contains(&[&n[..], b".npy"].concat()[..])).collect();
+        // A dataset's `.npy` view, unless a member already has that name (a pack has no views).
+        let npy_free: Vec<bool> = if self.pack {
+            vec![false; members.len()]
+        } else {
+            let names: HashSet<&[u8]> = members.iter().map(|(n, _)| &n[..]).collect();
+            members.iter().map(|(n, _)| !names.contains(&[&n[..], b".npy"].concat()[..])).collect()
+        };
         for ((name, member), npy_free) in members.iter().zip(npy_free) {
             if name.is_empty() || name == b"." || name == b".." {
                 self.tree.notes.push(format!("{}: a name no folder can hold is not shown", show(hpath, name)));
