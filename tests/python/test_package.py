@@ -131,6 +131,18 @@ def test_the_command_works_with_h5py_s_hdf5(tmp_path, venv):
     assert "this tool uses HDF5 2.0.0" in doctor and "h5py.libs" in doctor, doctor
     status = sh([venv / "dset-split", "status", "r.h5"], tmp_path, plain_env()).stdout
     assert "/x" in status and "r-split/x.h5" in status, status
+    # pack, mount and unpack with h5py's HDF5 too.
+    (tmp_path / "src" / "d").mkdir(parents=True)
+    (tmp_path / "src" / "d" / "f.bin").write_bytes(bytes(range(256)) * 40)
+    sh([venv / "dset-split", "pack", "src", "-o", "p.h5"], tmp_path, plain_env())
+    sh([venv / "dset-split", "unpack", "p.h5", "out"], tmp_path, plain_env())
+    assert (tmp_path / "out" / "d" / "f.bin").read_bytes() == bytes(range(256)) * 40
+    (tmp_path / "mnt").mkdir()
+    sh([venv / "dset-split", "mount", "p.h5", "mnt"], tmp_path, plain_env())
+    try:
+        assert (tmp_path / "mnt" / "d" / "f.bin").read_bytes() == bytes(range(256)) * 40
+    finally:
+        sh(["umount", tmp_path / "mnt"], tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ mod fs;
 mod npy;
 mod read;
 mod tree;
+mod types;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! `dset-split pack` and `dset-split unpack`: a folder of many small files into one HDF5 file
 //! and back.
 
+pub mod copy;
 pub mod format;
 pub mod hdf;
 pub mod headers;

@@ -28,6 +28,7 @@ use dset_split::ffi::sys::h5s::{
 use dset_split::ffi::sys::h5t::{H5T_NATIVE_UINT8, H5T_STD_U8LE, H5T_cset_t};
 use dset_split::split::IdGuard;
 
+use super::copy::{Copier, copy_range, open_source};
 use super::format::{self, Index, Record, Stat, SymlinkStat};
 use super::hdf::{self, Member, StatTypes, c_name};
 use super::walk::{Entry, Kind, Walk};
@@ -62,7 +63,7 @@ pub struct Summary {
 }
 
 /// Bytes read from a file and written to HDF5 at a time: memory stays bounded whatever the size.
-const PIECE: usize = 4 << 20;
+pub(super) const PIECE: usize = 4 << 20;
 /// The size of the blocks HDF5 takes metadata from (see `pack_into`).
 const META_BLOCK: u64 = 1 << 20;
 /// The chunk size of compressed datasets.
@@ -593,114 +594,6 @@ pub fn dataset_len(d: hid_t) -> Result<u64, String> {
     // SAFETY: a valid space.
     let n = unsafe { H5Sget_simple_extent_npoints(space.0) };
     u64::try_from(n).map_err(|_| failed("cannot read the dataset's size"))
-}
-
-/// Opens a file to pack (a symbolic link put in its place since the walk is not followed).
-fn open_source(path: &Path) -> Result<std::fs::File, String> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-/// A thread that copies files' bytes to their datasets' offsets in a new pack, so the copying
-/// (system calls) and HDF5's work on the next datasets (this thread) overlap. At most
-/// `QUEUE` files wait; the first error stops it and is reported by `send` or `finish`.
-struct Copier {
-    tx: Option<std::sync::mpsc::SyncSender<(PathBuf, u64, u64)>>,
-    /// Ends with the files that grew while they were copied (cut at their walked size).
-    handle: Option<std::thread::JoinHandle<Result<Vec<String>, String>>>,
-}
-
-const QUEUE: usize = 256;
-
-impl Copier {
-    fn start(dst: std::fs::File) -> Copier {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(PathBuf, u64, u64)>(QUEUE);
-        let handle = std::thread::spawn(move || {
-            let (mut buf, mut grew) = (Vec::new(), Vec::new());
-            for (path, offset, size) in rx {
-                let src = open_source(&path)?;
-                copy_range(&src, &dst, offset, size, &mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
-                if src.metadata().is_ok_and(|m| m.len() > size) {
-                    grew.push(format!(
-                        "{}: the file grew while it was packed; the pack has its first {size} bytes",
-                        path.display()
-                    ));
-                }
-            }
-            Ok(grew)
-        });
-        Copier { tx: Some(tx), handle: Some(handle) }
-    }
-
-    /// Queues a copy; false when the thread has stopped at an error (`finish` returns it).
-    fn send(&self, path: &Path, offset: u64, size: u64) -> bool {
-        let tx = self.tx.as_ref().expect("open until finish");
-        tx.send((path.to_path_buf(), offset, size)).is_ok()
-    }
-
-    /// Waits for every queued copy; the files that grew meanwhile, or the first error.
-    fn finish(mut self) -> Result<Vec<String>, String> {
-        self.tx = None;
-        match self.handle.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err("the copying thread failed".into()),
-            None => Ok(Vec::new()),
-        }
-    }
-}
-
-impl Drop for Copier {
-    fn drop(&mut self) {
-        self.tx = None;
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-/// Copies `size` bytes from the start of `src` to `offset` of `dst`: in the kernel
-/// (`copy_file_range`) where it can, else through `buf`.
-fn copy_range(
-    src: &std::fs::File,
-    dst: &std::fs::File,
-    offset: u64,
-    size: u64,
-    buf: &mut Vec<u8>,
-) -> Result<(), String> {
-    use std::os::fd::AsRawFd;
-    let shorter = || "the file got shorter while it was packed".to_string();
-    let (mut from, mut to) = (0i64, offset as i64);
-    while (from as u64) < size {
-        let left = (size - from as u64) as usize;
-        // SAFETY: two open descriptors and offsets the kernel advances; no memory is shared.
-        let n = unsafe { libc::copy_file_range(src.as_raw_fd(), &mut from, dst.as_raw_fd(), &mut to, left, 0) };
-        if n == 0 {
-            return Err(shorter());
-        }
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::EXDEV | libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP) => break,
-                Some(libc::EINTR) => crate::interrupted()?,
-                _ => return Err(format!("cannot copy it: {e}")),
-            }
-        }
-    }
-    buf.resize(PIECE.min(size as usize), 0);
-    while (from as u64) < size {
-        let n = (size - from as u64).min(PIECE as u64) as usize;
-        src.read_exact_at(&mut buf[..n], from as u64).map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => shorter(),
-            _ => format!("cannot read it: {e}"),
-        })?;
-        dst.write_all_at(&buf[..n], to as u64).map_err(|e| format!("cannot write the pack: {e}"))?;
-        from += n as i64;
-        to += n as i64;
-    }
-    Ok(())
 }
 
 /// Writes `piece` at byte `at` of the 1-D byte dataset `d` (`whole`: it is all of it).
