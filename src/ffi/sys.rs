@@ -16,6 +16,7 @@ pub mod h5 {
         h5;
         pub fn H5allocate_memory(size: size_t, clear: hbool_t) -> *mut c_void;
         pub fn H5free_memory(mem: *mut c_void) -> herr_t;
+        pub fn H5garbage_collect() -> herr_t;
         pub fn H5get_libversion(majnum: *mut c_uint, minnum: *mut c_uint, relnum: *mut c_uint,) -> herr_t;
         pub fn H5open() -> herr_t;
     }

@@ -93,10 +93,10 @@ impl MountFs {
                 super::log(&format!("reading {}: {e}", self.tree.files[*file].path.display()));
                 Errno::EIO
             }),
-            Source::Hdf5 { file, path, dims, elem } => {
+            Source::Hdf5(h) => {
                 let _lock = self.hdf5.lock().unwrap_or_else(|e| e.into_inner());
-                let f = self.tree.files[*file].h5.as_ref().map_or(-1, |f| f.0);
-                super::read::read(f, path, dims, *elem, at, buf).map_err(|e| {
+                let f = self.tree.files[h.file].h5.as_ref().map_or(-1, |f| f.0);
+                super::read::read(f, &h.path, &h.dims, h.elem, at, buf).map_err(|e| {
                     super::log(&e);
                     Errno::EIO
                 })
@@ -142,9 +142,9 @@ impl Filesystem for MountFs {
         let Some(Node { kind: Kind::Dir(children), .. }) = self.tree.node(parent.0) else {
             return reply.error(Errno::ENOENT);
         };
-        match children.binary_search_by(|(n, _)| n.as_bytes().cmp(name.as_bytes())) {
+        match children.binary_search_by(|c| self.tree.name(c).as_bytes().cmp(name.as_bytes())) {
             Ok(i) => {
-                let ino = children[i].1;
+                let ino = children[i].ino;
                 let node = self.tree.node(ino).expect("children exist");
                 reply.entry(&TTL, &self.attr(ino, node), Generation(0));
             }
@@ -243,7 +243,7 @@ impl Filesystem for MountFs {
             return reply.error(Errno::ENOTDIR);
         };
         let dots = [(OsStr::new("."), ino.0), (OsStr::new(".."), node.parent)];
-        let all = dots.into_iter().chain(children.iter().map(|(n, i)| (n.as_os_str(), *i)));
+        let all = dots.into_iter().chain(children.iter().map(|c| (self.tree.name(c), c.ino)));
         for (i, (name, child)) in all.enumerate().skip(offset as usize) {
             let kind = self.tree.node(child).map_or(FileType::Directory, file_type);
             if reply.add(INodeNo(child), i as u64 + 1, kind, name) {
@@ -258,7 +258,7 @@ impl Filesystem for MountFs {
             return reply.error(Errno::ENOTDIR);
         };
         let dots = [(OsStr::new("."), ino.0), (OsStr::new(".."), node.parent)];
-        let all = dots.into_iter().chain(children.iter().map(|(n, i)| (n.as_os_str(), *i)));
+        let all = dots.into_iter().chain(children.iter().map(|c| (self.tree.name(c), c.ino)));
         for (i, (name, child)) in all.enumerate().skip(offset as usize) {
             let Some(n) = self.tree.node(child) else { continue };
             if reply.add(INodeNo(child), i as u64 + 1, name, &TTL, &self.attr(child, n), Generation(0)) {

@@ -9,8 +9,8 @@
 //! a missing split file becomes an entry whose reads fail with EIO.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::{CStr, CString, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::ffi::{CStr, CString};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -52,9 +52,20 @@ pub struct Backing {
     pub h5: Option<IdGuard>,
 }
 
+/// A folder's entry: its name (in [`Tree::names`]) and inode.
+#[derive(Debug, Clone, Copy)]
+pub struct Child {
+    start: u32,
+    len: u32,
+    pub ino: Ino,
+}
+
 #[derive(Debug)]
 pub struct Tree {
     pub nodes: Vec<Node>,
+    /// Every entry's name, one after another (a few large allocations rather than one per
+    /// name: the daemon's memory stays compact).
+    pub names: Vec<u8>,
     pub files: Vec<Backing>,
     /// Extended attributes by inode (`user.NAME` -> value).
     pub xattrs: HashMap<Ino, Xattrs>,
@@ -83,7 +94,8 @@ pub struct Meta {
 
 #[derive(Debug)]
 pub enum Kind {
-    Dir(Vec<(OsString, Ino)>),
+    /// Its entries, sorted by name.
+    Dir(Vec<Child>),
     File(Data),
     Symlink(Vec<u8>),
 }
@@ -102,14 +114,27 @@ pub enum Source {
     Empty,
     /// Plain bytes at `offset` of backing file `file`.
     Bytes { file: usize, offset: u64 },
-    /// Read through HDF5: the dataset at `path` of backing file `file`, of shape `dims` and
-    /// elements of `elem` bytes.
-    Hdf5 { file: usize, path: CString, dims: Vec<u64>, elem: u64 },
+    /// Read through HDF5 (boxed: rare, and the tree holds many sources).
+    Hdf5(Box<Hdf5Source>),
     /// Cannot be read: this says why (for the log).
     Missing(String),
 }
 
+/// A dataset read through HDF5: the one at `path` of backing file `file`, of shape `dims` and
+/// elements of `elem` bytes.
+#[derive(Debug, Clone)]
+pub struct Hdf5Source {
+    pub file: usize,
+    pub path: CString,
+    pub dims: Vec<u64>,
+    pub elem: u64,
+}
+
 impl Tree {
+    /// The name of a folder's entry.
+    pub fn name(&self, c: &Child) -> &std::ffi::OsStr {
+        std::ffi::OsStr::from_bytes(&self.names[c.start as usize..(c.start + c.len) as usize])
+    }
     pub fn node(&self, ino: Ino) -> Option<&Node> {
         self.nodes.get(usize::try_from(ino).ok()?.checked_sub(1)?)
     }
@@ -149,7 +174,14 @@ pub fn build(path: &Path) -> Result<Tree, String> {
         nlink: 1,
     };
     let mut b = Builder {
-        tree: Tree { nodes: Vec::new(), files: Vec::new(), xattrs: HashMap::new(), notes: Vec::new(), from_index: 0 },
+        tree: Tree {
+            nodes: Vec::new(),
+            names: Vec::new(),
+            files: Vec::new(),
+            xattrs: HashMap::new(),
+            notes: Vec::new(),
+            from_index: 0,
+        },
         pack,
         index: index.unwrap_or_default(),
         types: StatTypes::new()?,
@@ -178,14 +210,16 @@ pub fn build(path: &Path) -> Result<Tree, String> {
         .iter()
         .map(|n| match &n.kind {
             Kind::Dir(c) => {
-                c.iter().filter(|(_, i)| matches!(tree.nodes[*i as usize - 1].kind, Kind::Dir(_))).count() as u32
+                c.iter().filter(|c| matches!(tree.nodes[c.ino as usize - 1].kind, Kind::Dir(_))).count() as u32
             }
             _ => 0,
         })
         .collect();
     for (node, subdirs) in tree.nodes.iter_mut().zip(subdirs) {
         if let Kind::Dir(children) = &mut node.kind {
-            children.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            let names = &tree.names;
+            let name = |c: &Child| &names[c.start as usize..(c.start + c.len) as usize];
+            children.sort_by(|a, b| name(a).cmp(name(b)));
             node.meta.nlink = 2 + subdirs;
         }
     }
@@ -193,6 +227,20 @@ pub fn build(path: &Path) -> Result<Tree, String> {
         for f in &mut tree.files {
             f.h5 = None;
         }
+    }
+    // What HDF5 and the build no longer need goes back to the system before the background
+    // process starts from a copy of this one.
+    tree.nodes.shrink_to_fit();
+    tree.names.shrink_to_fit();
+    for node in &mut tree.nodes {
+        if let Kind::Dir(children) = &mut node.kind {
+            children.shrink_to_fit();
+        }
+    }
+    // SAFETY: plain library calls.
+    unsafe {
+        dset_split::ffi::sys::h5::H5garbage_collect();
+        libc::malloc_trim(0);
     }
     Ok(tree)
 }
@@ -232,8 +280,13 @@ impl Builder {
     }
 
     fn link(&mut self, parent: Ino, name: Vec<u8>, ino: Ino) {
+        let (Ok(start), Ok(len)) = (u32::try_from(self.tree.names.len()), u32::try_from(name.len())) else {
+            self.tree.notes.push("more names than a mount holds (4 GiB of names): the rest is not shown".into());
+            return;
+        };
         if let Kind::Dir(children) = &mut self.tree.nodes[parent as usize - 1].kind {
-            children.push((OsString::from_vec(name), ino));
+            self.tree.names.extend_from_slice(&name);
+            children.push(Child { start, len, ino });
         }
     }
 
@@ -496,7 +549,7 @@ impl Builder {
         } else if layout == H5D_layout_t::H5D_CONTIGUOUS && offset != u64::MAX {
             Source::Bytes { file, offset }
         } else {
-            Source::Hdf5 { file, path: c_name(path)?, dims: dims.clone(), elem: esize }
+            Source::Hdf5(Box::new(Hdf5Source { file, path: c_name(path)?, dims: dims.clone(), elem: esize }))
         };
         let npy = if self.pack {
             None
@@ -608,9 +661,7 @@ impl Source {
         match self {
             Source::Empty => Source::Empty,
             Source::Bytes { file, offset } => Source::Bytes { file: *file, offset: *offset },
-            Source::Hdf5 { file, path, dims, elem } => {
-                Source::Hdf5 { file: *file, path: path.clone(), dims: dims.clone(), elem: *elem }
-            }
+            Source::Hdf5(h) => Source::Hdf5(h.clone()),
             Source::Missing(why) => Source::Missing(why.clone()),
         }
     }
