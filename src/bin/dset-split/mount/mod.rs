@@ -111,7 +111,16 @@ fn mount(args: &Args) -> Result<(), String> {
     // Signals are taken by one thread (below), not by the threads serving requests.
     let signals = block_signals();
     let mut session = fuser::Session::new(fs::MountFs::new(tree), &mountpoint, &config)
-        .map_err(|e| format!("cannot mount {} at {}: {e}", args.file.display(), args.mountpoint.display()))?;
+        .map_err(|e| {
+            // SAFETY: a plain system call.
+            let user = unsafe { libc::geteuid() } != 0;
+            let hint = if user && e.kind() == std::io::ErrorKind::PermissionDenied {
+                " (as a user, FUSE needs /dev/fuse open to users, mode 0666 as distributions ship it, and fusermount3 from the fuse3 package)"
+            } else {
+                ""
+            };
+            format!("cannot mount {} at {}: {e}{hint}", args.file.display(), args.mountpoint.display())
+        })?;
     if debug {
         log(&format!("mounted after {:?}", t.elapsed()));
     }
