@@ -225,6 +225,8 @@ pub mod h5p {
         h5p;
         pub fn H5Pset_alloc_time(plist_id: hid_t, alloc_time: hdf5_sys::h5d::H5D_alloc_time_t) -> herr_t;
         pub fn H5Pset_meta_block_size(fapl_id: hid_t, size: hsize_t) -> herr_t;
+        pub fn H5Pget_virtual_vspace(dcpl_id: hid_t, index: size_t) -> hid_t;
+        pub fn H5Pget_virtual_srcspace(dcpl_id: hid_t, index: size_t) -> hid_t;
         pub fn H5Pset_layout(plist_id: hid_t, layout: H5D_layout_t) -> herr_t;
         pub fn H5Pget_layout(plist_id: hid_t) -> H5D_layout_t;
         pub fn H5Pset_chunk(plist_id: hid_t, ndims: c_int, dim: *const hsize_t) -> herr_t;
@@ -351,6 +353,9 @@ pub mod h5s {
         pub fn H5Ssel_iter_create(space_id: hid_t, elmt_size: size_t, flags: c_uint) -> hid_t;
         pub fn H5Ssel_iter_get_seq_list(sel_iter_id: hid_t, maxseq: size_t, maxbytes: size_t, nseq: *mut size_t, nbytes: *mut size_t, off: *mut hsize_t, len: *mut size_t,) -> herr_t;
         pub fn H5Sselect_all(spaceid: hid_t) -> herr_t;
+        pub fn H5Sget_select_type(spaceid: hid_t) -> H5S_sel_type;
+        pub fn H5Sis_regular_hyperslab(spaceid: hid_t) -> htri_t;
+        pub fn H5Sget_regular_hyperslab(spaceid: hid_t, start: *mut hsize_t, stride: *mut hsize_t, count: *mut hsize_t, block: *mut hsize_t,) -> htri_t;
         pub fn H5Sselect_none(spaceid: hid_t) -> herr_t;
         pub fn H5Sselect_hyperslab(space_id: hid_t, op: H5S_seloper_t, start: *const hsize_t, _stride: *const hsize_t, count: *const hsize_t, _block: *const hsize_t,) -> herr_t;
     }

@@ -560,3 +560,108 @@ def test_a_busy_mount_still_unmounts_on_a_signal(tmp_path):
     held.close()
     assert p.wait(timeout=20) == 0
     assert b"busy" in p.stderr.read()
+
+
+# --- regressions from the second review -----------------------------------------------------
+
+
+def test_an_interrupt_stops_pack_and_leaves_nothing(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(8):
+        with open(src / f"big{i}", "wb") as f:
+            f.truncate(256 << 20)  # sparse: quick to make, slow enough to copy
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        p = subprocess.Popen([need_file("DSET_SPLIT_CLI"), "pack", src, "-o", tmp_path / "p.h5"], env=clean_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.3)
+        p.send_signal(sig)
+        assert p.wait(timeout=60) == 130, p.stderr.read()
+        assert sorted(os.listdir(tmp_path)) == ["src"]
+
+
+def test_update_keeps_the_packs_mode_and_owner_and_respects_protection(tmp_path):
+    src = make_tree(tmp_path / "src")
+    out = tmp_path / "p.h5"
+    pack(src, out)
+    os.chmod(out, 0o640)
+    if os.geteuid() == 0:
+        os.chown(out, 1234, 5678)
+    (src / "zero").write_text("x")
+    pack(src, out, "--update")
+    st = out.stat()
+    assert stat.S_IMODE(st.st_mode) == 0o640
+    if os.geteuid() == 0:
+        assert (st.st_uid, st.st_gid) == (1234, 5678)
+    # An HDF5 program writing the pack makes --update wait for it: refused, nothing changed.
+    holder = subprocess.Popen([sys.executable, "-c", "import h5py, sys, time; f = h5py.File(sys.argv[1], 'r+'); "
+                               "print('open', flush=True); time.sleep(30)", out], env=clean_env(),
+                              stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"open"
+        before = out.read_bytes()
+        p = pack(src, out, "--update", ok=False)
+        assert p.returncode == 2 and "open for writing" in p.stderr, p.stderr
+        assert out.read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_update_notices_names_removed_with_their_folder(tmp_path):
+    src = tmp_path / "src"
+    (src / "A" / "Y" / "sub").mkdir(parents=True)
+    (src / "B").mkdir()
+    (src / "A" / "Y" / "sub" / "k").write_bytes(b"AAAA")
+    os.link(src / "A" / "Y" / "sub" / "k", src / "B" / "Z")
+    (src / "W").write_bytes(b"BBBB")
+    for p in [src / "A" / "Y" / "sub" / "k", src / "W"]:
+        os.utime(p, ns=(1, 1_000_000_000_000_000_000))
+    pack(src, tmp_path / "p.h5")
+    sh(["rm", "-r", src / "A" / "Y"], tmp_path)
+    os.remove(src / "B" / "Z")
+    os.link(src / "W", src / "B" / "Z")
+    os.remove(src / "W")
+    pack(src, tmp_path / "p.h5", "--update")
+    cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path)
+    assert snapshot(tmp_path / "out") == snapshot(src)
+
+
+def test_update_repairs_a_group_linked_twice(tmp_path):
+    src = tmp_path / "src"
+    for d in ["g1", "g2"]:
+        (src / d).mkdir(parents=True)
+        (src / d / "a").write_text(d)
+    pack(src, tmp_path / "p.h5")
+    h5py_edit(tmp_path / "p.h5", "del f['g2']\nf['g2'] = f['g1']")
+    pack(src, tmp_path / "p.h5", "--update")
+    cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path)
+    assert snapshot(tmp_path / "out") == snapshot(src)
+
+
+def test_signed_bytes_are_not_a_packed_file(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    h5py_edit(tmp_path / "p.h5", "d = f['run.sh'][()]\ndel f['run.sh']\nf['run.sh'] = (d + 128).view(np.int8)")
+    p = cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path)
+    assert p.returncode == 2 and "run.sh: not a packed file" in p.stderr
+
+
+def test_a_virtual_dataset_of_part_of_its_source_shows_its_own_bytes(tmp_path):
+    code = textwrap.dedent("""
+        import h5py, numpy as np
+        with h5py.File('s.h5', 'w') as f:
+            f['x'] = np.arange(100, dtype='i4')
+        with h5py.File('v.h5', 'w') as f:
+            for name, sel, n, dt in [('part', slice(20, 30), 10, 'i4'), ('strided', slice(0, 100, 2), 50, 'i4'),
+                                     ('wider', slice(0, 100), 100, 'i8'), ('whole', slice(0, 100), 100, 'i4')]:
+                lay = h5py.VirtualLayout(shape=(n,), dtype=dt)
+                lay[:] = h5py.VirtualSource('s.h5', 'x', shape=(100,))[sel]
+                f.create_virtual_dataset(name, lay)
+    """)
+    sh([sys.executable, "-c", code], tmp_path)
+    import h5py
+    with mounted(tmp_path / "v.h5", tmp_path / "mnt") as m, h5py.File(tmp_path / "v.h5", "r") as f:
+        for name in ["part", "strided", "wider", "whole"]:
+            assert (m / name).read_bytes() == f[name][()].tobytes(), name
+            assert np.array_equal(np.load(m / (name + ".npy")), f[name][()]), name

@@ -67,6 +67,29 @@ pub fn c_path(path: &Path) -> Result<CString, String> {
         .map_err(|_| format!("{}: the name holds a NUL byte", path.display()))
 }
 
+/// Takes a shared lock on `fd` (`path` names it), the one HDF5 takes to read a file: while it is
+/// held, HDF5 programs cannot open the file for writing, and an HDF5 program writing it makes
+/// this fail. As HDF5 does, no lock is taken with `HDF5_USE_FILE_LOCKING=FALSE` or on a file
+/// system without locks.
+pub fn lock_shared(fd: &std::fs::File, path: &Path) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    if std::env::var("HDF5_USE_FILE_LOCKING").is_ok_and(|v| v.eq_ignore_ascii_case("false")) {
+        return Ok(());
+    }
+    // SAFETY: an open descriptor.
+    if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::ENOSYS | libc::ENOLCK | libc::EOPNOTSUPP) => Ok(()),
+            Some(libc::EWOULDBLOCK) => {
+                Err(format!("{} is open for writing (locked by another program)", path.display()))
+            }
+            _ => Err(format!("cannot lock {}: {e}", path.display())),
+        };
+    }
+    Ok(())
+}
+
 /// Gives the owner write permission on `path` (a copy of a read-only file, e.g. from a DVC
 /// cache, is read-only too).
 pub fn make_writable(path: &Path) -> Result<(), String> {

@@ -269,7 +269,11 @@ impl Filesystem for MountFs {
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
-        let bytes: u64 = self.tree.nodes.iter().map(|n| if let Kind::File(d) = &n.kind { d.size } else { 0 }).sum();
+        let bytes = self
+            .tree
+            .nodes
+            .iter()
+            .fold(0u64, |sum, n| sum.saturating_add(if let Kind::File(d) = &n.kind { d.size } else { 0 }));
         reply.statfs(bytes.div_ceil(4096), 0, 0, self.tree.nodes.len() as u64, 0, 4096, 255, 4096);
     }
 

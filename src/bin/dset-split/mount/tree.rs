@@ -29,7 +29,7 @@ use dset_split::ffi::sys::h5t::{H5T_class_t, H5Tdetect_class, H5Tget_class, H5Tg
 use dset_split::split::IdGuard;
 
 use super::npy;
-use super::types::{elem, virtual_sources};
+use super::types::{elem, virtual_sources, whole_source};
 use crate::pack::format::{self, IndexView, Stat};
 use crate::pack::hdf::{self, Member, StatTypes, c_name};
 use crate::pack::headers::Headers;
@@ -153,7 +153,7 @@ pub fn build(path: &Path) -> Result<Tree, String> {
     let file = crate::h5::open(path, false)?;
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let fd = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    lock_shared(&fd, path)?;
+    crate::h5::lock_shared(&fd, path)?;
     let pack = crate::pack::write::is_pack(file.0);
     // SAFETY: the open file's root group.
     let root = IdGuard(unsafe { H5Gopen2(file.0, c"/".as_ptr(), H5P_DEFAULT) });
@@ -439,14 +439,15 @@ impl Builder {
         match virtual_sources(d).as_deref() {
             Some([(src_file, src_dset)]) => {
                 let data = match self.source_dataset(file, src_file, src_dset) {
-                    Ok((at, s)) => self.data_of(at, s.0, src_dset.as_bytes(), hpath)?,
+                    Ok((at, s)) if whole_source(d, s.0) => self.data_of(at, s.0, src_dset.as_bytes(), hpath)?,
+                    // Part of the source, or in another shape or type: through HDF5, below.
+                    Ok(_) => None,
                     // Its size is unknown too: the virtual dataset's extent follows its source.
                     Err(why) => Some((self.unreadable(hpath, &why), None)),
                 };
-                return match data {
-                    Some((data, npy)) => self.add_dataset(parent, name, data, npy, npy_free, d, token, file),
-                    None => Ok(()),
-                };
+                if let Some((data, npy)) = data {
+                    return self.add_dataset(parent, name, data, npy, npy_free, d, token, file);
+                }
             }
             // Several sources: read through HDF5, which gives fill values for a source it
             // cannot open; so every one must be there.
@@ -532,7 +533,7 @@ impl Builder {
                 }
             }
         };
-        let Some(size) = dims.iter().try_fold(esize, |n, &d| n.checked_mul(d)) else {
+        let Some(size) = dims.iter().try_fold(esize, |n, &d| n.checked_mul(d)).filter(|&n| n <= i64::MAX as u64) else {
             self.tree.notes.push(format!("{}: too large to show", show(shown, b"")));
             return Ok(None);
         };
@@ -615,7 +616,7 @@ impl Builder {
             return Ok(at);
         }
         let fd = std::fs::File::open(&path).map_err(|e| Unreadable::Other(format!("{}: {e}", path.display())))?;
-        lock_shared(&fd, &path).map_err(Unreadable::Other)?;
+        crate::h5::lock_shared(&fd, &path).map_err(Unreadable::Other)?;
         let h5 = crate::h5::open(&path, false).map_err(Unreadable::Other)?;
         self.tree.files.push(Backing { path, fd, h5: Some(h5) });
         let at = self.tree.files.len() - 1;
@@ -689,22 +690,6 @@ fn missing_data(hpath: &[u8], why: &Unreadable) -> Data {
         Unreadable::Other(e) => format!("{}: cannot read it: {e}", show(hpath, b"")),
     };
     Data { size: 0, header: None, source: Source::Missing(why) }
-}
-
-/// Takes a shared lock on `fd` for as long as the mount lasts (the lock HDF5 itself takes to
-/// read), so that HDF5 programs cannot open the file for writing meanwhile: the tree and its
-/// byte offsets stay true.
-pub fn lock_shared(fd: &std::fs::File, path: &Path) -> Result<(), String> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: an open descriptor.
-    if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(match e.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => format!("{} is open for writing (locked by another program)", path.display()),
-            _ => format!("cannot lock {}: {e}", path.display()),
-        });
-    }
-    Ok(())
 }
 
 /// An HDF5 soft link's value as a symbolic link target inside the mount: an absolute HDF5

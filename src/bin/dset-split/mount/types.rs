@@ -43,6 +43,68 @@ pub fn virtual_sources(d: hid_t) -> Option<Vec<(String, String)>> {
     }
 }
 
+/// Whether the virtual dataset `d`'s only mapping gives it the whole of its source as it is
+/// (`source`, open): the same shape and type, both selections covering everything from the
+/// start (all, or one regular hyperslab of adjacent blocks, unlimited allowed). Then its bytes are
+/// the source's, read from there; any other mapping is read through HDF5.
+pub fn whole_source(d: hid_t, source: hid_t) -> bool {
+    use dset_split::ffi::sys::h5d::{H5Dget_space, H5Dget_type};
+    use dset_split::ffi::sys::h5p::{H5Pget_virtual_srcspace, H5Pget_virtual_vspace};
+    use dset_split::ffi::sys::h5s::{
+        H5S_UNLIMITED, H5S_sel_type, H5Sget_regular_hyperslab, H5Sget_select_type, H5Sget_simple_extent_dims,
+        H5Sget_simple_extent_ndims, H5Sis_regular_hyperslab,
+    };
+    use dset_split::ffi::sys::h5t::H5Tequal;
+    // SAFETY: queries on valid ids into buffers of the rank HDF5 reports; ids are released by
+    // `IdGuard`.
+    unsafe {
+        let dims = |space: hid_t| {
+            let n = H5Sget_simple_extent_ndims(space).max(0) as usize;
+            let mut v = vec![0u64; n];
+            H5Sget_simple_extent_dims(space, v.as_mut_ptr(), std::ptr::null_mut());
+            v
+        };
+        let covers = |space: hid_t, extent: &[u64]| -> bool {
+            match H5Sget_select_type(space) {
+                H5S_sel_type::H5S_SEL_ALL => true,
+                H5S_sel_type::H5S_SEL_HYPERSLABS if H5Sis_regular_hyperslab(space) > 0 => {
+                    let n = extent.len();
+                    let (mut start, mut stride, mut count, mut block) =
+                        (vec![0u64; n], vec![0u64; n], vec![0u64; n], vec![0u64; n]);
+                    if H5Sget_regular_hyperslab(
+                        space,
+                        start.as_mut_ptr(),
+                        stride.as_mut_ptr(),
+                        count.as_mut_ptr(),
+                        block.as_mut_ptr(),
+                    ) < 0
+                    {
+                        return false;
+                    }
+                    (0..n).all(|i| {
+                        start[i] == 0
+                            && (count[i] == 1 || stride[i] == block[i])
+                            && (count[i] == H5S_UNLIMITED || count[i].saturating_mul(block[i]) >= extent[i])
+                    })
+                }
+                _ => false,
+            }
+        };
+        let dcpl = IdGuard(H5Dget_create_plist(d));
+        let (vspace, sspace) = (IdGuard(H5Pget_virtual_vspace(dcpl.0, 0)), IdGuard(H5Pget_virtual_srcspace(dcpl.0, 0)));
+        let (dspace, srcspace) = (IdGuard(H5Dget_space(d)), IdGuard(H5Dget_space(source)));
+        let (dtype, stype) = (IdGuard(H5Dget_type(d)), IdGuard(H5Dget_type(source)));
+        if [dcpl.0, vspace.0, sspace.0, dspace.0, srcspace.0, dtype.0, stype.0].iter().any(|&id| id < 0) {
+            return false;
+        }
+        let (vdims, sdims) = (dims(dspace.0), dims(srcspace.0));
+        vdims == sdims
+            && H5Tequal(dtype.0, stype.0) > 0
+            && covers(vspace.0, &dims(vspace.0))
+            && covers(sspace.0, &dims(sspace.0))
+    }
+}
+
 /// The element type of a dataset for its `.npy` view, if NumPy has one.
 pub fn elem(t: hid_t) -> Option<npy::Elem> {
     // SAFETY: a valid datatype; the super type of an enum is released by `IdGuard`.

@@ -33,6 +33,7 @@ impl Copier {
         let handle = std::thread::spawn(move || {
             let (mut buf, mut grew) = (Vec::new(), Vec::new());
             for (path, offset, size) in rx {
+                crate::interrupted()?;
                 let src = open_source(&path)?;
                 copy_range(&src, &dst, offset, size, &mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
                 if src.metadata().is_ok_and(|m| m.len() > size) {
@@ -73,8 +74,11 @@ impl Drop for Copier {
     }
 }
 
+/// Bytes copied between two checks for an interrupt.
+const STEP: usize = 64 << 20;
+
 /// Copies `size` bytes from the start of `src` to `offset` of `dst`: in the kernel
-/// (`copy_file_range`) where it can, else through `buf`.
+/// (`copy_file_range`) where it can, else through `buf`; stops at an interrupt.
 pub fn copy_range(
     src: &std::fs::File,
     dst: &std::fs::File,
@@ -86,7 +90,8 @@ pub fn copy_range(
     let shorter = || "the file got shorter while it was packed".to_string();
     let (mut from, mut to) = (0i64, offset as i64);
     while (from as u64) < size {
-        let left = (size - from as u64) as usize;
+        crate::interrupted()?;
+        let left = ((size - from as u64) as usize).min(STEP);
         // SAFETY: two open descriptors and offsets the kernel advances; no memory is shared.
         let n = unsafe { libc::copy_file_range(src.as_raw_fd(), &mut from, dst.as_raw_fd(), &mut to, left, 0) };
         if n == 0 {
@@ -103,6 +108,7 @@ pub fn copy_range(
     }
     buf.resize(PIECE.min(size as usize), 0);
     while (from as u64) < size {
+        crate::interrupted()?;
         let n = (size - from as u64).min(PIECE as u64) as usize;
         src.read_exact_at(&mut buf[..n], from as u64).map_err(|e| match e.kind() {
             std::io::ErrorKind::UnexpectedEof => shorter(),

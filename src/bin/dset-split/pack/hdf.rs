@@ -123,7 +123,8 @@ impl StatTypes {
     }
 }
 
-/// Whether the dataset `d` is what a pack makes of a file: one dimension of 1-byte integers,
+/// Whether the dataset `d` is what a pack makes of a file: one dimension of unsigned bytes (read
+/// and written as such, unconverted),
 /// stored in the pack itself (contiguous or chunked; not in external files or other datasets,
 /// which a reader must never be led to).
 pub fn packed_bytes(d: hid_t) -> bool {
@@ -140,6 +141,7 @@ pub fn packed_bytes(d: hid_t) -> bool {
             && H5Sget_simple_extent_ndims(space.0) == 1
             && H5Tget_class(t.0) == H5T_class_t::H5T_INTEGER
             && H5Tget_size(t.0) == 1
+            && dset_split::ffi::sys::h5t::H5Tget_sign(t.0) == dset_split::ffi::sys::h5t::H5T_sign_t::H5T_SGN_NONE
             && H5Pget_external_count(dcpl.0) == 0
             && matches!(
                 H5Pget_layout(dcpl.0),

@@ -86,8 +86,9 @@ impl Walk {
 /// What never to pack: the output (when it is inside the folder) and its work files.
 #[derive(Debug, Default)]
 struct Avoid {
-    /// The output file's (device, inode).
+    /// The output file's (device, inode), and its target's.
     file: Option<(u64, u64)>,
+    target: Option<(u64, u64)>,
     /// The output's folder's (device, inode), and the start of its work files' names there.
     work: Option<((u64, u64), Vec<u8>)>,
 }
@@ -102,7 +103,9 @@ pub fn walk(root: &Path, filter: &Filter, out: Option<&Path>) -> Result<Walk, St
     }
     let mut avoid = Avoid::default();
     if let Some(out) = out {
+        // The output, and what it leads to when it is a symbolic link (`--update` replaces it).
         avoid.file = std::fs::symlink_metadata(out).ok().map(|m| (m.dev(), m.ino()));
+        avoid.target = std::fs::metadata(out).ok().map(|m| (m.dev(), m.ino()));
         let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if let (Ok(m), Some(name)) = (std::fs::metadata(parent), out.file_name()) {
             avoid.work = Some(((m.dev(), m.ino()), super::write::work_prefix(name).into_bytes()));
@@ -145,7 +148,8 @@ fn dir(
         let stat = stat_of(&meta);
         let name = &child[child.len() - child.rsplit(|&b| b == b'/').next().map_or(0, <[u8]>::len)..];
         let work_file = avoid.work.as_ref().is_some_and(|(dir, prefix)| *dir == here && name.starts_with(prefix));
-        if avoid.file == Some((meta.dev(), meta.ino())) || work_file {
+        let id = Some((meta.dev(), meta.ino()));
+        if avoid.file == id || avoid.target == id || work_file {
             continue;
         }
         if ft.is_dir() {

@@ -76,7 +76,10 @@ pub fn work_path(out: &Path) -> Result<PathBuf, String> {
     if !dir.is_dir() {
         return Err(format!("{}: no such folder", dir.display()));
     }
-    Ok(dir.join(format!("{}{}", work_prefix(name), std::process::id())))
+    // The process and the time: a work file a killed run left under this process number (it
+    // comes back) is not in the way.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    Ok(dir.join(format!("{}{}-{nanos}", work_prefix(name), std::process::id())))
 }
 
 /// The start of the work files' names for an output named `name` (`walk` leaves them out).
@@ -94,6 +97,7 @@ pub fn pack(walk: &Walk, root: &Path, out: &Path, opts: &Options, update: bool) 
     let work = work_path(out)?;
     let result = if update { update_into(walk, root, out, &work, opts) } else { pack_into(walk, root, &work, opts) };
     let result = result.and_then(|s| {
+        crate::interrupted()?;
         std::fs::rename(&work, out).map_err(|e| format!("cannot move the pack to {}: {e}", out.display()))?;
         Ok(s)
     });
@@ -138,22 +142,42 @@ fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options) -> Result<Su
 
 /// Copies the pack `out` to `work` and brings the copy up to date with `walk`.
 fn update_into(walk: &Walk, root: &Path, out: &Path, work: &Path, opts: &Options) -> Result<Summary, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let src = std::fs::File::open(out).map_err(|e| format!("cannot open {}: {e}", out.display()))?;
-    let meta = src.metadata().map_err(|e| format!("{}: {e}", out.display()))?;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // Not opened unless a regular file (opening a named pipe would wait), and not when
+    // protected: a read-only pack (a DVC-protected copy?) is not replaced behind its back.
+    let meta = std::fs::metadata(out).map_err(|e| format!("cannot open {}: {e}", out.display()))?;
     if !meta.is_file() {
         return Err(format!("{} is not a file", out.display()));
     }
+    let c = crate::h5::c_path(out)?;
+    // SAFETY: a NUL-terminated path; a plain system call.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
+        return Err(format!("{} is not writable (a DVC-protected copy? `dvc unprotect` it first)", out.display()));
+    }
+    let src = std::fs::File::open(out).map_err(|e| format!("cannot open {}: {e}", out.display()))?;
+    // Held while copying: refused while an HDF5 program writes the pack.
+    crate::h5::lock_shared(&src, out)?;
     let dst = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .custom_flags(libc::O_NOFOLLOW)
-        .mode(meta.permissions().mode() & 0o7777 | 0o200)
+        .mode(0o600)
         .open(work)
         .map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     copy_range(&src, &dst, 0, meta.len(), &mut Vec::new())
         .map_err(|e| format!("cannot copy {}: {e}", out.display()))?;
+    // The new pack gets the old one's owner (when allowed) and, at the end, its mode.
+    // SAFETY: an open descriptor; a failure (not root) leaves this user's ownership.
+    unsafe { libc::fchown(std::os::fd::AsRawFd::as_raw_fd(&dst), meta.uid(), meta.gid()) };
     drop(dst);
+    let summary = update_work(walk, root, out, work, opts)?;
+    std::fs::set_permissions(work, std::fs::Permissions::from_mode(meta.permissions().mode() & 0o7777))
+        .map_err(|e| format!("cannot set the mode of {}: {e}", work.display()))?;
+    Ok(summary)
+}
+
+/// Brings the copy `work` of the pack `out` up to date with `walk`.
+fn update_work(walk: &Walk, root: &Path, out: &Path, work: &Path, opts: &Options) -> Result<Summary, String> {
     let file = crate::h5::open(work, true)?;
     if !is_pack(file.0) {
         return Err(format!("{} is not a pack made by `dset-split pack`; --update only adds to one", out.display()));
@@ -204,6 +228,8 @@ struct Writer<'a> {
     index: Index,
     /// `--update`: datasets that had other names when a name of theirs was removed.
     was_shared: HashSet<[u8; 16]>,
+    /// `--update`: the groups kept so far.
+    groups: HashSet<[u8; 16]>,
     summary: Summary,
     bar: indicatif::ProgressBar,
 }
@@ -237,6 +263,7 @@ impl<'a> Writer<'a> {
             stack: Vec::new(),
             index: Index::default(),
             was_shared: HashSet::new(),
+            groups: HashSet::new(),
             summary: Summary::default(),
             bar: indicatif::ProgressBar::hidden(),
         })
@@ -271,6 +298,7 @@ impl<'a> Writer<'a> {
                 return Err(failed("cannot open the root group"));
             }
             self.types.write(g.0, &e.stat)?;
+            self.groups.insert(hdf::token_of(g.0)?);
             let version = format::VERSION.to_le_bytes();
             hdf::write_bytes_attr(g.0, &attr_name(format::PACK_ATTR), &version)?;
             self.summary.dirs += 1;
@@ -289,8 +317,10 @@ impl<'a> Writer<'a> {
         let existing = if self.existing { self.look(parent, &name)? } else { None };
         match &e.kind {
             Kind::Dir => {
+                // A group kept is one this run has not kept already (a group linked twice, by
+                // another program, would hold two folders' entries).
                 let g = match existing {
-                    Some((Found::Group, _)) => open(parent, &name)?,
+                    Some((Found::Group(token), _)) if self.groups.insert(token) => open(parent, &name)?,
                     other => {
                         self.drop_link(parent, &name, &other)?;
                         // SAFETY: a valid parent, a NUL-terminated name and our lists.
@@ -353,7 +383,7 @@ impl<'a> Writer<'a> {
                     return Err(failed("cannot inspect the object"));
                 }
                 let kind = match info.type_ {
-                    H5O_type_t::H5O_TYPE_GROUP => Found::Group,
+                    H5O_type_t::H5O_TYPE_GROUP => Found::Group(token),
                     // Only a packed file's dataset is kept or rewritten; anything else (data
                     // stored outside the pack, another type or shape) is replaced, never read.
                     H5O_type_t::H5O_TYPE_DATASET if hdf::packed_bytes(o.0) => Found::Dataset(token),
@@ -370,12 +400,41 @@ impl<'a> Writer<'a> {
     /// them, are compared by content (see `file_entry`).
     fn drop_link(&mut self, parent: hid_t, name: &CStr, existing: &Option<(Found, u32)>) -> Result<(), String> {
         let Some((found, rc)) = existing else { return Ok(()) };
-        if let (Found::Dataset(token), 2..) = (found, rc) {
-            self.was_shared.insert(*token);
+        match (found, rc) {
+            (Found::Dataset(token), 2..) => {
+                self.was_shared.insert(*token);
+            }
+            (Found::Group(_), _) => self.remember_tree(parent, name)?,
+            _ => {}
         }
         // SAFETY: a valid group and a NUL-terminated name.
         if unsafe { H5Ldelete(parent, name.as_ptr(), H5P_DEFAULT) } < 0 {
             return Err(failed("cannot remove the old entry"));
+        }
+        Ok(())
+    }
+
+    /// Before the link `name` of `parent` is removed: when it is a group, every dataset below
+    /// it may have other names the folder still has, so they are remembered in `was_shared`.
+    fn remember_tree(&mut self, parent: hid_t, name: &CStr) -> Result<(), String> {
+        let mut seen = HashSet::new();
+        let mut todo = vec![open(parent, name)?];
+        while let Some(g) = todo.pop() {
+            if !matches!(hdf::token_of(g.0), Ok(t) if seen.insert(t)) {
+                continue;
+            }
+            // SAFETY: zeroed is a valid `H5O_info2_t`.
+            let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
+            // SAFETY: an open object and an output slot.
+            if unsafe { H5Oget_info3(g.0, &mut info, H5O_INFO_BASIC) } < 0 || info.type_ != H5O_type_t::H5O_TYPE_GROUP {
+                continue;
+            }
+            for (child, member) in hdf::members(g.0)? {
+                if let Member::Hard(token) = member {
+                    self.was_shared.insert(token);
+                    todo.push(open(g.0, &c_name(&child)?)?);
+                }
+            }
         }
         Ok(())
     }
@@ -520,6 +579,7 @@ impl<'a> Writer<'a> {
                     let name = c_name(&name)?;
                     if let Member::Hard(token) = member {
                         self.was_shared.insert(token);
+                        self.remember_tree(g, &name)?;
                     }
                     // SAFETY: a valid group and a NUL-terminated name.
                     if unsafe { H5Ldelete(g, name.as_ptr(), H5P_DEFAULT) } < 0 {
@@ -571,7 +631,8 @@ impl<'a> Writer<'a> {
 /// What a link of the pack leads to, when updating.
 #[derive(Debug)]
 enum Found {
-    Group,
+    /// A group, with its token.
+    Group([u8; 16]),
     /// A packed file's dataset, with its token.
     Dataset([u8; 16]),
     Soft(Vec<u8>),
