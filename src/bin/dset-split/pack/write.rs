@@ -2,7 +2,7 @@
 //! interrupt leaves nothing), or `--update` of an existing one (only what changed is
 //! rewritten). See `format` for what a pack holds.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString};
 use std::io::Read;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -230,6 +230,8 @@ struct Writer<'a> {
     was_shared: HashSet<[u8; 16]>,
     /// `--update`: the groups kept so far.
     groups: HashSet<[u8; 16]>,
+    /// The other names (hard links) of each file with several, by its first name.
+    names_of: HashMap<Vec<u8>, Vec<Vec<u8>>>,
     summary: Summary,
     bar: indicatif::ProgressBar,
 }
@@ -264,6 +266,7 @@ impl<'a> Writer<'a> {
             index: Index::default(),
             was_shared: HashSet::new(),
             groups: HashSet::new(),
+            names_of: HashMap::new(),
             summary: Summary::default(),
             bar: indicatif::ProgressBar::hidden(),
         })
@@ -272,6 +275,11 @@ impl<'a> Writer<'a> {
     fn run(&mut self, walk: &Walk, root: &Path) -> Result<(), String> {
         self.bar = crate::progress_bar(walk.bytes(), self.opts.progress);
         self.summary.skipped = walk.skipped.clone();
+        for e in &walk.entries {
+            if let Kind::HardLink { first } = e.kind {
+                self.names_of.entry(walk.entries[first].rel.clone()).or_default().push(e.rel.clone());
+            }
+        }
         for entry in &walk.entries {
             crate::interrupted()?;
             self.entry(walk, root, entry).map_err(|e| match self.failed.take() {
@@ -335,7 +343,7 @@ impl<'a> Writer<'a> {
                 self.stack.push(Open { rel: e.rel.clone(), id: g, names: HashSet::new(), symlinks: Vec::new() });
             }
             Kind::File { size, linked } => {
-                self.file_entry(parent, &name, lcpl, &e.path(root), (*size, *linked), &e.stat, existing)?;
+                self.file_entry(parent, &name, lcpl, (&e.path(root), &e.rel), (*size, *linked), &e.stat, existing)?;
                 self.summary.files += 1;
             }
             Kind::Symlink { target } => {
@@ -414,6 +422,20 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Whether the dataset `token` (with `rc` names) has exactly the names the file at `rel` has
+    /// in the folder (`rel` and its hard links, which come after it in the walk, so the pack's
+    /// links at those names are still the old ones).
+    fn same_names(&self, rel: &[u8], token: &[u8; 16], rc: u32) -> bool {
+        let others = self.names_of.get(rel).map_or(&[][..], Vec::as_slice);
+        rc as usize == others.len() + 1
+            && others.iter().all(|other| {
+                c_name(&[b"/", &other[..]].concat())
+                    .ok()
+                    .and_then(|path| hdf::member(self.file, &path).ok())
+                    .is_some_and(|m| matches!(m, Member::Hard(t) if &t == token))
+            })
+    }
+
     /// Before the link `name` of `parent` is removed: when it is a group, every dataset below
     /// it may have other names the folder still has, so they are remembered in `was_shared`.
     fn remember_tree(&mut self, parent: hid_t, name: &CStr) -> Result<(), String> {
@@ -445,18 +467,23 @@ impl<'a> Writer<'a> {
         parent: hid_t,
         name: &CStr,
         lcpl: hid_t,
-        path: &Path,
+        (path, rel): (&Path, &[u8]),
         (size, linked): (u64, bool),
         stat: &Stat,
         existing: Option<(Found, u32)>,
     ) -> Result<(), String> {
         let mut d = None;
         // A dataset with other names is replaced, never kept or rewritten in place (that would
-        // change its other names too, and which names still share one file is for the hard
-        // links made after to say). Where hard links are or were involved, size and time say
+        // change its other names too), unless its names are exactly this file's in the folder:
+        // then it is this file. Where hard links are or were involved, size and time say
         // nothing (a name may now lead to another file of the same size and time): the
         // contents are compared.
-        if let Some((Found::Dataset(token), 1)) = &existing {
+        let keep = match &existing {
+            Some((Found::Dataset(_), 1)) => true,
+            Some((Found::Dataset(token), rc)) if linked => self.same_names(rel, token, *rc),
+            _ => false,
+        };
+        if let (true, Some((Found::Dataset(token), _))) = (keep, &existing) {
             let by_content = self.opts.checksum || linked || self.was_shared.contains(token);
             let old = open(parent, name)?;
             if dataset_len(old.0)? == size {
