@@ -374,17 +374,23 @@ def test_mount_follows_the_split_layout_and_a_missing_split_file_is_an_io_error(
     assert "run-split/fields/u.h5 is missing" in text and "dvc pull" in text, text
 
 
+def mount_foreground(file, mnt):
+    """`dset-split mount --foreground FILE MNT` as a child process, once it is mounted."""
+    p = subprocess.Popen([need_file("DSET_SPLIT_CLI"), "mount", "--foreground", file, mnt], env=clean_env(),
+                         stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while not is_mounted(mnt) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.05)
+    assert is_mounted(mnt), p.stderr.read() if p.poll() is not None else "not mounted in time"
+    return p
+
+
 def test_unmount_on_sigterm_and_sigint(tmp_path):
     src = make_tree(tmp_path / "src")
     pack(src, tmp_path / "p.h5")
     for sig in (signal.SIGTERM, signal.SIGINT):
         (tmp_path / "mnt").mkdir(exist_ok=True)
-        p = subprocess.Popen([need_file("DSET_SPLIT_CLI"), "mount", "--foreground", tmp_path / "p.h5", tmp_path / "mnt"],
-                             env=clean_env(), stderr=subprocess.PIPE)
-        deadline = time.time() + 20
-        while not is_mounted(tmp_path / "mnt") and time.time() < deadline and p.poll() is None:
-            time.sleep(0.05)
-        assert is_mounted(tmp_path / "mnt"), p.stderr.read() if p.poll() is not None else "not mounted in time"
+        p = mount_foreground(tmp_path / "p.h5", tmp_path / "mnt")
         assert (tmp_path / "mnt" / "zero").exists()
         p.send_signal(sig)
         assert p.wait(timeout=20) == 0
@@ -544,11 +550,7 @@ def test_a_busy_mount_still_unmounts_on_a_signal(tmp_path):
     src = make_tree(tmp_path / "src")
     pack(src, tmp_path / "p.h5")
     (tmp_path / "mnt").mkdir()
-    p = subprocess.Popen([need_file("DSET_SPLIT_CLI"), "mount", "--foreground", tmp_path / "p.h5", tmp_path / "mnt"],
-                         env=clean_env(), stderr=subprocess.PIPE)
-    deadline = time.time() + 20
-    while not is_mounted(tmp_path / "mnt") and time.time() < deadline:
-        time.sleep(0.05)
+    p = mount_foreground(tmp_path / "p.h5", tmp_path / "mnt")
     held = open(tmp_path / "mnt" / "run.sh", "rb")
     p.send_signal(signal.SIGTERM)
     deadline = time.time() + 20

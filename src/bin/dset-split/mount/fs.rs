@@ -109,6 +109,17 @@ impl MountFs {
     }
 }
 
+impl MountFs {
+    /// The entries of folder `ino` from `offset` on (`.` and `..` first): each with the offset
+    /// of the next, its name and inode; None when `ino` is not a folder.
+    fn listing(&self, ino: Ino, offset: u64) -> Option<impl Iterator<Item = (u64, &OsStr, Ino)>> {
+        let Some(node @ Node { kind: Kind::Dir(children), .. }) = self.tree.node(ino) else { return None };
+        let dots = [(OsStr::new("."), ino), (OsStr::new(".."), node.parent)];
+        let all = dots.into_iter().chain(children.iter().map(|c| (self.tree.name(c), c.ino)));
+        Some(all.enumerate().skip(offset as usize).map(|(i, (name, child))| (i as u64 + 1, name, child)))
+    }
+}
+
 fn file_type(node: &Node) -> FileType {
     match node.kind {
         Kind::Dir(_) => FileType::Directory,
@@ -239,14 +250,10 @@ impl Filesystem for MountFs {
     }
 
     fn readdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
-        let Some(node @ Node { kind: Kind::Dir(children), .. }) = self.tree.node(ino.0) else {
-            return reply.error(Errno::ENOTDIR);
-        };
-        let dots = [(OsStr::new("."), ino.0), (OsStr::new(".."), node.parent)];
-        let all = dots.into_iter().chain(children.iter().map(|c| (self.tree.name(c), c.ino)));
-        for (i, (name, child)) in all.enumerate().skip(offset as usize) {
+        let Some(entries) = self.listing(ino.0, offset) else { return reply.error(Errno::ENOTDIR) };
+        for (next, name, child) in entries {
             let kind = self.tree.node(child).map_or(FileType::Directory, file_type);
-            if reply.add(INodeNo(child), i as u64 + 1, kind, name) {
+            if reply.add(INodeNo(child), next, kind, name) {
                 break;
             }
         }
@@ -254,14 +261,10 @@ impl Filesystem for MountFs {
     }
 
     fn readdirplus(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectoryPlus) {
-        let Some(node @ Node { kind: Kind::Dir(children), .. }) = self.tree.node(ino.0) else {
-            return reply.error(Errno::ENOTDIR);
-        };
-        let dots = [(OsStr::new("."), ino.0), (OsStr::new(".."), node.parent)];
-        let all = dots.into_iter().chain(children.iter().map(|c| (self.tree.name(c), c.ino)));
-        for (i, (name, child)) in all.enumerate().skip(offset as usize) {
+        let Some(entries) = self.listing(ino.0, offset) else { return reply.error(Errno::ENOTDIR) };
+        for (next, name, child) in entries {
             let Some(n) = self.tree.node(child) else { continue };
-            if reply.add(INodeNo(child), i as u64 + 1, name, &TTL, &self.attr(child, n), Generation(0)) {
+            if reply.add(INodeNo(child), next, name, &TTL, &self.attr(child, n), Generation(0)) {
                 break;
             }
         }

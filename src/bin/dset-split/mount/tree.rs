@@ -108,7 +108,7 @@ pub struct Data {
     pub source: Source,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Source {
     /// Nothing (an empty file).
     Empty,
@@ -487,7 +487,7 @@ impl Builder {
         let npy_data = npy.filter(|_| npy_free && !self.pack).map(|h| Data {
             size: h.len() as u64 + data.size,
             header: Some(h),
-            source: data.source.duplicate(),
+            source: data.source.clone(),
         });
         let ino = self.add(parent, name.clone(), meta, Kind::File(data));
         self.datasets.insert((file, token), ino);
@@ -653,17 +653,6 @@ impl Builder {
         let list = super::attrs::all(obj);
         if !list.is_empty() {
             self.tree.xattrs.insert(ino, list);
-        }
-    }
-}
-
-impl Source {
-    fn duplicate(&self) -> Source {
-        match self {
-            Source::Empty => Source::Empty,
-            Source::Bytes { file, offset } => Source::Bytes { file: *file, offset: *offset },
-            Source::Hdf5(h) => Source::Hdf5(h.clone()),
-            Source::Missing(why) => Source::Missing(why.clone()),
         }
     }
 }

@@ -150,6 +150,61 @@ pub fn packed_bytes(d: hid_t) -> bool {
     }
 }
 
+/// The memory and file dataspaces that select bytes `at..at + len` of the 1-D byte dataset `d`.
+fn byte_range(d: hid_t, at: u64, len: usize) -> Option<(IdGuard, IdGuard)> {
+    use dset_split::ffi::sys::h5d::H5Dget_space;
+    use dset_split::ffi::sys::h5s::{H5S_seloper_t, H5Sselect_hyperslab};
+    let (start, count) = ([at as hsize_t], [len as hsize_t]);
+    // SAFETY: plain HDF5 calls on a valid dataset; ids are checked and released by `IdGuard`.
+    unsafe {
+        let mem = IdGuard(H5Screate_simple(1, count.as_ptr(), std::ptr::null()));
+        let file = IdGuard(H5Dget_space(d));
+        let ok = mem.0 >= 0
+            && file.0 >= 0
+            && H5Sselect_hyperslab(
+                file.0,
+                H5S_seloper_t::H5S_SELECT_SET,
+                start.as_ptr(),
+                std::ptr::null(),
+                count.as_ptr(),
+                std::ptr::null(),
+            ) >= 0;
+        ok.then_some((mem, file))
+    }
+}
+
+/// Reads `buf.len()` bytes at byte `at` of the 1-D byte dataset `d`.
+pub fn read_piece(d: hid_t, at: u64, buf: &mut [u8]) -> Result<(), String> {
+    use dset_split::ffi::sys::h5d::H5Dread;
+    let ok = byte_range(d, at, buf.len()).is_some_and(|(mem, file)| {
+        // SAFETY: selections of `buf.len()` bytes and a buffer that long.
+        unsafe { H5Dread(d, *H5T_NATIVE_UINT8, mem.0, file.0, H5P_DEFAULT, buf.as_mut_ptr().cast()) >= 0 }
+    });
+    if !ok {
+        return Err(failed("cannot read the dataset"));
+    }
+    Ok(())
+}
+
+/// Writes `piece` at byte `at` of the 1-D byte dataset `d` (`whole`: it is all of it).
+pub fn write_piece(d: hid_t, at: u64, piece: &[u8], whole: bool) -> Result<(), String> {
+    use dset_split::ffi::sys::h5d::H5Dwrite;
+    use dset_split::ffi::sys::h5s::H5S_ALL;
+    let ok = if whole {
+        // SAFETY: the whole dataset, `piece.len()` bytes.
+        unsafe { H5Dwrite(d, *H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, piece.as_ptr().cast()) >= 0 }
+    } else {
+        byte_range(d, at, piece.len()).is_some_and(|(mem, file)| {
+            // SAFETY: selections of `piece.len()` bytes and a buffer that long.
+            unsafe { H5Dwrite(d, *H5T_NATIVE_UINT8, mem.0, file.0, H5P_DEFAULT, piece.as_ptr().cast()) >= 0 }
+        })
+    };
+    if !ok {
+        return Err(failed("cannot write the file's bytes"));
+    }
+    Ok(())
+}
+
 /// Writes `bytes` as the 1-D `uint8` attribute `name` of `obj`, replacing one of that name.
 pub fn write_bytes_attr(obj: hid_t, name: &CStr, bytes: &[u8]) -> Result<(), String> {
     delete_attr(obj, name);

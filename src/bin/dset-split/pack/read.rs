@@ -8,14 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use dset_split::ffi::sys::h5::hsize_t;
-use dset_split::ffi::sys::h5d::{H5Dget_space, H5Dread};
 use dset_split::ffi::sys::h5g::H5Gopen2;
 use dset_split::ffi::sys::h5i::hid_t;
 use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info3, H5Oopen};
 use dset_split::ffi::sys::h5p::H5P_DEFAULT;
-use dset_split::ffi::sys::h5s::{H5S_seloper_t, H5Screate_simple, H5Sselect_hyperslab};
-use dset_split::ffi::sys::h5t::H5T_NATIVE_UINT8;
 use dset_split::split::IdGuard;
 
 use super::format::{self, Stat};
@@ -25,32 +21,6 @@ use crate::h5::failed;
 
 /// Bytes copied at a time.
 const PIECE: usize = 4 << 20;
-
-/// Reads `buf.len()` bytes at byte `at` of the 1-D byte dataset `d`.
-pub fn read_piece(d: hid_t, at: u64, buf: &mut [u8]) -> Result<(), String> {
-    let count = [buf.len() as hsize_t];
-    let start = [at as hsize_t];
-    // SAFETY: plain HDF5 calls; the selections are `buf.len()` bytes and the buffer that long.
-    let ok = unsafe {
-        let mem = IdGuard(H5Screate_simple(1, count.as_ptr(), std::ptr::null()));
-        let fspace = IdGuard(H5Dget_space(d));
-        mem.0 >= 0
-            && fspace.0 >= 0
-            && H5Sselect_hyperslab(
-                fspace.0,
-                H5S_seloper_t::H5S_SELECT_SET,
-                start.as_ptr(),
-                std::ptr::null(),
-                count.as_ptr(),
-                std::ptr::null(),
-            ) >= 0
-            && H5Dread(d, *H5T_NATIVE_UINT8, mem.0, fspace.0, H5P_DEFAULT, buf.as_mut_ptr().cast()) >= 0
-    };
-    if !ok {
-        return Err(failed("cannot read the dataset"));
-    }
-    Ok(())
-}
 
 /// Unpacks the pack `file` into the folder `dest`, which must not exist or be empty.
 pub fn unpack(file: &Path, dest: &Path) -> Result<Summary, String> {
@@ -194,7 +164,7 @@ impl Unpacker {
         while at < size {
             crate::interrupted()?;
             let n = (size - at).min(PIECE as u64) as usize;
-            read_piece(d, at, &mut self.buf[..n])?;
+            hdf::read_piece(d, at, &mut self.buf[..n])?;
             out.write_all(&self.buf[..n]).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             at += n as u64;
             self.summary.bytes_written += n as u64;

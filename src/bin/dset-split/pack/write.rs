@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use dset_split::ffi::sys::h5::{hsize_t, htri_t};
 use dset_split::ffi::sys::h5d::{
-    H5D_alloc_time_t, H5D_fill_time_t, H5D_layout_t, H5Dcreate2, H5Dget_offset, H5Dget_space, H5Dwrite,
+    H5D_alloc_time_t, H5D_fill_time_t, H5D_layout_t, H5Dcreate2, H5Dget_offset, H5Dget_space,
 };
 use dset_split::ffi::sys::h5f::{H5F_ACC_EXCL, H5F_libver_t, H5F_scope_t, H5Fcreate, H5Fflush};
 use dset_split::ffi::sys::h5g::{H5Gcreate2, H5Gopen2};
@@ -22,10 +22,8 @@ use dset_split::ffi::sys::h5p::{
     H5Pset_alloc_time, H5Pset_chunk, H5Pset_deflate, H5Pset_fill_time, H5Pset_layout, H5Pset_libver_bounds,
     H5Pset_meta_block_size, H5Pset_obj_track_times,
 };
-use dset_split::ffi::sys::h5s::{
-    H5S_ALL, H5S_seloper_t, H5Screate_simple, H5Sget_simple_extent_npoints, H5Sselect_hyperslab,
-};
-use dset_split::ffi::sys::h5t::{H5T_NATIVE_UINT8, H5T_STD_U8LE, H5T_cset_t};
+use dset_split::ffi::sys::h5s::{H5Screate_simple, H5Sget_simple_extent_npoints};
+use dset_split::ffi::sys::h5t::{H5T_STD_U8LE, H5T_cset_t};
 use dset_split::split::IdGuard;
 
 use super::copy::{Copier, copy_range, open_source};
@@ -580,7 +578,7 @@ impl<'a> Writer<'a> {
                 std::io::ErrorKind::UnexpectedEof => "the file got shorter while it was packed".to_string(),
                 _ => format!("cannot read it: {e}"),
             })?;
-            write_piece(d, at, &self.buf[..n], n as u64 == size)?;
+            hdf::write_piece(d, at, &self.buf[..n], n as u64 == size)?;
             at += n as u64;
         }
         Ok(())
@@ -684,36 +682,6 @@ pub fn dataset_len(d: hid_t) -> Result<u64, String> {
     u64::try_from(n).map_err(|_| failed("cannot read the dataset's size"))
 }
 
-/// Writes `piece` at byte `at` of the 1-D byte dataset `d` (`whole`: it is all of it).
-fn write_piece(d: hid_t, at: u64, piece: &[u8], whole: bool) -> Result<(), String> {
-    // SAFETY: plain HDF5 calls; the selections are `piece.len()` bytes and the buffer that long.
-    let ok = unsafe {
-        if whole {
-            H5Dwrite(d, *H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, piece.as_ptr().cast()) >= 0
-        } else {
-            let count = [piece.len() as hsize_t];
-            let mem = IdGuard(H5Screate_simple(1, count.as_ptr(), std::ptr::null()));
-            let fspace = IdGuard(H5Dget_space(d));
-            let start = [at as hsize_t];
-            mem.0 >= 0
-                && fspace.0 >= 0
-                && H5Sselect_hyperslab(
-                    fspace.0,
-                    H5S_seloper_t::H5S_SELECT_SET,
-                    start.as_ptr(),
-                    std::ptr::null(),
-                    count.as_ptr(),
-                    std::ptr::null(),
-                ) >= 0
-                && H5Dwrite(d, *H5T_NATIVE_UINT8, mem.0, fspace.0, H5P_DEFAULT, piece.as_ptr().cast()) >= 0
-        }
-    };
-    if !ok {
-        return Err(failed("cannot write the file's bytes"));
-    }
-    Ok(())
-}
-
 /// Whether the dataset `d` holds the first `size` bytes of `src`.
 fn same_bytes(d: hid_t, src: &std::fs::File, size: u64, buf: &mut Vec<u8>) -> Result<bool, String> {
     let mut theirs = vec![0u8; PIECE.min(size as usize)];
@@ -722,7 +690,7 @@ fn same_bytes(d: hid_t, src: &std::fs::File, size: u64, buf: &mut Vec<u8>) -> Re
     while at < size {
         let n = (size - at).min(PIECE as u64) as usize;
         src.read_exact_at(&mut theirs[..n], at).map_err(|e| format!("cannot read it: {e}"))?;
-        super::read::read_piece(d, at, &mut buf[..n])?;
+        hdf::read_piece(d, at, &mut buf[..n])?;
         if theirs[..n] != buf[..n] {
             return Ok(false);
         }
