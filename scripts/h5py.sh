@@ -4,11 +4,14 @@
 # The last line of stdout is the environment's python.
 #
 #   bash scripts/h5py.sh [1.14|2.2]
+#   bash scripts/h5py.sh 1.14-mpi     # h5py with MPI support (mpi4py, built from source with
+#                                     # Open MPI's mpicc) against the parallel 1.14 build
 #   bash scripts/h5py.sh wheel        # PyPI's h5py and netCDF4 wheels (their bundled HDF5s)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 H5PY_VERSION=3.16.0
+MPI4PY_VERSION=4.1.1
 cache=${DSET_SPLIT_CACHE:-$HOME/.cache/dset-split}
 if [[ ${1:-} == wheel ]]; then
     # PyPI's wheels as pip users have them: h5py (HDF5 2.0.0 inside) and netCDF4 (HDF5 2.2.0
@@ -35,10 +38,16 @@ if [[ ! -f $venv/.complete ]]; then
     echo "[h5py.sh] building h5py $H5PY_VERSION against HDF5 $(basename "$prefix") (a few minutes, once)" >&2
     python3 -m venv "$venv"
     log=$venv/build.log
+    mpi=()
+    if [[ $series == *-mpi ]]; then
+        # h5py's MPI build: mpi4py and h5py compiled with the MPI compiler wrapper.
+        mpi=(env CC=mpicc HDF5_MPI=ON)
+    fi
     if ! {
         "$venv/bin/pip" install --quiet --upgrade pip &&
             "$venv/bin/pip" install --quiet numpy pytest &&
-            HDF5_DIR=$prefix "$venv/bin/pip" install --no-binary=h5py --no-cache-dir "h5py==$H5PY_VERSION"
+            { [[ ${#mpi[@]} -eq 0 ]] || "${mpi[@]}" "$venv/bin/pip" install --no-binary=mpi4py --no-cache-dir "mpi4py==$MPI4PY_VERSION"; } &&
+            HDF5_DIR=$prefix "${mpi[@]}" "$venv/bin/pip" install --no-binary=h5py --no-cache-dir "h5py==$H5PY_VERSION"
     } >"$log" 2>&1; then
         tail -n 40 "$log" >&2
         die "building h5py failed (full log: $log)"
@@ -46,7 +55,15 @@ if [[ ! -f $venv/.complete ]]; then
     got=$(LD_LIBRARY_PATH=$prefix/lib "$venv/bin/python" -c 'import h5py; print(h5py.version.hdf5_version)')
     want=$(basename "$prefix" | cut -d- -f1)
     [[ $got == "$want" ]] || die "h5py reports HDF5 $got, expected $want"
+    if [[ $series == *-mpi ]]; then
+        LD_LIBRARY_PATH=$prefix/lib "$venv/bin/python" -c 'import h5py, sys; sys.exit(not h5py.get_config().mpi)' ||
+            die "h5py was built without MPI support"
+    fi
     touch "$venv/.complete"
+fi
+if [[ $series == *-mpi ]]; then
+    echo "$venv/bin/python"
+    exit 0
 fi
 # xarray and h5netcdf (pure Python, on top of this h5py) for the netCDF-4 tests, added once.
 extras=(xarray==2026.9.0 h5netcdf==1.8.2)

@@ -18,6 +18,9 @@
 # series: 1.14  Debian's hdf5 source package (1.14.6 from sid/forky, else 1.14.5 from trixie):
 #               C, HL, Fortran, tools, h5cc/h5fc, h5_api_test
 #         2.2   the HDF5 2.2.0 sources carried by the Rust crate hdf5-metno-src 0.10.4: C and HL
+#         1.14-mpi, 2.2-mpi  the same sources built as parallel HDF5 (HDF5_ENABLE_PARALLEL, compiled
+#               with Debian's Open MPI, installed when missing): 1.14-mpi C, HL, Fortran, h5pcc and
+#               h5pfc; 2.2-mpi C and HL. Each under its own cache key.
 #         default: $DSET_SPLIT_HDF5, else 1.14
 #
 # Environment:
@@ -55,6 +58,8 @@ readonly APT_PACKAGES=(
     build-essential cmake gfortran make zlib1g-dev pkg-config dpkg-dev xz-utils
     ca-certificates debian-archive-keyring gpgv python3 python3-venv
 )
+# For the parallel builds (1.14-mpi, 2.2-mpi): Open MPI with its compiler wrappers and mpirun.
+readonly APT_PACKAGES_MPI=(libopenmpi-dev openmpi-bin)
 
 CACHE_ROOT=${DSET_SPLIT_CACHE:-${HOME:?HOME is not set}/.cache/dset-split}
 HDF5_CACHE=$CACHE_ROOT/hdf5
@@ -112,8 +117,8 @@ step() {
 series_arg() {
     local s=${1:-${DSET_SPLIT_HDF5:-1.14}}
     case $s in
-    1.14 | 2.2) printf '%s\n' "$s" ;;
-    *) die "unknown HDF5 series '$s' (expected 1.14 or 2.2)" ;;
+    1.14 | 2.2 | 1.14-mpi | 2.2-mpi) printf '%s\n' "$s" ;;
+    *) die "unknown HDF5 series '$s' (expected 1.14, 2.2, 1.14-mpi or 2.2-mpi)" ;;
     esac
 }
 
@@ -145,10 +150,11 @@ version_ge() { # version_ge A B: A >= B (dotted numbers)
 # ---------------------------------------------------------------------------------------------
 # prerequisites
 # ---------------------------------------------------------------------------------------------
-deps_apt() {
+deps_apt() { # deps_apt [series]
     command -v dpkg-query >/dev/null 2>&1 || die "this script needs a Debian-based system (dpkg-query not found)"
-    local missing=() p
-    for p in "${APT_PACKAGES[@]}"; do
+    local missing=() p wanted=("${APT_PACKAGES[@]}")
+    [[ ${1:-} == *-mpi ]] && wanted+=("${APT_PACKAGES_MPI[@]}")
+    for p in "${wanted[@]}"; do
         pkg_installed "$p" || missing+=("$p")
     done
     if ((${#missing[@]})); then
@@ -194,8 +200,8 @@ deps_cmake_venv() {
 
 cmd_deps() {
     local series=$1
-    deps_apt
-    if [[ $series == 2.2 ]]; then
+    deps_apt "$series"
+    if [[ ${series%-mpi} == 2.2 ]]; then
         deps_cmake_venv
         command -v cargo >/dev/null 2>&1 ||
             die "cargo not found: the 2.2 sources come from the Rust crate registry through cargo (install Rust first)"
@@ -226,6 +232,33 @@ recipe_opts() {
     local series=$1
     OPTS=("${COMMON_OPTS[@]}")
     case $series in
+    1.14-mpi)
+        # Parallel: C, HL and Fortran (h5pcc, h5pfc); the serial 1.14 build has the tools.
+        OPTS=("${OPTS[@]/-DHDF5_ENABLE_PARALLEL=OFF/-DHDF5_ENABLE_PARALLEL=ON}")
+        OPTS+=(
+            -DCMAKE_C_COMPILER=mpicc
+            -DCMAKE_Fortran_COMPILER=mpifort
+            -DONLY_SHARED_LIBS=ON
+            -DHDF5_BUILD_FORTRAN=ON
+            -DHDF5_BUILD_TOOLS=OFF
+            -DHDF5_BUILD_UTILS=OFF
+            -DHDF5_ENABLE_Z_LIB_SUPPORT=ON
+            -DBUILD_TESTING=OFF
+        )
+        ;;
+    2.2-mpi)
+        OPTS=("${OPTS[@]/-DHDF5_ENABLE_PARALLEL=OFF/-DHDF5_ENABLE_PARALLEL=ON}")
+        OPTS+=(
+            -DCMAKE_C_COMPILER=mpicc
+            -DCMAKE_INSTALL_LIBDIR=lib
+            -DHDF5_ONLY_SHARED_LIBS=ON
+            -DHDF5_BUILD_FORTRAN=OFF
+            -DHDF5_BUILD_TOOLS=OFF
+            -DHDF5_BUILD_UTILS=OFF
+            -DHDF5_ENABLE_ZLIB_SUPPORT=ON
+            -DBUILD_TESTING=OFF
+        )
+        ;;
     1.14)
         OPTS+=(
             -DONLY_SHARED_LIBS=ON
@@ -269,7 +302,7 @@ recipe_opts() {
 recipe_key() {
     local series=$1 src
     recipe_opts "$series"
-    case $series in
+    case ${series%-mpi} in
     1.14) src="debian-source:hdf5:1.14" ;;
     2.2) src="crate:$CRATE_NAME=$CRATE_VERSION" ;;
     esac
@@ -281,11 +314,11 @@ recipe_key() {
 find_prefix() {
     local series=$1 key d best="" bestv="" want=""
     key=$(recipe_key "$series")
-    if [[ $series == 1.14 && -n ${DSET_SPLIT_HDF5_DEBIAN_VERSION:-} ]]; then
+    if [[ ${series%-mpi} == 1.14 && -n ${DSET_SPLIT_HDF5_DEBIAN_VERSION:-} ]]; then
         want=${DSET_SPLIT_HDF5_DEBIAN_VERSION#*:} # 1.14.5+repack-3 -> 1.14.5
         want=${want%%[+~-]*}
     fi
-    for d in "$HDF5_CACHE/$series".*-"$key"; do
+    for d in "$HDF5_CACHE/${series%-mpi}".*-"$key"; do
         [[ -f $d/$STAMP_NAME ]] || continue
         local v=${d##*/}
         v=${v%-"$key"}
@@ -574,7 +607,7 @@ for p in json.load(sys.stdin)["packages"]:
 # Checks on a freshly installed prefix; dies with a message on the first failure.
 verify_prefix() {
     local series=$1 prefix=$2 soname
-    case $series in
+    case ${series%-mpi} in
     1.14) soname=310 ;;
     2.2) soname=320 ;;
     esac
@@ -584,6 +617,10 @@ verify_prefix() {
     [[ -f $prefix/lib/pkgconfig/hdf5.pc ]] || die "check failed: no $prefix/lib/pkgconfig/hdf5.pc"
     grep -q '^#define H5_HAVE_FILTER_DEFLATE 1' "$prefix/include/H5pubconf.h" ||
         die "check failed: zlib (deflate) support is not enabled in $prefix/include/H5pubconf.h"
+    if [[ $series == *-mpi ]]; then
+        grep -q '^#define H5_HAVE_PARALLEL 1' "$prefix/include/H5pubconf.h" ||
+            die "check failed: $prefix/include/H5pubconf.h does not define H5_HAVE_PARALLEL"
+    fi
     # A C program compiled against the prefix runs and reports the expected version.
     local tmp
     tmp=$(mktemp -d)
@@ -600,8 +637,10 @@ int main(void) {
 }
 EOF
     local cc_cmd=(cc)
+    [[ $series == *-mpi ]] && cc_cmd=(mpicc)
     [[ -x $prefix/bin/h5cc ]] && cc_cmd=("$prefix/bin/h5cc")
-    if [[ ${cc_cmd[0]} == cc ]]; then
+    [[ -x $prefix/bin/h5pcc ]] && cc_cmd=("$prefix/bin/h5pcc")
+    if [[ ${cc_cmd[0]} != "$prefix"/* ]]; then
         cc_cmd+=("-I$prefix/include")
     fi
     (cd "$tmp" && "${cc_cmd[@]}" -o v v.c "-L$prefix/lib" -lhdf5_hl -lhdf5 "-Wl,-rpath,$prefix/lib") >>"$LOG" 2>&1 ||
@@ -610,12 +649,19 @@ EOF
     got=$("$tmp/v" 2>>"$LOG") || { rm -rf "$tmp"; fail_with_log "running a test program against $prefix"; }
     rm -rf "$tmp"
     [[ $got == "$EXPECT_VERSION" ]] || die "check failed: test program reports HDF5 $got, expected $EXPECT_VERSION"
-    if [[ $series == 1.14 ]]; then
-        local t
-        for t in h5cc h5fc h5dump h5ls h5diff h5repack h5copy h5stat h5_api_test; do
-            [[ -x $prefix/bin/$t ]] || die "check failed: no $prefix/bin/$t"
-        done
-        "$prefix/bin/h5dump" --version >>"$LOG" 2>&1 || fail_with_log "$prefix/bin/h5dump --version"
+    if [[ $series == 1.14* ]]; then
+        local t fc=h5fc
+        if [[ $series == 1.14 ]]; then
+            for t in h5cc h5fc h5dump h5ls h5diff h5repack h5copy h5stat h5_api_test; do
+                [[ -x $prefix/bin/$t ]] || die "check failed: no $prefix/bin/$t"
+            done
+            "$prefix/bin/h5dump" --version >>"$LOG" 2>&1 || fail_with_log "$prefix/bin/h5dump --version"
+        else
+            fc=h5pfc
+            for t in h5pcc h5pfc; do
+                [[ -x $prefix/bin/$t ]] || die "check failed: no $prefix/bin/$t"
+            done
+        fi
         tmp=$(mktemp -d)
         cat >"$tmp/f.f90" <<'EOF'
 program v
@@ -628,8 +674,8 @@ program v
   call h5close_f(err)
 end program v
 EOF
-        (cd "$tmp" && "$prefix/bin/h5fc" -o f f.f90 "-Wl,-rpath,$prefix/lib") >>"$LOG" 2>&1 ||
-            { rm -rf "$tmp"; fail_with_log "compiling a Fortran test program with $prefix/bin/h5fc"; }
+        (cd "$tmp" && "$prefix/bin/$fc" -o f f.f90 "-Wl,-rpath,$prefix/lib") >>"$LOG" 2>&1 ||
+            { rm -rf "$tmp"; fail_with_log "compiling a Fortran test program with $prefix/bin/$fc"; }
         got=$("$tmp/f" 2>>"$LOG" | tr -d ' ') || { rm -rf "$tmp"; fail_with_log "running the Fortran test program"; }
         rm -rf "$tmp"
         [[ $got == "$EXPECT_VERSION" ]] || die "check failed: Fortran test program reports '$got', expected $EXPECT_VERSION"
@@ -645,6 +691,11 @@ build_114() { # build_114 <src> <build> <prefix>
     local src=$1 bld=$2 prefix=$3 d
     step "configure (cmake $(cmake --version | sed -n '1s/^cmake version //p'))" \
         cmake -S "$src" -B "$bld" -G "Unix Makefiles" "-DCMAKE_INSTALL_PREFIX=$prefix" "${OPTS[@]}"
+    if [[ $BUILDING == 1.14-mpi ]]; then # no tests, no tools: everything built is installed
+        step "build parallel C, HL, Fortran (-j$JOBS)" cmake --build "$bld" -j"$JOBS"
+        step "install into $prefix" cmake --install "$bld"
+        return 0
+    fi
     for d in "${INSTALLED_DIRS_114[@]}"; do
         [[ -f $bld/$d/Makefile ]] || die "unexpected build tree: no $bld/$d/Makefile"
     done
@@ -662,15 +713,16 @@ build_114() { # build_114 <src> <build> <prefix>
 
 cmd_build() {
     local series=$1 existing
-    deps_apt
+    deps_apt "$series"
     if existing=$(find_prefix "$series"); then
         log "HDF5 $series: using cached build"
         printf '%s\n' "$existing"
         return 0
     fi
-    if [[ $series == 2.2 ]]; then
-        cmd_deps 2.2
+    if [[ ${series%-mpi} == 2.2 ]]; then
+        cmd_deps "$series"
     fi
+    BUILDING=$series
 
     mkdir -p "$HDF5_CACHE/logs"
     # One build per series at a time (several test processes may call this concurrently).
@@ -694,7 +746,7 @@ cmd_build() {
     log "HDF5 $series: building (recipe $key, log: $LOG)"
     # Anything for this key without a stamp is a leftover of an interrupted build.
     local d
-    for d in "$HDF5_CACHE/$series".*-"$key"; do
+    for d in "$HDF5_CACHE/${series%-mpi}".*-"$key"; do
         [[ -e $d && ! -f $d/$STAMP_NAME ]] && { log "  removing incomplete $d"; rm -rf "$d"; }
     done
 
@@ -704,7 +756,7 @@ cmd_build() {
     src=$work/src
     bld=$work/build
     local origin
-    case $series in
+    case ${series%-mpi} in
     1.14)
         local dsc
         dsc=$(fetch_debian_source)
@@ -723,12 +775,12 @@ cmd_build() {
         ;;
     esac
     EXPECT_VERSION=$(hdf5_source_version "$src")
-    [[ $EXPECT_VERSION == "$series".* ]] || die "$origin carries HDF5 $EXPECT_VERSION, not $series.x"
+    [[ $EXPECT_VERSION == "${series%-mpi}".* ]] || die "$origin carries HDF5 $EXPECT_VERSION, not ${series%-mpi}.x"
     local prefix=$HDF5_CACHE/$EXPECT_VERSION-$key
     rm -rf "$prefix"
     log "  HDF5 $EXPECT_VERSION from $origin -> $prefix"
 
-    case $series in
+    case ${series%-mpi} in
     1.14) build_114 "$src" "$bld" "$prefix" ;;
     2.2) build_22 "$src" "$bld" "$prefix" ;;
     esac

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, on each supported HDF5 series:
 #   formatting, clippy, the Rust tests, the C tests (plain, and AddressSanitizer + UndefinedBehaviorSanitizer builds), real h5py
-#   scripts (h5py built from source against the series), and HDF5's own VOL API test suite
-#   natively and through dset_split (1.14).
+#   scripts (h5py built from source against the series), HDF5's own VOL API test suite
+#   natively and through dset_split (1.14), and MPI programs on parallel HDF5 builds (1.14).
 # Builds what it needs first (HDF5 into the cache, the crate). The last line counts the results.
 #
 #   bash scripts/test.sh              # both series
@@ -85,7 +85,7 @@ python_tests() {
         record "$name" 0 1
         return
     fi
-    local only=(tests/python) tools
+    local only=(tests/python --ignore=tests/python/test_mpi.py) tools
     tools=$(bash scripts/hdf5.sh build 1.14 2>/dev/null | tail -n 1) # the tools and h5fc: 1.14 only
     if [[ $series != 1.14 ]]; then
         # a 2.2 plugin cannot load into the 1.14 tools, and 2.2 has no Fortran here
@@ -107,6 +107,29 @@ python_tests() {
         DSET_SPLIT_GIT_ANNEX=$annex DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
         DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_DVC=$dvc DSET_SPLIT_CLI=$CARGO_TARGET_DIR/debug/dset-split \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?
+    p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
+    f=$({ grep -Eo '[0-9]+ failed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
+    [[ $rc -eq 0 ]] || tail -n 60 "$log" >&2
+    if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then f=1; fi
+    record "$name" "${p:-0}" "${f:-0}"
+}
+
+# mpi_tests NAME: MPI programs (tests/python/test_mpi.py) on the parallel builds (1.14-mpi, and
+# 2.2-mpi for the C programs), run by h5py built with MPI; the plugin is the 1.14 one.
+mpi_tests() {
+    local name=$1 log prefix prefix22 py wheel p f rc=0
+    log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
+    if ! prefix=$(bash scripts/hdf5.sh build 1.14-mpi 2>"$log.build" | tail -n 1) ||
+        ! prefix22=$(bash scripts/hdf5.sh build 2.2-mpi 2>>"$log.build" | tail -n 1) ||
+        ! py=$(bash scripts/h5py.sh 1.14-mpi 2>>"$log.build" | tail -n 1) ||
+        ! wheel=$(bash scripts/h5py.sh wheel 2>>"$log.build" | tail -n 1); then
+        tail -n 30 "$log.build" >&2
+        record "$name" 0 1
+        return
+    fi
+    DSET_SPLIT_MPI_PREFIX=$prefix DSET_SPLIT_MPI22_PREFIX=$prefix22 DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR \
+        DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_CLI=$CARGO_TARGET_DIR/debug/dset-split LD_LIBRARY_PATH=$prefix/lib \
+        "$py" -m pytest -q -p no:cacheprovider tests/python/test_mpi.py >"$log" 2>&1 || rc=$?
     p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
     f=$({ grep -Eo '[0-9]+ failed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
     [[ $rc -eq 0 ]] || tail -n 60 "$log" >&2
@@ -170,6 +193,7 @@ for series in $SERIES; do
     python_tests "h5py, Fortran and tools clients ($series)"
     if [[ $series == 1.14 ]]; then
         api_tests
+        mpi_tests "MPI programs (1.14-mpi, 2.2-mpi)"
     fi
 done
 

@@ -8,7 +8,8 @@
 //! | `core` with a backing store | yes | written to the given path at close |
 //! | `core` without a backing store, file images, h5py's file-like objects | no | no file on disk: nothing to put a folder beside |
 //! | `family`, `multi`, `split` | no | the name is a pattern or a base name, not one file |
-//! | `mpio`, `subfiling` | no (for now) | parallel creation needs collective naming (planned) |
+//! | `mpio` (parallel HDF5) | yes | one file written by every rank; rank 0 does the file-system work (`split::collective`) |
+//! | `subfiling` | no | the data is in files the driver names itself |
 //! | `log`, `direct`, `ros3`, `hdfs`, `mirror`, `splitter`, `onion`, any other | no | not a plain local file, or one the connector cannot vouch for |
 
 use crate::ffi::sys::h5p::{
@@ -43,7 +44,7 @@ pub fn splits(fapl: hid_t) -> bool {
         let sec2 = driver_of(|f| unsafe { H5Pset_fapl_sec2(f) });
         // SAFETY: as above.
         let stdio = driver_of(|f| unsafe { H5Pset_fapl_stdio(f) });
-        if Some(driver) == sec2 || Some(driver) == stdio {
+        if Some(driver) == sec2 || Some(driver) == stdio || communicator(fapl).is_some() {
             return true;
         }
         let core = driver_of(|f| {
@@ -58,4 +59,11 @@ pub fn splits(fapl: hid_t) -> bool {
         }
         false
     })
+}
+
+/// The MPI communicator of a file access property list with the MPI-IO driver (None for any
+/// other driver, or a serial HDF5).
+pub fn communicator(fapl: hid_t) -> Option<crate::ffi::mpi::Comm> {
+    crate::ffi::mpi::get()?;
+    quietly(|| crate::ffi::mpi::Comm::of_fapl(fapl)).ok()
 }

@@ -89,6 +89,16 @@ impl Lib {
         Ok(if self.global && !copy.is_null() { copy } else { own })
     }
 
+    /// The address of a variable of the library or of one it depends on, as the process uses it:
+    /// the program's copy when the program copied it (a program linked to the library that
+    /// defines it and refers to it: a copy relocation, which the library then uses too), else the
+    /// one [`Lib::opt_sym`] finds.
+    pub fn opt_var(&self, name: &CStr) -> Option<*mut c_void> {
+        let own = self.opt_sym(name)?;
+        let copy = global_sym(name);
+        Some(if copy.is_null() { own } else { copy })
+    }
+
     /// Refuses an HDF5 older than 1.14 (another VOL class layout), naming its version.
     pub fn check_version(&self) -> Result<(), String> {
         let get = self.sym(c"H5get_libversion")?;
@@ -376,6 +386,11 @@ pub fn bind(lib: Lib) -> Result<usize, String> {
         }
     }
     Err(format!("more than {MAX_COPIES} HDF5 libraries in one process"))
+}
+
+/// The library of the copy whose callback is running (see [`index`]).
+pub fn current_lib() -> &'static Lib {
+    &BINDINGS[index()].get().expect("index() names a made binding").lib
 }
 
 /// The copy number of the libhdf5 in the global scope, bound on first use.

@@ -1651,4 +1651,5 @@ crate::bind! {
 }
 
 pub mod bind;
+pub mod mpi;
 pub mod sys;

@@ -124,24 +124,27 @@ pub unsafe fn make_writable(
     };
     let at = Below { obj: parent.under_object, vol: parent.under_vol_id, obj_type: loc.obj_type };
     if let Some(target) = quietly(|| split_link_target(ctx, &at, name, dxpl)) {
-        if let Some(other) = ctx.shadowing(&target) {
-            return Err(shadowed(name.to_bytes(), &target, &other));
-        }
-        if ctx.read_only {
-            return Ok(());
-        }
-        if ctx.own_split_file(&target).is_err() && ctx.split_file_path(&target).is_ok() {
-            return Ok(()); // not ours (no owner file, another main file's): written as natively
-        }
-        let file = ctx.split_file_path(&target).map_err(|e| {
-            Error::arg(format!(
-                "refusing to open {} for writing: {}; open the main file read-only, or make the split folder's \
-                 directories real ones",
-                name.to_string_lossy(),
-                e.msg
-            ))
+        // What is on disk decides: rank 0's view under MPI (`collective`).
+        ctx.leader_does(&format!("opening {} for writing", name.to_string_lossy()), || {
+            if let Some(other) = ctx.shadowing(&target) {
+                return Err(shadowed(name.to_bytes(), &target, &other));
+            }
+            if ctx.read_only {
+                return Ok(());
+            }
+            if ctx.own_split_file(&target).is_err() && ctx.split_file_path(&target).is_ok() {
+                return Ok(()); // not ours (no owner file, another main file's): written as natively
+            }
+            let file = ctx.split_file_path(&target).map_err(|e| {
+                Error::arg(format!(
+                    "refusing to open {} for writing: {}; open the main file read-only, or make the split folder's \
+                     directories real ones",
+                    name.to_string_lossy(),
+                    e.msg
+                ))
+            })?;
+            crate::cow::own_copy(&file)
         })?;
-        crate::cow::own_copy(&file)?;
     }
     Ok(())
 }
@@ -391,7 +394,7 @@ pub unsafe fn after_open(parent: &Obj, made: *mut c_void, name: *const c_char, d
         let path = ctx
             .split_file_path(&target)
             .map_err(|e| Error::arg(format!("refusing to open {} for writing: {}", file.display(), e.msg)))?;
-        if ctx.own_split_file(&target).is_ok() && crate::cow::is_shared(&path).unwrap_or(false) {
+        if ctx.must_copy(&target, &path)? {
             return Ok(AfterOpen::Reopen(path));
         }
     }
@@ -481,7 +484,10 @@ pub unsafe fn recheck_opened(
             // A link into a cache reached some other way: close, make it private, open again
             // (and look at it again: a virtual split dataset gets its source opened now).
             close(made)?;
-            crate::cow::own_copy(&path)?;
+            match parent.ctx.as_ref() {
+                Some(ctx) => ctx.own_copy(&path)?,
+                None => crate::cow::own_copy(&path)?,
+            }
             let again = open()?;
             if again.is_null() {
                 return Ok(again);

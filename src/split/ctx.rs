@@ -104,6 +104,9 @@ pub struct FileCtx {
     /// The directories of `HDF5_EXT_PREFIX`, where HDF5 looks a relative external link target up
     /// before the main file's directory.
     pub(super) ext_prefixes: Vec<PathBuf>,
+    /// The main file's MPI communicator when it is opened with the MPI-IO driver (see
+    /// `collective`): rank 0 does the file-system work.
+    pub comm: Option<crate::ffi::mpi::Comm>,
 }
 
 impl Drop for FileCtx {
@@ -227,6 +230,7 @@ impl FileCtx {
             timeless_defaults: Default::default(),
             pending: Default::default(),
             ext_prefixes: super::folder::ext_prefixes(main_path_dir),
+            comm: crate::driver::communicator(under_fapl),
         }))
     }
 
@@ -356,7 +360,8 @@ impl FileCtx {
     pub fn flush_split_files(&self, dxpl: hid_t) -> Result<()> {
         let open = self.open_split.lock().unwrap_or_else(|e| e.into_inner()).clone();
         for e in open {
-            if e.info.form == Form::Virtual {
+            // (Parallel HDF5 has no dataset flush, and caches no raw data it writes.)
+            if e.info.form == Form::Virtual && self.comm.is_none() {
                 // A virtual split dataset's source has no id of the application's: a file flush
                 // would not reach its cached data, so the dataset is flushed first.
                 let mut args = ffi::H5VL_dataset_specific_args_t {

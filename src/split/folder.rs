@@ -84,7 +84,7 @@ impl FileCtx {
     /// (`targets`, read before), then the owner file and the folder if nothing else is left. A
     /// file only another main file links to (one renamed away, say) stays.
     pub fn clear_old_split_files(&self, targets: &[Arc<str>]) {
-        if self.ownership() != crate::confine::Owner::Ours {
+        if !self.leads() || self.ownership() != crate::confine::Owner::Ours {
             return;
         }
         let files: Vec<PathBuf> = targets.iter().filter_map(|t| self.layout_file(t).ok()).collect();
@@ -100,6 +100,9 @@ impl FileCtx {
     /// truncated or deleted. Only a folder provably this main file's is touched (see
     /// `crate::confine`), and nothing through a symbolic link.
     pub fn clear_split_folder(&self) {
+        if !self.leads() {
+            return; // rank 0 clears it
+        }
         if let Some(why) = self.ownership().refusal(&self.split_dir) {
             if self.ownership() != crate::confine::Owner::Missing {
                 trace!("split folder left as it is: {why}");

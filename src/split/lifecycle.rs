@@ -340,6 +340,9 @@ pub fn targets_of_old_file(ctx: &FileCtx, name: &CStr, fapl: hid_t) -> Option<Ve
 
 /// Removes split files (from [`remove_pending`]) and the directories left empty.
 pub fn remove_files(ctx: &FileCtx, files: &[std::path::PathBuf]) {
+    if !ctx.leads() {
+        return; // rank 0 removes them (every rank has the same list)
+    }
     for file in files {
         match std::fs::remove_file(file) {
             Ok(()) => {
@@ -432,6 +435,8 @@ type Moving = (Vec<u8>, Arc<str>);
 
 /// Moves the split file `target` of the dataset whose link is at `path` (absolute) to the layout
 /// name of that path (or a free alternate) and points the link there; None when it is there.
+/// Under MPI rank 0 moves the file and every rank points its link at the name rank 0 chose
+/// (`collective`).
 fn move_split_file(ctx: &FileCtx, at: &Below, path: &[u8], target: &Arc<str>, dxpl: hid_t) -> Result<Option<Arc<str>>> {
     let Some(relative) = layout::relative_file(path) else { return Ok(None) };
     let folder = ctx.link_target("");
@@ -439,39 +444,52 @@ fn move_split_file(ctx: &FileCtx, at: &Below, path: &[u8], target: &Arc<str>, dx
     if layout::primary(current) == relative {
         return Ok(None); // already at its layout name (or an alternate of it)
     }
-    let from = ctx.own_split_file(target)?;
-    // Alternates share the layout name's directory: checked once, through no symbolic link.
-    crate::confine::below(&ctx.split_dir, &relative).map_err(Error::arg)?;
-    let new_relative = super::place::free_name(&ctx.split_dir, &relative)
-        .ok_or_else(|| Error::library(format!("cannot find a free name for {relative}")))?;
-    let to = ctx.split_dir.join(&new_relative);
-    let new_target = ctx.link_target(&new_relative);
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            Error::library(format!("cannot create {} to move {}: {e}", parent.display(), from.display()))
-        })?;
-    }
     // The new name first (never replacing anything), then the link, flushed, then the old name
     // goes: a crash at any point leaves a link to a file that exists (and maybe an orphan).
-    let moved_now = place_beside(&from, &to)
-        .map_err(|e| Error::library(format!("cannot move {} to {}: {e}", from.display(), to.display())))?;
+    let mut from = std::path::PathBuf::new();
+    let placed = ctx.decided(&format!("moving the split file {target}"), || {
+        from = ctx.own_split_file(target)?;
+        // Alternates share the layout name's directory: checked once, through no symbolic link.
+        crate::confine::below(&ctx.split_dir, &relative).map_err(Error::arg)?;
+        let new_relative = super::place::free_name(&ctx.split_dir, &relative)
+            .ok_or_else(|| Error::library(format!("cannot find a free name for {relative}")))?;
+        let to = ctx.split_dir.join(&new_relative);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Error::library(format!("cannot create {} to move {}: {e}", parent.display(), from.display()))
+            })?;
+        }
+        let moved_now = place_beside(&from, &to)
+            .map_err(|e| Error::library(format!("cannot move {} to {}: {e}", from.display(), to.display())))?;
+        Ok([&[u8::from(moved_now)], new_relative.as_bytes()].concat())
+    })?;
+    let Some((&moved_now, new_relative)) = placed.split_first() else {
+        return Err(Error::library("rank 0 sent no name for a moved split file"));
+    };
+    let (moved_now, new_relative) = (moved_now != 0, String::from_utf8_lossy(new_relative).into_owned());
+    let to = ctx.split_dir.join(&new_relative);
+    let new_target = ctx.link_target(&new_relative);
     let link_name = CString::new(path.to_vec()).map_err(|_| Error::arg("a name holds a NUL byte"))?;
     if let Err(e) = replace_link(at, &link_name, &new_target, dxpl) {
         // Take the new name back so the old link stays valid.
-        match moved_now {
-            true => drop(crate::confine::rename_noreplace(&to, &from)),
-            false => drop(std::fs::remove_file(&to)),
+        if ctx.leads() {
+            match moved_now {
+                true => drop(crate::confine::rename_noreplace(&to, &from)),
+                false => drop(std::fs::remove_file(&to)),
+            }
         }
         return Err(e);
     }
     at.flush(dxpl);
-    if !moved_now {
-        if let Err(e) = std::fs::remove_file(&from) {
-            trace!("cannot remove {} after moving it: {e}", from.display());
+    if ctx.leads() {
+        if !moved_now {
+            if let Err(e) = std::fs::remove_file(&from) {
+                trace!("cannot remove {} after moving it: {e}", from.display());
+            }
         }
+        trace!("moved {} -> {}", from.display(), to.display());
+        prune_empty_dirs(from.parent(), &ctx.split_dir);
     }
-    trace!("moved {} -> {}", from.display(), to.display());
-    prune_empty_dirs(from.parent(), &ctx.split_dir);
     Ok(Some(Arc::from(new_target)))
 }
 

@@ -5,6 +5,7 @@
 
 mod access;
 mod anon;
+mod collective;
 mod copy;
 mod create;
 mod ctx;

@@ -58,6 +58,9 @@ pub(super) struct Place {
     claimed: Option<PathBuf>,
     /// Whether the file at `file_path` was made by this creation (only then is it removed again).
     created: bool,
+    /// Whether this process made the directories and the file (under MPI, only rank 0 does:
+    /// the others' `remove` leaves the file system alone).
+    leader: bool,
 }
 
 /// An object to copy: a location in the connector below and a name relative to it.
@@ -91,7 +94,54 @@ impl Place {
     /// (`x~n1.h5`, `x~n2.h5` ...): a split file belongs to exactly one dataset and is never
     /// overwritten. Refuses a split folder that is not this main file's, and any way through a
     /// symbolic link, before anything is made.
+    ///
+    /// Under MPI (see `collective`) rank 0 chooses and makes, and every rank checks that it would
+    /// have chosen the same layout name in the same folder: ranks that disagree (another
+    /// connector setting, another working directory) make it an error on every rank.
     pub(super) fn prepare(ctx: &FileCtx, path: &[u8]) -> Result<Place> {
+        if ctx.comm.is_none() {
+            return Place::prepare_here(ctx, path);
+        }
+        let show = String::from_utf8_lossy(path);
+        let layout_name = layout::relative_file(path).ok_or_else(|| Error::arg("a dataset needs a name"))?;
+        let here = ctx.split_dir.join(&layout_name);
+        let mut made = None;
+        let chosen = ctx.decided(&format!("choosing the split file of dataset {show}"), || {
+            let place = Place::prepare_here(ctx, path)?;
+            let out = [here.as_os_str().as_encoded_bytes(), b"\0", place.relative.as_bytes()].concat();
+            made = Some(place);
+            Ok(out)
+        })?;
+        let mut parts = chosen.splitn(2, |b| *b == 0);
+        let (theirs, relative) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let same = theirs == here.as_os_str().as_encoded_bytes();
+        if !ctx.all_ranks(same)? {
+            if let Some(place) = made {
+                place.remove();
+            }
+            return Err(Error::arg(if same {
+                format!("another rank puts dataset {show} elsewhere (see its error): the ranks disagree")
+            } else {
+                format!(
+                    "the ranks disagree on where dataset {show} goes: rank 0 puts it at {}, {} at {}: every \
+                     rank must open the main file by the same path with the same connector settings",
+                    String::from_utf8_lossy(theirs),
+                    ctx.rank_name(),
+                    here.display()
+                )
+            }));
+        }
+        if let Some(place) = made {
+            return Ok(place);
+        }
+        let relative =
+            String::from_utf8(relative.to_vec()).map_err(|_| Error::library("rank 0 sent a name that is not UTF-8"))?;
+        let file_path = ctx.split_dir.join(&relative);
+        Ok(Place { relative, file_path, made: MadeDirs(Vec::new()), claimed: None, created: false, leader: false })
+    }
+
+    /// [`Place::prepare`] in this process alone.
+    fn prepare_here(ctx: &FileCtx, path: &[u8]) -> Result<Place> {
         use crate::confine::Owner;
         let show = String::from_utf8_lossy(path);
         let layout_name = layout::relative_file(path).ok_or_else(|| Error::arg("a dataset needs a name"))?;
@@ -129,7 +179,7 @@ impl Place {
                 return Err(e);
             }
         };
-        let mut place = Place { relative: layout_name.clone(), file_path, made, claimed, created: false };
+        let mut place = Place { relative: layout_name.clone(), file_path, made, claimed, created: false, leader: true };
         match free_name(&ctx.split_dir, &layout_name) {
             Some(name) => place.relative = name,
             None => {
@@ -228,6 +278,9 @@ impl Place {
 
     /// Undoes `prepare` and the file `create_file` made.
     pub(super) fn remove(self) {
+        if !self.leader {
+            return;
+        }
         if self.created {
             let _ = std::fs::remove_file(&self.file_path);
         }

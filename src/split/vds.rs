@@ -370,7 +370,7 @@ pub(super) unsafe fn attach_source(
         let path = ctx.split_file_path(&target).map_err(|e| {
             Error::arg(format!("refusing to open {shown} (its data is in {target}) for writing: {}", e.msg))
         })?;
-        if ctx.own_split_file(&target).is_ok() && crate::cow::is_shared(&path).unwrap_or(false) {
+        if ctx.must_copy(&target, &path)? {
             return Ok(AfterOpen::Reopen(path));
         }
     }
@@ -401,8 +401,8 @@ pub unsafe fn reattach_source(ctx: &FileCtx, made: *mut c_void) {
         if !ctx.read_only {
             // As `attach_source`: never written in place when it is a link into a cache.
             let path = ctx.split_file_path(&target)?;
-            if ctx.own_split_file(&target).is_ok() && crate::cow::is_shared(&path).unwrap_or(false) {
-                crate::cow::own_copy(&path)?;
+            if ctx.must_copy(&target, &path)? {
+                ctx.own_copy(&path)?;
             }
         }
         let dapl = Plist(object.dataset_get_id(ffi::H5VL_DATASET_GET_DAPL, dxpl)?);

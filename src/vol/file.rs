@@ -47,7 +47,15 @@ pub unsafe extern "C" fn create<const K: usize>(
         let ctx = file_ctx(name, fapl.0, &info, false)?;
         // Only a file that exists has split files to go with it: a folder left by a main file
         // that was renamed or deleted without the connector may still be another file's.
-        let existed = ctx.as_ref().is_some_and(|c| std::fs::symlink_metadata(&c.main_path).is_ok());
+        // (Under MPI, as rank 0 sees it: another rank may already be creating the file.)
+        let existed = match &ctx {
+            Some(c) => !c
+                .decided("looking for the main file", || {
+                    Ok(std::fs::symlink_metadata(&c.main_path).map_or(Vec::new(), |_| vec![1]))
+                })?
+                .is_empty(),
+            None => false,
+        };
         // The split files the old file links to go with it; others in the folder (of a main file
         // renamed away, say) stay.
         let old_targets = match (&ctx, flags & H5F_ACC_TRUNC != 0 && existed && req.is_null()) {
@@ -60,7 +68,7 @@ pub unsafe extern "C" fn create<const K: usize>(
         };
         if let (Some(ctx), true) = (&ctx, flags & H5F_ACC_TRUNC != 0) {
             // Truncating through a link into a cache would empty the cache's file.
-            crate::cow::unlink_shared(&ctx.main_path)?;
+            ctx.leader_does("truncating the main file", || crate::cow::unlink_shared(&ctx.main_path))?;
         }
         // The root group records no times unless track_times=on.
         let own_fcpl = crate::split::without_times(ctx.as_ref(), fcpl_id)?;
@@ -107,7 +115,7 @@ pub unsafe extern "C" fn open<const K: usize>(
         let ctx = file_ctx(name, fapl.0, &info, flags & H5F_ACC_RDWR == 0)?;
         if let (Some(ctx), true) = (&ctx, flags & H5F_ACC_RDWR != 0) {
             // Writing through a link into a cache would modify the cache's file.
-            crate::cow::own_copy(&ctx.main_path)?;
+            ctx.leader_does("opening the main file for writing", || crate::cow::own_copy(&ctx.main_path))?;
         }
         // SAFETY: HDF5's own arguments, with the fapl naming the connector below.
         let under = unsafe { ffi::H5VLfile_open(name, flags, fapl.0, dxpl_id, req) };

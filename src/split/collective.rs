@@ -1,0 +1,75 @@
+//! A main file opened with the MPI-IO driver (issue 13): every rank runs the connector's code
+//! for each collective HDF5 call, with the same arguments, and parallel HDF5 keeps the files'
+//! metadata the same on every rank. What HDF5 does not share is the file system: there the
+//! first rank (rank 0 of the file's communicator) does all the work and makes every decision
+//! that depends on what is on disk (a split file's name, whether a file existed), and the
+//! others learn the outcome from it, so every rank agrees without relying on timing. An error
+//! there is every rank's error.
+
+use crate::error::{Error, Result};
+
+use super::FileCtx;
+
+impl FileCtx {
+    /// Whether this process does the file-system work for the file: always, except under MPI,
+    /// where rank 0 does.
+    pub fn leads(&self) -> bool {
+        self.comm.as_ref().is_none_or(|c| c.rank == 0)
+    }
+
+    /// `f`'s outcome, decided on the leading rank and the same on every rank (a collective call
+    /// under MPI: every rank must make it). Serially, just `f()`.
+    pub fn decided(&self, what: &str, f: impl FnOnce() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+        let Some(comm) = &self.comm else { return f() };
+        let mine = (comm.rank == 0).then(f);
+        let message = match &mine {
+            Some(Ok(bytes)) => [b"+", &bytes[..]].concat(),
+            Some(Err(e)) => [b"-", e.to_string().as_bytes()].concat(),
+            None => Vec::new(),
+        };
+        let got = comm.bcast(message).map_err(|e| Error::library(format!("{what}: {e}")))?;
+        match (mine, got.split_first()) {
+            (Some(outcome), _) => outcome,
+            (None, Some((b'+', bytes))) => Ok(bytes.to_vec()),
+            (None, Some((_, why))) => Err(Error::library(format!("{what} (rank 0): {}", String::from_utf8_lossy(why)))),
+            (None, None) => Err(Error::library(format!("{what}: rank 0 sent nothing"))),
+        }
+    }
+
+    /// Runs `f` (file-system work) on the leading rank; every rank returns its outcome, and
+    /// only once it is done (a collective call under MPI).
+    pub fn leader_does(&self, what: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
+        self.decided(what, || f().map(|()| Vec::new())).map(drop)
+    }
+
+    /// [`FileCtx::decided`] for a yes or no.
+    pub fn decided_bool(&self, what: &str, f: impl FnOnce() -> Result<bool>) -> Result<bool> {
+        Ok(self.decided(what, || f().map(|b| vec![u8::from(b)]))?.first() == Some(&1))
+    }
+
+    /// Whether the split file `target` (at `path`) is ours and a link into a cache, which must
+    /// become a private copy before anything writes to it: rank 0's answer under MPI.
+    pub fn must_copy(&self, target: &str, path: &std::path::Path) -> Result<bool> {
+        self.decided_bool(&format!("looking at the split file {target}"), || {
+            Ok(self.own_split_file(target).is_ok() && crate::cow::is_shared(path).unwrap_or(false))
+        })
+    }
+
+    /// `cow::own_copy` of `path` on the leading rank, every rank returning once it is done.
+    pub fn own_copy(&self, path: &std::path::Path) -> Result<()> {
+        self.leader_does(&format!("making a private copy of {}", path.display()), || crate::cow::own_copy(path))
+    }
+
+    /// Whether `ok` holds on every rank (a collective call under MPI); serially `ok`.
+    pub fn all_ranks(&self, ok: bool) -> Result<bool> {
+        match &self.comm {
+            None => Ok(ok),
+            Some(comm) => comm.all(ok).map_err(Error::library),
+        }
+    }
+
+    /// This rank, for messages ("" serially).
+    pub fn rank_name(&self) -> String {
+        self.comm.as_ref().map(|c| format!("rank {} of {}", c.rank, c.size)).unwrap_or_default()
+    }
+}
