@@ -38,17 +38,27 @@ if [[ ! -f $venv/.complete ]]; then
     echo "[h5py.sh] building h5py $H5PY_VERSION against HDF5 $(basename "$prefix") (a few minutes, once)" >&2
     python3 -m venv "$venv"
     log=$venv/build.log
-    mpi=()
+    h5py=("h5py==$H5PY_VERSION")
     if [[ $series == *-mpi ]]; then
-        # h5py's MPI build: mpi4py and h5py compiled with the MPI compiler wrapper.
-        mpi=(env CC=mpicc HDF5_MPI=ON)
+        # h5py's MPI build: mpi4py compiled once with the MPI compiler wrapper (its generated C
+        # is large: no debug information), then h5py against it without build isolation (which
+        # would compile the mpi4py its build pins a second time).
+        h5py=(--no-build-isolation "${h5py[@]}")
+        if ! {
+            "$venv/bin/pip" install --quiet --upgrade pip &&
+                "$venv/bin/pip" install --quiet numpy pytest "Cython>=3.0,<4" pkgconfig "setuptools>=77" wheel &&
+                CC=mpicc CFLAGS="-g0 -O1" "$venv/bin/pip" install --no-binary=mpi4py --no-cache-dir "mpi4py==$MPI4PY_VERSION"
+        } >"$log" 2>&1; then
+            tail -n 40 "$log" >&2
+            die "building mpi4py failed (full log: $log)"
+        fi
+        export CC=mpicc HDF5_MPI=ON
     fi
     if ! {
         "$venv/bin/pip" install --quiet --upgrade pip &&
             "$venv/bin/pip" install --quiet numpy pytest &&
-            { [[ ${#mpi[@]} -eq 0 ]] || "${mpi[@]}" "$venv/bin/pip" install --no-binary=mpi4py --no-cache-dir "mpi4py==$MPI4PY_VERSION"; } &&
-            HDF5_DIR=$prefix "${mpi[@]}" "$venv/bin/pip" install --no-binary=h5py --no-cache-dir "h5py==$H5PY_VERSION"
-    } >"$log" 2>&1; then
+            HDF5_DIR=$prefix "$venv/bin/pip" install --no-binary=h5py --no-cache-dir "${h5py[@]}"
+    } >>"$log" 2>&1; then
         tail -n 40 "$log" >&2
         die "building h5py failed (full log: $log)"
     fi
