@@ -71,7 +71,9 @@ impl Mpi {
             Some(byte) => {
                 (Flavor::OpenMpi, byte, var(c"ompi_mpi_int")?, var(c"ompi_mpi_op_min")?, var(c"ompi_mpi_info_null")?)
             }
-            None if f(c"MPIR_Process").is_some() || f(c"MPICH_Init_thread").is_some() => {
+            // (An MPI of the MPI-5 standard ABI has neither: then no MPI is known, and files
+            // with the MPI-IO driver are passed through unsplit.)
+            None if f(c"MPIR_Process").is_some() || f(c"MPIR_Err_return_comm").is_some() => {
                 (Flavor::Mpich, MPICH_BYTE, MPICH_INT, MPICH_MIN, MPICH_INFO_NULL)
             }
             None => return None,

@@ -21,7 +21,11 @@ impl FileCtx {
     /// under MPI: every rank must make it). Serially, just `f()`.
     pub fn decided(&self, what: &str, f: impl FnOnce() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
         let Some(comm) = &self.comm else { return f() };
-        let mine = (comm.rank == 0).then(f);
+        // A panic in `f` must not skip the broadcast the other ranks wait in.
+        let mine = (comm.rank == 0).then(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+                .unwrap_or_else(|_| Err(Error::library(format!("{what}: the connector panicked (a bug)"))))
+        });
         let message = match &mine {
             Some(Ok(bytes)) => [b"+", &bytes[..]].concat(),
             Some(Err(e)) => [b"-", e.to_string().as_bytes()].concat(),
@@ -40,6 +44,37 @@ impl FileCtx {
     /// only once it is done (a collective call under MPI).
     pub fn leader_does(&self, what: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
         self.decided(what, || f().map(|()| Vec::new())).map(drop)
+    }
+
+    /// Checks that every rank opens the main file with the same settings (the same file and
+    /// split folder, policy and `HDF5_EXT_PREFIX`): ranks that decide differently whether a
+    /// dataset splits, or in which form, would make different collective calls and wait for each
+    /// other forever. Call when the main file is created or opened (a collective call under MPI).
+    pub fn agree_on_settings(&self) -> Result<()> {
+        let Some(comm) = &self.comm else { return Ok(()) };
+        let mine = format!(
+            "main file {}, split folder {}, {:?}, HDF5_EXT_PREFIX {:?}",
+            self.main_path.display(),
+            self.split_dir.display(),
+            self.policy,
+            self.ext_prefixes
+        );
+        let theirs = comm.bcast(mine.clone().into_bytes()).map_err(Error::library)?;
+        let same = theirs == mine.as_bytes();
+        if self.all_ranks(same)? {
+            return Ok(());
+        }
+        let file = self.main_path.display();
+        Err(Error::config(if same {
+            format!("another rank opens {file} with other settings (see its error): the ranks disagree")
+        } else {
+            format!(
+                "the ranks open {file} with different settings: rank 0 with {}, {} with {mine}; every rank must \
+                 load dset_split with the same info string, HDF5_EXT_PREFIX and working directory",
+                String::from_utf8_lossy(&theirs),
+                self.rank_name()
+            )
+        }))
     }
 
     /// [`FileCtx::decided`] for a yes or no.

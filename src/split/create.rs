@@ -181,9 +181,21 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     crate::lifecycle::reclaim_name(ctx, &at, &path, a.dxpl_id);
     let mut place = Place::prepare(ctx, &path)?;
     let target = place.target(ctx);
-    if let Some(other) = ctx.shadowing(&target) {
+    // (What is on disk decides: rank 0's view under MPI.)
+    let other = ctx.decided("looking for files standing in for the split file", || {
+        Ok(ctx.shadowing(&target).map(|p| p.into_os_string().into_encoded_bytes()).unwrap_or_default())
+    });
+    let other = match other {
+        Ok(other) if other.is_empty() => None,
+        Ok(other) => Some(Ok(std::path::PathBuf::from(String::from_utf8_lossy(&other).into_owned()))),
+        Err(e) => Some(Err(e)),
+    };
+    if let Some(other) = other {
         place.remove();
-        return Err(shadowed(&path, &target, &other));
+        return Err(match other {
+            Ok(other) => shadowed(&path, &target, &other),
+            Err(e) => e,
+        });
     }
     trace!("dataset {show} -> {}", place.file_path.display());
     // SAFETY: every call gets valid ids and pointers; failures roll back what was made.

@@ -260,7 +260,10 @@ pub fn reclaim_name(ctx: &FileCtx, at: &Below, path: &[u8], dxpl: hid_t) {
     if counts().get(&id).map(|c| c.get(&target).copied().unwrap_or(0)) != Some(0) {
         return; // not counted (an untracked link operation since): removed at close, if still unused
     }
-    if ctx.ownership().refusal(&ctx.split_dir).is_some() {
+    let refused = ctx.decided_bool("looking at the split folder", || {
+        Ok(ctx.ownership().refusal(&ctx.split_dir).is_some() || ctx.layout_file(&target).is_err())
+    });
+    if refused.unwrap_or(true) {
         return;
     }
     let Ok(file) = ctx.layout_file(&target) else { return };

@@ -358,7 +358,10 @@ pub(super) unsafe fn attach_source(
         // SAFETY: a NUL-terminated name, by the contract above.
         (None, false) => unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy().into_owned(),
     };
-    if !crate::target::resolve(ctx.main_dir(), target.as_bytes()).exists() {
+    let exists = ctx.decided_bool(&format!("looking for the split file {target}"), || {
+        Ok(crate::target::resolve(ctx.main_dir(), target.as_bytes()).exists())
+    })?;
+    if !exists {
         // Not materialised (not pulled; for git-annex a link to an object not fetched): the
         // object opens (its attributes, scales and references are in the main file); its data
         // is a clear error (`Obj::missing`).

@@ -25,7 +25,9 @@ fn file_ctx(name: *const c_char, under_fapl: hid_t, info: &ConnInfo, read_only: 
     }
     // SAFETY: HDF5 passes a NUL-terminated file name.
     let name = unsafe { CStr::from_ptr(name) };
-    Ok(Some(FileCtx::new(name, under_fapl, info.policy.clone(), read_only)?))
+    let ctx = FileCtx::new(name, under_fapl, info.policy.clone(), read_only)?;
+    ctx.agree_on_settings()?;
+    Ok(Some(ctx))
 }
 
 /// `file_cls.create`
