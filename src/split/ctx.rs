@@ -376,18 +376,8 @@ impl FileCtx {
                     return Err(Error::library("cannot flush the data of a virtual split dataset"));
                 }
             }
-            let mut args = ffi::H5VL_file_specific_args_t {
-                op_type: ffi::H5VL_FILE_FLUSH,
-                args: ffi::H5VL_file_specific_args_u {
-                    flush: ffi::H5VL_file_specific_flush_t { obj_type: ffi::H5I_DATASET, scope: 0 },
-                },
-            };
-            // SAFETY: flushes the file of an open dataset of the connector below (scope: local).
-            let rc =
-                unsafe { ffi::H5VLfile_specific(e.under as *mut c_void, e.vol, &mut args, dxpl, std::ptr::null_mut()) };
-            if rc < 0 {
-                return Err(Error::library("cannot flush a split file"));
-            }
+            // SAFETY: an open dataset of the connector below.
+            unsafe { flush_file_of(e.under as *mut c_void, e.vol, dxpl) }?;
         }
         Ok(())
     }
@@ -441,4 +431,24 @@ impl FileCtx {
         let folder = self.split_dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         format!("{folder}/{relative}")
     }
+}
+
+/// Flushes the file the open dataset `dset` (an object of the connector `vol` below) is in: its
+/// split file (`H5Fflush` with local scope; with the MPI-IO driver, `MPI_File_sync`).
+///
+/// # Safety
+/// `dset` is an open dataset of the connector `vol`.
+pub(crate) unsafe fn flush_file_of(dset: *mut c_void, vol: hid_t, dxpl: hid_t) -> Result<()> {
+    let mut args = ffi::H5VL_file_specific_args_t {
+        op_type: ffi::H5VL_FILE_FLUSH,
+        args: ffi::H5VL_file_specific_args_u {
+            flush: ffi::H5VL_file_specific_flush_t { obj_type: ffi::H5I_DATASET, scope: 0 },
+        },
+    };
+    // SAFETY: by this function's contract (scope: local).
+    let rc = unsafe { ffi::H5VLfile_specific(dset, vol, &mut args, dxpl, std::ptr::null_mut()) };
+    if rc < 0 {
+        return Err(Error::library("cannot flush a split file"));
+    }
+    Ok(())
 }

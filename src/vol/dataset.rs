@@ -457,6 +457,15 @@ pub unsafe extern "C" fn close<const K: usize>(dset: *mut c_void, dxpl_id: hid_t
         // SAFETY: `dset` is our wrapper.
         let o = unsafe { Obj::from_ptr(dset) }?;
         if let (Some(ctx), true) = (&o.ctx, o.split.is_some() || o.data.is_some()) {
+            if ctx.comm.is_some() {
+                // Parallel HDF5 puts a file's data on disk when it is flushed (`MPI_File_sync`),
+                // not when it is closed: a split file closes with its dataset, before the main
+                // file's next flush could reach it, so it is flushed now (a collective call, as
+                // the close is).
+                let under = o.data.as_ref().map_or(o.under_object, |d| d.obj);
+                // SAFETY: the open dataset below (the split file's) of this wrapper.
+                unsafe { split::flush_file_of(under, o.under_vol_id, dxpl_id) }?;
+            }
             ctx.untrack(o);
         }
         // The source first; the virtual dataset is closed whatever happened to it (HDF5 frees a
