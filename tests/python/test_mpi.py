@@ -44,9 +44,10 @@ def series(request):
 
 def mpi_env(mpi, connector=None, **extra):
     """A clean environment for MPI programs on the parallel HDF5 (root may run mpirun: these
-    machines run the tests as root), with the connector when given."""
+    machines run the tests as root; more ranks than cores; no cross-memory attach between ranks,
+    which containers without ptrace rights refuse), with the connector when given."""
     env = clean_env(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1",
-                    LD_LIBRARY_PATH=f"{mpi}/lib", **extra)
+                    OMPI_MCA_btl_vader_single_copy_mechanism="none", LD_LIBRARY_PATH=f"{mpi}/lib", **extra)
     if connector:
         env.update(HDF5_PLUGIN_PATH=str(plugin_dir()), HDF5_VOL_CONNECTOR=connector)
     return env
