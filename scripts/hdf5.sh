@@ -228,13 +228,26 @@ COMMON_OPTS=(
     -DHDF5_NO_PACKAGES=ON
 )
 
+# The 2.2 build: C and HL (serial or parallel alike).
+readonly OPTS_22=(
+    -DCMAKE_INSTALL_LIBDIR=lib
+    -DHDF5_ONLY_SHARED_LIBS=ON
+    -DHDF5_BUILD_FORTRAN=OFF
+    -DHDF5_BUILD_TOOLS=OFF
+    -DHDF5_BUILD_UTILS=OFF
+    -DHDF5_ENABLE_ZLIB_SUPPORT=ON
+    -DBUILD_TESTING=OFF
+)
+
 recipe_opts() {
     local series=$1
     OPTS=("${COMMON_OPTS[@]}")
+    if [[ $series == *-mpi ]]; then
+        OPTS=("${OPTS[@]/-DHDF5_ENABLE_PARALLEL=OFF/-DHDF5_ENABLE_PARALLEL=ON}")
+    fi
     case $series in
     1.14-mpi)
         # Parallel: C, HL and Fortran (h5pcc, h5pfc); the serial 1.14 build has the tools.
-        OPTS=("${OPTS[@]/-DHDF5_ENABLE_PARALLEL=OFF/-DHDF5_ENABLE_PARALLEL=ON}")
         OPTS+=(
             -DCMAKE_C_COMPILER=mpicc
             -DCMAKE_Fortran_COMPILER=mpifort
@@ -246,19 +259,7 @@ recipe_opts() {
             -DBUILD_TESTING=OFF
         )
         ;;
-    2.2-mpi)
-        OPTS=("${OPTS[@]/-DHDF5_ENABLE_PARALLEL=OFF/-DHDF5_ENABLE_PARALLEL=ON}")
-        OPTS+=(
-            -DCMAKE_C_COMPILER=mpicc
-            -DCMAKE_INSTALL_LIBDIR=lib
-            -DHDF5_ONLY_SHARED_LIBS=ON
-            -DHDF5_BUILD_FORTRAN=OFF
-            -DHDF5_BUILD_TOOLS=OFF
-            -DHDF5_BUILD_UTILS=OFF
-            -DHDF5_ENABLE_ZLIB_SUPPORT=ON
-            -DBUILD_TESTING=OFF
-        )
-        ;;
+    2.2-mpi) OPTS+=(-DCMAKE_C_COMPILER=mpicc "${OPTS_22[@]}") ;;
     1.14)
         OPTS+=(
             -DONLY_SHARED_LIBS=ON
@@ -278,17 +279,7 @@ recipe_opts() {
             -DHDF5_TEST_JAVA=OFF
         )
         ;;
-    2.2)
-        OPTS+=(
-            -DCMAKE_INSTALL_LIBDIR=lib
-            -DHDF5_ONLY_SHARED_LIBS=ON
-            -DHDF5_BUILD_FORTRAN=OFF
-            -DHDF5_BUILD_TOOLS=OFF
-            -DHDF5_BUILD_UTILS=OFF
-            -DHDF5_ENABLE_ZLIB_SUPPORT=ON
-            -DBUILD_TESTING=OFF
-        )
-        ;;
+    2.2) OPTS+=("${OPTS_22[@]}") ;;
     esac
     if [[ -n ${DSET_SPLIT_HDF5_CMAKE_ARGS:-} ]]; then
         local extra

@@ -74,10 +74,21 @@ c_tests() {
     fi
 }
 
+# record_pytest NAME LOG RC: records the counts a pytest run printed to LOG (exit code RC; a
+# failed run that counts no failure counts one).
+record_pytest() {
+    local name=$1 log=$2 rc=$3 p f
+    p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
+    f=$({ grep -Eo '[0-9]+ failed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
+    [[ $rc -eq 0 ]] || tail -n 60 "$log" >&2
+    if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then f=1; fi
+    record "$name" "${p:-0}" "${f:-0}"
+}
+
 # python_tests NAME: the h5py clients and DVC end to end (tests/python), with h5py built against
 # this series' HDF5.
 python_tests() {
-    local name=$1 log py p f rc=0
+    local name=$1 log py rc=0
     log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
     rm -f "$ROOT/target/reliability-$series.json"
     if ! py=$(bash scripts/h5py.sh "$series" 2>"$log.build" | tail -n 1) || [[ ! -x $py ]]; then
@@ -107,17 +118,13 @@ python_tests() {
         DSET_SPLIT_GIT_ANNEX=$annex DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR DSET_SPLIT_HDF5_PREFIX=$HDF5_DIR DSET_SPLIT_TOOLS_PREFIX=$tools \
         DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_DVC=$dvc DSET_SPLIT_CLI=$CARGO_TARGET_DIR/debug/dset-split \
         "$py" -m pytest -q -p no:cacheprovider "${only[@]}" >"$log" 2>&1 || rc=$?
-    p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
-    f=$({ grep -Eo '[0-9]+ failed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
-    [[ $rc -eq 0 ]] || tail -n 60 "$log" >&2
-    if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then f=1; fi
-    record "$name" "${p:-0}" "${f:-0}"
+    record_pytest "$name" "$log" "$rc"
 }
 
 # mpi_tests NAME: MPI programs (tests/python/test_mpi.py) on the parallel builds (1.14-mpi, and
 # 2.2-mpi for the C programs), run by h5py built with MPI; the plugin is the 1.14 one.
 mpi_tests() {
-    local name=$1 log prefix prefix22 py wheel p f rc=0
+    local name=$1 log prefix prefix22 py wheel rc=0
     log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
     if ! prefix=$(bash scripts/hdf5.sh build 1.14-mpi 2>"$log.build" | tail -n 1) ||
         ! prefix22=$(bash scripts/hdf5.sh build 2.2-mpi 2>>"$log.build" | tail -n 1) ||
@@ -130,11 +137,7 @@ mpi_tests() {
     DSET_SPLIT_MPI_PREFIX=$prefix DSET_SPLIT_MPI22_PREFIX=$prefix22 DSET_SPLIT_PLUGIN_DIR=$PLUGIN_DIR \
         DSET_SPLIT_WHEEL_PYTHON=$wheel DSET_SPLIT_CLI=$CARGO_TARGET_DIR/debug/dset-split LD_LIBRARY_PATH=$prefix/lib \
         "$py" -m pytest -q -p no:cacheprovider tests/python/test_mpi.py >"$log" 2>&1 || rc=$?
-    p=$({ grep -Eo '[0-9]+ passed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
-    f=$({ grep -Eo '[0-9]+ failed' "$log" || true; } | tail -n 1 | cut -d' ' -f1)
-    [[ $rc -eq 0 ]] || tail -n 60 "$log" >&2
-    if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then f=1; fi
-    record "$name" "${p:-0}" "${f:-0}"
+    record_pytest "$name" "$log" "$rc"
 }
 
 # api_test NAME OUTPUT [CONNECTOR]: one run of HDF5's h5_api_test (1.14), natively or through a
