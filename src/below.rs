@@ -246,6 +246,14 @@ impl Below {
     /// metadata cache is written to the file, so that a process killed afterwards leaves it on
     /// disk. Failures are left to the next flush or the close (which report them).
     pub fn flush(&self, dxpl: hid_t) {
+        if crate::error::quietly(|| self.try_flush(dxpl)).is_err() {
+            crate::trace!("flushing the main file failed: left to its close");
+        }
+    }
+
+    /// [`Below::flush`], failing when HDF5 does (its error stack says why). With the MPI-IO
+    /// driver the flush also syncs the file (`MPI_File_sync`).
+    pub fn try_flush(&self, dxpl: hid_t) -> Result<()> {
         let mut args = ffi::H5VL_file_specific_args_t {
             op_type: ffi::H5VL_FILE_FLUSH,
             args: ffi::H5VL_file_specific_args_u {
@@ -253,12 +261,10 @@ impl Below {
             },
         };
         // SAFETY: our own argument struct, for an object of the connector below.
-        let rc = crate::error::quietly(|| unsafe {
-            ffi::H5VLfile_specific(self.obj, self.vol, &mut args, dxpl, std::ptr::null_mut())
-        });
-        if rc < 0 {
-            crate::trace!("flushing the main file failed: left to its close");
+        if unsafe { ffi::H5VLfile_specific(self.obj, self.vol, &mut args, dxpl, std::ptr::null_mut()) } < 0 {
+            return Err(Error::library("cannot flush a file"));
         }
+        Ok(())
     }
 
     /// Deletes the link `name` (relative to this object).

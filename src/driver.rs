@@ -31,8 +31,9 @@ fn driver_of(set: impl FnOnce(hid_t) -> crate::ffi::herr_t) -> Option<hid_t> {
     Some(unsafe { H5Pget_driver(fapl.0) }).filter(|id| *id >= 0)
 }
 
-/// Whether the main file opened or created with `fapl` can have split datasets: its driver
-/// writes one real file at the path HDF5 was given (see the table above).
+/// Whether the main file opened or created with `fapl` can have split datasets written by one
+/// process: its driver writes one real file at the path HDF5 was given (see the table above). A
+/// main file every rank of an MPI job writes (MPI-IO) has a [`communicator`] instead.
 pub fn splits(fapl: hid_t) -> bool {
     quietly(|| {
         // SAFETY: reads the driver of HDF5's own file access property list.
@@ -44,7 +45,7 @@ pub fn splits(fapl: hid_t) -> bool {
         let sec2 = driver_of(|f| unsafe { H5Pset_fapl_sec2(f) });
         // SAFETY: as above.
         let stdio = driver_of(|f| unsafe { H5Pset_fapl_stdio(f) });
-        if Some(driver) == sec2 || Some(driver) == stdio || communicator(fapl).is_some() {
+        if Some(driver) == sec2 || Some(driver) == stdio {
             return true;
         }
         let core = driver_of(|f| {
@@ -62,7 +63,7 @@ pub fn splits(fapl: hid_t) -> bool {
 }
 
 /// The MPI communicator of a file access property list with the MPI-IO driver (None for any
-/// other driver, or a serial HDF5).
+/// other driver, or a serial HDF5): a duplicate, freed when dropped.
 pub fn communicator(fapl: hid_t) -> Option<crate::ffi::mpi::Comm> {
     crate::ffi::mpi::get()?;
     quietly(|| crate::ffi::mpi::Comm::of_fapl(fapl)).ok()

@@ -484,9 +484,8 @@ pub unsafe fn recheck_opened(
             // A link into a cache reached some other way: close, make it private, open again
             // (and look at it again: a virtual split dataset gets its source opened now).
             close(made)?;
-            match parent.ctx.as_ref() {
-                Some(ctx) => ctx.own_copy(&path)?,
-                None => crate::cow::own_copy(&path)?,
+            if let Some(ctx) = parent.ctx.as_ref() {
+                ctx.own_copy(&path)?; // (only a main file's context asks for a reopen)
             }
             let again = open()?;
             if again.is_null() {

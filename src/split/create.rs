@@ -185,17 +185,17 @@ pub unsafe fn create_dataset(parent: &Obj, a: &CreateArgs) -> Result<Option<*mut
     let other = ctx.decided("looking for files standing in for the split file", || {
         Ok(ctx.shadowing(&target).map(|p| p.into_os_string().into_encoded_bytes()).unwrap_or_default())
     });
-    let other = match other {
-        Ok(other) if other.is_empty() => None,
-        Ok(other) => Some(Ok(std::path::PathBuf::from(String::from_utf8_lossy(&other).into_owned()))),
-        Err(e) => Some(Err(e)),
-    };
-    if let Some(other) = other {
-        place.remove();
-        return Err(match other {
-            Ok(other) => shadowed(&path, &target, &other),
-            Err(e) => e,
-        });
+    match other {
+        Ok(other) if other.is_empty() => {}
+        Ok(other) => {
+            place.remove();
+            let other = std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&other));
+            return Err(shadowed(&path, &target, other));
+        }
+        Err(e) => {
+            place.remove();
+            return Err(e);
+        }
     }
     trace!("dataset {show} -> {}", place.file_path.display());
     // SAFETY: every call gets valid ids and pointers; failures roll back what was made.

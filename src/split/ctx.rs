@@ -188,8 +188,14 @@ impl Drop for LibState {
 
 impl FileCtx {
     /// The context of the main file `name`, opened or created with `under_fapl` (which already
-    /// names the connector below).
-    pub fn new(name: &CStr, under_fapl: hid_t, policy: Policy, read_only: bool) -> Result<Arc<FileCtx>> {
+    /// names the connector below; `comm`: its MPI communicator, for the MPI-IO driver).
+    pub fn new(
+        name: &CStr,
+        under_fapl: hid_t,
+        comm: Option<crate::ffi::mpi::Comm>,
+        policy: Policy,
+        read_only: bool,
+    ) -> Result<Arc<FileCtx>> {
         let main_name = name.to_bytes().to_vec();
         let name = Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name.to_bytes()));
         let main_path = std::path::absolute(name)
@@ -230,7 +236,7 @@ impl FileCtx {
             timeless_defaults: Default::default(),
             pending: Default::default(),
             ext_prefixes: super::folder::ext_prefixes(main_path_dir),
-            comm: crate::driver::communicator(under_fapl),
+            comm,
         }))
     }
 
@@ -376,8 +382,9 @@ impl FileCtx {
                     return Err(Error::library("cannot flush the data of a virtual split dataset"));
                 }
             }
-            // SAFETY: an open dataset of the connector below.
-            unsafe { flush_file_of(e.under as *mut c_void, e.vol, dxpl) }?;
+            Below { obj: e.under as *mut c_void, vol: e.vol, obj_type: ffi::H5I_DATASET }
+                .try_flush(dxpl)
+                .map_err(|_| Error::library("cannot flush a split file"))?;
         }
         Ok(())
     }
@@ -431,24 +438,4 @@ impl FileCtx {
         let folder = self.split_dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         format!("{folder}/{relative}")
     }
-}
-
-/// Flushes the file the open dataset `dset` (an object of the connector `vol` below) is in: its
-/// split file (`H5Fflush` with local scope; with the MPI-IO driver, `MPI_File_sync`).
-///
-/// # Safety
-/// `dset` is an open dataset of the connector `vol`.
-pub(crate) unsafe fn flush_file_of(dset: *mut c_void, vol: hid_t, dxpl: hid_t) -> Result<()> {
-    let mut args = ffi::H5VL_file_specific_args_t {
-        op_type: ffi::H5VL_FILE_FLUSH,
-        args: ffi::H5VL_file_specific_args_u {
-            flush: ffi::H5VL_file_specific_flush_t { obj_type: ffi::H5I_DATASET, scope: 0 },
-        },
-    };
-    // SAFETY: by this function's contract (scope: local).
-    let rc = unsafe { ffi::H5VLfile_specific(dset, vol, &mut args, dxpl, std::ptr::null_mut()) };
-    if rc < 0 {
-        return Err(Error::library("cannot flush a split file"));
-    }
-    Ok(())
 }

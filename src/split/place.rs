@@ -96,8 +96,9 @@ impl Place {
     /// symbolic link, before anything is made.
     ///
     /// Under MPI (see `collective`) rank 0 chooses and makes, and every rank checks that it would
-    /// have chosen the same layout name in the same folder: ranks that disagree (another
-    /// connector setting, another working directory) make it an error on every rank.
+    /// have chosen the same layout name in the same folder: the ranks' settings agree (checked
+    /// when the main file was opened), so ranks that disagree here were given different dataset
+    /// names for one collective create, an error on every rank.
     pub(super) fn prepare(ctx: &FileCtx, path: &[u8]) -> Result<Place> {
         if ctx.comm.is_none() {
             return Place::prepare_here(ctx, path);
@@ -124,7 +125,7 @@ impl Place {
             } else {
                 format!(
                     "the ranks disagree on where dataset {show} goes: rank 0 puts it at {}, {} at {}: every \
-                     rank must open the main file by the same path with the same connector settings",
+                     rank must create the same dataset (H5Dcreate is a collective call)",
                     String::from_utf8_lossy(theirs),
                     ctx.rank_name(),
                     here.display()

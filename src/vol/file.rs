@@ -20,12 +20,20 @@ type Req = *mut *mut c_void;
 /// The split context of a main file (None for an unnamed file, or one whose driver does not
 /// write a plain file at its name: such files are passed through, see `crate::driver`).
 fn file_ctx(name: *const c_char, under_fapl: hid_t, info: &ConnInfo, read_only: bool) -> Result<Option<Arc<FileCtx>>> {
-    if name.is_null() || !crate::driver::splits(under_fapl) {
+    if name.is_null() {
         return Ok(None);
     }
+    // A main file every rank of an MPI job writes splits too, coordinated over its communicator.
+    let comm = match crate::driver::splits(under_fapl) {
+        true => None,
+        false => match crate::driver::communicator(under_fapl) {
+            Some(comm) => Some(comm),
+            None => return Ok(None),
+        },
+    };
     // SAFETY: HDF5 passes a NUL-terminated file name.
     let name = unsafe { CStr::from_ptr(name) };
-    let ctx = FileCtx::new(name, under_fapl, info.policy.clone(), read_only)?;
+    let ctx = FileCtx::new(name, under_fapl, comm, info.policy.clone(), read_only)?;
     ctx.agree_on_settings()?;
     Ok(Some(ctx))
 }
