@@ -267,6 +267,7 @@ pub mod h5p {
         pub fn H5Pset_link_creation_order(plist_id: hid_t, crt_order_flags: c_uint) -> herr_t;
         pub fn H5Pset_link_phase_change(plist_id: hid_t, max_compact: c_uint, min_dense: c_uint,) -> herr_t;
         pub fn H5Pset_obj_track_times(plist_id: hid_t, track_times: hbool_t) -> herr_t;
+        pub fn H5Pset_userblock(plist_id: hid_t, size: hsize_t) -> herr_t;
         pub fn H5Pset_virtual(dcpl_id: hid_t, vspace_id: hid_t, src_file_name: *const c_char, src_dset_name: *const c_char, src_space_id: hid_t,) -> herr_t;
         pub fn H5Pset_vol(plist_id: hid_t, new_vol_id: hid_t, new_vol_info: *const c_void,) -> herr_t;
         static H5P_CLS_ATTRIBUTE_CREATE_ID_g;

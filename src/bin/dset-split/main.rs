@@ -119,7 +119,8 @@ pub(crate) fn progress_bar(total: u64, show: bool) -> indicatif::ProgressBar {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Env(_)) {
+    // `mount` loads HDF5 itself, only when a file needs it.
+    if !matches!(cli.command, Command::Env(_) | Command::Mount(_)) {
         if let Err(e) = hdf5lib::load() {
             eprintln!("dset-split: {e}");
             return ExitCode::from(2);
@@ -133,7 +134,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Split(args) => split::run(&args),
         Command::Merge(args) => merge::run(&args),
-        Command::Pack(args) => pack::run_pack(&args),
+        Command::Pack(args) => pack::run_pack(&args, mount::user_block()),
         Command::Unpack(args) => pack::run_unpack(&args),
         Command::Mount(args) => mount::run(&args),
     }

@@ -7,7 +7,7 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use fuser::{
@@ -21,9 +21,14 @@ use super::tree::{Data, Ino, Kind, Node, Source, Tree};
 /// How long the kernel may keep names and attributes: the tree never changes.
 const TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 
-#[derive(Debug)]
+/// Reads the tree when the file system starts (in the background process).
+pub type Load = Box<dyn FnOnce() -> Result<Tree, String> + Send>;
+
 pub struct MountFs {
-    tree: Tree,
+    /// The tree, once read.
+    tree: OnceLock<Tree>,
+    /// What reads the tree on the first request, when it is not read yet.
+    load: Mutex<Option<Load>>,
     /// Held around every HDF5 call.
     hdf5: Mutex<()>,
     /// The kernel opens files and folders without asking (FUSE_NO_OPEN_SUPPORT): no request
@@ -31,9 +36,30 @@ pub struct MountFs {
     no_open: bool,
 }
 
+impl std::fmt::Debug for MountFs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nodes = self.tree.get().map(|t| t.nodes.len());
+        f.debug_struct("MountFs").field("nodes", &nodes).field("no_open", &self.no_open).finish()
+    }
+}
+
 impl MountFs {
+    /// A file system showing `tree`.
     pub fn new(tree: Tree) -> MountFs {
-        MountFs { tree, hdf5: Mutex::new(()), no_open: false }
+        MountFs { tree: OnceLock::from(tree), load: Mutex::new(None), hdf5: Mutex::new(()), no_open: false }
+    }
+
+    /// A file system showing the tree `load` gives, read on the first request (the mount is
+    /// in place before). A tree that cannot be read shows as an empty folder; `load` logs why.
+    pub fn later(load: Load) -> MountFs {
+        MountFs { tree: OnceLock::new(), load: Mutex::new(Some(load)), hdf5: Mutex::new(()), no_open: false }
+    }
+
+    fn tree(&self) -> &Tree {
+        self.tree.get_or_init(|| {
+            let load = self.load.lock().unwrap_or_else(|e| e.into_inner()).take();
+            load.and_then(|load| load().map_err(|e| super::log(&e)).ok()).unwrap_or_else(Tree::empty_folder)
+        })
     }
 
     fn attr(&self, ino: Ino, node: &Node) -> FileAttr {
@@ -89,13 +115,15 @@ impl MountFs {
     fn read_source(&self, s: &Source, at: u64, buf: &mut [u8]) -> Result<(), Errno> {
         match s {
             Source::Empty => Ok(()),
-            Source::Bytes { file, offset } => self.tree.files[*file].fd.read_exact_at(buf, offset + at).map_err(|e| {
-                super::log(&format!("reading {}: {e}", self.tree.files[*file].path.display()));
-                Errno::EIO
-            }),
+            Source::Bytes { file, offset } => {
+                self.tree().files[*file].fd.read_exact_at(buf, offset + at).map_err(|e| {
+                    super::log(&format!("reading {}: {e}", self.tree().files[*file].path.display()));
+                    Errno::EIO
+                })
+            }
             Source::Hdf5(h) => {
                 let _lock = self.hdf5.lock().unwrap_or_else(|e| e.into_inner());
-                let f = self.tree.files[h.file].h5.as_ref().map_or(-1, |f| f.0);
+                let f = self.tree().files[h.file].h5.as_ref().map_or(-1, |f| f.0);
                 super::read::read(f, &h.path, &h.dims, h.elem, at, buf).map_err(|e| {
                     super::log(&e);
                     Errno::EIO
@@ -113,9 +141,9 @@ impl MountFs {
     /// The entries of folder `ino` from `offset` on (`.` and `..` first): each with the offset
     /// of the next, its name and inode; None when `ino` is not a folder.
     fn listing(&self, ino: Ino, offset: u64) -> Option<impl Iterator<Item = (u64, &OsStr, Ino)>> {
-        let Some(node @ Node { kind: Kind::Dir(children), .. }) = self.tree.node(ino) else { return None };
+        let Some(node @ Node { kind: Kind::Dir(children), .. }) = self.tree().node(ino) else { return None };
         let dots = [(OsStr::new("."), ino), (OsStr::new(".."), node.parent)];
-        let all = dots.into_iter().chain(children.iter().map(|c| (self.tree.name(c), c.ino)));
+        let all = dots.into_iter().chain(children.iter().map(|c| (self.tree().name(c), c.ino)));
         Some(all.enumerate().skip(offset as usize).map(|(i, (name, child))| (i as u64 + 1, name, child)))
     }
 }
@@ -141,7 +169,9 @@ impl Filesystem for MountFs {
         let no_open = InitFlags::FUSE_NO_OPEN_SUPPORT | InitFlags::FUSE_NO_OPENDIR_SUPPORT;
         // Not when a split file is missing: opening its entry must fail (with EIO), and an
         // empty entry is never read.
-        self.no_open = !self.tree.has_missing() && config.add_capabilities(no_open).is_ok();
+        // (A tree read later is a pack's: nothing is missing.)
+        let missing = self.tree.get().is_some_and(Tree::has_missing);
+        self.no_open = !missing && config.add_capabilities(no_open).is_ok();
         if std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some() {
             super::log(&format!("kernel capabilities: {:?}", config.capabilities()));
         }
@@ -150,13 +180,13 @@ impl Filesystem for MountFs {
     }
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        let Some(Node { kind: Kind::Dir(children), .. }) = self.tree.node(parent.0) else {
+        let Some(Node { kind: Kind::Dir(children), .. }) = self.tree().node(parent.0) else {
             return reply.error(Errno::ENOENT);
         };
-        match children.binary_search_by(|c| self.tree.name(c).as_bytes().cmp(name.as_bytes())) {
+        match children.binary_search_by(|c| self.tree().name(c).as_bytes().cmp(name.as_bytes())) {
             Ok(i) => {
                 let ino = children[i].ino;
-                let node = self.tree.node(ino).expect("children exist");
+                let node = self.tree().node(ino).expect("children exist");
                 reply.entry(&TTL, &self.attr(ino, node), Generation(0));
             }
             Err(_) => reply.error(Errno::ENOENT),
@@ -164,14 +194,14 @@ impl Filesystem for MountFs {
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
-        match self.tree.node(ino.0) {
+        match self.tree().node(ino.0) {
             Some(node) => reply.attr(&TTL, &self.attr(ino.0, node)),
             None => reply.error(Errno::ENOENT),
         }
     }
 
     fn readlink(&self, _req: &Request, ino: INodeNo, reply: ReplyData) {
-        match self.tree.node(ino.0) {
+        match self.tree().node(ino.0) {
             Some(Node { kind: Kind::Symlink(t), .. }) => reply.data(t),
             _ => reply.error(Errno::EINVAL),
         }
@@ -184,7 +214,7 @@ impl Filesystem for MountFs {
         if self.no_open {
             return reply.error(Errno::ENOSYS);
         }
-        match self.tree.node(ino.0) {
+        match self.tree().node(ino.0) {
             Some(Node { kind: Kind::File(Data { source: s @ Source::Missing(_), .. }), .. }) => {
                 reply.error(self.read_source(s, 0, &mut []).err().unwrap_or(Errno::EIO))
             }
@@ -207,7 +237,7 @@ impl Filesystem for MountFs {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
-        match self.tree.node(ino.0) {
+        match self.tree().node(ino.0) {
             Some(Node { kind: Kind::File(d), .. }) => match self.read_data(d, offset, size.into()) {
                 Ok(bytes) => reply.data(&bytes),
                 Err(e) => reply.error(e),
@@ -217,7 +247,7 @@ impl Filesystem for MountFs {
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
-        match self.tree.node(ino.0) {
+        match self.tree().node(ino.0) {
             Some(_) if self.no_open => reply.error(Errno::ENOSYS),
             Some(Node { kind: Kind::Dir(_), .. }) => {
                 reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_CACHE_DIR)
@@ -252,7 +282,7 @@ impl Filesystem for MountFs {
     fn readdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
         let Some(entries) = self.listing(ino.0, offset) else { return reply.error(Errno::ENOTDIR) };
         for (next, name, child) in entries {
-            let kind = self.tree.node(child).map_or(FileType::Directory, file_type);
+            let kind = self.tree().node(child).map_or(FileType::Directory, file_type);
             if reply.add(INodeNo(child), next, kind, name) {
                 break;
             }
@@ -263,7 +293,7 @@ impl Filesystem for MountFs {
     fn readdirplus(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectoryPlus) {
         let Some(entries) = self.listing(ino.0, offset) else { return reply.error(Errno::ENOTDIR) };
         for (next, name, child) in entries {
-            let Some(n) = self.tree.node(child) else { continue };
+            let Some(n) = self.tree().node(child) else { continue };
             if reply.add(INodeNo(child), next, name, &TTL, &self.attr(child, n), Generation(0)) {
                 break;
             }
@@ -273,15 +303,15 @@ impl Filesystem for MountFs {
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
         let bytes = self
-            .tree
+            .tree()
             .nodes
             .iter()
             .fold(0u64, |sum, n| sum.saturating_add(if let Kind::File(d) = &n.kind { d.size } else { 0 }));
-        reply.statfs(bytes.div_ceil(4096), 0, 0, self.tree.nodes.len() as u64, 0, 4096, 255, 4096);
+        reply.statfs(bytes.div_ceil(4096), 0, 0, self.tree().nodes.len() as u64, 0, 4096, 255, 4096);
     }
 
     fn getxattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
-        let found = self.tree.xattrs.get(&ino.0).and_then(|l| l.iter().find(|(n, _)| n == name.as_bytes()));
+        let found = self.tree().xattrs.get(&ino.0).and_then(|l| l.iter().find(|(n, _)| n == name.as_bytes()));
         match found {
             None => reply.error(Errno::ENODATA),
             Some((_, v)) if size == 0 => reply.size(v.len() as u32),
@@ -292,7 +322,7 @@ impl Filesystem for MountFs {
 
     fn listxattr(&self, _req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {
         let mut names = Vec::new();
-        for (n, _) in self.tree.xattrs.get(&ino.0).map_or(&[][..], |l| &l[..]) {
+        for (n, _) in self.tree().xattrs.get(&ino.0).map_or(&[][..], |l| &l[..]) {
             names.extend_from_slice(n);
             names.push(0);
         }
@@ -306,7 +336,7 @@ impl Filesystem for MountFs {
     }
 
     fn access(&self, _req: &Request, ino: INodeNo, _mask: fuser::AccessFlags, reply: fuser::ReplyEmpty) {
-        match self.tree.node(ino.0) {
+        match self.tree().node(ino.0) {
             Some(_) => reply.ok(),
             None => reply.error(Errno::ENOENT),
         }

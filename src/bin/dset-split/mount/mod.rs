@@ -4,9 +4,12 @@
 //! SIGINT, SIGTERM and SIGHUP unmount cleanly; so do `fusermount3 -u` and `umount`.
 
 mod attrs;
+mod build;
 mod fs;
+mod image;
 mod npy;
 mod read;
+mod sealed;
 mod tree;
 mod types;
 
@@ -38,8 +41,12 @@ pub fn log(msg: &str) {
     let _ = writeln!(std::io::stderr(), "dset-split mount: {msg}");
 }
 
+/// The pack's user block as `pack` fills it: the tree image (see `sealed`).
+pub fn user_block() -> crate::pack::write::UserBlock {
+    crate::pack::write::UserBlock { room: sealed::room, write: sealed::write }
+}
+
 pub fn run(args: &Args) -> ExitCode {
-    crate::h5::quiet();
     match mount(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -76,23 +83,27 @@ fn mount(args: &Args) -> Result<(), String> {
         log(&format!("memory before the tree: {}", memory()));
     }
     let t = std::time::Instant::now();
-    let tree = tree::build(&args.file)?;
-    if debug {
-        log(&format!(
-            "tree of {} nodes ({} files from the index) built in {:?}",
-            tree.nodes.len(),
-            tree.from_index,
-            t.elapsed()
-        ));
-        log(&format!("memory after the tree: {}", memory()));
-    }
-    for note in &tree.notes {
-        log(note);
-        if let Some(mut f) = log_file.as_ref() {
-            use std::io::Write;
-            let _ = writeln!(f, "dset-split mount: {note}");
+    // Absolute: the background process may read the file again after leaving the directory.
+    let file = std::path::absolute(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let filesystem = match sealed::check(&file) {
+        // A sealed pack's tree is read from its image on the first request (in the background
+        // process): the mount is in place at once, whatever the size of the tree.
+        Ok(pack) => fs::MountFs::later(later(pack, file.clone(), debug)),
+        Err(why) => {
+            if let (Some(why), true) = (why, debug) {
+                log(&format!("the tree image is not used: {why}"));
+            }
+            let tree = read_tree(&file, debug)?;
+            for note in &tree.notes {
+                log(note);
+                if let Some(mut f) = log_file.as_ref() {
+                    use std::io::Write;
+                    let _ = writeln!(f, "dset-split mount: {note}");
+                }
+            }
+            fs::MountFs::new(tree)
         }
-    }
+    };
     let mut options = vec![
         fuser::MountOption::RO,
         fuser::MountOption::FSName(args.file.display().to_string()),
@@ -110,7 +121,7 @@ fn mount(args: &Args) -> Result<(), String> {
     config.clone_fd = true;
     // Signals are taken by one thread (below), not by the threads serving requests.
     let signals = block_signals();
-    let mut session = fuser::Session::new(fs::MountFs::new(tree), &mountpoint, &config)
+    let mut session = fuser::Session::new(filesystem, &mountpoint, &config)
         .map_err(|e| {
             // SAFETY: a plain system call.
             let user = unsafe { libc::geteuid() } != 0;
@@ -147,6 +158,46 @@ fn mount(args: &Args) -> Result<(), String> {
         }
     });
     session.run().map_err(|e| format!("the mount at {} ended: {e}", args.mountpoint.display()))
+}
+
+/// The tree of the HDF5 file at `path`, read through HDF5 (loaded now).
+fn read_tree(path: &Path, debug: bool) -> Result<tree::Tree, String> {
+    let t = std::time::Instant::now();
+    crate::hdf5lib::load()?;
+    crate::h5::quiet();
+    let tree = build::build(path)?;
+    if debug {
+        log(&format!(
+            "tree of {} nodes ({} files from the index) built in {:?}",
+            tree.nodes.len(),
+            tree.from_index,
+            t.elapsed()
+        ));
+        log(&format!("memory after the tree: {}", memory()));
+    }
+    Ok(tree)
+}
+
+/// Reads the sealed pack at `path` from its image; if the image turns out damaged, through
+/// HDF5 (its notes go to the log).
+fn later(pack: sealed::Sealed, path: PathBuf, debug: bool) -> fs::Load {
+    Box::new(move || {
+        let t = std::time::Instant::now();
+        let tree = match pack.tree() {
+            Ok(tree) => tree,
+            Err(why) => {
+                log(&format!("{}: {why}; reading it through HDF5", path.display()));
+                let tree = read_tree(&path, debug)?;
+                tree.notes.iter().for_each(|n| log(n));
+                tree
+            }
+        };
+        if debug {
+            log(&format!("tree of {} nodes read from the image in {:?}", tree.nodes.len(), t.elapsed()));
+            log(&format!("memory after the tree: {}", memory()));
+        }
+        Ok(tree)
+    })
 }
 
 /// Detaches the mount at `dir` even though it is busy (`umount -l`): directly as root, else

@@ -34,6 +34,19 @@ pub fn token_addr(t: &[u8; 16]) -> haddr_t {
     u64::from_le_bytes(t[..8].try_into().expect("8 bytes"))
 }
 
+/// The size of the user block of the open file `file` (where its HDF5 addresses start).
+pub fn userblock(file: hid_t) -> u64 {
+    // SAFETY: a valid file id; the list is released by `IdGuard`; an output slot.
+    unsafe {
+        let fcpl = IdGuard(dset_split::ffi::sys::h5f::H5Fget_create_plist(file));
+        let mut size: dset_split::ffi::sys::h5::hsize_t = 0;
+        if fcpl.0 < 0 || dset_split::ffi::sys::h5p::H5Pget_userblock(fcpl.0, &mut size) < 0 {
+            return 0;
+        }
+        size
+    }
+}
+
 /// The token of an open object.
 pub fn token_of(obj: hid_t) -> Result<[u8; 16], String> {
     // SAFETY: zeroed is a valid `H5O_info2_t` (plain numbers and bytes).

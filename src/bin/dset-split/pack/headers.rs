@@ -12,19 +12,24 @@ const WINDOW: usize = 64 << 10;
 #[derive(Debug)]
 pub struct Headers {
     file: std::fs::File,
+    /// Where HDF5's addresses start in the file (the user block's size).
+    base: u64,
     /// Where `buf` starts in the file.
     start: u64,
     buf: Vec<u8>,
 }
 
 impl Headers {
-    pub fn new(file: std::fs::File) -> Headers {
-        Headers { file, start: 0, buf: Vec::new() }
+    /// Reads `file`, whose HDF5 addresses start at `base` (after a user block of that size).
+    pub fn new(file: std::fs::File, base: u64) -> Headers {
+        Headers { file, base, start: 0, buf: Vec::new() }
     }
 
-    /// The checksum of the version-2 object header at `addr` when it covers all of the object
-    /// (`HeaderChecksum::Found`); None for any other header (or one that cannot be read).
+    /// The checksum of the version-2 object header at HDF5 address `addr` when it covers all
+    /// of the object (`HeaderChecksum::Found`); None for any other header (or one that cannot
+    /// be read).
     pub fn checksum(&mut self, addr: u64) -> Option<u32> {
+        let addr = addr.checked_add(self.base)?;
         let mut want = 512usize;
         loop {
             let inside = addr >= self.start && addr + want as u64 <= self.start + self.buf.len() as u64;
@@ -96,14 +101,16 @@ mod tests {
             f.write_all(&[0u8; 33]).unwrap();
             pos += h.len() as u64 + 33;
         }
-        let mut r = Headers::new(f.try_clone().unwrap());
+        let mut r = Headers::new(f.try_clone().unwrap(), 0);
         for (i, a) in at.iter().enumerate() {
             assert_eq!(r.checksum(*a), Some(i as u32 + 1), "header {i}");
         }
         // Backwards too, and a header cut off by the end of the file.
         assert_eq!(r.checksum(at[0]), Some(1));
         f.write_all(&header(1000, 9)[..500]).unwrap();
-        assert_eq!(Headers::new(f.try_clone().unwrap()).checksum(pos), None);
-        assert_eq!(Headers::new(f.try_clone().unwrap()).checksum(pos + 10_000), None);
+        assert_eq!(Headers::new(f.try_clone().unwrap(), 0).checksum(pos), None);
+        assert_eq!(Headers::new(f.try_clone().unwrap(), 0).checksum(pos + 10_000), None);
+        // After a user block, addresses count from its end.
+        assert_eq!(Headers::new(f.try_clone().unwrap(), at[2]).checksum(0), Some(3));
     }
 }

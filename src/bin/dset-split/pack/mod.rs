@@ -56,7 +56,7 @@ pub struct UnpackArgs {
     json: bool,
 }
 
-pub fn run_pack(args: &PackArgs) -> ExitCode {
+pub fn run_pack(args: &PackArgs, ub: write::UserBlock) -> ExitCode {
     crate::h5::quiet();
     crate::catch_interrupts();
     let filter = walk::Filter { include: args.include.clone(), exclude: args.exclude.clone() };
@@ -73,7 +73,7 @@ pub fn run_pack(args: &PackArgs) -> ExitCode {
             ));
         }
         let w = walk::walk(&args.dir, &filter, Some(&args.output))?;
-        write::pack(&w, &args.dir, &args.output, &opts, args.update)
+        write::pack(&w, &args.dir, &args.output, &opts, args.update, ub)
     })();
     report(result, args.json, &args.output.display().to_string())
 }

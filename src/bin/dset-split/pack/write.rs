@@ -20,7 +20,7 @@ use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_
 use dset_split::ffi::sys::h5p::{
     H5P_CLS_FILE_CREATE, H5P_CLS_GROUP_CREATE, H5P_DEFAULT, H5P_LST_DATASET_CREATE, H5Pcopy, H5Pcreate,
     H5Pset_alloc_time, H5Pset_chunk, H5Pset_deflate, H5Pset_fill_time, H5Pset_layout, H5Pset_libver_bounds,
-    H5Pset_meta_block_size, H5Pset_obj_track_times,
+    H5Pset_meta_block_size, H5Pset_obj_track_times, H5Pset_userblock,
 };
 use dset_split::ffi::sys::h5s::{H5Screate_simple, H5Sget_simple_extent_npoints};
 use dset_split::ffi::sys::h5t::{H5T_STD_U8LE, H5T_cset_t};
@@ -91,11 +91,20 @@ pub fn work_prefix(name: &std::ffi::OsStr) -> String {
 /// consistency: an update killed while writing in place could damage the whole pack), and a
 /// symbolic link or a hard link at `out` (a DVC or git-annex cache copy) is replaced, never
 /// written through.
-pub fn pack(walk: &Walk, root: &Path, out: &Path, opts: &Options, update: bool) -> Result<Summary, String> {
+pub fn pack(
+    walk: &Walk,
+    root: &Path,
+    out: &Path,
+    opts: &Options,
+    update: bool,
+    ub: UserBlock,
+) -> Result<Summary, String> {
     let work = work_path(out)?;
-    let result = if update { update_into(walk, root, out, &work, opts) } else { pack_into(walk, root, &work, opts) };
-    let result = result.and_then(|s| {
+    let result =
+        if update { update_into(walk, root, out, &work, opts) } else { pack_into(walk, root, &work, opts, ub) };
+    let result = result.and_then(|mut s| {
         crate::interrupted()?;
+        s.warnings.extend((ub.write)(&work)?);
         std::fs::rename(&work, out).map_err(|e| format!("cannot move the pack to {}: {e}", out.display()))?;
         Ok(s)
     });
@@ -105,13 +114,28 @@ pub fn pack(walk: &Walk, root: &Path, out: &Path, opts: &Options, update: bool) 
     result
 }
 
-fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options) -> Result<Summary, String> {
+/// The pack's user block: the room a new pack of a walk leaves there, and what is written
+/// there once HDF5 has closed the pack (a warning when it could not be). `main` passes the
+/// mount's tree image (`mount::sealed`), which pack does not know of.
+#[derive(Debug, Clone, Copy)]
+pub struct UserBlock {
+    pub room: fn(&Walk) -> u64,
+    pub write: fn(&Path) -> Result<Option<String>, String>,
+}
+
+fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options, ub: UserBlock) -> Result<Summary, String> {
     // SAFETY: plain HDF5 calls with valid arguments; ids are checked and released by `IdGuard`.
     let fcpl = IdGuard(unsafe { H5Pcreate(*H5P_CLS_FILE_CREATE) });
     // No times in object headers (the root group's too): the same tree gives the same bytes.
     // SAFETY: our list, checked first.
     if fcpl.0 < 0 || unsafe { H5Pset_obj_track_times(fcpl.0, 0) } < 0 {
         return Err(failed("cannot set up the pack's properties"));
+    }
+    // Room for the tree image before the HDF5 data (a compressed pack is read through HDF5
+    // anyway).
+    // SAFETY: our list; HDF5 checks the size (a power of two of at least 512).
+    if opts.compress.is_none() && unsafe { H5Pset_userblock(fcpl.0, (ub.room)(walk)) } < 0 {
+        return Err(failed("cannot set up the pack's user block"));
     }
     let fapl = crate::h5::native_fapl()?;
     // Version-2 object headers (with checksums, which the index relies on) and large
@@ -638,7 +662,7 @@ impl<'a> Writer<'a> {
             return Err(failed("cannot flush the pack"));
         }
         let f = std::fs::File::open(path).map_err(|e| format!("cannot read {} back: {e}", path.display()))?;
-        let mut headers = super::headers::Headers::new(f);
+        let mut headers = super::headers::Headers::new(f, hdf::userblock(self.file));
         self.index.retain(|token, rec| match headers.checksum(hdf::token_addr(token)) {
             Some(sum) => {
                 rec.checksum = sum;

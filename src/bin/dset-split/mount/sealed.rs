@@ -1,0 +1,167 @@
+//! The tree image in a pack's user block (see `image`): `pack` writes it once HDF5 has closed
+//! the pack, and `mount` loads it without HDF5 while the seal holds.
+
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use super::image::{self, SUPERBLOCK_LEN, Seal};
+use super::tree::{Backing, Tree};
+use crate::pack::walk::{Kind, Walk};
+
+/// HDF5's superblock signature.
+const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+
+/// The user block a pack of `walk` needs for its image: a power of two of at least 512 bytes,
+/// as HDF5 requires.
+pub fn room(walk: &Walk) -> u64 {
+    let names: u64 = walk.entries.iter().map(|e| e.name().len() as u64).sum();
+    let targets: u64 = walk
+        .entries
+        .iter()
+        .map(|e| match &e.kind {
+            Kind::Symlink { target } => target.len() as u64,
+            _ => 0,
+        })
+        .sum();
+    image::room(walk.entries.len() as u64, names, targets).next_power_of_two().max(512)
+}
+
+/// Writes the image of the pack at `path` (closed by HDF5) into its user block and seals it:
+/// the pack's modification time is set to the one the seal records. A pack without a user
+/// block is left as it is; one whose image does not fit gets none (a warning says so).
+pub fn write(path: &Path) -> Result<Option<String>, String> {
+    let err = |e: std::io::Error| format!("cannot seal {}: {e}", path.display());
+    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(err)?;
+    let size = file.metadata().map_err(err)?.len();
+    let Some(base) = superblock_at(&file, size) else { return Ok(None) };
+    if base == 0 {
+        return Ok(None);
+    }
+    let mut block = vec![0u8; base as usize];
+    let tree = super::build::build(path)?;
+    let usable = tree.files.len() == 1 && tree.xattrs.is_empty() && tree.notes.is_empty();
+    let mut sealed = None;
+    let warning = if !usable {
+        Some("the pack's folder tree has entries only HDF5 can read; `mount` reads it through HDF5".to_string())
+    } else {
+        // The newest time in the tree, to the last nanosecond of its second: never earlier
+        // than any packed file, the same for the same tree, and not a time a later write
+        // leaves (file systems stamp whole ticks of the clock).
+        let newest = tree.nodes.iter().map(|n| image::time_parts(n.meta.mtime).0).max().unwrap_or(0);
+        let mut superblock = vec![0u8; SUPERBLOCK_LEN];
+        let n = read_at(&file, &mut superblock, base).map_err(err)?;
+        superblock.truncate(n);
+        let seal = Seal { base, size, mtime_sec: newest, mtime_nsec: 999_999_999, superblock };
+        match image::encode(&tree.nodes, &tree.names, &seal) {
+            Ok(bytes) if bytes.len() <= block.len() => {
+                block[..bytes.len()].copy_from_slice(&bytes);
+                sealed = Some(image::time_of(seal.mtime_sec, seal.mtime_nsec));
+                None
+            }
+            Ok(bytes) => Some(format!(
+                "the pack's folder tree ({} bytes) no longer fits its user block ({base} bytes): `mount` reads \
+                 it through HDF5 (`dset-split pack --force` makes a new pack with room for it)",
+                bytes.len()
+            )),
+            Err(why) => Some(format!("the pack's folder tree cannot be stored for `mount` ({why})")),
+        }
+    };
+    drop(tree);
+    file.write_all_at(&block, 0).map_err(err)?;
+    if let Some(t) = sealed {
+        file.set_modified(t).map_err(err)?;
+    }
+    Ok(warning)
+}
+
+/// A pack whose image can be used: it is as it was sealed.
+#[derive(Debug)]
+pub struct Sealed {
+    path: PathBuf,
+    fd: std::fs::File,
+    len: u64,
+    seal: Seal,
+}
+
+/// Whether the file at `path` is a pack as it was sealed (reads the image's head, not all of
+/// it: [`Sealed::tree`] does, later). Err(None): it has no image; Err(Some(why)): its image is
+/// not to be used, and why (the file changed since it was packed).
+pub fn check(path: &Path) -> Result<Sealed, Option<String>> {
+    let fd = std::fs::File::open(path).map_err(|_| None)?;
+    let meta = fd.metadata().map_err(|_| None)?;
+    if !meta.is_file() {
+        return Err(None);
+    }
+    let mut head = [0u8; image::HEAD_LEN];
+    if read_at(&fd, &mut head, 0).map_err(|_| None)? < head.len() {
+        return Err(None);
+    }
+    let (len, seal) = image::head(&head).ok_or(None)?;
+    if !holds(&seal, &meta) {
+        return Err(Some("the file was changed or copied since it was packed".into()));
+    }
+    let mut superblock = vec![0u8; SUPERBLOCK_LEN];
+    let n = read_at(&fd, &mut superblock, seal.base).map_err(|e| Some(e.to_string()))?;
+    if len > seal.base || superblock[..n] != seal.superblock[..n] || !superblock.starts_with(SIGNATURE) {
+        return Err(Some("its superblock is not the one sealed".into()));
+    }
+    crate::h5::lock_shared(&fd, path).map_err(Some)?;
+    Ok(Sealed { path: path.to_path_buf(), fd, len, seal })
+}
+
+impl Sealed {
+    /// The pack's tree, from its image (Err when the image is damaged, or the pack changed
+    /// since [`check`]).
+    pub fn tree(self) -> Result<Tree, String> {
+        let mut bytes = vec![0u8; self.len as usize];
+        if read_at(&self.fd, &mut bytes, 0).map_err(|e| format!("{}: {e}", self.path.display()))? < bytes.len() {
+            return Err("the pack's tree image is cut short".into());
+        }
+        let img = image::decode(&bytes)?;
+        drop(bytes);
+        let meta = self.fd.metadata().map_err(|e| format!("{}: {e}", self.path.display()))?;
+        if img.seal != self.seal || !holds(&img.seal, &meta) {
+            return Err("the pack was changed while it was being mounted".into());
+        }
+        Ok(Tree {
+            from_index: img.nodes.len(),
+            nodes: img.nodes,
+            names: img.names,
+            files: vec![Backing { path: self.path, fd: self.fd, h5: None }],
+            xattrs: Default::default(),
+            notes: Vec::new(),
+        })
+    }
+}
+
+/// Whether a file of `meta` is as `seal` recorded: its size and modification time.
+fn holds(seal: &Seal, meta: &std::fs::Metadata) -> bool {
+    seal.size == meta.len() && (seal.mtime_sec, seal.mtime_nsec) == (meta.mtime(), meta.mtime_nsec() as u32)
+}
+
+/// Where HDF5's superblock is: at 0, 512, 1024, 2048, ... (HDF5 looks there, in that order).
+fn superblock_at(file: &std::fs::File, size: u64) -> Option<u64> {
+    let mut at = 0u64;
+    while at + SIGNATURE.len() as u64 <= size {
+        let mut sig = [0u8; 8];
+        if read_at(file, &mut sig, at).ok()? == 8 && &sig == SIGNATURE {
+            return Some(at);
+        }
+        at = if at == 0 { 512 } else { at * 2 };
+    }
+    None
+}
+
+/// Reads into `buf` at `offset` until it is full or the file ends; how many bytes were read.
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], offset + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}

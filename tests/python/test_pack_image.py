@@ -1,0 +1,144 @@
+"""A pack's tree image (issue 12): `pack` stores the mounted tree in the pack's HDF5 user block
+and seals it (the pack's size, modification time and superblock); `mount` then shows the tree
+without loading HDF5, and reads it through HDF5 whenever the pack is not as sealed. Real packs,
+real FUSE mounts, the mount's own process inspected through /proc.
+
+Run by scripts/test.sh on both HDF5 series.
+"""
+import os
+import stat
+import subprocess
+import textwrap
+
+import numpy as np
+
+from support import clean_env, cli, need_file, sh
+from test_pack_mount import h5py_edit, make_tree, mounted, pack, snapshot
+
+SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def daemon_libraries(mnt):
+    """The shared libraries the process serving the mount at `mnt` has loaded."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"mount" in args and os.fsencode(mnt) in args:
+            with open(f"/proc/{pid}/maps") as f:
+                return {os.path.basename(line.split()[-1]) for line in f if ".so" in line}
+    raise AssertionError(f"no process serves {mnt}")
+
+
+def uses_hdf5(mnt):
+    return any(lib.startswith("libhdf5") for lib in daemon_libraries(mnt))
+
+
+def newest_second(root):
+    return max(int(os.lstat(os.path.join(d, n)).st_mtime) for d, dirs, files in os.walk(root)
+               for n in dirs + files + ["."])
+
+
+def test_a_fresh_pack_mounts_from_its_image_without_hdf5_and_as_hdf5_shows_it(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    data = (tmp_path / "p.h5").read_bytes()
+    assert data.startswith(b"DSPKTREE")
+    # The HDF5 superblock follows the user block (a power of two of at least 512 bytes).
+    base = next(b for b in (512 << k for k in range(20)) if data[b:b + 8] == SIGNATURE)
+    assert int.from_bytes(data[8:16], "little") <= base
+    # The seal: the newest time in the tree, to the last nanosecond of its second.
+    assert os.stat(tmp_path / "p.h5").st_mtime_ns == newest_second(src) * 10**9 + 999_999_999
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        from_image = snapshot(m)
+        assert from_image == snapshot(src)
+        assert not uses_hdf5(m)
+    # Another time: not as sealed, so read through HDF5, which shows the same.
+    os.utime(tmp_path / "p.h5")
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert uses_hdf5(m)
+        assert snapshot(m) == from_image
+
+
+def test_a_pack_changed_after_packing_shows_as_it_is_now(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    h5py_edit(tmp_path / "p.h5", """
+        del f['zero']
+        f['new.bin'] = np.frombuffer(b'xyz', dtype=np.uint8)
+        f['imgs/cats/003.jpg'][0:3] = [1, 2, 3]
+    """)
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert uses_hdf5(m)
+        assert not (m / "zero").exists()
+        assert (m / "new.bin").read_bytes() == b"xyz"
+        assert (m / "imgs/cats/003.jpg").read_bytes() == b"\x01\x02\x03" + (src / "imgs/cats/003.jpg").read_bytes()[3:]
+
+
+def test_a_damaged_image_is_noticed_and_the_pack_read_through_hdf5(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    sealed = os.stat(tmp_path / "p.h5").st_mtime_ns
+    with open(tmp_path / "p.h5", "r+b") as f:
+        f.seek(300)
+        byte = f.read(1)
+        f.seek(300)
+        f.write(bytes([byte[0] ^ 0x40]))
+    os.utime(tmp_path / "p.h5", ns=(sealed, sealed))  # the seal itself still holds
+    log = tmp_path / "mount.log"
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
+        assert snapshot(m) == snapshot(src)
+        assert uses_hdf5(m)
+    assert "tree image is damaged" in log.read_text(), log.read_text()
+
+
+def test_update_seals_the_pack_again_and_warns_when_the_tree_outgrows_its_room(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a").write_bytes(b"a")
+    pack(src, tmp_path / "p.h5")
+    assert (tmp_path / "p.h5").read_bytes()[512:520] == SIGNATURE  # the smallest user block
+    (src / "b").write_bytes(b"bb")
+    p = pack(src, tmp_path / "p.h5", "--update")
+    assert "warning" not in p.stderr, p.stderr
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert snapshot(m) == snapshot(src)
+        assert not uses_hdf5(m)
+    for i in range(40):
+        (src / f"more-{i:02}").write_bytes(b"x" * i)
+    p = pack(src, tmp_path / "p.h5", "--update")
+    assert "no longer fits" in p.stderr and "--force" in p.stderr, p.stderr
+    assert not (tmp_path / "p.h5").read_bytes().startswith(b"DSPKTREE")
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert snapshot(m) == snapshot(src)
+        assert uses_hdf5(m)
+    # A new pack has room again.
+    pack(src, tmp_path / "p.h5", "--force")
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert snapshot(m) == snapshot(src)
+        assert not uses_hdf5(m)
+
+
+def test_a_compressed_pack_has_no_image_and_plain_hdf5_reads_a_pack_with_one(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "z.h5", "--compress")
+    assert (tmp_path / "z.h5").read_bytes()[:8] == SIGNATURE
+    pack(src, tmp_path / "p.h5")
+    # h5py's wheel (its own HDF5) and h5dump skip the user block.
+    code = textwrap.dedent("""
+        import h5py, sys
+        with h5py.File(sys.argv[1], 'r') as f:
+            print(f.userblock_size, f['imgs/cats/004.jpg'][()].tobytes().hex())
+    """)
+    out = sh([need_file("DSET_SPLIT_WHEEL_PYTHON"), "-c", code, tmp_path / "p.h5"], tmp_path).stdout.split()
+    assert int(out[0]) >= 512 and bytes.fromhex(out[1]) == (src / "imgs/cats/004.jpg").read_bytes()
+    tools = need_file("DSET_SPLIT_TOOLS_PREFIX")
+    d = subprocess.run([os.path.join(tools, "bin", "h5dump"), "-H", "-B", tmp_path / "p.h5"], capture_output=True,
+                       env=clean_env(), timeout=300)
+    assert d.returncode == 0 and b"USERBLOCK_SIZE" in d.stdout and b'DATASET "004.jpg"' in d.stdout, d.stderr
+    u = cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path)
+    assert u.returncode == 0, u.stderr
+    assert snapshot(tmp_path / "out") == snapshot(src)
+    assert stat.S_ISREG(os.stat(tmp_path / "p.h5").st_mode)
