@@ -663,13 +663,15 @@ impl<'a> Writer<'a> {
         }
         let f = std::fs::File::open(path).map_err(|e| format!("cannot read {} back: {e}", path.display()))?;
         let mut headers = super::headers::Headers::new(f, hdf::userblock(self.file));
-        self.index.retain(|token, rec| match headers.checksum(hdf::token_addr(token)) {
-            Some(sum) => {
-                rec.checksum = sum;
-                true
+        // In file order: the headers lie together, and one read of the window serves many.
+        let mut tokens: Vec<[u8; 16]> = self.index.keys().copied().collect();
+        tokens.sort_by_key(hdf::token_addr);
+        for token in tokens {
+            match headers.checksum(hdf::token_addr(&token)) {
+                Some(sum) => self.index.get_mut(&token).expect("a key").checksum = sum,
+                None => drop(self.index.remove(&token)),
             }
-            None => false,
-        });
+        }
         // SAFETY: the open file's root group.
         let root = IdGuard(unsafe { H5Gopen2(self.file, c"/".as_ptr(), H5P_DEFAULT) });
         hdf::write_bytes_attr(root.0, &attr_name(format::INDEX_ATTR), &format::encode_index(&self.index))?;
