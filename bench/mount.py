@@ -6,7 +6,8 @@ BENCHMARKS.md. Run by scripts/bench_mount.sh (as root: it drops the page cache b
 
 The tree: 10 folders of 1,000 files of 20-140 KB (random bytes, fixed seed), about 0.8 GB.
 Every measurement but the second pass starts from a cold page cache (dropped after the mount).
-Each number is the median of REPS runs; the tools run in turn within each repetition.
+Each number is the median of REPS runs; the tools run in turn within each repetition, each
+repetition starting with the next tool.
 """
 import os
 import random
@@ -159,7 +160,11 @@ def main():
         "dset-split": lambda: [DSET_SPLIT, "mount", pack, mnt],
     }
     for rep in range(REPS):
-        for tool, cmd in packers.items():
+        # Each repetition starts with another tool: a burst of writes can slow this disk down for
+        # whoever comes next.
+        order = list(packers.items())
+        order = order[rep % len(order):] + order[:rep % len(order)]
+        for tool, cmd in order:
             # Each writes a new file (replacing one costs freeing its blocks first).
             out = {"tar": tarf, "squashfs": img, "dset-split": pack}[tool]
             if os.path.exists(out):
@@ -170,7 +175,8 @@ def main():
                 with open(p, "rb") as f:
                     f.read()
             add("pack (s)", tool, timed(cmd()))
-        for tool in ["plain", "squashfs", "dset-split"]:
+        readers = ["plain", "squashfs", "dset-split"]
+        for tool in readers[rep % 3:] + readers[:rep % 3]:
             def fresh():
                 if tool == "plain":
                     drop_caches()

@@ -145,33 +145,69 @@ pub fn encode(nodes: &[Node], names: &[u8], seal: &Seal) -> Result<Vec<u8>, Stri
 }
 
 /// The tree in `bytes` (an image and nothing after it), or why it is not a sound one.
+#[cfg(test)]
 pub fn decode(bytes: &[u8]) -> Result<Image, String> {
-    let bad = |what: &str| format!("the pack's tree image is damaged ({what})");
-    if length(bytes) != Some(bytes.len() as u64) || bytes.len() < HEAD_LEN + 4 {
+    let len = length(bytes).filter(|&n| n == bytes.len() as u64).ok_or_else(|| bad("length"))?;
+    decode_from(len, &mut |at, buf| {
+        let from = usize::try_from(at).map_err(|_| bad("length"))?;
+        buf.copy_from_slice(bytes.get(from..from + buf.len()).ok_or_else(|| bad("length"))?);
+        Ok(())
+    })
+}
+
+/// Fills a buffer from an offset of an image.
+pub type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), String> + 'a;
+
+/// The tree in the image of `len` bytes that `read` (which fills a buffer from an offset of
+/// the image) gives, or why it is not a sound one. Reads a piece at a time: only the tree
+/// takes memory, not the image too.
+pub fn decode_from(len: u64, read: &mut ReadAt) -> Result<Image, String> {
+    const PIECE: usize = 64 << 10; // a multiple of 8: the checksum sums 8-byte words
+    if len < (HEAD_LEN + 4) as u64 || len > u32::MAX as u64 {
         return Err(bad("length"));
     }
-    let (body, sum) = bytes.split_at(bytes.len() - 4);
-    if checksum(body) != u32::from_le_bytes(sum.try_into().expect("4 bytes")) {
+    let body_len = len - 4;
+    let mut buf = vec![0u8; PIECE];
+    let mut h = Summer::default();
+    let mut at = 0;
+    while at < body_len {
+        let n = PIECE.min((body_len - at) as usize);
+        read(at, &mut buf[..n])?;
+        h.add(&buf[..n]);
+        at += n as u64;
+    }
+    let mut sum = [0u8; 4];
+    read(body_len, &mut sum)?;
+    if h.finish(body_len) != u32::from_le_bytes(sum) {
         return Err(bad("checksum"));
     }
-    let (_, seal) = head(body).ok_or_else(|| bad("head"))?;
-    let mut r = Reader { buf: body, at: 16 + SEAL_LEN };
+    let mut section = |at: &mut u64, n: usize| -> Result<Vec<u8>, String> {
+        let mut out = vec![0u8; n];
+        read(*at, &mut out)?;
+        *at += n as u64;
+        Ok(out)
+    };
+    let mut at = 0u64;
+    let head_bytes = section(&mut at, HEAD_LEN)?;
+    let (_, seal) = head(&head_bytes).ok_or_else(|| bad("head"))?;
+    let mut r = Reader { buf: &head_bytes, at: 16 + SEAL_LEN };
     let (n_nodes, n_children) = (r.u32()? as usize, r.u32()? as usize);
-    let (names_len, targets_len) = (r.u64()? as usize, r.u64()? as usize);
+    let (names_len, targets_len) = (r.u64()?, r.u64()?);
     let expected = (n_nodes as u128) * NODE_LEN as u128
         + (n_children as u128) * CHILD_LEN as u128
         + names_len as u128
         + targets_len as u128;
-    if (HEAD_LEN as u128) + expected != body.len() as u128 || n_nodes == 0 {
+    if (HEAD_LEN as u128) + expected != body_len as u128 || n_nodes == 0 {
         return Err(bad("sizes"));
     }
-    let records = r.take(n_nodes * NODE_LEN)?;
-    let child_bytes = r.take(n_children * CHILD_LEN)?;
-    let names = r.take(names_len)?.to_vec();
-    let targets = r.take(targets_len)?;
+    let records_at = at;
+    at += (n_nodes * NODE_LEN) as u64;
+    let child_bytes = section(&mut at, n_children * CHILD_LEN)?;
+    let names = section(&mut at, names_len as usize)?;
+    let targets = section(&mut at, targets_len as usize)?;
     let ino_ok = |ino: u64| ino >= 1 && ino <= n_nodes as u64;
     let mut children = Vec::with_capacity(n_children);
-    let mut c = Reader { buf: child_bytes, at: 0 };
+    let mut c = Reader { buf: &child_bytes, at: 0 };
     for _ in 0..n_children {
         let (start, len, ino) = (c.u32()?, c.u32()?, u64::from(c.u32()?));
         if start as usize + len as usize > names.len() || !ino_ok(ino) {
@@ -179,46 +215,61 @@ pub fn decode(bytes: &[u8]) -> Result<Image, String> {
         }
         children.push(Child { start, len, ino });
     }
+    drop(child_bytes);
     let mut nodes = Vec::with_capacity(n_nodes);
-    let mut n = Reader { buf: records, at: 0 };
-    for _ in 0..n_nodes {
-        let parent = u64::from(n.u32()?);
-        let kind = n.take(1)?[0];
-        let perm = u16::from_le_bytes(n.take(2)?.try_into().expect("2 bytes"));
-        let (uid, gid) = (n.u32()?, n.u32()?);
-        let (sec, nsec) = (n.u64()? as i64, n.u32()?);
-        let nlink = n.u32()?;
-        let (a, b) = (n.u64()?, n.u64()?);
-        if !ino_ok(parent) || nsec > 999_999_999 {
-            return Err(bad("node"));
+    let per_piece = PIECE / NODE_LEN;
+    while nodes.len() < n_nodes {
+        let count = per_piece.min(n_nodes - nodes.len());
+        let piece = &mut buf[..count * NODE_LEN];
+        read(records_at + (nodes.len() * NODE_LEN) as u64, piece)?;
+        let mut n = Reader { buf: piece, at: 0 };
+        for _ in 0..count {
+            nodes.push(node(&mut n, &children, &targets, &ino_ok)?);
         }
-        let kind = match kind {
-            0 => {
-                let range = usize::try_from(a).ok().zip(usize::try_from(b).ok());
-                let Some(list) = range.and_then(|(a, b)| children.get(a..a.checked_add(b)?)) else {
-                    return Err(bad("folder"));
-                };
-                Kind::Dir(list.to_vec())
-            }
-            1 => {
-                let source = if b == u64::MAX { Source::Empty } else { Source::Bytes { file: 0, offset: b } };
-                Kind::File(Data { size: a, header: None, source })
-            }
-            2 => {
-                let range = usize::try_from(a).ok().zip(usize::try_from(b).ok());
-                let Some(t) = range.and_then(|(a, b)| targets.get(a..a.checked_add(b)?)) else {
-                    return Err(bad("link"));
-                };
-                Kind::Symlink(t.to_vec())
-            }
-            _ => return Err(bad("kind")),
-        };
-        nodes.push(Node { parent, meta: Meta { perm, uid, gid, mtime: time_of(sec, nsec), nlink }, kind });
     }
     if !matches!(nodes[0].kind, Kind::Dir(_)) {
         return Err(bad("root"));
     }
     Ok(Image { seal, nodes, names })
+}
+
+/// One node record.
+fn node(n: &mut Reader, children: &[Child], targets: &[u8], ino_ok: &dyn Fn(u64) -> bool) -> Result<Node, String> {
+    let parent = u64::from(n.u32()?);
+    let kind = n.take(1)?[0];
+    let perm = u16::from_le_bytes(n.take(2)?.try_into().expect("2 bytes"));
+    let (uid, gid) = (n.u32()?, n.u32()?);
+    let (sec, nsec) = (n.u64()? as i64, n.u32()?);
+    let nlink = n.u32()?;
+    let (a, b) = (n.u64()?, n.u64()?);
+    if !ino_ok(parent) || nsec > 999_999_999 {
+        return Err(bad("node"));
+    }
+    let range = usize::try_from(a).ok().zip(usize::try_from(b).ok());
+    let kind = match kind {
+        0 => {
+            let Some(list) = range.and_then(|(a, b)| children.get(a..a.checked_add(b)?)) else {
+                return Err(bad("folder"));
+            };
+            Kind::Dir(list.to_vec())
+        }
+        1 => {
+            let source = if b == u64::MAX { Source::Empty } else { Source::Bytes { file: 0, offset: b } };
+            Kind::File(Data { size: a, header: None, source })
+        }
+        2 => {
+            let Some(t) = range.and_then(|(a, b)| targets.get(a..a.checked_add(b)?)) else {
+                return Err(bad("link"));
+            };
+            Kind::Symlink(t.to_vec())
+        }
+        _ => return Err(bad("kind")),
+    };
+    Ok(Node { parent, meta: Meta { perm, uid, gid, mtime: time_of(sec, nsec), nlink }, kind })
+}
+
+fn bad(what: &str) -> String {
+    format!("the pack's tree image is damaged ({what})")
 }
 
 /// A time as seconds since the epoch (negative before) and nanoseconds.
@@ -245,14 +296,27 @@ pub fn time_of(sec: i64, nsec: u32) -> SystemTime {
     }
 }
 
-/// A checksum against damage (not against tampering): the pack index's word hash.
+/// A checksum against damage (not against tampering): the pack index's word hash over the
+/// bytes, then their length. Given the bytes in pieces, all but the last a multiple of 8 long.
+#[derive(Default)]
+struct Summer(crate::pack::format::WordHasher);
+
+impl Summer {
+    fn add(&mut self, bytes: &[u8]) {
+        std::hash::Hasher::write(&mut self.0, bytes);
+    }
+    fn finish(mut self, len: u64) -> u32 {
+        use std::hash::Hasher;
+        self.0.write_u64(len);
+        let x = self.0.finish();
+        (x ^ (x >> 32)) as u32
+    }
+}
+
 fn checksum(bytes: &[u8]) -> u32 {
-    use std::hash::Hasher;
-    let mut h = crate::pack::format::WordHasher::default();
-    h.write(bytes);
-    h.write_u64(bytes.len() as u64);
-    let x = h.finish();
-    (x ^ (x >> 32)) as u32
+    let mut h = Summer::default();
+    h.add(bytes);
+    h.finish(bytes.len() as u64)
 }
 
 fn put32(out: &mut Vec<u8>, n: u32) {

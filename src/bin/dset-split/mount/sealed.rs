@@ -113,12 +113,12 @@ impl Sealed {
     /// The pack's tree, from its image (Err when the image is damaged, or the pack changed
     /// since [`check`]).
     pub fn tree(self) -> Result<Tree, String> {
-        let mut bytes = vec![0u8; self.len as usize];
-        if read_at(&self.fd, &mut bytes, 0).map_err(|e| format!("{}: {e}", self.path.display()))? < bytes.len() {
-            return Err("the pack's tree image is cut short".into());
-        }
-        let img = image::decode(&bytes)?;
-        drop(bytes);
+        let (fd, path) = (&self.fd, &self.path);
+        let img = image::decode_from(self.len, &mut |at, buf| match read_at(fd, buf, at) {
+            Ok(n) if n == buf.len() => Ok(()),
+            Ok(_) => Err("the pack's tree image is cut short".into()),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        })?;
         let meta = self.fd.metadata().map_err(|e| format!("{}: {e}", self.path.display()))?;
         if img.seal != self.seal || !holds(&img.seal, &meta) {
             return Err("the pack was changed while it was being mounted".into());
