@@ -142,3 +142,72 @@ def test_a_compressed_pack_has_no_image_and_plain_hdf5_reads_a_pack_with_one(tmp
     assert u.returncode == 0, u.stderr
     assert snapshot(tmp_path / "out") == snapshot(src)
     assert stat.S_ISREG(os.stat(tmp_path / "p.h5").st_mode)
+
+
+def test_names_that_would_hide_the_hdf5_superblock_are_not_stored_in_the_image(tmp_path):
+    # HDF5 looks for its signature at 0, 512, 1024, ...: a link target can put it at 1024 of the
+    # image. Where the targets start is read from a first pack of a target of the same length.
+    src = tmp_path / "src"
+    src.mkdir()
+    length = 1500
+    os.symlink(b"a" * length, os.fsencode(src / "l"))
+    pack(src, tmp_path / "probe.h5")
+    head = (tmp_path / "probe.h5").read_bytes()[:132]
+    nodes, children = (int.from_bytes(head[108 + 4 * i:112 + 4 * i], "little") for i in range(2))
+    names = int.from_bytes(head[116:124], "little")
+    targets_at = 132 + nodes * 47 + children * 12 + names
+    assert targets_at < 1024 < targets_at + length - 8
+    os.remove(src / "l")
+    before = 1024 - targets_at
+    os.symlink(b"a" * before + SIGNATURE + b"a" * (length - before - 8), os.fsencode(src / "l"))
+    p = pack(src, tmp_path / "p.h5")
+    assert "HDF5 would take for the start of the file" in p.stderr, p.stderr
+    assert not (tmp_path / "p.h5").read_bytes().startswith(b"DSPKTREE")
+    u = cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path)
+    assert u.returncode == 0, u.stderr
+    assert snapshot(tmp_path / "out") == snapshot(src)
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert snapshot(m) == snapshot(src)
+
+
+def test_a_changed_pack_never_keeps_the_size_and_time_of_the_one_it_replaces(tmp_path):
+    # Dropping a file leaves the size as it was (HDF5 does not give space back): the time must
+    # change, or rsync's quick check would skip the new pack.
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.tmp").write_text("tmp")
+    for k in range(3):
+        (src / f"f{k}.txt").write_text(f"f{k}")
+    pack(src, tmp_path / "p.h5")
+    before = os.stat(tmp_path / "p.h5")
+    pack(src, tmp_path / "p.h5", "--update", "--exclude", "*.tmp")
+    after = os.stat(tmp_path / "p.h5")
+    assert after.st_mtime_ns >= before.st_mtime_ns + 10**9
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert not uses_hdf5(m)
+        assert sorted(os.listdir(m)) == ["f0.txt", "f1.txt", "f2.txt"]
+
+
+def test_a_pack_neither_the_image_nor_hdf5_can_read_fails_every_request_with_eio(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    sealed = os.stat(tmp_path / "p.h5").st_mtime_ns
+    data = bytearray((tmp_path / "p.h5").read_bytes())
+    base = next(b for b in (512 << k for k in range(20)) if data[b:b + 8] == SIGNATURE)
+    root = base + int.from_bytes(data[base + 36:base + 44], "little")
+    assert data[root:root + 4] == b"OHDR"
+    with open(tmp_path / "p.h5", "r+b") as f:
+        for at in (300, max(root + 12, base + 64)):  # past the sealed superblock bytes
+            f.seek(at)
+            f.write(bytes(b ^ 0x55 for b in data[at:at + 4]))
+    os.utime(tmp_path / "p.h5", ns=(sealed, sealed))
+    log = tmp_path / "mount.log"
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
+        for attempt in (lambda: os.listdir(m), lambda: os.stat(m / "zero")):
+            try:
+                attempt()
+                raise AssertionError("a damaged pack was shown")
+            except OSError as e:
+                assert e.errno == 5, e  # EIO
+    text = log.read_text()
+    assert "tree image is damaged" in text and "root group" in text, text

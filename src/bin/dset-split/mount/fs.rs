@@ -50,15 +50,22 @@ impl MountFs {
     }
 
     /// A file system showing the tree `load` gives, read on the first request (the mount is
-    /// in place before). A tree that cannot be read shows as an empty folder; `load` logs why.
+    /// in place before). When the tree cannot be read, every request fails with EIO; `load`
+    /// logs why.
     pub fn later(load: Load) -> MountFs {
         MountFs { tree: OnceLock::new(), load: Mutex::new(Some(load)), hdf5: Mutex::new(()), no_open: false }
+    }
+
+    /// The error for an inode not in the tree: ENOENT, or EIO when there is no tree (it could
+    /// not be read).
+    fn gone(&self) -> Errno {
+        if self.tree().nodes.is_empty() { Errno::EIO } else { Errno::ENOENT }
     }
 
     fn tree(&self) -> &Tree {
         self.tree.get_or_init(|| {
             let load = self.load.lock().unwrap_or_else(|e| e.into_inner()).take();
-            load.and_then(|load| load().map_err(|e| super::log(&e)).ok()).unwrap_or_else(Tree::empty_folder)
+            load.and_then(|load| load().map_err(|e| super::log(&e)).ok()).unwrap_or_default()
         })
     }
 
@@ -116,7 +123,9 @@ impl MountFs {
         match s {
             Source::Empty => Ok(()),
             Source::Bytes { file, offset } => {
-                self.tree().files[*file].fd.read_exact_at(buf, offset + at).map_err(|e| {
+                // (A forged image could give any offset.)
+                let at = offset.checked_add(at).ok_or(Errno::EIO)?;
+                self.tree().files[*file].fd.read_exact_at(buf, at).map_err(|e| {
                     super::log(&format!("reading {}: {e}", self.tree().files[*file].path.display()));
                     Errno::EIO
                 })
@@ -181,7 +190,7 @@ impl Filesystem for MountFs {
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         let Some(Node { kind: Kind::Dir(children), .. }) = self.tree().node(parent.0) else {
-            return reply.error(Errno::ENOENT);
+            return reply.error(self.gone());
         };
         match children.binary_search_by(|c| self.tree().name(c).as_bytes().cmp(name.as_bytes())) {
             Ok(i) => {
@@ -189,14 +198,14 @@ impl Filesystem for MountFs {
                 let node = self.tree().node(ino).expect("children exist");
                 reply.entry(&TTL, &self.attr(ino, node), Generation(0));
             }
-            Err(_) => reply.error(Errno::ENOENT),
+            Err(_) => reply.error(self.gone()),
         }
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
         match self.tree().node(ino.0) {
             Some(node) => reply.attr(&TTL, &self.attr(ino.0, node)),
-            None => reply.error(Errno::ENOENT),
+            None => reply.error(self.gone()),
         }
     }
 
@@ -222,7 +231,7 @@ impl Filesystem for MountFs {
                 reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_NOFLUSH)
             }
             Some(_) => reply.error(Errno::EISDIR),
-            None => reply.error(Errno::ENOENT),
+            None => reply.error(self.gone()),
         }
     }
 
@@ -253,7 +262,7 @@ impl Filesystem for MountFs {
                 reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_CACHE_DIR)
             }
             Some(_) => reply.error(Errno::ENOTDIR),
-            None => reply.error(Errno::ENOENT),
+            None => reply.error(self.gone()),
         }
     }
 
@@ -280,7 +289,9 @@ impl Filesystem for MountFs {
     }
 
     fn readdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
-        let Some(entries) = self.listing(ino.0, offset) else { return reply.error(Errno::ENOTDIR) };
+        let Some(entries) = self.listing(ino.0, offset) else {
+            return reply.error(if self.tree().node(ino.0).is_some() { Errno::ENOTDIR } else { self.gone() });
+        };
         for (next, name, child) in entries {
             let kind = self.tree().node(child).map_or(FileType::Directory, file_type);
             if reply.add(INodeNo(child), next, kind, name) {
@@ -291,7 +302,9 @@ impl Filesystem for MountFs {
     }
 
     fn readdirplus(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectoryPlus) {
-        let Some(entries) = self.listing(ino.0, offset) else { return reply.error(Errno::ENOTDIR) };
+        let Some(entries) = self.listing(ino.0, offset) else {
+            return reply.error(if self.tree().node(ino.0).is_some() { Errno::ENOTDIR } else { self.gone() });
+        };
         for (next, name, child) in entries {
             let Some(n) = self.tree().node(child) else { continue };
             if reply.add(INodeNo(child), next, name, &TTL, &self.attr(child, n), Generation(0)) {
@@ -338,7 +351,7 @@ impl Filesystem for MountFs {
     fn access(&self, _req: &Request, ino: INodeNo, _mask: fuser::AccessFlags, reply: fuser::ReplyEmpty) {
         match self.tree().node(ino.0) {
             Some(_) => reply.ok(),
-            None => reply.error(Errno::ENOENT),
+            None => reply.error(self.gone()),
         }
     }
 }

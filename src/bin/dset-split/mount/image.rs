@@ -21,6 +21,8 @@ use super::tree::{Child, Data, Kind, Meta, Node, Source};
 
 /// The first bytes of an image.
 pub const MAGIC: &[u8; 8] = b"DSPKTREE";
+/// HDF5's superblock signature.
+pub const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 /// Bytes of the superblock a seal keeps.
 pub const SUPERBLOCK_LEN: usize = 64;
 /// The bytes before the node records: magic, length, seal, counts.
@@ -56,6 +58,15 @@ pub struct Image {
 /// link an entry) with `names` bytes of names and `targets` bytes of link targets takes.
 pub fn room(entries: u64, names: u64, targets: u64) -> u64 {
     HEAD_LEN as u64 + (entries + 1) * (NODE_LEN + CHILD_LEN) as u64 + names + targets + 4
+}
+
+/// Whether a user block holding `block` would hide the HDF5 superblock after it: HDF5 takes the
+/// first of 0, 512, 1024, 2048, ... that holds its signature, and a name or link target in the
+/// image could put those bytes there.
+pub fn hides_superblock(block: &[u8]) -> bool {
+    std::iter::successors(Some(0usize), |&at| Some(if at == 0 { 512 } else { at * 2 }))
+        .take_while(|&at| at < block.len())
+        .any(|at| block[at..].starts_with(SIGNATURE))
 }
 
 /// The length of the image whose first bytes are `head`, if they start one.
@@ -433,6 +444,17 @@ mod tests {
         assert!(encode(&nodes, &names, &seal).is_err());
         nodes[4].kind = Kind::File(Data { size: 3, header: None, source: Source::Missing("gone".into()) });
         assert!(encode(&nodes, &names, &seal).is_err());
+    }
+
+    #[test]
+    fn the_superblock_signature_where_hdf5_looks_is_noticed() {
+        let mut block = vec![0u8; 4096];
+        assert!(!hides_superblock(&block));
+        block[513..521].copy_from_slice(SIGNATURE);
+        assert!(!hides_superblock(&block));
+        block[2048..2056].copy_from_slice(SIGNATURE);
+        assert!(hides_superblock(&block));
+        assert!(!hides_superblock(&block[..2048]));
     }
 
     #[test]

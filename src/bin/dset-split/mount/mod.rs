@@ -183,20 +183,21 @@ fn read_tree(path: &Path, debug: bool) -> Result<tree::Tree, String> {
 fn later(pack: sealed::Sealed, path: PathBuf, debug: bool) -> fs::Load {
     Box::new(move || {
         let t = std::time::Instant::now();
-        let tree = match pack.tree() {
-            Ok(tree) => tree,
+        match pack.tree() {
+            Ok(tree) => {
+                if debug {
+                    log(&format!("tree of {} nodes read from the image in {:?}", tree.nodes.len(), t.elapsed()));
+                    log(&format!("memory after the tree: {}", memory()));
+                }
+                Ok(tree)
+            }
             Err(why) => {
                 log(&format!("{}: {why}; reading it through HDF5", path.display()));
                 let tree = read_tree(&path, debug)?;
                 tree.notes.iter().for_each(|n| log(n));
-                tree
+                Ok(tree)
             }
-        };
-        if debug {
-            log(&format!("tree of {} nodes read from the image in {:?}", tree.nodes.len(), t.elapsed()));
-            log(&format!("memory after the tree: {}", memory()));
         }
-        Ok(tree)
     })
 }
 

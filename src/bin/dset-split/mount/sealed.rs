@@ -4,12 +4,9 @@
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use super::image::{self, SUPERBLOCK_LEN, Seal};
+use super::image::{self, SIGNATURE, SUPERBLOCK_LEN, Seal};
 use super::tree::{Backing, Tree};
 use crate::pack::walk::{Kind, Walk};
-
-/// HDF5's superblock signature.
-const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
 /// The user block a pack of `walk` needs for its image: a power of two of at least 512 bytes,
 /// as HDF5 requires.
@@ -26,10 +23,11 @@ pub fn room(walk: &Walk) -> u64 {
     image::room(walk.entries.len() as u64, names, targets).next_power_of_two().max(512)
 }
 
-/// Writes the image of the pack at `path` (closed by HDF5) into its user block and seals it:
-/// the pack's modification time is set to the one the seal records. A pack without a user
-/// block is left as it is; one whose image does not fit gets none (a warning says so).
-pub fn write(path: &Path) -> Result<Option<String>, String> {
+/// Writes the image of the pack at `path` (closed by HDF5), which is to replace the file at
+/// `out`, into its user block and seals it: the pack's modification time is set to the one
+/// the seal records. A pack without a user block is left as it is; one whose image does not
+/// fit, or would hide the HDF5 superblock, gets none (a warning says so).
+pub fn write(path: &Path, out: &Path) -> Result<Option<String>, String> {
     let err = |e: std::io::Error| format!("cannot seal {}: {e}", path.display());
     let file = std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(err)?;
     let size = file.metadata().map_err(err)?.len();
@@ -46,8 +44,12 @@ pub fn write(path: &Path) -> Result<Option<String>, String> {
     } else {
         // The newest time in the tree, to the last nanosecond of its second: never earlier
         // than any packed file, the same for the same tree, and not a time a later write
-        // leaves (file systems stamp whole ticks of the clock).
+        // leaves (file systems stamp whole ticks of the clock). At least a second after the
+        // file it replaces: a changed pack must not look unchanged to a check of size and time
+        // (rsync's, make's).
         let newest = tree.nodes.iter().map(|n| image::time_parts(n.meta.mtime).0).max().unwrap_or(0);
+        let replaced = std::fs::metadata(out).ok().filter(|m| m.is_file()).map(|m| m.mtime().saturating_add(1));
+        let newest = newest.max(replaced.unwrap_or(i64::MIN));
         let mut superblock = vec![0u8; SUPERBLOCK_LEN];
         let n = read_at(&file, &mut superblock, base).map_err(err)?;
         superblock.truncate(n);
@@ -55,8 +57,17 @@ pub fn write(path: &Path) -> Result<Option<String>, String> {
         match image::encode(&tree.nodes, &tree.names, &seal) {
             Ok(bytes) if bytes.len() <= block.len() => {
                 block[..bytes.len()].copy_from_slice(&bytes);
-                sealed = Some(image::time_of(seal.mtime_sec, seal.mtime_nsec));
-                None
+                if image::hides_superblock(&block) {
+                    block.fill(0);
+                    Some(
+                        "the pack's folder tree holds bytes that HDF5 would take for the start of the file; it \
+                          is not stored for `mount`, which reads the pack through HDF5"
+                            .to_string(),
+                    )
+                } else {
+                    sealed = Some(image::time_of(seal.mtime_sec, seal.mtime_nsec));
+                    None
+                }
             }
             Ok(bytes) => Some(format!(
                 "the pack's folder tree ({} bytes) no longer fits its user block ({base} bytes): `mount` reads \

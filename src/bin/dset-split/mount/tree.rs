@@ -113,15 +113,6 @@ impl Tree {
     pub fn node(&self, ino: Ino) -> Option<&Node> {
         self.nodes.get(usize::try_from(ino).ok()?.checked_sub(1)?)
     }
-    /// A tree of one empty folder.
-    pub fn empty_folder() -> Tree {
-        let root = Node {
-            parent: 1,
-            meta: Meta { perm: 0o555, uid: 0, gid: 0, mtime: SystemTime::UNIX_EPOCH, nlink: 2 },
-            kind: Kind::Dir(Vec::new()),
-        };
-        Tree { nodes: vec![root], ..Tree::default() }
-    }
     /// Whether any file's data is missing (its split file is not there).
     pub fn has_missing(&self) -> bool {
         self.nodes.iter().any(|n| matches!(&n.kind, Kind::File(Data { source: Source::Missing(_), .. })))

@@ -104,7 +104,7 @@ pub fn pack(
         if update { update_into(walk, root, out, &work, opts) } else { pack_into(walk, root, &work, opts, ub) };
     let result = result.and_then(|mut s| {
         crate::interrupted()?;
-        s.warnings.extend((ub.write)(&work)?);
+        s.warnings.extend((ub.write)(&work, out)?);
         std::fs::rename(&work, out).map_err(|e| format!("cannot move the pack to {}: {e}", out.display()))?;
         Ok(s)
     });
@@ -120,7 +120,8 @@ pub fn pack(
 #[derive(Debug, Clone, Copy)]
 pub struct UserBlock {
     pub room: fn(&Walk) -> u64,
-    pub write: fn(&Path) -> Result<Option<String>, String>,
+    /// Given the work file and the file it is to replace.
+    pub write: fn(&Path, &Path) -> Result<Option<String>, String>,
 }
 
 fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options, ub: UserBlock) -> Result<Summary, String> {
