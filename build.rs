@@ -21,11 +21,18 @@ fn main() {
     let fallback = if packaged { String::new() } else { lib_dir.display().to_string() };
     println!("cargo::rustc-env=DSET_SPLIT_HDF5_FALLBACK={fallback}");
     println!("cargo::rerun-if-env-changed=PYO3_PYTHON");
-    // Test binaries and the CLI run outside HDF5's process: give them an rpath to this libhdf5.
-    // (The plugin itself gets none: it lives inside a process that already loaded libhdf5.)
+    // Test binaries run outside HDF5's process: give them an rpath to this libhdf5. (The plugin
+    // gets none: it lives inside a process that already loaded libhdf5. Nor does the command: it
+    // loads libhdf5 by its path, and libhdf5 finds its own dependencies; an rpath would only
+    // make the loader search one more folder for libc on every start.)
     if lib_dir.is_dir() {
         println!("cargo::rustc-link-arg-tests=-Wl,-rpath,{}", lib_dir.display());
-        println!("cargo::rustc-link-arg-bins=-Wl,-rpath,{}", lib_dir.display());
+    }
+    // The release command without its symbol table: a quarter less to read from disk when it
+    // starts with a cold cache (what `mount`'s start costs; BENCHMARKS.md). The plugin keeps
+    // its symbols.
+    if std::env::var("PROFILE").is_ok_and(|p| p == "release") {
+        println!("cargo::rustc-link-arg-bins=-Wl,--strip-all");
     }
     // The plugin binds to libhdf5 at run time (src/ffi/bind.rs): any other symbol left undefined
     // in it is a build error, not a failure inside a user's process.
