@@ -17,6 +17,8 @@ KNOWN = {
 
 
 def run_suite(cwd, env):
+    # Some of h5py's tests leave temporary files behind: in the test's own folder, not /tmp.
+    env = dict(env, TMPDIR=str(cwd))
     p = sh([sys.executable, "-m", "pytest", "--pyargs", "h5py", "-q", "-rfE", "-p", "no:cacheprovider"], cwd, env,
            ok=False)
     assert p.returncode in (0, 1), f"h5py's suite did not finish (exit {p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
