@@ -392,7 +392,7 @@ pub unsafe fn after_open(parent: &Obj, made: *mut c_void, name: *const c_char, d
     let target = ctx.link_target(&relative);
     if !ctx.read_only {
         let path = ctx
-            .split_file_path(&target)
+            .split_file_path_everywhere(&target)
             .map_err(|e| Error::arg(format!("refusing to open {} for writing: {}", file.display(), e.msg)))?;
         if ctx.must_copy(&target, &path)? {
             return Ok(AfterOpen::Reopen(path));

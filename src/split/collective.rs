@@ -90,6 +90,22 @@ impl FileCtx {
         })
     }
 
+    /// `split_file_path` of `target`, checked by every rank on its own view of the file system
+    /// and failing on every rank when it fails on any: the collective calls that follow must not
+    /// wait for a rank that stopped (ranks on different nodes can see a path differently, e.g.
+    /// through NFS attribute caching).
+    pub fn split_file_path_everywhere(&self, target: &str) -> Result<std::path::PathBuf> {
+        let path = self.split_file_path(target);
+        if self.all_ranks(path.is_ok())? {
+            return path;
+        }
+        path.and_then(|_| {
+            Err(Error::arg(format!(
+                "another rank cannot reach the split file {target} (do the ranks see the file system differently?)"
+            )))
+        })
+    }
+
     /// `cow::own_copy` of `path` on the leading rank, every rank returning once it is done.
     pub fn own_copy(&self, path: &std::path::Path) -> Result<()> {
         self.leader_does(&format!("making a private copy of {}", path.display()), || crate::cow::own_copy(path))

@@ -218,6 +218,12 @@ pub fn note_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid_t
         }),
         _ => None,
     };
+    // Every rank counts, or every rank lists (a collective call under MPI, with all metadata
+    // operations collective): a rank whose counts are unknown makes all list.
+    let counted = match ctx.all_ranks(counted.is_some()) {
+        Ok(true) => counted,
+        _ => None,
+    };
     let still: Counts = match counted {
         Some(still) => still,
         None => {
@@ -253,12 +259,13 @@ pub fn note_unreferenced(ctx: &FileCtx, at: &Below, doomed: &Doomed, dxpl: hid_t
 pub fn reclaim_name(ctx: &FileCtx, at: &Below, path: &[u8], dxpl: hid_t) {
     let Some(relative) = layout::relative_file(path) else { return };
     let target: Arc<str> = Arc::from(ctx.link_target(&relative));
-    if !ctx.is_pending(&target) || ctx.is_open(&target) {
+    // Not counted (an untracked link operation since): removed at close, if still unused. Every
+    // rank must agree before the collective calls below.
+    let unused = ctx.is_pending(&target)
+        && !ctx.is_open(&target)
+        && identity(ctx).is_some_and(|id| counts().get(&id).map(|c| c.get(&target).copied().unwrap_or(0)) == Some(0));
+    if !ctx.all_ranks(unused).unwrap_or(false) {
         return;
-    }
-    let Some(id) = identity(ctx) else { return };
-    if counts().get(&id).map(|c| c.get(&target).copied().unwrap_or(0)) != Some(0) {
-        return; // not counted (an untracked link operation since): removed at close, if still unused
     }
     let refused = ctx.decided_bool("looking at the split folder", || {
         Ok(ctx.ownership().refusal(&ctx.split_dir).is_some() || ctx.layout_file(&target).is_err())

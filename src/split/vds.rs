@@ -281,7 +281,7 @@ pub fn open_data_as(ctx: &FileCtx, vol: hid_t, target: &str, write: bool, dapl: 
     // symbolic link); for writing it must lie below the split folder through no symbolic link.
     let path = match write {
         false => crate::target::resolve(ctx.main_dir(), target.as_bytes()),
-        true => ctx.split_file_path(target)?,
+        true => ctx.split_file_path_everywhere(target)?,
     };
     let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
         .map_err(|_| Error::arg("a path holds a NUL byte"))?;
@@ -370,7 +370,7 @@ pub(super) unsafe fn attach_source(
         return Ok(AfterOpen::Keep);
     }
     if !ctx.read_only {
-        let path = ctx.split_file_path(&target).map_err(|e| {
+        let path = ctx.split_file_path_everywhere(&target).map_err(|e| {
             Error::arg(format!("refusing to open {shown} (its data is in {target}) for writing: {}", e.msg))
         })?;
         if ctx.must_copy(&target, &path)? {
@@ -403,7 +403,7 @@ pub unsafe fn reattach_source(ctx: &FileCtx, made: *mut c_void) {
     let opened = crate::error::quietly(|| {
         if !ctx.read_only {
             // As `attach_source`: never written in place when it is a link into a cache.
-            let path = ctx.split_file_path(&target)?;
+            let path = ctx.split_file_path_everywhere(&target)?;
             if ctx.must_copy(&target, &path)? {
                 ctx.own_copy(&path)?;
             }

@@ -246,3 +246,54 @@ def test_a_split_folder_rank_0_cannot_make_fails_every_rank(mpi, programs, tmp_p
     assert p.stderr.count("is in the way and is not a directory") == 4, p.stderr[-3000:]
     assert (tmp_path / "run-split").read_text() == "not a folder"
     assert sorted(os.listdir(tmp_path)) == ["run-split", "run.h5"]
+
+
+H5PY_WRITE_B = """
+from mpi4py import MPI
+import h5py, numpy as np
+comm = MPI.COMM_WORLD
+with h5py.File("run.h5", "w", driver="mpio", comm=comm) as f:
+    f.create_dataset("grp/b", (comm.size * 10,), dtype="f8")
+"""
+
+H5PY_REOPEN_B = """
+import sys
+from mpi4py import MPI
+import h5py
+comm = MPI.COMM_WORLD
+try:
+    with h5py.File("run.h5", "r+", driver="mpio", comm=comm) as f:
+        d = f["grp/b"]
+        with d.collective:
+            d[comm.rank * 10:(comm.rank + 1) * 10] = 7
+    print("wrote", comm.rank, flush=True)
+except Exception as e:
+    print("failed", comm.rank, flush=True)
+    print(e, file=sys.stderr, flush=True)
+"""
+
+
+def test_a_split_file_one_rank_sees_differently_fails_every_rank(mpi, tmp_path):
+    """Ranks on different nodes can see a path differently (NFS attribute caching). Here rank 1
+    runs in its own mount namespace where a folder of the split folder is a symbolic link, which
+    the connector refuses to write through: every rank's open fails with a message, and none
+    waits for the others in a collective call the failing rank never makes (before, rank 0 did:
+    a hang). The virtual form checks the path before opening the split file; in the link form
+    HDF5 opens it first and rank 0's view decides, as everywhere under MPI."""
+    env = mpi_env(mpi, f"{CONNECTOR};layout=virtual")
+    mpirun(2, [sys.executable, "-c", H5PY_WRITE_B], tmp_path, env)
+    split = tmp_path / "run-split"
+    assert (split / "grp" / "b.h5").is_file()
+    (tmp_path / "alt").mkdir()
+    (tmp_path / "real").mkdir()
+    for name in os.listdir(split):
+        os.symlink(f"../real/{name}", tmp_path / "alt" / name)
+    xs = [a for n in ("HDF5_PLUGIN_PATH", "HDF5_VOL_CONNECTOR", "LD_LIBRARY_PATH") for a in ("-x", n)]
+    view = f"mount --bind {split} {tmp_path / 'real'} && mount --bind {tmp_path / 'alt'} {split} && exec \"$@\""
+    cmd = ["mpirun", *xs, "-np", "1", sys.executable, "-c", H5PY_REOPEN_B, ":",
+           *xs, "-np", "1", "unshare", "-m", "sh", "-c", view, "sh", sys.executable, "-c", H5PY_REOPEN_B]
+    p = subprocess.run(list(map(str, cmd)), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=LIMIT)
+    assert sorted(p.stdout.split()) == ["0", "1", "failed", "failed"], p.stdout + p.stderr[-4000:]
+    assert "another rank cannot reach the split file" in p.stderr, p.stderr[-4000:]
+    assert "is a symbolic link" in p.stderr, p.stderr[-4000:]
+    assert sorted(os.listdir(split / "grp")) == ["b.h5"] and not (split / "grp").is_symlink()
