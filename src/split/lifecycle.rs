@@ -273,11 +273,15 @@ pub fn reclaim_name(ctx: &FileCtx, at: &Below, path: &[u8], dxpl: hid_t) {
     if refused.unwrap_or(true) {
         return;
     }
-    let Ok(file) = ctx.layout_file(&target) else { return };
+    // Every rank goes on to the flush (a collective call); only the leading rank removes files,
+    // so another rank's own view of the path does not matter here.
+    let file = ctx.layout_file(&target).ok();
     ctx.forget_pending(&target);
     at.flush(dxpl);
     trace!("{target} is reused by a new dataset: its old file goes now");
-    remove_files(ctx, &[file]);
+    if let Some(file) = file {
+        remove_files(ctx, &[file]);
+    }
 }
 
 /// The split files set aside by [`note_unreferenced`] that are still unreferenced now: no link of

@@ -273,6 +273,7 @@ except Exception as e:
 """
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="a mount namespace with a bind mount needs root")
 def test_a_split_file_one_rank_sees_differently_fails_every_rank(mpi, tmp_path):
     """Ranks on different nodes can see a path differently (NFS attribute caching). Here rank 1
     runs in its own mount namespace where a folder of the split folder is a symbolic link, which

@@ -150,11 +150,7 @@ struct Builder {
 }
 
 fn meta_of(s: &Stat, nlink: u32) -> Meta {
-    let mtime = if s.mtime_sec >= 0 {
-        UNIX_EPOCH + Duration::new(s.mtime_sec as u64, s.mtime_nsec.min(999_999_999))
-    } else {
-        UNIX_EPOCH - Duration::from_secs(s.mtime_sec.unsigned_abs()) + Duration::from_nanos(s.mtime_nsec.into())
-    };
+    let mtime = super::image::time_of(s.mtime_sec, s.mtime_nsec.min(999_999_999));
     Meta { perm: (s.mode & 0o7777) as u16, uid: s.uid, gid: s.gid, mtime, nlink }
 }
 

@@ -21,7 +21,7 @@ use super::tree::{Data, Ino, Kind, Node, Source, Tree};
 /// How long the kernel may keep names and attributes: the tree never changes.
 const TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 
-/// Reads the tree when the file system starts (in the background process).
+/// Reads the tree on the first request (in the background process).
 pub type Load = Box<dyn FnOnce() -> Result<Tree, String> + Send>;
 
 pub struct MountFs {
@@ -50,8 +50,8 @@ impl MountFs {
     }
 
     /// A file system showing the tree `load` gives, read on the first request (the mount is
-    /// in place before). When the tree cannot be read, every request fails with EIO; `load`
-    /// logs why.
+    /// in place before). When the tree cannot be read, lookups, attributes and listings fail
+    /// with EIO; `load` logs why.
     pub fn later(load: Load) -> MountFs {
         MountFs { tree: OnceLock::new(), load: Mutex::new(Some(load)), hdf5: Mutex::new(()), no_open: false }
     }

@@ -228,6 +228,7 @@ pub fn decode_from(len: u64, read: &mut ReadAt) -> Result<Image, String> {
     }
     drop(child_bytes);
     let mut nodes = Vec::with_capacity(n_nodes);
+    let mut next = Next::default();
     let per_piece = PIECE / NODE_LEN;
     while nodes.len() < n_nodes {
         let count = per_piece.min(n_nodes - nodes.len());
@@ -235,17 +236,35 @@ pub fn decode_from(len: u64, read: &mut ReadAt) -> Result<Image, String> {
         read(records_at + (nodes.len() * NODE_LEN) as u64, piece)?;
         let mut n = Reader { buf: piece, at: 0 };
         for _ in 0..count {
-            nodes.push(node(&mut n, &children, &targets, &ino_ok)?);
+            nodes.push(node(&mut n, &children, &targets, &ino_ok, &mut next)?);
         }
     }
     if !matches!(nodes[0].kind, Kind::Dir(_)) {
         return Err(bad("root"));
     }
+    if next != (Next { child: children.len(), target: targets.len() }) {
+        return Err(bad("entries no folder holds"));
+    }
     Ok(Image { seal, nodes, names })
 }
 
+/// Where the next folder's entries and the next link's target start: each follows the one
+/// before, as [`encode`] writes them (so no two nodes share bytes, and the tree takes no more
+/// memory than the image says, whatever a forged image claims).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Next {
+    child: usize,
+    target: usize,
+}
+
 /// One node record.
-fn node(n: &mut Reader, children: &[Child], targets: &[u8], ino_ok: &dyn Fn(u64) -> bool) -> Result<Node, String> {
+fn node(
+    n: &mut Reader,
+    children: &[Child],
+    targets: &[u8],
+    ino_ok: &dyn Fn(u64) -> bool,
+    next: &mut Next,
+) -> Result<Node, String> {
     let parent = u64::from(n.u32()?);
     let kind = n.take(1)?[0];
     let perm = u16::from_le_bytes(n.take(2)?.try_into().expect("2 bytes"));
@@ -259,9 +278,11 @@ fn node(n: &mut Reader, children: &[Child], targets: &[u8], ino_ok: &dyn Fn(u64)
     let range = usize::try_from(a).ok().zip(usize::try_from(b).ok());
     let kind = match kind {
         0 => {
+            let range = range.filter(|&(a, _)| a == next.child);
             let Some(list) = range.and_then(|(a, b)| children.get(a..a.checked_add(b)?)) else {
                 return Err(bad("folder"));
             };
+            next.child += list.len();
             Kind::Dir(list.to_vec())
         }
         1 => {
@@ -269,9 +290,11 @@ fn node(n: &mut Reader, children: &[Child], targets: &[u8], ino_ok: &dyn Fn(u64)
             Kind::File(Data { size: a, header: None, source })
         }
         2 => {
+            let range = range.filter(|&(a, _)| a == next.target);
             let Some(t) = range.and_then(|(a, b)| targets.get(a..a.checked_add(b)?)) else {
                 return Err(bad("link"));
             };
+            next.target += t.len();
             Kind::Symlink(t.to_vec())
         }
         _ => return Err(bad("kind")),
@@ -433,6 +456,42 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode(&longer).is_err());
+    }
+
+    /// `bytes` with its checksum made right again (as a forger would).
+    fn resealed(mut bytes: Vec<u8>) -> Vec<u8> {
+        let n = bytes.len() - 4;
+        let sum = checksum(&bytes[..n]);
+        bytes[n..].copy_from_slice(&sum.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_forged_image_with_a_right_checksum_is_refused_when_unsound() {
+        let (nodes, names, seal) = sample();
+        let good = encode(&nodes, &names, &seal).unwrap();
+        assert!(decode(&resealed(good.clone())).is_ok());
+        let record = |i: usize| HEAD_LEN + i * NODE_LEN;
+        let children_at = HEAD_LEN + nodes.len() * NODE_LEN;
+        let forge = |at: usize, value: &[u8]| {
+            let mut b = good.clone();
+            b[at..at + value.len()].copy_from_slice(value);
+            decode(&resealed(b))
+        };
+        // No nodes; a parent, an entry's inode or name beyond the tree; an unknown kind; a time
+        // with more than a second of nanoseconds; a root that is no folder.
+        assert!(forge(16 + SEAL_LEN, &0u32.to_le_bytes()).is_err());
+        assert!(forge(record(2), &9u32.to_le_bytes()).is_err());
+        assert!(forge(children_at + 8, &99u32.to_le_bytes()).is_err());
+        assert!(forge(children_at, &u32::MAX.to_le_bytes()).is_err());
+        assert!(forge(record(2) + 4, &[7]).is_err());
+        assert!(forge(record(2) + 4 + 1 + 2 + 8 + 8, &1_000_000_000u32.to_le_bytes()).is_err());
+        assert!(forge(record(0) + 4, &[1]).is_err());
+        // Two folders sharing entries (each would copy them: memory beyond the image's size).
+        let range_at = |i: usize| record(i) + 4 + 1 + 2 + 4 + 4 + 8 + 4 + 4;
+        assert!(forge(range_at(1), &0u64.to_le_bytes()).is_err());
+        // A link whose target starts elsewhere than where the previous one ended.
+        assert!(forge(range_at(3), &1u64.to_le_bytes()).is_err());
     }
 
     #[test]

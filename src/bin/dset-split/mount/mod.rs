@@ -1,6 +1,8 @@
 //! `dset-split mount FILE MOUNTPOINT`: any HDF5 file as a read-only folder through FUSE (a pack
 //! shows the packed folder). Mounts in the foreground process, so every error is reported
-//! before the command returns; then, unless `--foreground`, serves from a background process.
+//! before the command returns (but one: a sealed pack's tree image is read on the first request,
+//! and when it is damaged and HDF5 cannot read the pack either, requests fail with EIO and the
+//! log says why); then, unless `--foreground`, serves from a background process.
 //! SIGINT, SIGTERM and SIGHUP unmount cleanly; so do `fusermount3 -u` and `umount`.
 
 mod attrs;
@@ -193,7 +195,8 @@ fn later(pack: sealed::Sealed, path: PathBuf, debug: bool) -> fs::Load {
             }
             Err(why) => {
                 log(&format!("{}: {why}; reading it through HDF5", path.display()));
-                let tree = read_tree(&path, debug)?;
+                // The file checked and locked, not whatever the name leads to now.
+                let tree = read_tree(&pack.own_path(), debug)?;
                 tree.notes.iter().for_each(|n| log(n));
                 Ok(tree)
             }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::image::{self, SIGNATURE, SUPERBLOCK_LEN, Seal};
 use super::tree::{Backing, Tree};
+use crate::pack::headers::read_at;
 use crate::pack::walk::{Kind, Walk};
 
 /// The user block a pack of `walk` needs for its image: a power of two of at least 512 bytes,
@@ -35,54 +36,73 @@ pub fn write(path: &Path, out: &Path) -> Result<Option<String>, String> {
     if base == 0 {
         return Ok(None);
     }
-    let mut block = vec![0u8; base as usize];
-    let tree = super::build::build(path)?;
-    let usable = tree.files.len() == 1 && tree.xattrs.is_empty() && tree.notes.is_empty();
-    let mut sealed = None;
-    let warning = if !usable {
-        Some("the pack's folder tree has entries only HDF5 can read; `mount` reads it through HDF5".to_string())
-    } else {
-        // The newest time in the tree, to the last nanosecond of its second: never earlier
-        // than any packed file, the same for the same tree, and not a time a later write
-        // leaves (file systems stamp whole ticks of the clock). At least a second after the
-        // file it replaces: a changed pack must not look unchanged to a check of size and time
-        // (rsync's, make's).
-        let newest = tree.nodes.iter().map(|n| image::time_parts(n.meta.mtime).0).max().unwrap_or(0);
-        let replaced = std::fs::metadata(out).ok().filter(|m| m.is_file()).map(|m| m.mtime().saturating_add(1));
-        let newest = newest.max(replaced.unwrap_or(i64::MIN));
-        let mut superblock = vec![0u8; SUPERBLOCK_LEN];
-        let n = read_at(&file, &mut superblock, base).map_err(err)?;
-        superblock.truncate(n);
-        let seal = Seal { base, size, mtime_sec: newest, mtime_nsec: 999_999_999, superblock };
-        match image::encode(&tree.nodes, &tree.names, &seal) {
-            Ok(bytes) if bytes.len() <= block.len() => {
-                block[..bytes.len()].copy_from_slice(&bytes);
-                if image::hides_superblock(&block) {
-                    block.fill(0);
-                    Some(
-                        "the pack's folder tree holds bytes that HDF5 would take for the start of the file; it \
-                          is not stored for `mount`, which reads the pack through HDF5"
-                            .to_string(),
-                    )
-                } else {
-                    sealed = Some(image::time_of(seal.mtime_sec, seal.mtime_nsec));
-                    None
-                }
-            }
-            Ok(bytes) => Some(format!(
-                "the pack's folder tree ({} bytes) no longer fits its user block ({base} bytes): `mount` reads \
-                 it through HDF5 (`dset-split pack --force` makes a new pack with room for it)",
-                bytes.len()
-            )),
-            Err(why) => Some(format!("the pack's folder tree cannot be stored for `mount` ({why})")),
-        }
+    // The image only spares `mount` reading the pack through HDF5: whatever keeps it from being
+    // stored is a warning, and the user block is left empty (no older image stays).
+    let (block, sealed, warning) = match super::build::build(path) {
+        Ok(tree) => block_of(&file, &tree, base, size, out).map_err(err)?,
+        Err(why) => (
+            vec![0; base as usize],
+            None,
+            Some(format!("the pack's folder tree could not be stored for `mount` ({why})")),
+        ),
     };
-    drop(tree);
     file.write_all_at(&block, 0).map_err(err)?;
-    if let Some(t) = sealed {
-        file.set_modified(t).map_err(err)?;
+    if let Some((sec, nsec)) = sealed {
+        file.set_modified(image::time_of(sec, nsec)).map_err(err)?;
+        let meta = file.metadata().map_err(err)?;
+        if (meta.mtime(), meta.mtime_nsec() as u32) != (sec, nsec) {
+            return Ok(Some(
+                "this file system keeps modification times too coarsely for the pack's seal (or a copy that keeps \
+                 times to the second will not): `mount` reads the pack through HDF5"
+                    .into(),
+            ));
+        }
     }
     Ok(warning)
+}
+
+/// A user block: its bytes, the time its image seals (seconds, nanoseconds), and why it holds
+/// no image.
+type Block = (Vec<u8>, Option<(i64, u32)>, Option<String>);
+
+/// The user block of `base` bytes for the pack `file` of `size` bytes showing `tree`, which is
+/// to replace the file at `out`: the image and the time it seals, or zeros and why not.
+fn block_of(file: &std::fs::File, tree: &Tree, base: u64, size: u64, out: &Path) -> std::io::Result<Block> {
+    let mut block = vec![0u8; base as usize];
+    if tree.files.len() != 1 || !tree.xattrs.is_empty() || !tree.notes.is_empty() {
+        let why = "the pack's folder tree has entries only HDF5 can read; `mount` reads it through HDF5";
+        return Ok((block, None, Some(why.into())));
+    }
+    // The newest time in the tree, to the last nanosecond of its second: never earlier than
+    // any packed file, the same for the same tree, and not a time a later write leaves (file
+    // systems stamp whole ticks of the clock). At least a second after the file it replaces: a
+    // changed pack must not look unchanged to a check of size and time (rsync's, make's).
+    let newest = tree.nodes.iter().map(|n| image::time_parts(n.meta.mtime).0).max().unwrap_or(0);
+    let replaced = std::fs::metadata(out).ok().filter(|m| m.is_file()).map(|m| m.mtime().saturating_add(1));
+    let newest = newest.max(replaced.unwrap_or(i64::MIN));
+    let mut superblock = vec![0u8; SUPERBLOCK_LEN];
+    let n = read_at(file, &mut superblock, base)?;
+    superblock.truncate(n);
+    let seal = Seal { base, size, mtime_sec: newest, mtime_nsec: 999_999_999, superblock };
+    let why = match image::encode(&tree.nodes, &tree.names, &seal) {
+        Ok(bytes) if bytes.len() <= block.len() => {
+            block[..bytes.len()].copy_from_slice(&bytes);
+            if !image::hides_superblock(&block) {
+                return Ok((block, Some((seal.mtime_sec, seal.mtime_nsec)), None));
+            }
+            block.fill(0);
+            "the pack's folder tree holds bytes that HDF5 would take for the start of the file; it is not stored \
+             for `mount`, which reads the pack through HDF5"
+                .to_string()
+        }
+        Ok(bytes) => format!(
+            "the pack's folder tree ({} bytes) no longer fits its user block ({base} bytes): `mount` reads it \
+             through HDF5 (`dset-split pack --force` makes a new pack with room for it)",
+            bytes.len()
+        ),
+        Err(why) => format!("the pack's folder tree cannot be stored for `mount` ({why})"),
+    };
+    Ok((block, None, Some(why)))
 }
 
 /// A pack whose image can be used: it is as it was sealed.
@@ -121,9 +141,15 @@ pub fn check(path: &Path) -> Result<Sealed, Option<String>> {
 }
 
 impl Sealed {
+    /// A path that opens the very file checked (and locked), whatever its name leads to now.
+    pub fn own_path(&self) -> PathBuf {
+        use std::os::fd::AsRawFd;
+        PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()))
+    }
+
     /// The pack's tree, from its image (Err when the image is damaged, or the pack changed
     /// since [`check`]).
-    pub fn tree(self) -> Result<Tree, String> {
+    pub fn tree(&self) -> Result<Tree, String> {
         let (fd, path) = (&self.fd, &self.path);
         let img = image::decode_from(self.len, &mut |at, buf| match read_at(fd, buf, at) {
             Ok(n) if n == buf.len() => Ok(()),
@@ -135,10 +161,14 @@ impl Sealed {
             return Err("the pack was changed while it was being mounted".into());
         }
         Ok(Tree {
-            from_index: img.nodes.len(),
+            from_index: img.nodes.iter().filter(|n| matches!(n.kind, super::tree::Kind::File(_))).count(),
             nodes: img.nodes,
             names: img.names,
-            files: vec![Backing { path: self.path, fd: self.fd, h5: None }],
+            files: vec![Backing {
+                path: self.path.clone(),
+                fd: self.fd.try_clone().map_err(|e| e.to_string())?,
+                h5: None,
+            }],
             xattrs: Default::default(),
             notes: Vec::new(),
         })
@@ -161,18 +191,4 @@ fn superblock_at(file: &std::fs::File, size: u64) -> Option<u64> {
         at = if at == 0 { 512 } else { at * 2 };
     }
     None
-}
-
-/// Reads into `buf` at `offset` until it is full or the file ends; how many bytes were read.
-fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read_at(&mut buf[got..], offset + got as u64) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }

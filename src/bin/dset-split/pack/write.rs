@@ -105,6 +105,14 @@ pub fn pack(
     let result = result.and_then(|mut s| {
         crate::interrupted()?;
         s.warnings.extend((ub.write)(&work, out)?);
+        if update {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            // The old pack's mode, once the user block is written (a read-only mode would
+            // refuse that write).
+            let mode = std::fs::metadata(out).map_err(|e| format!("cannot read {}: {e}", out.display()))?.mode();
+            std::fs::set_permissions(&work, std::fs::Permissions::from_mode(mode & 0o7777))
+                .map_err(|e| format!("cannot set the mode of {}: {e}", work.display()))?;
+        }
         std::fs::rename(&work, out).map_err(|e| format!("cannot move the pack to {}: {e}", out.display()))?;
         Ok(s)
     });
@@ -165,7 +173,7 @@ fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options, ub: UserBloc
 
 /// Copies the pack `out` to `work` and brings the copy up to date with `walk`.
 fn update_into(walk: &Walk, root: &Path, out: &Path, work: &Path, opts: &Options) -> Result<Summary, String> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::fs::MetadataExt;
     // Not opened unless a regular file (opening a named pipe would wait), and not when
     // protected: a read-only pack (a DVC-protected copy?) is not replaced behind its back.
     let meta = std::fs::metadata(out).map_err(|e| format!("cannot open {}: {e}", out.display()))?;
@@ -193,10 +201,7 @@ fn update_into(walk: &Walk, root: &Path, out: &Path, work: &Path, opts: &Options
     // SAFETY: an open descriptor; a failure (not root) leaves this user's ownership.
     unsafe { libc::fchown(std::os::fd::AsRawFd::as_raw_fd(&dst), meta.uid(), meta.gid()) };
     drop(dst);
-    let summary = update_work(walk, root, out, work, opts)?;
-    std::fs::set_permissions(work, std::fs::Permissions::from_mode(meta.permissions().mode() & 0o7777))
-        .map_err(|e| format!("cannot set the mode of {}: {e}", work.display()))?;
-    Ok(summary)
+    update_work(walk, root, out, work, opts)
 }
 
 /// Brings the copy `work` of the pack `out` up to date with `walk`.
