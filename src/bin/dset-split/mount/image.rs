@@ -60,13 +60,16 @@ pub fn room(entries: u64, names: u64, targets: u64) -> u64 {
     HEAD_LEN as u64 + (entries + 1) * (NODE_LEN + CHILD_LEN) as u64 + names + targets + 4
 }
 
-/// Whether a user block holding `block` would hide the HDF5 superblock after it: HDF5 takes the
-/// first of 0, 512, 1024, 2048, ... that holds its signature, and a name or link target in the
-/// image could put those bytes there.
+/// Where HDF5 looks for its superblock, in order: 0, 512, 1024, 2048, ... (it takes the first
+/// that holds its signature).
+pub fn superblock_places() -> impl Iterator<Item = u64> {
+    std::iter::successors(Some(0u64), |&at| if at == 0 { Some(512) } else { at.checked_mul(2) })
+}
+
+/// Whether a user block holding `block` would hide the HDF5 superblock after it: a name or
+/// link target in the image could put HDF5's signature at one of [`superblock_places`].
 pub fn hides_superblock(block: &[u8]) -> bool {
-    std::iter::successors(Some(0usize), |&at| Some(if at == 0 { 512 } else { at * 2 }))
-        .take_while(|&at| at < block.len())
-        .any(|at| block[at..].starts_with(SIGNATURE))
+    superblock_places().take_while(|&at| at < block.len() as u64).any(|at| block[at as usize..].starts_with(SIGNATURE))
 }
 
 /// The length of the image whose first bytes are `head`, if they start one.
@@ -275,31 +278,28 @@ fn node(
     if !ino_ok(parent) || nsec > 999_999_999 {
         return Err(bad("node"));
     }
-    let range = usize::try_from(a).ok().zip(usize::try_from(b).ok());
     let kind = match kind {
-        0 => {
-            let range = range.filter(|&(a, _)| a == next.child);
-            let Some(list) = range.and_then(|(a, b)| children.get(a..a.checked_add(b)?)) else {
-                return Err(bad("folder"));
-            };
-            next.child += list.len();
-            Kind::Dir(list.to_vec())
-        }
+        0 => Kind::Dir(following(children, a, b, &mut next.child).ok_or_else(|| bad("folder"))?.to_vec()),
         1 => {
             let source = if b == u64::MAX { Source::Empty } else { Source::Bytes { file: 0, offset: b } };
             Kind::File(Data { size: a, header: None, source })
         }
-        2 => {
-            let range = range.filter(|&(a, _)| a == next.target);
-            let Some(t) = range.and_then(|(a, b)| targets.get(a..a.checked_add(b)?)) else {
-                return Err(bad("link"));
-            };
-            next.target += t.len();
-            Kind::Symlink(t.to_vec())
-        }
+        2 => Kind::Symlink(following(targets, a, b, &mut next.target).ok_or_else(|| bad("link"))?.to_vec()),
         _ => return Err(bad("kind")),
     };
     Ok(Node { parent, meta: Meta { perm, uid, gid, mtime: time_of(sec, nsec), nlink }, kind })
+}
+
+/// The `len` items of `all` from `at` on, when they start where the previous node's ended
+/// (`cursor`, moved past them).
+fn following<'a, T>(all: &'a [T], at: u64, len: u64, cursor: &mut usize) -> Option<&'a [T]> {
+    let (at, len) = (usize::try_from(at).ok()?, usize::try_from(len).ok()?);
+    if at != *cursor {
+        return None;
+    }
+    let items = all.get(at..at.checked_add(len)?)?;
+    *cursor += len;
+    Some(items)
 }
 
 fn bad(what: &str) -> String {

@@ -85,7 +85,7 @@ fn mount(args: &Args) -> Result<(), String> {
         log(&format!("memory before the tree: {}", memory()));
     }
     let t = std::time::Instant::now();
-    // Absolute: the background process may read the file again after leaving the directory.
+    // Absolute: the background process, which leaves the working directory, names it in its log.
     let file = std::path::absolute(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
     let filesystem = match sealed::check(&file) {
         // A sealed pack's tree is read from its image on the first request (in the background

@@ -180,15 +180,13 @@ fn holds(seal: &Seal, meta: &std::fs::Metadata) -> bool {
     seal.size == meta.len() && (seal.mtime_sec, seal.mtime_nsec) == (meta.mtime(), meta.mtime_nsec() as u32)
 }
 
-/// Where HDF5's superblock is: at 0, 512, 1024, 2048, ... (HDF5 looks there, in that order).
+/// Where HDF5's superblock is (the first of [`image::superblock_places`] holding its signature).
 fn superblock_at(file: &std::fs::File, size: u64) -> Option<u64> {
-    let mut at = 0u64;
-    while at + SIGNATURE.len() as u64 <= size {
-        let mut sig = [0u8; 8];
+    let mut sig = [0u8; 8];
+    for at in image::superblock_places().take_while(|&at| at + SIGNATURE.len() as u64 <= size) {
         if read_at(file, &mut sig, at).ok()? == 8 && &sig == SIGNATURE {
             return Some(at);
         }
-        at = if at == 0 { 512 } else { at * 2 };
     }
     None
 }
