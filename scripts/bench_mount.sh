@@ -13,7 +13,7 @@ need_cargo
 
 REPS=${REPS:-3}
 use_series 1.14 >&2
-cargo build --release --locked --bin dset-split >&2
+bash scripts/build-release.sh --bin dset-split
 squashfuse=$(bash scripts/apt-tool.sh squashfuse squashfuse_ll | tail -n 1)
 mksquashfs=$(bash scripts/apt-tool.sh squashfs-tools mksquashfs | tail -n 1)
 python3 bench/mount.py "$CARGO_TARGET_DIR/release/dset-split" "$squashfuse" "$mksquashfs" "$REPS"

@@ -20,7 +20,7 @@ use_series "$series"
 echo "HDF5_DIR=$HDF5_DIR"
 
 say "2. the connector"
-cargo build --release --locked
+bash scripts/build-release.sh
 install_plugin "$CARGO_TARGET_DIR/release"
 echo "plugin directory: $PLUGIN_DIR"
 "$CARGO_TARGET_DIR/release/dset-split" --version

@@ -45,7 +45,7 @@ step() {
 cargo_tests() {
     local name=$1 log p f rc=0
     log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
-    cargo test --locked >"$log" 2>&1 || rc=$?
+    cargo test --locked --workspace >"$log" 2>&1 || rc=$?
     p=$({ grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" || true; } | awk '{s+=$4} END {print s+0}')
     f=$({ grep -Eo '[0-9]+ failed;' "$log" || true; } | awk '{s+=$1} END {print s+0}')
     if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
@@ -187,7 +187,7 @@ step "cargo fmt --check" cargo fmt --check
 for series in $SERIES; do
     say "HDF5 $series"
     use_series "$series"
-    step "clippy ($series)" cargo clippy --locked --all-targets -- -D warnings
+    step "clippy ($series)" cargo clippy --locked --workspace --all-targets -- -D warnings
     step "build ($series)" cargo build --locked
     install_plugin "$CARGO_TARGET_DIR/debug"
     cargo_tests "cargo test ($series)"

@@ -6,11 +6,15 @@ real FUSE mounts, the mount's own process inspected through /proc.
 Run by scripts/test.sh on both HDF5 series.
 """
 import os
+import pathlib
+import shutil
 import stat
 import subprocess
+import tempfile
 import textwrap
 
 import numpy as np
+import pytest
 
 from support import clean_env, cli, need_file, sh
 from test_pack_mount import h5py_edit, make_tree, mounted, pack, snapshot
@@ -18,22 +22,29 @@ from test_pack_mount import h5py_edit, make_tree, mounted, pack, snapshot
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
-def daemon_libraries(mnt):
-    """The shared libraries the process serving the mount at `mnt` has loaded."""
+def server(mnt):
+    """The process serving the mount at `mnt` (its command line ends with the mount point):
+    its pid and program name."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                args = f.read().split(b"\0")
+                args = f.read().rstrip(b"\0").split(b"\0")
         except OSError:
             continue
-        if b"mount" in args and os.fsencode(mnt) in args:
-            with open(f"/proc/{pid}/maps") as f:
-                return {os.path.basename(line.split()[-1]) for line in f if ".so" in line}
+        if len(args) > 1 and args[-1] == os.fsencode(mnt):
+            return pid, os.path.basename(os.fsdecode(args[0]))
     raise AssertionError(f"no process serves {mnt}")
 
 
 def uses_hdf5(mnt):
-    return any(lib.startswith("libhdf5") for lib in daemon_libraries(mnt))
+    """Whether the mount at `mnt` is served through HDF5 (by `dset-split mount`, HDF5 loaded),
+    or from the pack's image (by `dset-split-serve`, which never loads HDF5)."""
+    pid, program = server(mnt)
+    with open(f"/proc/{pid}/maps") as f:
+        libraries = {os.path.basename(line.split()[-1]) for line in f if ".so" in line}
+    hdf5 = any(lib.startswith("libhdf5") for lib in libraries)
+    assert hdf5 == (program == "dset-split"), (program, libraries)
+    return hdf5
 
 
 def newest_second(root):
@@ -211,3 +222,114 @@ def test_a_pack_neither_the_image_nor_hdf5_can_read_fails_every_request_with_eio
                 assert e.errno == 5, e  # EIO
     text = log.read_text()
     assert "tree image is damaged" in text and "root group" in text, text
+
+
+def test_a_user_mounts_a_sealed_pack_through_fusermount3_and_a_signal_unmounts_it(tmp_path):
+    """Not as root: `mount` cannot call mount(2) and goes through fusermount3 (FUSE's set-user-ID
+    helper), which passes the /dev/fuse descriptor back over a socket; the server's signal
+    handler unmounts through fusermount3 too. Runs in a private mount namespace whose /dev/fuse
+    is open to users (Debian's is root's only here), as user nobody."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a user's FUSE setup in a private mount namespace")
+    fusermount3 = need_file("DSET_SPLIT_FUSERMOUNT")
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    # A folder nobody can reach, holding the pack, the mount point and the two programs.
+    work = pathlib.Path(tempfile.mkdtemp(prefix="dset-split-user-", dir="/tmp"))
+    try:
+        os.chmod(work, 0o755)
+        cmd = need_file("DSET_SPLIT_CLI")
+        for name in (cmd.name, "dset-split-serve"):
+            shutil.copy2(cmd.parent / name, work / name)
+        shutil.copy2(tmp_path / "p.h5", work / "p.h5")
+        os.chmod(work / "p.h5", 0o644)
+        (work / "mnt").mkdir()
+        os.chown(work / "mnt", 65534, 65534)
+        script = textwrap.dedent(f"""\
+            set -eu
+            mknod -m 666 {work}/fuse c 10 229
+            mount --bind {work}/fuse /dev/fuse
+            user() {{ setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i PATH=/usr/bin:/bin "$@"; }}
+            mounted() {{ grep -q " {work}/mnt " /proc/self/mounts; }}
+            user {work}/{cmd.name} mount {work}/p.h5 {work}/mnt
+            mounted
+            grep " {work}/mnt " /proc/self/mounts | grep -q "user_id=65534"
+            user cat {work}/mnt/imgs/cats/003.jpg | cmp - {src}/imgs/cats/003.jpg
+            user ls {work}/mnt >/dev/null
+            user {fusermount3} -u {work}/mnt
+            ! mounted
+            user {work}/{cmd.name} mount {work}/p.h5 {work}/mnt
+            pid=$(pgrep -f " {work}/mnt$")
+            [ "$(stat -c %u /proc/$pid)" = 65534 ]
+            kill -TERM "$pid"
+            for i in $(seq 100); do mounted || break; sleep 0.05; done
+            ! mounted
+            echo done
+            """)
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c", script],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0 and p.stdout.strip() == "done", (p.stdout, p.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_without_its_server_mount_reads_a_sealed_pack_through_hdf5(tmp_path):
+    """`dset-split` copied alone, without `dset-split-serve` beside it: the mount still works,
+    through HDF5, and says why."""
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    cmd = need_file("DSET_SPLIT_CLI")
+    (tmp_path / "bin").mkdir()
+    shutil.copy2(cmd, tmp_path / "bin" / cmd.name)
+    (tmp_path / "mnt").mkdir()
+    p = sh([tmp_path / "bin" / cmd.name, "mount", tmp_path / "p.h5", tmp_path / "mnt"], tmp_path)
+    try:
+        assert "dset-split-serve is missing" in p.stderr and "through HDF5" in p.stderr, p.stderr
+        assert uses_hdf5(tmp_path / "mnt")
+        assert snapshot(tmp_path / "mnt") == snapshot(src)
+    finally:
+        sh([need_file("DSET_SPLIT_FUSERMOUNT"), "-u", tmp_path / "mnt"], tmp_path)
+
+
+def test_reads_without_splicing_give_the_same_bytes(tmp_path):
+    """The server splices file data to the kernel; where it cannot, it reads into a buffer
+    (DSET_SPLIT_MOUNT_NO_SPLICE forces that path): the same bytes, in pieces of any size."""
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    (tmp_path / "mnt").mkdir()
+    p = cli(["mount", tmp_path / "p.h5", tmp_path / "mnt"], tmp_path, clean_env(DSET_SPLIT_MOUNT_NO_SPLICE="1"))
+    assert p.returncode == 0, p.stderr
+    try:
+        assert not uses_hdf5(tmp_path / "mnt")
+        assert snapshot(tmp_path / "mnt") == snapshot(src)
+        big = (src / "imgs" / "big.bin").read_bytes()
+        with open(tmp_path / "mnt" / "imgs" / "big.bin", "rb", buffering=0) as f:
+            for at, n in [(0, 1), (4095, 2), (1 << 20, 3 << 20), (len(big) - 5, 100)]:
+                f.seek(at)
+                assert f.read(n) == big[at:at + n]
+    finally:
+        sh([need_file("DSET_SPLIT_FUSERMOUNT"), "-u", tmp_path / "mnt"], tmp_path)
+
+
+def test_a_superblock_changed_under_the_seal_is_noticed(tmp_path):
+    """The server compares the HDF5 superblock with the one sealed before it trusts the image
+    (a pack rewritten to the same size and time has another): here its checksum is damaged, so
+    HDF5 cannot read the pack either, and requests fail with EIO."""
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    sealed = os.stat(tmp_path / "p.h5").st_mtime_ns
+    data = (tmp_path / "p.h5").read_bytes()
+    base = next(b for b in (512 << k for k in range(20)) if data[b:b + 8] == SIGNATURE)
+    with open(tmp_path / "p.h5", "r+b") as f:
+        f.seek(base + 44)  # the version 2 superblock's checksum
+        f.write(bytes([data[base + 44] ^ 0x01]))
+    os.utime(tmp_path / "p.h5", ns=(sealed, sealed))
+    log = tmp_path / "mount.log"
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
+        try:
+            os.listdir(m)
+            raise AssertionError("a damaged pack was shown")
+        except OSError as e:
+            assert e.errno == 5, e  # EIO
+        assert uses_hdf5(m)
+    assert "superblock is not the one sealed; reading it through HDF5" in log.read_text(), log.read_text()

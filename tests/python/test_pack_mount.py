@@ -397,6 +397,22 @@ def test_unmount_on_sigterm_and_sigint(tmp_path):
         assert not is_mounted(tmp_path / "mnt")
 
 
+def test_a_signal_right_after_mounting_unmounts(tmp_path):
+    """A signal that comes before the server has answered anything (it may still be starting,
+    or checking a sealed pack's image) waits for it and unmounts: it never leaves a mount
+    without a server. Both a sealed pack and one read through HDF5."""
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    pack(src, tmp_path / "z.h5", "--compress")
+    for file in ("p.h5", "z.h5"):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            (tmp_path / "mnt").mkdir(exist_ok=True)
+            p = mount_foreground(tmp_path / file, tmp_path / "mnt")
+            p.send_signal(sig)
+            assert p.wait(timeout=20) == 0, p.stderr.read()
+            assert not is_mounted(tmp_path / "mnt")
+
+
 def test_mount_umount_also_works(tmp_path):
     src = make_tree(tmp_path / "src")
     pack(src, tmp_path / "p.h5")

@@ -1,9 +1,14 @@
 //! `dset-split mount FILE MOUNTPOINT`: any HDF5 file as a read-only folder through FUSE (a pack
 //! shows the packed folder). Mounts in the foreground process, so every error is reported
-//! before the command returns (but one: a sealed pack's tree image is read on the first request,
-//! and when it is damaged and HDF5 cannot read the pack either, requests fail with EIO and the
-//! log says why); then, unless `--foreground`, serves from a background process.
+//! before the command returns; then, unless `--foreground`, serves from a background process.
 //! SIGINT, SIGTERM and SIGHUP unmount cleanly; so do `fusermount3 -u` and `umount`.
+//!
+//! A sealed pack (`sealed`) is served by `dset-split-serve`, a small program of its own that
+//! answers from the pack's tree image without HDF5 and without the tree in memory. It checks
+//! every byte of the image before it answers the kernel's first request; when the image is
+//! damaged it hands the mount back to this command (`--fuse-fd`), which reads the pack through
+//! HDF5; when that fails too, requests fail with EIO and the log says why. Anything else is
+//! read through HDF5 here, and served with the `fuser` crate (`fs`).
 
 mod attrs;
 mod build;
@@ -15,6 +20,7 @@ mod sealed;
 mod tree;
 mod types;
 
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +40,10 @@ pub struct Args {
     /// Let other users read the mount (needs `user_allow_other` in /etc/fuse.conf unless root)
     #[arg(long)]
     allow_other: bool,
+    /// Serve a mount already in place from this `/dev/fuse` descriptor: how `dset-split-serve`
+    /// hands over a pack whose tree image is damaged (FILE is then the pack it has open)
+    #[arg(long, hide = true, value_name = "FD")]
+    fuse_fd: Option<i32>,
 }
 
 /// Writes a line to the log: stderr (in the background, the `--log` file or nowhere). A closed
@@ -60,13 +70,10 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn mount(args: &Args) -> Result<(), String> {
+    if let Some(fd) = args.fuse_fd {
+        return take_over(args, fd);
+    }
     check_mountpoint(&args.mountpoint)?;
-    raise_open_files_limit();
-    // Large buffers (the tree's arrays, HDF5's while the tree is read) are mapped on their own
-    // and given back whole when freed, instead of leaving holes in the heap that the background
-    // process would inherit.
-    // SAFETY: a plain libc setting, before any thread starts.
-    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 10) };
     // Absolute: the background process leaves the working directory, and unmounts by this path.
     let mountpoint = std::fs::canonicalize(&args.mountpoint)
         .map_err(|e| format!("mount point {}: {e}", args.mountpoint.display()))?;
@@ -81,85 +88,167 @@ fn mount(args: &Args) -> Result<(), String> {
         None => None,
     };
     let debug = std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some();
+    // Absolute: the background process, which leaves the working directory, names it in its log.
+    let file = std::path::absolute(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    match (sealed::check(&file), server()) {
+        (Ok(pack), Ok(server)) => return start_server(args, &server, pack, &file, &mountpoint, log_file),
+        (Ok(_), Err(why)) => log(&format!("{why}; reading the pack through HDF5")),
+        (Err(Some(why)), _) if debug => log(&format!("the tree image is not used: {why}")),
+        (Err(_), _) => {}
+    }
+    raise_open_files_limit();
+    // Large buffers (the tree's arrays, HDF5's while the tree is read) are mapped on their own
+    // and given back whole when freed, instead of leaving holes in the heap that the background
+    // process would inherit.
+    // SAFETY: a plain libc setting, before any thread starts.
+    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 10) };
     if debug {
         log(&format!("memory before the tree: {}", memory()));
     }
-    let t = std::time::Instant::now();
-    // Absolute: the background process, which leaves the working directory, names it in its log.
-    let file = std::path::absolute(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
-    let filesystem = match sealed::check(&file) {
-        // A sealed pack's tree is read from its image on the first request (in the background
-        // process): the mount is in place at once, whatever the size of the tree.
-        Ok(pack) => fs::MountFs::later(later(pack, file.clone(), debug)),
-        Err(why) => {
-            if let (Some(why), true) = (why, debug) {
-                log(&format!("the tree image is not used: {why}"));
-            }
-            let tree = read_tree(&file, debug)?;
-            for note in &tree.notes {
-                log(note);
-                if let Some(mut f) = log_file.as_ref() {
-                    use std::io::Write;
-                    let _ = writeln!(f, "dset-split mount: {note}");
-                }
-            }
-            fs::MountFs::new(tree)
+    let tree = read_tree(&file, debug)?;
+    for note in &tree.notes {
+        log(note);
+        if let Some(mut f) = log_file.as_ref() {
+            use std::io::Write;
+            let _ = writeln!(f, "dset-split mount: {note}");
         }
-    };
-    let mut options = vec![
-        fuser::MountOption::RO,
-        fuser::MountOption::FSName(args.file.display().to_string()),
-        fuser::MountOption::Subtype("dset-split".into()),
-        fuser::MountOption::DefaultPermissions,
-        fuser::MountOption::NoAtime,
-    ];
-    let mut config = fuser::Config::default();
-    if args.allow_other {
-        config.acl = fuser::SessionACL::All;
     }
-    options.push(fuser::MountOption::NoDev);
-    config.mount_options = options;
+    // From the mount on, a signal waits for the signal thread, which unmounts.
+    packfs::exec::block_signals();
+    let fuse = mount_fuse(args, &mountpoint)?;
+    let daemon = if args.foreground { None } else { Some(log_file) };
+    serve(fs::MountFs::new(tree), fuse, &mountpoint, args.allow_other, daemon)
+}
+
+/// Mounts an empty FUSE file system at `mountpoint` for `args.file`.
+fn mount_fuse(args: &Args, mountpoint: &Path) -> Result<OwnedFd, String> {
+    packfs::kernel::mount(mountpoint, args.file.as_os_str(), args.allow_other).map_err(|e| {
+        // SAFETY: a plain system call.
+        let user = unsafe { libc::geteuid() } != 0;
+        let hint = if user && e.kind() == std::io::ErrorKind::PermissionDenied {
+            " (as a user, FUSE needs /dev/fuse open to users, mode 0666 as distributions ship it, and fusermount3 from the fuse3 package)"
+        } else {
+            ""
+        };
+        format!("cannot mount {} at {}: {e}{hint}", args.file.display(), args.mountpoint.display())
+    })
+}
+
+/// Serves `filesystem` on the mount at `mountpoint` (its `/dev/fuse` descriptor `fuse`): the
+/// kernel's handshake, then, with `daemon` (the log file, if any), in a background process,
+/// until unmounted. Unmounts when it cannot.
+fn serve(
+    filesystem: fs::MountFs,
+    fuse: OwnedFd,
+    mountpoint: &Path,
+    allow_other: bool,
+    daemon: Option<Option<std::fs::File>>,
+) -> Result<(), String> {
+    let t = std::time::Instant::now();
+    let mut config = fuser::Config::default();
+    let acl = if allow_other { fuser::SessionACL::All } else { fuser::SessionACL::Owner };
     config.n_threads = Some(std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8));
     config.clone_fd = true;
     // Signals are taken by one thread (below), not by the threads serving requests.
-    let signals = block_signals();
-    let mut session = fuser::Session::new(filesystem, &mountpoint, &config)
-        .map_err(|e| {
-            // SAFETY: a plain system call.
-            let user = unsafe { libc::geteuid() } != 0;
-            let hint = if user && e.kind() == std::io::ErrorKind::PermissionDenied {
-                " (as a user, FUSE needs /dev/fuse open to users, mode 0666 as distributions ship it, and fusermount3 from the fuse3 package)"
-            } else {
-                ""
-            };
-            format!("cannot mount {} at {}: {e}{hint}", args.file.display(), args.mountpoint.display())
-        })?;
-    if debug {
+    let signals = packfs::exec::block_signals();
+    let undo = |why: String| {
+        let _ = packfs::kernel::unmount(mountpoint, true);
+        why
+    };
+    let session = fuser::Session::from_fd(filesystem, fuse, acl, config)
+        .map_err(|e| undo(format!("the mount at {} failed: {e}", mountpoint.display())))?;
+    if std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some() {
         log(&format!("mounted after {:?}", t.elapsed()));
     }
-    if !args.foreground {
-        daemonize(log_file)?;
+    if let Some(log_file) = daemon {
+        daemonize(log_file).map_err(undo)?;
     }
-    let mut unmounter = session.unmount_callable();
+    let dir = mountpoint.to_path_buf();
     std::thread::spawn(move || {
         loop {
             let mut sig = 0;
             // SAFETY: a signal set made by `block_signals` and an output slot.
             unsafe { libc::sigwait(&signals, &mut sig) };
-            match unmounter.unmount() {
+            match packfs::kernel::unmount(&dir, false) {
                 Ok(()) => return,
                 // Busy (a program has a file open): detach it now, the kernel finishes when the
                 // last user lets go, and the session then ends.
                 Err(e) => {
-                    log(&format!("{} is busy ({e}); detaching it", mountpoint.display()));
-                    if detach(&mountpoint) {
+                    log(&format!("{} is busy ({e}); detaching it", dir.display()));
+                    if packfs::kernel::unmount(&dir, true).is_ok() {
                         return;
                     }
                 }
             }
         }
     });
-    session.run().map_err(|e| format!("the mount at {} ended: {e}", args.mountpoint.display()))
+    session.run().map_err(|e| format!("the mount at {} ended: {e}", mountpoint.display()))
+}
+
+/// The server of sealed packs: `dset-split-serve` next to this program (installed with it).
+fn server() -> Result<PathBuf, String> {
+    let command = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let server = command.with_file_name("dset-split-serve");
+    if !server.is_file() {
+        return Err(format!("{} is missing (it is installed with dset-split)", server.display()));
+    }
+    Ok(server)
+}
+
+/// Mounts the sealed `pack` (at `file`) and starts `server` on it: in a background process, or
+/// in place of this one with `--foreground`.
+fn start_server(
+    args: &Args,
+    server: &Path,
+    pack: sealed::Sealed,
+    file: &Path,
+    mountpoint: &Path,
+    log_file: Option<std::fs::File>,
+) -> Result<(), String> {
+    use std::ffi::OsStr;
+    let command = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    // From the mount on, a signal waits for the server's signal thread, which unmounts.
+    packfs::exec::block_signals();
+    let fuse = mount_fuse(args, mountpoint)?;
+    let undo = |why: String| {
+        let _ = packfs::kernel::unmount(mountpoint, true);
+        why
+    };
+    for fd in [fuse.as_raw_fd(), pack.fd.as_raw_fd()] {
+        // The server inherits both. SAFETY: a plain system call on a descriptor we own.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+    }
+    let (fuse_fd, pack_fd) = (fuse.as_raw_fd().to_string(), pack.fd.as_raw_fd().to_string());
+    let mut argv = vec![server.as_os_str(), OsStr::new("--fuse-fd"), OsStr::new(&fuse_fd)];
+    argv.extend([OsStr::new("--pack-fd"), OsStr::new(&pack_fd), OsStr::new("--command"), command.as_os_str()]);
+    if args.allow_other {
+        argv.push(OsStr::new("--allow-other"));
+    }
+    // The mount point last: `pgrep -f " MOUNTPOINT$"` finds the server.
+    argv.extend([file.as_os_str(), mountpoint.as_os_str()]);
+    // In the background (unless `--foreground`), this process becomes the server: the command
+    // returns without waiting for it to start (the first request waits instead).
+    if !args.foreground {
+        daemonize(log_file).map_err(undo)?;
+    }
+    Err(undo(format!("cannot start {}: {}", server.display(), packfs::exec::exec(server.as_os_str(), &argv))))
+}
+
+/// Serves the mount `dset-split-serve` hands over (its `/dev/fuse` descriptor `fd`) from the
+/// pack read through HDF5, on the first request (its image was damaged). This process is
+/// already where it should be (in the background or not).
+fn take_over(args: &Args, fd: i32) -> Result<(), String> {
+    if fd <= 2 {
+        return Err("--fuse-fd: not a FUSE descriptor".into());
+    }
+    // SAFETY: `dset-split-serve` passes the mount's descriptor open, for this process to own.
+    let fuse = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: a plain system call on a descriptor we own.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    raise_open_files_limit();
+    let debug = std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some();
+    let filesystem = fs::MountFs::later(later(args.file.clone(), debug));
+    serve(filesystem, fuse, &args.mountpoint, args.allow_other, None)
 }
 
 /// The tree of the HDF5 file at `path`, read through HDF5 (loaded now).
@@ -180,40 +269,14 @@ fn read_tree(path: &Path, debug: bool) -> Result<tree::Tree, String> {
     Ok(tree)
 }
 
-/// Reads the sealed pack at `path` from its image; if the image turns out damaged, through
-/// HDF5 (its notes go to the log).
-fn later(pack: sealed::Sealed, path: PathBuf, debug: bool) -> fs::Load {
+/// Reads the pack at `path` through HDF5 when asked (on the first request), its notes to the
+/// log.
+fn later(path: PathBuf, debug: bool) -> fs::Load {
     Box::new(move || {
-        let t = std::time::Instant::now();
-        match pack.tree() {
-            Ok(tree) => {
-                if debug {
-                    log(&format!("tree of {} nodes read from the image in {:?}", tree.nodes.len(), t.elapsed()));
-                    log(&format!("memory after the tree: {}", memory()));
-                }
-                Ok(tree)
-            }
-            Err(why) => {
-                log(&format!("{}: {why}; reading it through HDF5", path.display()));
-                // The file checked and locked, not whatever the name leads to now.
-                let tree = read_tree(&pack.own_path(), debug)?;
-                tree.notes.iter().for_each(|n| log(n));
-                Ok(tree)
-            }
-        }
+        let tree = read_tree(&path, debug)?;
+        tree.notes.iter().for_each(|n| log(n));
+        Ok(tree)
     })
-}
-
-/// Detaches the mount at `dir` even though it is busy (`umount -l`): directly as root, else
-/// with `fusermount3 -u -z`. Whether it worked.
-fn detach(dir: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return false };
-    // SAFETY: a NUL-terminated path; a plain system call.
-    if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } == 0 {
-        return true;
-    }
-    std::process::Command::new("fusermount3").arg("-u").arg("-z").arg(dir).status().is_ok_and(|s| s.success())
 }
 
 /// Raises the limit of open files to the most allowed: a split layout keeps a file (and HDF5
@@ -266,21 +329,6 @@ fn check_mountpoint(dir: &Path) -> Result<(), String> {
         return Err(format!("mount point {} is not empty", dir.display()));
     }
     Ok(())
-}
-
-/// Blocks SIGINT, SIGTERM and SIGHUP in this thread and the threads it starts; returns them as
-/// a set for `sigwait`.
-fn block_signals() -> libc::sigset_t {
-    // SAFETY: zeroed is a valid `sigset_t`, initialised by `sigemptyset`; the signals are valid.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            libc::sigaddset(&mut set, sig);
-        }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
-    }
 }
 
 /// Goes on in a child process in a new session, its standard streams on /dev/null (stderr on

@@ -1,11 +1,12 @@
 //! The tree image in a pack's user block (see `image`): `pack` writes it once HDF5 has closed
-//! the pack, and `mount` loads it without HDF5 while the seal holds.
+//! the pack, and `mount` hands a pack whose seal holds to `dset-split-serve`, which answers
+//! from the image without HDF5.
 
 use std::os::unix::fs::{FileExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::image::{self, SIGNATURE, SUPERBLOCK_LEN, Seal};
-use super::tree::{Backing, Tree};
+use super::tree::Tree;
 use crate::pack::headers::read_at;
 use crate::pack::walk::{Kind, Walk};
 
@@ -105,18 +106,17 @@ fn block_of(file: &std::fs::File, tree: &Tree, base: u64, size: u64, out: &Path)
     Ok((block, None, Some(why)))
 }
 
-/// A pack whose image can be used: it is as it was sealed.
+/// A pack whose image can be used: it is as it was sealed. Its descriptor holds a shared lock
+/// (as HDF5 takes when it reads).
 #[derive(Debug)]
 pub struct Sealed {
-    path: PathBuf,
-    fd: std::fs::File,
-    len: u64,
-    seal: Seal,
+    pub fd: std::fs::File,
 }
 
-/// Whether the file at `path` is a pack as it was sealed (reads the image's head, not all of
-/// it: [`Sealed::tree`] does, later). Err(None): it has no image; Err(Some(why)): its image is
-/// not to be used, and why (the file changed since it was packed).
+/// Whether the file at `path` is a pack as it was sealed: its size and time (reads the image's
+/// head only: the server checks the superblock and every byte of the image before it answers).
+/// Err(None): it has no image; Err(Some(why)): its image is not to be used, and why (the file
+/// changed since it was packed).
 pub fn check(path: &Path) -> Result<Sealed, Option<String>> {
     let fd = std::fs::File::open(path).map_err(|_| None)?;
     let meta = fd.metadata().map_err(|_| None)?;
@@ -127,52 +127,13 @@ pub fn check(path: &Path) -> Result<Sealed, Option<String>> {
     if read_at(&fd, &mut head, 0).map_err(|_| None)? < head.len() {
         return Err(None);
     }
-    let (len, seal) = image::head(&head).ok_or(None)?;
+    let head = image::head(&head).ok_or(None)?;
+    let seal = head.seal;
     if !holds(&seal, &meta) {
         return Err(Some("the file was changed or copied since it was packed".into()));
     }
-    let mut superblock = vec![0u8; SUPERBLOCK_LEN];
-    let n = read_at(&fd, &mut superblock, seal.base).map_err(|e| Some(e.to_string()))?;
-    if len > seal.base || superblock[..n] != seal.superblock[..n] || !superblock.starts_with(SIGNATURE) {
-        return Err(Some("its superblock is not the one sealed".into()));
-    }
     crate::h5::lock_shared(&fd, path).map_err(Some)?;
-    Ok(Sealed { path: path.to_path_buf(), fd, len, seal })
-}
-
-impl Sealed {
-    /// A path that opens the very file checked (and locked), whatever its name leads to now.
-    pub fn own_path(&self) -> PathBuf {
-        use std::os::fd::AsRawFd;
-        PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()))
-    }
-
-    /// The pack's tree, from its image (Err when the image is damaged, or the pack changed
-    /// since [`check`]).
-    pub fn tree(&self) -> Result<Tree, String> {
-        let (fd, path) = (&self.fd, &self.path);
-        let img = image::decode_from(self.len, &mut |at, buf| match read_at(fd, buf, at) {
-            Ok(n) if n == buf.len() => Ok(()),
-            Ok(_) => Err("the pack's tree image is cut short".into()),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        })?;
-        let meta = self.fd.metadata().map_err(|e| format!("{}: {e}", self.path.display()))?;
-        if img.seal != self.seal || !holds(&img.seal, &meta) {
-            return Err("the pack was changed while it was being mounted".into());
-        }
-        Ok(Tree {
-            from_index: img.nodes.iter().filter(|n| matches!(n.kind, super::tree::Kind::File(_))).count(),
-            nodes: img.nodes,
-            names: img.names,
-            files: vec![Backing {
-                path: self.path.clone(),
-                fd: self.fd.try_clone().map_err(|e| e.to_string())?,
-                h5: None,
-            }],
-            xattrs: Default::default(),
-            notes: Vec::new(),
-        })
-    }
+    Ok(Sealed { fd })
 }
 
 /// Whether a file of `meta` is as `seal` recorded: its size and modification time.

@@ -1,0 +1,172 @@
+//! Mounting and unmounting a read-only FUSE file system: mount(2) directly when allowed (root),
+//! else through `fusermount3`, FUSE's set-user-ID helper, which mounts and passes the
+//! `/dev/fuse` descriptor back over a socket. The descriptor is all a server needs: the kernel
+//! sends its first request (INIT) once the file system is mounted, to whoever reads it first.
+
+use std::ffi::{CString, OsStr};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// The file system type's subtype (`fuse.dset-split` in `/proc/mounts`).
+pub const SUBTYPE: &str = "dset-split";
+
+/// Mounts an empty FUSE file system at `dir`, shown as `source` in the mount table, read-only,
+/// without set-user-ID programs, devices or access times, with the kernel checking permissions
+/// (`default_permissions`); `allow_other` lets other users in. Returns the descriptor to serve it
+/// from.
+pub fn mount(dir: &Path, source: &OsStr, allow_other: bool) -> io::Result<OwnedFd> {
+    match mount_directly(dir, source, allow_other) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => mount_with_fusermount(dir, source, allow_other),
+        other => other,
+    }
+}
+
+fn mount_directly(dir: &Path, source: &OsStr, allow_other: bool) -> io::Result<OwnedFd> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = std::fs::metadata(dir)?.mode() & libc::S_IFMT;
+    let dev = std::fs::OpenOptions::new().read(true).write(true).open("/dev/fuse")?;
+    let fd = OwnedFd::from(dev);
+    // SAFETY: plain queries of this process's ids.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let mut data = format!("fd={},rootmode={mode:o},user_id={uid},group_id={gid},default_permissions", fd.as_raw_fd());
+    if allow_other {
+        data.push_str(",allow_other");
+    }
+    let (source, target) = (cstr(source.as_bytes())?, cstr(dir.as_os_str().as_bytes())?);
+    let fstype = cstr(format!("fuse.{SUBTYPE}").as_bytes())?;
+    let data = cstr(data.as_bytes())?;
+    let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOATIME;
+    // SAFETY: NUL-terminated strings that live across the call; a plain system call.
+    let rc = unsafe { libc::mount(source.as_ptr(), target.as_ptr(), fstype.as_ptr(), flags, data.as_ptr().cast()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
+/// The `fusermount3` to run: `$FUSERMOUNT_PATH`, else the one on the PATH.
+fn fusermount() -> std::ffi::OsString {
+    std::env::var_os("FUSERMOUNT_PATH").unwrap_or_else(|| "fusermount3".into())
+}
+
+fn mount_with_fusermount(dir: &Path, source: &OsStr, allow_other: bool) -> io::Result<OwnedFd> {
+    // fusermount3 splits its options at commas and takes a backslash as an escape.
+    let mut escaped = Vec::new();
+    for &b in source.as_bytes() {
+        if b == b',' || b == b'\\' {
+            escaped.push(b'\\');
+        }
+        escaped.push(b);
+    }
+    let mut opts = b"ro,nosuid,nodev,noatime,default_permissions,subtype=".to_vec();
+    opts.extend_from_slice(SUBTYPE.as_bytes());
+    opts.extend_from_slice(b",fsname=");
+    opts.extend_from_slice(&escaped);
+    if allow_other {
+        opts.extend_from_slice(b",allow_other");
+    }
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors the call returns.
+    if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: two descriptors just made, owned by nothing else.
+    let (ours, theirs) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // Only fusermount3 inherits its end (the one without close-on-exec).
+    // SAFETY: a plain system call on a descriptor we own.
+    unsafe { libc::fcntl(ours.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    let child = std::process::Command::new(fusermount())
+        .arg("-o")
+        .arg(OsStr::from_bytes(&opts))
+        .arg("--")
+        .arg(dir)
+        .env("_FUSE_COMMFD", theirs.as_raw_fd().to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    drop(theirs);
+    let child = child.map_err(|e| io::Error::new(e.kind(), format!("cannot run fusermount3 (from fuse3): {e}")))?;
+    let received = receive_fd(&ours);
+    let out = child.wait_with_output()?;
+    match received {
+        Ok(Some(fd)) if out.status.success() => Ok(fd),
+        _ => {
+            let said = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            let said = if said.is_empty() { format!("fusermount3 {}", out.status) } else { said };
+            Err(io::Error::new(io::ErrorKind::PermissionDenied, said))
+        }
+    }
+}
+
+/// The descriptor fusermount3 sends over `sock` (None: it sent none, having failed).
+fn receive_fd(sock: &OwnedFd) -> io::Result<Option<OwnedFd>> {
+    let mut byte = [0u8; 1];
+    // Room for one control message carrying one descriptor (u64 words: aligned for cmsghdr).
+    let mut control = [0u64; 8];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    // SAFETY: zeroed is a valid msghdr; its pointers are set to live buffers below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control);
+    loop {
+        // SAFETY: `msg` points to live buffers of the sizes it states.
+        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        break;
+    }
+    // SAFETY: the kernel filled `msg`'s control buffer; CMSG_FIRSTHDR and CMSG_DATA stay
+    // within it, and a SCM_RIGHTS message of at least one descriptor holds an int there.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null() || (*cmsg).cmsg_level != libc::SOL_SOCKET || (*cmsg).cmsg_type != libc::SCM_RIGHTS {
+            return Ok(None);
+        }
+        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>());
+        Ok(Some(OwnedFd::from_raw_fd(fd)))
+    }
+}
+
+/// Unmounts the FUSE file system at `dir`; `lazy`: even while it is busy (`umount -l`: it goes
+/// from the tree now, and the kernel lets go once the last user does). Directly when allowed,
+/// else with `fusermount3 -u`.
+pub fn unmount(dir: &Path, lazy: bool) -> io::Result<()> {
+    let target = cstr(dir.as_os_str().as_bytes())?;
+    let flags = if lazy { libc::MNT_DETACH } else { 0 };
+    // SAFETY: a NUL-terminated path; a plain system call.
+    if unsafe { libc::umount2(target.as_ptr(), flags) } == 0 {
+        return Ok(());
+    }
+    let direct = io::Error::last_os_error();
+    if direct.raw_os_error() != Some(libc::EPERM) {
+        return Err(direct);
+    }
+    let mut cmd = std::process::Command::new(fusermount());
+    cmd.arg("-u");
+    if lazy {
+        cmd.arg("-z");
+    }
+    let out = cmd.arg("--").arg(dir).stdin(std::process::Stdio::null()).output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(String::from_utf8_lossy(&out.stderr).trim().to_string()))
+    }
+}
+
+fn cstr(bytes: &[u8]) -> io::Result<CString> {
+    CString::new(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in a name"))
+}

@@ -1,0 +1,203 @@
+//! `dset-split-serve`: the server behind `dset-split mount` of a sealed pack. `mount` checks
+//! the pack's seal, mounts the file system and starts this program with the mount's
+//! `/dev/fuse` descriptor and the pack open (and locked); it checks every byte of the tree
+//! image, then answers the kernel from the image and the pack, with nothing of the tree in
+//! memory. A small program of its own (no HDF5, no command-line parser), so a mount costs
+//! little memory. When the image turns out damaged, it hands the mount to `dset-split mount`,
+//! which reads the pack through HDF5. SIGINT, SIGTERM and SIGHUP unmount; so do
+//! `fusermount3 -u` and `umount`.
+//!
+//! Not for running by hand: `dset-split-serve --fuse-fd N --pack-fd M --command DSET_SPLIT
+//! [--allow-other] PACK MOUNTPOINT` (the mount point last: `pgrep -f " MOUNTPOINT$"` finds it).
+
+mod abi;
+mod serve;
+mod splice;
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+use packfs::image::{self, View};
+
+/// Writes a line to the log: stderr (the `--log` file of `dset-split mount`, or nowhere in the
+/// background). A closed stderr is no reason to stop serving.
+pub fn log(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "dset-split mount: {msg}");
+}
+
+#[derive(Debug)]
+struct Args {
+    fuse: File,
+    pack: File,
+    command: PathBuf,
+    allow_other: bool,
+    path: PathBuf,
+    mountpoint: PathBuf,
+}
+
+fn args() -> Result<Args, String> {
+    let mut it = std::env::args_os().skip(1);
+    let (mut fuse, mut pack, mut command, mut allow_other, mut rest) = (None, None, None, false, Vec::new());
+    let fd = |v: Option<std::ffi::OsString>| -> Result<i32, String> {
+        v.and_then(|v| v.to_str()?.parse().ok()).filter(|&n| n > 2).ok_or_else(|| "a descriptor number".to_string())
+    };
+    while let Some(a) = it.next() {
+        match a.to_str() {
+            Some("--fuse-fd") => fuse = Some(fd(it.next())?),
+            Some("--pack-fd") => pack = Some(fd(it.next())?),
+            Some("--command") => command = it.next().map(PathBuf::from),
+            Some("--allow-other") => allow_other = true,
+            _ => rest.push(PathBuf::from(a)),
+        }
+    }
+    let (Some(fuse), Some(pack), Some(command), [path, mountpoint]) = (fuse, pack, command, &rest[..]) else {
+        return Err("this program is started by `dset-split mount`, not by hand".into());
+    };
+    // SAFETY: `dset-split mount` passes these descriptors open, for this program to own; it
+    // keeps no copy. A wrong number fails the checks below (fstat of the pack, the handshake).
+    let (fuse, pack) = unsafe { (File::from_raw_fd(fuse), File::from_raw_fd(pack)) };
+    Ok(Args { fuse, pack, command, allow_other, path: path.clone(), mountpoint: mountpoint.clone() })
+}
+
+fn main() {
+    let args = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            log(&e);
+            std::process::exit(2);
+        }
+    };
+    let debug = std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some();
+    let t = std::time::Instant::now();
+    let layout = match checked(&args.pack) {
+        Ok(layout) => layout,
+        Err(why) => {
+            log(&format!("{}: {why}; reading it through HDF5", args.path.display()));
+            let e = hand_over(&args);
+            log(&format!("cannot start {}: {e}", args.command.display()));
+            unmount(&args);
+            std::process::exit(1);
+        }
+    };
+    if debug {
+        log(&format!("tree image of {} nodes checked in {:?}", layout.head.nodes, t.elapsed()));
+    }
+    // (Blocked already by `dset-split mount`, across the exec.)
+    let signals = packfs::exec::block_signals();
+    let no_open = match serve::Server::handshake(&args.fuse) {
+        Ok(n) => n,
+        Err(e) => fail(&args, &format!("the kernel's handshake failed: {e}")),
+    };
+    let server =
+        serve::Server { view: View { layout, bytes: &args.pack }, pack: &args.pack, fuse: &args.fuse, no_open };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            std::thread::Builder::new()
+                .stack_size(64 << 10)
+                .spawn_scoped(s, || match server.run() {
+                    // Unmounted (by a signal below, fusermount3 -u or umount): done.
+                    Ok(()) => std::process::exit(0),
+                    Err(e) => fail(&args, &format!("reading the kernel's requests failed: {e}")),
+                })
+                .unwrap_or_else(|e| fail(&args, &format!("cannot start a thread: {e}")));
+        }
+        wait_and_unmount(&args, &signals);
+    });
+}
+
+/// The image's layout once every byte of it is checked, and the pack is still as sealed.
+fn checked(pack: &File) -> Result<image::Layout, String> {
+    let mut head = [0u8; image::HEAD_LEN];
+    std::os::unix::fs::FileExt::read_exact_at(pack, &mut head, 0).map_err(|e| e.to_string())?;
+    let head = image::head(&head).ok_or("the pack's tree image is damaged (head)")?;
+    let holds = |meta: &std::fs::Metadata| {
+        head.seal.size == meta.len()
+            && (head.seal.mtime_sec, head.seal.mtime_nsec) == (meta.mtime(), meta.mtime_nsec() as u32)
+    };
+    if !holds(&pack.metadata().map_err(|e| e.to_string())?) {
+        return Err("the pack was changed while it was being mounted".into());
+    }
+    // The HDF5 part as sealed (the superblock holds the end-of-file address and where the root
+    // group is: a pack rewritten to the same size and time has another).
+    let mut superblock = [0u8; image::SUPERBLOCK_LEN];
+    let n = read_at(pack, &mut superblock, head.seal.base).map_err(|e| e.to_string())?;
+    let sealed = &head.seal.superblock;
+    if head.len > head.seal.base
+        || superblock[..n] != sealed[..n.min(sealed.len())]
+        || !superblock.starts_with(image::SIGNATURE)
+    {
+        return Err("its superblock is not the one sealed".into());
+    }
+    let layout = image::check(head.len, &mut |at, buf| {
+        std::os::unix::fs::FileExt::read_exact_at(pack, buf, at).map_err(|e| e.to_string())
+    })?;
+    if layout.head != head || !holds(&pack.metadata().map_err(|e| e.to_string())?) {
+        return Err("the pack was changed while it was being mounted".into());
+    }
+    Ok(layout)
+}
+
+/// Reads into `buf` from `at` of `file` until it is full or the file ends: how many bytes.
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match std::os::unix::fs::FileExt::read_at(file, &mut buf[n..], at + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Becomes `dset-split mount --fuse-fd N`, which serves the mount from the pack read through
+/// HDF5 (before the kernel's handshake, which it then makes). Returns only on failure.
+fn hand_over(args: &Args) -> std::io::Error {
+    let fuse = args.fuse.as_raw_fd().to_string();
+    // The very file checked and locked, whatever its name leads to now.
+    let pack = format!("/proc/self/fd/{}", args.pack.as_raw_fd());
+    let mut argv = vec![args.command.as_os_str(), OsStr::new("mount"), OsStr::new("--fuse-fd"), OsStr::new(&fuse)];
+    if args.allow_other {
+        argv.push(OsStr::new("--allow-other"));
+    }
+    argv.extend([OsStr::new(&pack), args.mountpoint.as_os_str()]);
+    packfs::exec::exec(args.command.as_os_str(), &argv)
+}
+
+/// Logs `why`, unmounts and leaves.
+fn fail(args: &Args, why: &str) -> ! {
+    log(why);
+    unmount(args);
+    std::process::exit(1)
+}
+
+fn unmount(args: &Args) {
+    if let Err(e) = packfs::kernel::unmount(&args.mountpoint, true) {
+        log(&format!("cannot unmount {}: {e}", args.mountpoint.display()));
+    }
+}
+
+/// Waits for SIGINT, SIGTERM or SIGHUP and unmounts; when busy (a program has a file open),
+/// detaches it: the kernel finishes when the last user lets go, and the serving threads end.
+fn wait_and_unmount(args: &Args, signals: &libc::sigset_t) {
+    loop {
+        let mut sig = 0;
+        // SAFETY: a signal set made by `block_signals` and an output slot.
+        unsafe { libc::sigwait(signals, &mut sig) };
+        match packfs::kernel::unmount(&args.mountpoint, false) {
+            Ok(()) => return,
+            Err(e) => {
+                log(&format!("{} is busy ({e}); detaching it", args.mountpoint.display()));
+                if packfs::kernel::unmount(&args.mountpoint, true).is_ok() {
+                    return;
+                }
+            }
+        }
+    }
+}
