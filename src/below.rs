@@ -267,6 +267,13 @@ impl Below {
         Ok(())
     }
 
+    /// Flushes the split file holding dataset `obj` of connector `vol` ([`Below::try_flush`]).
+    pub fn flush_split_file(obj: *mut c_void, vol: hid_t, dxpl: hid_t) -> Result<()> {
+        Below { obj, vol, obj_type: ffi::H5I_DATASET }
+            .try_flush(dxpl)
+            .map_err(|_| Error::library("cannot flush a split file"))
+    }
+
     /// Deletes the link `name` (relative to this object).
     pub fn delete_link(&self, name: &CStr, dxpl: hid_t) -> Result<()> {
         let loc = self.loc_by_name(name);

@@ -382,9 +382,7 @@ impl FileCtx {
                     return Err(Error::library("cannot flush the data of a virtual split dataset"));
                 }
             }
-            Below { obj: e.under as *mut c_void, vol: e.vol, obj_type: ffi::H5I_DATASET }
-                .try_flush(dxpl)
-                .map_err(|_| Error::library("cannot flush a split file"))?;
+            Below::flush_split_file(e.under as *mut c_void, e.vol, dxpl)?;
         }
         Ok(())
     }

@@ -463,9 +463,7 @@ pub unsafe extern "C" fn close<const K: usize>(dset: *mut c_void, dxpl_id: hid_t
                 // file's next flush could reach it, so it is flushed now (a collective call, as
                 // the close is).
                 let under = o.data.as_ref().map_or(o.under_object, |d| d.obj);
-                crate::below::Below { obj: under, vol: o.under_vol_id, obj_type: ffi::H5I_DATASET }
-                    .try_flush(dxpl_id)
-                    .map_err(|_| crate::error::Error::library("cannot flush a split file"))?;
+                crate::below::Below::flush_split_file(under, o.under_vol_id, dxpl_id)?;
             }
             ctx.untrack(o);
         }
