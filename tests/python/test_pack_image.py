@@ -8,10 +8,12 @@ Run by scripts/test.sh on both HDF5 series.
 import os
 import pathlib
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -282,13 +284,60 @@ def test_without_its_server_mount_reads_a_sealed_pack_through_hdf5(tmp_path):
     (tmp_path / "bin").mkdir()
     shutil.copy2(cmd, tmp_path / "bin" / cmd.name)
     (tmp_path / "mnt").mkdir()
-    p = sh([tmp_path / "bin" / cmd.name, "mount", tmp_path / "p.h5", tmp_path / "mnt"], tmp_path)
-    try:
-        assert "dset-split-serve is missing" in p.stderr and "through HDF5" in p.stderr, p.stderr
-        assert uses_hdf5(tmp_path / "mnt")
-        assert snapshot(tmp_path / "mnt") == snapshot(src)
-    finally:
-        sh([need_file("DSET_SPLIT_FUSERMOUNT"), "-u", tmp_path / "mnt"], tmp_path)
+    # No server; then one that cannot be run.
+    for step in range(2):
+        if step == 1:
+            (tmp_path / "bin" / "dset-split-serve").write_text("#!/bin/sh\n")
+        p = sh([tmp_path / "bin" / cmd.name, "mount", tmp_path / "p.h5", tmp_path / "mnt"], tmp_path)
+        try:
+            assert "dset-split-serve is missing" in p.stderr and "through HDF5" in p.stderr, p.stderr
+            assert uses_hdf5(tmp_path / "mnt")
+            assert snapshot(tmp_path / "mnt") == snapshot(src)
+        finally:
+            sh([need_file("DSET_SPLIT_FUSERMOUNT"), "-u", tmp_path / "mnt"], tmp_path)
+
+
+def test_a_pack_rewritten_while_mounted_gives_eio_not_garbage(tmp_path):
+    """`cp` ignores the pack's lock and writes another pack into the mounted one's file: the
+    server notices (the size and time no longer those sealed) and answers EIO, never what the
+    new bytes would make of the old tree."""
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x").write_bytes(b"x" * 100)
+    pack(other, tmp_path / "o.h5")
+    log = tmp_path / "mount.log"
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
+        assert (m / "run.sh").read_bytes() == (src / "run.sh").read_bytes()
+        sh(["cp", tmp_path / "o.h5", tmp_path / "p.h5"], tmp_path)
+        for attempt in (lambda: os.listdir(m / "imgs" / "cats"), lambda: (m / "secret").read_bytes()):
+            with pytest.raises(OSError) as e:
+                attempt()
+            assert e.value.errno == 5  # EIO
+    assert "the pack was changed while mounted" in log.read_text(), log.read_text()
+
+
+def test_a_signal_unmounts_only_its_own_mount(tmp_path):
+    """A busy mount detached (`umount -l`), and another mounted at the same place: a signal to
+    the first one's server leaves the second mounted."""
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    (tmp_path / "mnt").mkdir()
+    assert cli(["mount", tmp_path / "p.h5", tmp_path / "mnt"], tmp_path).returncode == 0
+    first, _ = server(tmp_path / "mnt")
+    with open(tmp_path / "mnt" / "run.sh", "rb") as busy:
+        sh(["umount", "-l", tmp_path / "mnt"], tmp_path)
+        with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+            os.kill(int(first), signal.SIGTERM)
+            time.sleep(0.5)
+            assert (m / "run.sh").read_bytes() == (src / "run.sh").read_bytes()
+        assert busy.read() == (src / "run.sh").read_bytes()
+    # Once the last file of the detached mount is closed, its server ends.
+    deadline = time.time() + 10
+    while os.path.exists(f"/proc/{first}") and time.time() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{first}") or open(f"/proc/{first}/stat").read().split()[2] == "Z"
 
 
 def test_reads_without_splicing_give_the_same_bytes(tmp_path):

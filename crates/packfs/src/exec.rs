@@ -1,5 +1,5 @@
 //! Becoming another program with this process's signal mask: the mount's programs hand over to
-//! each other with SIGINT, SIGTERM and SIGHUP blocked, so that a signal arriving meanwhile waits
+//! each other with SIGINT, SIGTERM, SIGHUP and SIGQUIT blocked, so that a signal arriving meanwhile waits
 //! for the next program's signal thread (which unmounts) instead of killing the process and
 //! leaving the mount without a server. (`std::process::Command` unblocks every signal in the
 //! new program.)
@@ -25,14 +25,14 @@ fn nul() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidInput, "a NUL byte in an argument")
 }
 
-/// Blocks SIGINT, SIGTERM and SIGHUP in this thread and the threads it starts (and, through
+/// Blocks SIGINT, SIGTERM, SIGHUP and SIGQUIT in this thread and the threads it starts (and, through
 /// [`exec`], the next program); returns them as a set for `sigwait`.
 pub fn block_signals() -> libc::sigset_t {
     // SAFETY: zeroed is a valid `sigset_t`, initialised by `sigemptyset`; the signals are valid.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
             libc::sigaddset(&mut set, sig);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());

@@ -227,7 +227,36 @@ pub struct Layout {
     pub file_bytes: u64,
 }
 
+/// The longest name a folder entry may have (as on Linux file systems).
+pub const NAME_MAX: u32 = 255;
+/// The longest symbolic link target (PATH_MAX less the NUL).
+pub const TARGET_MAX: u64 = 4095;
+
 impl Layout {
+    /// Whether `r` points only within this image and the pack (its entries, its target, its
+    /// bytes), its parent is a node and its permissions are permissions: checked for every record
+    /// by [`check`], and again whenever [`View`] reads one (the pack could be rewritten while
+    /// mounted, by a program that ignores its lock).
+    pub fn sound(&self, r: &Record) -> bool {
+        let within = |at: u64, len: u64, total: u64| at.checked_add(len).is_some_and(|end| end <= total);
+        let kind = match r.kind {
+            Kind::Dir { first, count } => within(first, count, self.head.entries.into()),
+            Kind::Link { start, len } => len <= TARGET_MAX && within(start, len, self.head.targets_len),
+            Kind::File { size, offset: Some(at) } => within(at, size, self.head.seal.size),
+            Kind::File { offset: None, .. } => true,
+        };
+        kind && r.parent >= 1 && r.parent <= self.head.nodes && r.perm <= 0o7777
+    }
+
+    /// Whether folder entry `e` names a node with a name of 1 to [`NAME_MAX`] bytes within the
+    /// names.
+    pub fn sound_entry(&self, e: &Entry) -> bool {
+        (1..=NAME_MAX).contains(&e.len)
+            && u64::from(e.start) + u64::from(e.len) <= self.head.names_len
+            && e.ino >= 1
+            && e.ino <= self.head.nodes
+    }
+
     /// Where node `ino`'s record is, if there is such a node.
     pub fn record_at(&self, ino: u64) -> Option<u64> {
         (ino >= 1 && ino <= u64::from(self.head.nodes)).then(|| HEAD_LEN as u64 + (ino - 1) * NODE_LEN as u64)
@@ -285,30 +314,23 @@ pub fn check(len: u64, read: &mut ReadAt) -> Result<Layout, String> {
         return Err(bad("sizes"));
     }
     let mut layout = Layout { head, file_bytes: 0 };
-    let ino_ok = |ino: u64| ino >= 1 && ino <= n_nodes;
-    let names_len = layout.head.names_len;
-    each(read, &mut buf, layout.entry_at(0), n_entries, ENTRY_LEN, &mut |bytes| {
-        let e = Entry::parse(bytes).ok_or_else(|| bad("folder entry"))?;
-        if u64::from(e.start) + u64::from(e.len) > names_len || !ino_ok(e.ino.into()) {
-            return Err(bad("folder entry"));
-        }
-        Ok(())
+    let entries_at = layout.entry_at(0);
+    each(read, &mut buf, entries_at, n_entries, ENTRY_LEN, &mut |bytes| match Entry::parse(bytes) {
+        Some(e) if layout.sound_entry(&e) => Ok(()),
+        _ => Err(bad("folder entry")),
     })?;
     let (mut next_entry, mut next_target, mut first, mut file_bytes) = (0u64, 0u64, true, 0u64);
     let targets_len = layout.head.targets_len;
     each(read, &mut buf, HEAD_LEN as u64, n_nodes, NODE_LEN, &mut |bytes| {
-        let r = Record::parse(bytes).ok_or_else(|| bad("node"))?;
-        if !ino_ok(r.parent.into()) {
-            return Err(bad("node"));
-        }
+        let r = Record::parse(bytes).filter(|r| layout.sound(r)).ok_or_else(|| bad("node"))?;
         match r.kind {
             Kind::Dir { first, count } => {
                 follow(&mut next_entry, first, count, n_entries).ok_or_else(|| bad("folder"))?
             }
+            _ if first => return Err(bad("root")),
             Kind::Link { start, len } => {
                 follow(&mut next_target, start, len, targets_len).ok_or_else(|| bad("link"))?
             }
-            Kind::File { .. } if first => return Err(bad("root")),
             Kind::File { size, .. } => file_bytes = file_bytes.saturating_add(size),
         }
         first = false;
@@ -391,7 +413,7 @@ impl<B: Bytes + ?Sized> View<'_, B> {
         let Some(at) = self.layout.record_at(ino) else { return Ok(None) };
         let mut b = [0u8; NODE_LEN];
         self.read(at, &mut b)?;
-        Record::parse(&b).map(Some).ok_or_else(changed)
+        Record::parse(&b).filter(|r| self.layout.sound(r)).map(Some).ok_or_else(changed)
     }
 
     /// Folder entry `i` (of all folders').
@@ -401,20 +423,30 @@ impl<B: Bytes + ?Sized> View<'_, B> {
         }
         let mut b = [0u8; ENTRY_LEN];
         self.read(self.layout.entry_at(i), &mut b)?;
-        Entry::parse(&b).ok_or_else(changed)
+        Entry::parse(&b).filter(|e| self.layout.sound_entry(e)).ok_or_else(changed)
     }
 
-    /// An entry's name, into `out` (cleared first).
+    /// The name of entry `e` (read by [`View::entry`], so at most [`NAME_MAX`] bytes), into `out`
+    /// (cleared first). A name no folder can hold (`.`, `..`, one with a `/` or a NUL) is an
+    /// error: the image is not sound.
     pub fn name(&self, e: &Entry, out: &mut Vec<u8>) -> std::io::Result<()> {
         out.clear();
-        out.resize(e.len as usize, 0);
-        self.read(self.layout.names_at() + u64::from(e.start), out)
+        out.resize(e.len.min(NAME_MAX) as usize, 0);
+        self.read(self.layout.names_at() + u64::from(e.start), out)?;
+        if out.contains(&b'/') || out.contains(&0) || out == b"." || out == b".." {
+            return Err(changed());
+        }
+        Ok(())
     }
 
-    /// A link's target.
+    /// The target of a link (read by [`View::node`], so at most [`TARGET_MAX`] bytes). One with a
+    /// NUL is an error: the image is not sound.
     pub fn target(&self, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
-        let mut out = vec![0u8; usize::try_from(len).map_err(|_| changed())?];
+        let mut out = vec![0u8; len.min(TARGET_MAX) as usize];
         self.read(self.layout.targets_at() + start, &mut out)?;
+        if out.contains(&0) {
+            return Err(changed());
+        }
         Ok(out)
     }
 
@@ -438,7 +470,8 @@ impl<B: Bytes + ?Sized> View<'_, B> {
 }
 
 fn changed() -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, "the pack changed while mounted")
+    let why = "the pack's tree image is damaged, or the pack changed while mounted";
+    std::io::Error::new(std::io::ErrorKind::InvalidData, why)
 }
 
 /// A time as seconds since the epoch (negative before) and nanoseconds.

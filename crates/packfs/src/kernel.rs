@@ -12,15 +12,63 @@ use std::path::Path;
 /// The file system type's subtype (`fuse.dset-split` in `/proc/mounts`).
 pub const SUBTYPE: &str = "dset-split";
 
+/// A FUSE file system just mounted: the descriptor to serve it from, and its device number
+/// (major, minor), which tells it from any file system mounted at the same place later.
+#[derive(Debug)]
+pub struct Mounted {
+    pub fd: OwnedFd,
+    pub device: Option<Device>,
+}
+
+/// A file system's device number: (major, minor).
+pub type Device = (u32, u32);
+
 /// Mounts an empty FUSE file system at `dir`, shown as `source` in the mount table, read-only,
 /// without set-user-ID programs, devices or access times, with the kernel checking permissions
-/// (`default_permissions`); `allow_other` lets other users in. Returns the descriptor to serve it
-/// from.
-pub fn mount(dir: &Path, source: &OsStr, allow_other: bool) -> io::Result<OwnedFd> {
-    match mount_directly(dir, source, allow_other) {
+/// (`default_permissions`); `allow_other` lets other users in.
+pub fn mount(dir: &Path, source: &OsStr, allow_other: bool) -> io::Result<Mounted> {
+    let fd = match mount_directly(dir, source, allow_other) {
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => mount_with_fusermount(dir, source, allow_other),
         other => other,
+    }?;
+    Ok(Mounted { fd, device: device_at(dir) })
+}
+
+/// The device number of the file system mounted last at `dir` (the one a path there reaches),
+/// from `/proc/self/mountinfo`; None when nothing is mounted there (or it cannot be read).
+pub fn device_at(dir: &Path) -> Option<Device> {
+    let info = std::fs::read("/proc/self/mountinfo").ok()?;
+    let mut found = None;
+    for line in info.split(|&b| b == b'\n') {
+        // ID PARENT MAJOR:MINOR ROOT MOUNT-POINT ...; the mount point with \ooo escapes.
+        let mut fields = line.split(|&b| b == b' ');
+        let (Some(dev), Some(point)) = (fields.nth(2), fields.nth(1)) else { continue };
+        if unescape(point) == dir.as_os_str().as_bytes() {
+            found = parse_device(std::str::from_utf8(dev).ok()?);
+        }
     }
+    found
+}
+
+/// A mount point as the kernel writes it in mountinfo: space, tab, newline and backslash as
+/// `\ooo`.
+fn unescape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let octal = s.get(i + 1..i + 4).filter(|d| s[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match octal {
+            Some(d) => {
+                out.push(d.iter().fold(0u8, |n, c| n.wrapping_mul(8).wrapping_add(c - b'0')));
+                i += 4;
+            }
+            None => {
+                out.push(s[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn mount_directly(dir: &Path, source: &OsStr, allow_other: bool) -> io::Result<OwnedFd> {
@@ -140,12 +188,54 @@ fn receive_fd(sock: &OwnedFd) -> io::Result<Option<OwnedFd>> {
     }
 }
 
-/// Unmounts the FUSE file system at `dir`; `lazy`: even while it is busy (`umount -l`: it goes
-/// from the tree now, and the kernel lets go once the last user does). Directly when allowed,
-/// else with `fusermount3 -u`.
-pub fn unmount(dir: &Path, lazy: bool) -> io::Result<()> {
+/// Unmounts our FUSE file system at `dir`, the one of `device` (when known): Ok(false) when the
+/// file system there now is another (ours was detached, and another mounted in its place),
+/// which is left alone. `lazy`: even while it is busy (`umount -l`: it goes from the tree now,
+/// and the kernel lets go once the last user does). Directly when allowed, else with
+/// `fusermount3 -u`.
+pub fn unmount(dir: &Path, device: Option<Device>, lazy: bool) -> io::Result<bool> {
+    if device.is_some() && device_at(dir) != device {
+        return Ok(false);
+    }
+    unmount_path(dir, lazy).map(|()| true)
+}
+
+/// Waits for one of `signals` (blocked in every thread: [`crate::exec::block_signals`]) and
+/// unmounts our file system at `dir`; when it is busy (a program has a file open), detaches it:
+/// the kernel lets go when the last user does, and the serving threads then end. Returns once
+/// done, or when what is mounted at `dir` is no longer ours. `log` takes what to tell.
+pub fn unmount_on_signal(dir: &Path, device: Option<Device>, signals: &libc::sigset_t, log: &dyn Fn(&str)) {
+    loop {
+        let mut sig = 0;
+        // SAFETY: a valid signal set and an output slot.
+        unsafe { libc::sigwait(signals, &mut sig) };
+        let done = match unmount(dir, device, false) {
+            Ok(ours) => ours,
+            Err(e) => {
+                log(&format!("{} is busy ({e}); detaching it", dir.display()));
+                unmount(dir, device, true).is_ok()
+            }
+        };
+        if done {
+            return;
+        }
+        log(&format!("{} is no longer this mount (it was detached): nothing to unmount", dir.display()));
+    }
+}
+
+/// A device number as `MAJOR:MINOR` (how the programs pass it on), and back.
+pub fn device_arg(d: Device) -> String {
+    format!("{}:{}", d.0, d.1)
+}
+
+pub fn parse_device(s: &str) -> Option<Device> {
+    let (major, minor) = s.split_once(':')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+fn unmount_path(dir: &Path, lazy: bool) -> io::Result<()> {
     let target = cstr(dir.as_os_str().as_bytes())?;
-    let flags = if lazy { libc::MNT_DETACH } else { 0 };
+    let flags = libc::UMOUNT_NOFOLLOW | if lazy { libc::MNT_DETACH } else { 0 };
     // SAFETY: a NUL-terminated path; a plain system call.
     if unsafe { libc::umount2(target.as_ptr(), flags) } == 0 {
         return Ok(());
@@ -169,4 +259,21 @@ pub fn unmount(dir: &Path, lazy: bool) -> io::Result<()> {
 
 fn cstr(bytes: &[u8]) -> io::Result<CString> {
     CString::new(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in a name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_points_come_back_from_mountinfo_escapes() {
+        assert_eq!(unescape(br"/a\040b\011c\012d\134e"), b"/a b\tc\nd\\e");
+        assert_eq!(unescape(br"/plain\09x\"), br"/plain\09x\");
+    }
+
+    #[test]
+    fn the_root_has_a_device() {
+        assert!(device_at(Path::new("/")).is_some());
+        assert_eq!(device_at(Path::new("/no/such/mount point")), None);
+    }
 }

@@ -4,7 +4,7 @@
 //! image, then answers the kernel from the image and the pack, with nothing of the tree in
 //! memory. A small program of its own (no HDF5, no command-line parser), so a mount costs
 //! little memory. When the image turns out damaged, it hands the mount to `dset-split mount`,
-//! which reads the pack through HDF5. SIGINT, SIGTERM and SIGHUP unmount; so do
+//! which reads the pack through HDF5. SIGINT, SIGTERM, SIGHUP and SIGQUIT unmount; so do
 //! `fusermount3 -u` and `umount`.
 //!
 //! Not for running by hand: `dset-split-serve --fuse-fd N --pack-fd M --command DSET_SPLIT
@@ -35,6 +35,8 @@ struct Args {
     pack: File,
     command: PathBuf,
     allow_other: bool,
+    /// The mount's device number: what is unmounted (not another mount at the same place).
+    device: Option<packfs::kernel::Device>,
     path: PathBuf,
     mountpoint: PathBuf,
 }
@@ -42,6 +44,7 @@ struct Args {
 fn args() -> Result<Args, String> {
     let mut it = std::env::args_os().skip(1);
     let (mut fuse, mut pack, mut command, mut allow_other, mut rest) = (None, None, None, false, Vec::new());
+    let mut device = None;
     let fd = |v: Option<std::ffi::OsString>| -> Result<i32, String> {
         v.and_then(|v| v.to_str()?.parse().ok()).filter(|&n| n > 2).ok_or_else(|| "a descriptor number".to_string())
     };
@@ -51,6 +54,7 @@ fn args() -> Result<Args, String> {
             Some("--pack-fd") => pack = Some(fd(it.next())?),
             Some("--command") => command = it.next().map(PathBuf::from),
             Some("--allow-other") => allow_other = true,
+            Some("--device") => device = it.next().and_then(|d| packfs::kernel::parse_device(d.to_str()?)),
             _ => rest.push(PathBuf::from(a)),
         }
     }
@@ -60,7 +64,7 @@ fn args() -> Result<Args, String> {
     // SAFETY: `dset-split mount` passes these descriptors open, for this program to own; it
     // keeps no copy. A wrong number fails the checks below (fstat of the pack, the handshake).
     let (fuse, pack) = unsafe { (File::from_raw_fd(fuse), File::from_raw_fd(pack)) };
-    Ok(Args { fuse, pack, command, allow_other, path: path.clone(), mountpoint: mountpoint.clone() })
+    Ok(Args { fuse, pack, command, allow_other, device, path: path.clone(), mountpoint: mountpoint.clone() })
 }
 
 fn main() {
@@ -92,8 +96,13 @@ fn main() {
         Ok(n) => n,
         Err(e) => fail(&args, &format!("the kernel's handshake failed: {e}")),
     };
-    let server =
-        serve::Server { view: View { layout, bytes: &args.pack }, pack: &args.pack, fuse: &args.fuse, no_open };
+    let server = serve::Server {
+        view: View { layout, bytes: &args.pack },
+        pack: &args.pack,
+        fuse: &args.fuse,
+        no_open,
+        changed: Default::default(),
+    };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -106,7 +115,7 @@ fn main() {
                 })
                 .unwrap_or_else(|e| fail(&args, &format!("cannot start a thread: {e}")));
         }
-        wait_and_unmount(&args, &signals);
+        packfs::kernel::unmount_on_signal(&args.mountpoint, args.device, &signals, &log);
     });
 }
 
@@ -162,7 +171,11 @@ fn hand_over(args: &Args) -> std::io::Error {
     let fuse = args.fuse.as_raw_fd().to_string();
     // The very file checked and locked, whatever its name leads to now.
     let pack = format!("/proc/self/fd/{}", args.pack.as_raw_fd());
+    let device = args.device.map(packfs::kernel::device_arg);
     let mut argv = vec![args.command.as_os_str(), OsStr::new("mount"), OsStr::new("--fuse-fd"), OsStr::new(&fuse)];
+    if let Some(d) = &device {
+        argv.extend([OsStr::new("--fuse-device"), OsStr::new(d)]);
+    }
     if args.allow_other {
         argv.push(OsStr::new("--allow-other"));
     }
@@ -178,26 +191,7 @@ fn fail(args: &Args, why: &str) -> ! {
 }
 
 fn unmount(args: &Args) {
-    if let Err(e) = packfs::kernel::unmount(&args.mountpoint, true) {
+    if let Err(e) = packfs::kernel::unmount(&args.mountpoint, args.device, true) {
         log(&format!("cannot unmount {}: {e}", args.mountpoint.display()));
-    }
-}
-
-/// Waits for SIGINT, SIGTERM or SIGHUP and unmounts; when busy (a program has a file open),
-/// detaches it: the kernel finishes when the last user lets go, and the serving threads end.
-fn wait_and_unmount(args: &Args, signals: &libc::sigset_t) {
-    loop {
-        let mut sig = 0;
-        // SAFETY: a signal set made by `block_signals` and an output slot.
-        unsafe { libc::sigwait(signals, &mut sig) };
-        match packfs::kernel::unmount(&args.mountpoint, false) {
-            Ok(()) => return,
-            Err(e) => {
-                log(&format!("{} is busy ({e}); detaching it", args.mountpoint.display()));
-                if packfs::kernel::unmount(&args.mountpoint, true).is_ok() {
-                    return;
-                }
-            }
-        }
     }
 }

@@ -30,9 +30,11 @@ pub struct Server<'a> {
     /// The kernel opens files and folders without asking (FUSE_NO_OPEN_SUPPORT and
     /// FUSE_NO_OPENDIR_SUPPORT).
     pub no_open: bool,
+    /// The pack was found changed (logged once).
+    pub changed: std::sync::atomic::AtomicBool,
 }
 
-/// A reply: an errno (0: success) and the bytes that follow the header.
+/// A reply: the bytes that follow the header, or an errno.
 type Reply<'b> = Result<&'b [u8], i32>;
 
 impl Server<'_> {
@@ -87,29 +89,66 @@ impl Server<'_> {
             let Some(n) = read_request(self.fuse, &mut buf)? else { return Ok(()) };
             let Some(h) = abi::read::<abi::fuse_in_header>(&buf[..n]) else { continue };
             let body = &buf[std::mem::size_of::<abi::fuse_in_header>()..n];
-            match h.opcode {
-                // No reply: the kernel forgets (there is nothing to count), or asks to stop a
-                // request (each is answered at once).
-                abi::FORGET | abi::BATCH_FORGET | abi::INTERRUPT => {}
-                abi::READ if pipe.as_ref().is_some_and(|p| self.spliced(p, &h, body)) => {}
-                op => {
-                    let reply = self.answer(op, h.nodeid, body, &mut out);
-                    send(self.fuse, h.unique, reply);
+            // No reply: the kernel forgets (there is nothing to count), or asks to stop a request
+            // (each is answered at once).
+            if matches!(h.opcode, abi::FORGET | abi::BATCH_FORGET | abi::INTERRUPT) {
+                continue;
+            }
+            // A panic (a bug) must not leave the request unanswered: its caller would wait for
+            // ever, and the thread would serve no more.
+            let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.unchanged()?;
+                match &pipe {
+                    Some(p) if h.opcode == abi::READ && self.spliced(p, &h, body) => Ok(false),
+                    _ => self.answer(h.opcode, h.nodeid, body, &mut out).map(|()| true),
                 }
+            }));
+            match answered {
+                Ok(Ok(false)) => {}
+                Ok(Ok(true)) => send(self.fuse, h.unique, Ok(&out)),
+                Ok(Err(e)) => send(self.fuse, h.unique, Err(e)),
+                Err(_) => {
+                    if let Some(p) = &pipe {
+                        p.drain();
+                    }
+                    crate::log(&format!("request {} failed (a bug): answered EIO", h.opcode));
+                    send(self.fuse, h.unique, Err(libc::EIO));
+                }
+            }
+        }
+    }
+
+    /// Whether the pack is still as sealed (its size and modification time), checked on every
+    /// request: a program that ignores the pack's lock (`cp` over it) could have rewritten it,
+    /// and its records would then point anywhere. EIO from then on, and the log says why once.
+    fn unchanged(&self) -> Result<(), i32> {
+        use std::os::unix::fs::MetadataExt;
+        let seal = &self.view.layout.head.seal;
+        match self.pack.metadata() {
+            Ok(m)
+                if m.len() == seal.size && (m.mtime(), m.mtime_nsec() as u32) == (seal.mtime_sec, seal.mtime_nsec) =>
+            {
+                Ok(())
+            }
+            _ => {
+                if !self.changed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    crate::log("the pack was changed while mounted: requests fail with EIO (mount it again)");
+                }
+                Err(libc::EIO)
             }
         }
     }
 
     /// The reply to request `op` about inode `ino` with arguments `body`; a reply's bytes are
     /// built in `out`.
-    fn answer<'b>(&self, op: u32, ino: u64, body: &[u8], out: &'b mut Vec<u8>) -> Reply<'b> {
+    fn answer(&self, op: u32, ino: u64, body: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
         out.clear();
         match op {
             abi::LOOKUP => {
                 let name = body.split(|&b| b == 0).next().unwrap_or_default();
                 let Kind::Dir { first, count } = self.node(ino)?.kind else { return Err(libc::ENOTDIR) };
                 let child = self.view.lookup(first, count, name).map_err(|e| self.failed(e))?.ok_or(libc::ENOENT)?;
-                let rec = self.node(child.into())?;
+                let rec = self.child(child.into())?;
                 out.extend_from_slice(bytes_of(&entry(child.into(), &rec)));
             }
             abi::GETATTR => {
@@ -148,7 +187,7 @@ impl Server<'_> {
             abi::READ => {
                 let r = abi::read::<abi::fuse_read_in>(body).ok_or(libc::EINVAL)?;
                 let Kind::File { size, offset } = self.node(ino)?.kind else { return Err(libc::EISDIR) };
-                let (Some(at), true) = (offset, r.offset < size) else { return Ok(&out[..]) };
+                let (Some(at), true) = (offset, r.offset < size) else { return Ok(()) };
                 // (At most READ_PAGES: only when a pipe could not be made.)
                 let n = (size - r.offset).min(u64::from(r.size)) as usize;
                 out.resize(n, 0);
@@ -193,7 +232,7 @@ impl Server<'_> {
             abi::IOCTL => return Err(libc::ENOTTY),
             _ => return Err(libc::ENOSYS),
         }
-        Ok(&out[..])
+        Ok(())
     }
 
     /// Answers a read through `pipe`; false when it did not (the read is answered the usual
@@ -211,6 +250,12 @@ impl Server<'_> {
     /// Node `ino`'s record: ENOENT when there is none, EIO when it cannot be read.
     fn node(&self, ino: u64) -> Result<Record, i32> {
         self.view.node(ino).map_err(|e| self.failed(e))?.ok_or(libc::ENOENT)
+    }
+
+    /// The record of node `ino`, which a folder names: EIO when there is none (the image is
+    /// not sound; ENOENT would end a listing early without an error).
+    fn child(&self, ino: u64) -> Result<Record, i32> {
+        self.node(ino).map_err(|e| if e == libc::ENOENT { libc::EIO } else { e })
     }
 
     /// Logs a failed read of the pack; EIO.
@@ -243,7 +288,7 @@ impl Server<'_> {
                     e.ino.into()
                 }
             };
-            let rec = self.node(child)?;
+            let rec = self.child(child)?;
             let dirent = abi::fuse_dirent { ino: child, off: i + 1, namelen: name.len() as u32, r#type: dtype(&rec) };
             let fixed = if plus { std::mem::size_of::<abi::fuse_entry_out>() } else { 0 };
             let len = (fixed + std::mem::size_of::<abi::fuse_dirent>() + name.len()).next_multiple_of(8);

@@ -87,7 +87,7 @@ impl Pipe {
     }
 
     /// Empties the pipe of a reply that could not be sent.
-    fn drain(&self) {
+    pub fn drain(&self) {
         let mut buf = [0u8; 4096];
         // SAFETY: `buf` is valid for its length; the pipe does not block.
         while unsafe { libc::read(self.r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {}

@@ -133,6 +133,55 @@ fn a_forged_image_with_a_right_checksum_is_refused_when_unsound() {
 }
 
 #[test]
+fn a_record_pointing_outside_the_image_or_the_pack_is_refused() {
+    let (records, entries, names, targets, seal) = sample();
+    let refused = |records: &[Record], entries: &[Entry], names: &[u8], targets: &[u8]| {
+        check_bytes(&encode(records, entries, names, targets, &seal).unwrap()).is_err()
+    };
+    assert!(!refused(&records, &entries, &names, &targets));
+    // A file's bytes beyond the pack; permissions that are not; a root that is a link.
+    let mut r = records.clone();
+    r[2].kind = Kind::File { size: 10, offset: Some(seal.size - 9) };
+    assert!(refused(&r, &entries, &names, &targets));
+    let mut r = records.clone();
+    r[2].perm = 0o10000;
+    assert!(refused(&r, &entries, &names, &targets));
+    let mut r = records.clone();
+    r[0].kind = Kind::Link { start: 0, len: 0 };
+    assert!(refused(&r, &entries, &names, &targets));
+    // A target longer than a path can be.
+    let long = vec![b'x'; 4096];
+    let mut r = records.clone();
+    r[3].kind = Kind::Link { start: 0, len: 4096 };
+    assert!(refused(&r, &entries, &names, &long));
+    // Names of no bytes or more than 255.
+    let mut e = entries.clone();
+    e[4].len = 0;
+    assert!(refused(&records, &e, &names, &targets));
+    let mut n = names.clone();
+    n.extend(std::iter::repeat_n(b'y', 256));
+    let mut e = entries.clone();
+    e[4] = Entry { start: 15, len: 256, ino: 5 };
+    assert!(refused(&records, &e, &n, &targets));
+}
+
+#[test]
+fn names_and_targets_no_folder_can_hold_are_errors_when_read() {
+    let (records, entries, names, _, seal) = sample();
+    for bad in [&b"a/b"[..], b".", b"..", b"a\0"] {
+        let mut n = names.clone();
+        n.extend_from_slice(bad);
+        let mut e = entries.clone();
+        e[4] = Entry { start: names.len() as u32, len: bad.len() as u32, ino: 5 };
+        let bytes = encode(&records, &e, &n, b"../x/\x80yz", &seal).unwrap();
+        let v = view(&bytes);
+        assert!(v.name(&v.entry(4).unwrap(), &mut Vec::new()).is_err(), "{bad:?}");
+    }
+    let bytes = encode(&records, &entries, &names, b"../x/\0yz", &seal).unwrap();
+    assert!(view(&bytes).target(0, 8).is_err());
+}
+
+#[test]
 fn a_large_tree_is_checked_across_pieces() {
     // More records than one 64 KiB piece holds.
     let n = 5000u32;
@@ -145,7 +194,7 @@ fn a_large_tree_is_checked_across_pieces() {
         names.extend_from_slice(name.as_bytes());
         records.push(rec(1, Kind::File { size: 1, offset: Some(u64::from(i)) }, 0o644, 0, 0, 1));
     }
-    let seal = Seal { base: 512, size: 1, mtime_sec: 0, mtime_nsec: 0, superblock: vec![] };
+    let seal = Seal { base: 512, size: 1 << 20, mtime_sec: 0, mtime_nsec: 0, superblock: vec![] };
     let bytes = encode(&records, &entries, &names, &[], &seal).unwrap();
     let v = view(&bytes);
     assert_eq!(v.lookup(0, u64::from(n), b"04321").unwrap(), Some(4323));

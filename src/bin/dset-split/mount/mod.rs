@@ -1,7 +1,7 @@
 //! `dset-split mount FILE MOUNTPOINT`: any HDF5 file as a read-only folder through FUSE (a pack
 //! shows the packed folder). Mounts in the foreground process, so every error is reported
 //! before the command returns; then, unless `--foreground`, serves from a background process.
-//! SIGINT, SIGTERM and SIGHUP unmount cleanly; so do `fusermount3 -u` and `umount`.
+//! SIGINT, SIGTERM, SIGHUP and SIGQUIT unmount cleanly; so do `fusermount3 -u` and `umount`.
 //!
 //! A sealed pack (`sealed`) is served by `dset-split-serve`, a small program of its own that
 //! answers from the pack's tree image without HDF5 and without the tree in memory. It checks
@@ -44,6 +44,9 @@ pub struct Args {
     /// hands over a pack whose tree image is damaged (FILE is then the pack it has open)
     #[arg(long, hide = true, value_name = "FD")]
     fuse_fd: Option<i32>,
+    /// With `--fuse-fd`: the mount's device number, MAJOR:MINOR (what is unmounted on a signal)
+    #[arg(long, hide = true, value_name = "DEVICE")]
+    fuse_device: Option<String>,
 }
 
 /// Writes a line to the log: stderr (in the background, the `--log` file or nowhere). A closed
@@ -121,7 +124,7 @@ fn mount(args: &Args) -> Result<(), String> {
 }
 
 /// Mounts an empty FUSE file system at `mountpoint` for `args.file`.
-fn mount_fuse(args: &Args, mountpoint: &Path) -> Result<OwnedFd, String> {
+fn mount_fuse(args: &Args, mountpoint: &Path) -> Result<packfs::kernel::Mounted, String> {
     packfs::kernel::mount(mountpoint, args.file.as_os_str(), args.allow_other).map_err(|e| {
         // SAFETY: a plain system call.
         let user = unsafe { libc::geteuid() } != 0;
@@ -139,7 +142,7 @@ fn mount_fuse(args: &Args, mountpoint: &Path) -> Result<OwnedFd, String> {
 /// until unmounted. Unmounts when it cannot.
 fn serve(
     filesystem: fs::MountFs,
-    fuse: OwnedFd,
+    fuse: packfs::kernel::Mounted,
     mountpoint: &Path,
     allow_other: bool,
     daemon: Option<Option<std::fs::File>>,
@@ -151,11 +154,12 @@ fn serve(
     config.clone_fd = true;
     // Signals are taken by one thread (below), not by the threads serving requests.
     let signals = packfs::exec::block_signals();
+    let device = fuse.device;
     let undo = |why: String| {
-        let _ = packfs::kernel::unmount(mountpoint, true);
+        let _ = packfs::kernel::unmount(mountpoint, device, true);
         why
     };
-    let session = fuser::Session::from_fd(filesystem, fuse, acl, config)
+    let session = fuser::Session::from_fd(filesystem, fuse.fd, acl, config)
         .map_err(|e| undo(format!("the mount at {} failed: {e}", mountpoint.display())))?;
     if std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some() {
         log(&format!("mounted after {:?}", t.elapsed()));
@@ -164,24 +168,7 @@ fn serve(
         daemonize(log_file).map_err(undo)?;
     }
     let dir = mountpoint.to_path_buf();
-    std::thread::spawn(move || {
-        loop {
-            let mut sig = 0;
-            // SAFETY: a signal set made by `block_signals` and an output slot.
-            unsafe { libc::sigwait(&signals, &mut sig) };
-            match packfs::kernel::unmount(&dir, false) {
-                Ok(()) => return,
-                // Busy (a program has a file open): detach it now, the kernel finishes when the
-                // last user lets go, and the session then ends.
-                Err(e) => {
-                    log(&format!("{} is busy ({e}); detaching it", dir.display()));
-                    if packfs::kernel::unmount(&dir, true).is_ok() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
+    std::thread::spawn(move || packfs::kernel::unmount_on_signal(&dir, device, &signals, &log));
     session.run().map_err(|e| format!("the mount at {} ended: {e}", mountpoint.display()))
 }
 
@@ -189,7 +176,9 @@ fn serve(
 fn server() -> Result<PathBuf, String> {
     let command = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let server = command.with_file_name("dset-split-serve");
-    if !server.is_file() {
+    let c = crate::h5::c_path(&server)?;
+    // SAFETY: a NUL-terminated path; a plain system call.
+    if !server.is_file() || unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
         return Err(format!("{} is missing (it is installed with dset-split)", server.display()));
     }
     Ok(server)
@@ -211,15 +200,19 @@ fn start_server(
     packfs::exec::block_signals();
     let fuse = mount_fuse(args, mountpoint)?;
     let undo = |why: String| {
-        let _ = packfs::kernel::unmount(mountpoint, true);
+        let _ = packfs::kernel::unmount(mountpoint, fuse.device, true);
         why
     };
-    for fd in [fuse.as_raw_fd(), pack.fd.as_raw_fd()] {
+    for fd in [fuse.fd.as_raw_fd(), pack.fd.as_raw_fd()] {
         // The server inherits both. SAFETY: a plain system call on a descriptor we own.
         unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
     }
-    let (fuse_fd, pack_fd) = (fuse.as_raw_fd().to_string(), pack.fd.as_raw_fd().to_string());
+    let (fuse_fd, pack_fd) = (fuse.fd.as_raw_fd().to_string(), pack.fd.as_raw_fd().to_string());
+    let device = fuse.device.map(packfs::kernel::device_arg);
     let mut argv = vec![server.as_os_str(), OsStr::new("--fuse-fd"), OsStr::new(&fuse_fd)];
+    if let Some(d) = &device {
+        argv.extend([OsStr::new("--device"), OsStr::new(d)]);
+    }
     argv.extend([OsStr::new("--pack-fd"), OsStr::new(&pack_fd), OsStr::new("--command"), command.as_os_str()]);
     if args.allow_other {
         argv.push(OsStr::new("--allow-other"));
@@ -242,9 +235,11 @@ fn take_over(args: &Args, fd: i32) -> Result<(), String> {
         return Err("--fuse-fd: not a FUSE descriptor".into());
     }
     // SAFETY: `dset-split-serve` passes the mount's descriptor open, for this process to own.
-    let fuse = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let device = args.fuse_device.as_deref().and_then(packfs::kernel::parse_device);
+    let fuse = packfs::kernel::Mounted { fd, device };
     // SAFETY: a plain system call on a descriptor we own.
-    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    unsafe { libc::fcntl(fuse.fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
     raise_open_files_limit();
     let debug = std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some();
     let filesystem = fs::MountFs::later(later(args.file.clone(), debug));
