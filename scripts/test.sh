@@ -188,7 +188,7 @@ for series in $SERIES; do
     say "HDF5 $series"
     use_series "$series"
     step "clippy ($series)" cargo clippy --locked --workspace --all-targets -- -D warnings
-    step "build ($series)" cargo build --locked
+    step "build ($series)" cargo build --locked --workspace
     install_plugin "$CARGO_TARGET_DIR/debug"
     cargo_tests "cargo test ($series)"
     c_tests "C tests ($series)" "$ROOT/build/c-$series"

@@ -45,6 +45,19 @@ def test_the_plugin_in_the_wheel_links_no_libhdf5(venv):
     assert "NEEDED" in dynamic and "libhdf5" not in dynamic, dynamic
 
 
+def test_the_mount_server_in_the_wheel_is_linked_statically(venv):
+    """`dset-split-serve` sits beside the command in the package and needs no shared library
+    (a mounted pack's memory: README, "Many small files")."""
+    bin_dir = sh([venv / "python", "-c", "import dset_split, os; print(os.path.join(os.path.dirname(dset_split.__file__), 'bin'))"],
+                 venv, plain_env()).stdout.strip()
+    headers = subprocess.run(["readelf", "-lW", os.path.join(bin_dir, "dset-split-serve")], capture_output=True,
+                             text=True, check=True).stdout
+    assert "INTERP" not in headers and "DYNAMIC" in headers, headers  # static-pie: relocated by itself
+    dynamic = subprocess.run(["readelf", "-d", os.path.join(bin_dir, "dset-split-serve")], capture_output=True,
+                             text=True, check=True).stdout
+    assert "NEEDED" not in dynamic, dynamic
+
+
 @pytest.mark.parametrize("keys,script", [([], "writer.py"), (["layout=link", "'exclude=/grid/**'"], "writer.py")],
                          ids=["virtual", "link"])
 def test_env_runs_unmodified_scripts_with_the_wheels(tmp_path, venv, keys, script):
