@@ -382,3 +382,25 @@ def test_a_superblock_changed_under_the_seal_is_noticed(tmp_path):
             assert e.errno == 5, e  # EIO
         assert uses_hdf5(m)
     assert "superblock is not the one sealed; reading it through HDF5" in log.read_text(), log.read_text()
+
+
+def test_the_server_keeps_open_only_the_mount_and_the_pack(tmp_path):
+    """A descriptor that whoever ran `mount` passed on (no close-on-exec) is not kept open by
+    the server for as long as the mount lasts."""
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    (tmp_path / "mnt").mkdir()
+    stray = open(tmp_path / "stray.txt", "w")
+    try:
+        p = subprocess.run([need_file("DSET_SPLIT_CLI"), "mount", tmp_path / "p.h5", tmp_path / "mnt"],
+                           pass_fds=[stray.fileno()], env=clean_env(), capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        pid, program = server(tmp_path / "mnt")
+        assert program == "dset-split-serve"
+        os.listdir(tmp_path / "mnt")  # the server has started its threads
+        held = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+        assert str(tmp_path / "stray.txt") not in held, held
+        assert str(tmp_path / "p.h5") in held and "/dev/fuse" in held, held
+    finally:
+        stray.close()
+        sh([need_file("DSET_SPLIT_FUSERMOUNT"), "-u", tmp_path / "mnt"], tmp_path)

@@ -18,9 +18,11 @@ const TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 /// 32 pages reading a pack from a cold cache, BENCHMARKS.md). Replies are spliced, so this
 /// costs no memory in this process.
 const READ_PAGES: u16 = 128;
-/// A request buffer: the kernel's least, more than any request of a read-only mount needs
-/// (names are at most 255 bytes; the largest request a read-only mount gets is a name).
-pub const REQUEST_BUFFER: usize = abi::MIN_READ_BUFFER;
+/// A request buffer: room for the largest request a read-only mount gets, an `ioctl` with up to
+/// 16 KiB of argument (answered ENOTTY; a request that does not fit would fail with EIO
+/// instead). Only the pages a request fills take memory.
+pub const REQUEST_BUFFER: usize = 20 << 10;
+const _: () = assert!(REQUEST_BUFFER >= abi::MIN_READ_BUFFER, "the kernel refuses smaller reads");
 
 #[derive(Debug)]
 pub struct Server<'a> {

@@ -203,8 +203,12 @@ fn start_server(
         let _ = packfs::kernel::unmount(mountpoint, fuse.device, true);
         why
     };
+    // The server inherits these two and nothing else of whoever ran `mount` (a descriptor
+    // passed on without close-on-exec would stay open as long as the mount).
+    // SAFETY: plain system calls; the first marks descriptors, closing none.
+    unsafe { libc::close_range(3, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as libc::c_int) };
     for fd in [fuse.fd.as_raw_fd(), pack.fd.as_raw_fd()] {
-        // The server inherits both. SAFETY: a plain system call on a descriptor we own.
+        // SAFETY: a plain system call on a descriptor we own.
         unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
     }
     let (fuse_fd, pack_fd) = (fuse.fd.as_raw_fd().to_string(), pack.fd.as_raw_fd().to_string());
