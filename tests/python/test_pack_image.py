@@ -259,13 +259,13 @@ def test_a_user_mounts_a_sealed_pack_through_fusermount3_and_a_signal_unmounts_i
             user cat {work}/mnt/imgs/cats/003.jpg | cmp - {src}/imgs/cats/003.jpg
             user ls {work}/mnt >/dev/null
             user {fusermount3} -u {work}/mnt
-            ! mounted
+            if mounted; then echo "still mounted"; exit 1; fi
             user {work}/{cmd.name} mount {work}/p.h5 {work}/mnt
             pid=$(pgrep -f " {work}/mnt$")
             [ "$(stat -c %u /proc/$pid)" = 65534 ]
             kill -TERM "$pid"
             for i in $(seq 100); do mounted || break; sleep 0.05; done
-            ! mounted
+            if mounted; then echo "still mounted"; exit 1; fi
             echo done
             """)
         p = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c", script],
@@ -382,6 +382,38 @@ def test_a_superblock_changed_under_the_seal_is_noticed(tmp_path):
             assert e.errno == 5, e  # EIO
         assert uses_hdf5(m)
     assert "superblock is not the one sealed; reading it through HDF5" in log.read_text(), log.read_text()
+
+
+def test_a_signal_leaves_a_file_system_moved_over_the_mount_alone(tmp_path):
+    """A file system made before the mount and then moved over it comes first in mountinfo
+    (made first) but is on top: a signal to the server leaves it, and unmounts nothing that is
+    not the server's. In a private mount namespace."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root for mount --move in a private mount namespace")
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    (tmp_path / "mnt").mkdir()
+    (tmp_path / "other").mkdir()
+    cmd = need_file("DSET_SPLIT_CLI")
+    script = textwrap.dedent(f"""\
+        set -eu
+        mount -t tmpfs other {tmp_path}/other
+        touch {tmp_path}/other/other-fs
+        {cmd} mount {tmp_path}/p.h5 {tmp_path}/mnt
+        pid=$(pgrep -f " {tmp_path}/mnt$")
+        mount --move {tmp_path}/other {tmp_path}/mnt
+        kill -TERM "$pid"; sleep 0.5
+        test -e {tmp_path}/mnt/other-fs
+        umount {tmp_path}/mnt
+        test -e {tmp_path}/mnt/run.sh
+        kill -TERM "$pid"
+        for i in $(seq 100); do grep -q " {tmp_path}/mnt " /proc/self/mounts || break; sleep 0.05; done
+        if grep -q " {tmp_path}/mnt " /proc/self/mounts; then echo "still mounted"; exit 1; fi
+        echo done
+        """)
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c", script], env=clean_env(),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "done", (p.stdout, p.stderr)
 
 
 def test_the_server_keeps_open_only_the_mount_and_the_pack(tmp_path):

@@ -12,16 +12,23 @@ use std::path::Path;
 /// The file system type's subtype (`fuse.dset-split` in `/proc/mounts`).
 pub const SUBTYPE: &str = "dset-split";
 
-/// A FUSE file system just mounted: the descriptor to serve it from, and its device number
-/// (major, minor), which tells it from any file system mounted at the same place later.
+/// A FUSE file system just mounted: the descriptor to serve it from, and which mount it is (None
+/// when `/proc/self/mountinfo` cannot be read), to tell it from any file system mounted at the
+/// same place later.
 #[derive(Debug)]
 pub struct Mounted {
     pub fd: OwnedFd,
     pub device: Option<Device>,
 }
 
-/// A file system's device number: (major, minor).
-pub type Device = (u32, u32);
+/// Which mount a file system is: its mount ID and device number (major, minor) in mountinfo (an
+/// ID or a device number alone can be given to a later mount once this one is gone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Device {
+    pub id: u64,
+    pub major: u32,
+    pub minor: u32,
+}
 
 /// Mounts an empty FUSE file system at `dir`, shown as `source` in the mount table, read-only,
 /// without set-user-ID programs, devices or access times, with the kernel checking permissions
@@ -34,20 +41,29 @@ pub fn mount(dir: &Path, source: &OsStr, allow_other: bool) -> io::Result<Mounte
     Ok(Mounted { fd, device: device_at(dir) })
 }
 
-/// The device number of the file system mounted last at `dir` (the one a path there reaches),
-/// from `/proc/self/mountinfo`; None when nothing is mounted there (or it cannot be read).
+/// The mount a path at `dir` reaches (the topmost of those mounted there), from
+/// `/proc/self/mountinfo`; None when nothing is mounted there (or it cannot be read).
 pub fn device_at(dir: &Path) -> Option<Device> {
     let info = std::fs::read("/proc/self/mountinfo").ok()?;
-    let mut found = None;
+    // Every mount at `dir` with its parent: mountinfo lists mounts in the order they were made,
+    // which is not always the order they are stacked in (`mount --move` onto a place).
+    let mut here: Vec<(u64, Device)> = Vec::new();
     for line in info.split(|&b| b == b'\n') {
         // ID PARENT MAJOR:MINOR ROOT MOUNT-POINT ...; the mount point with \ooo escapes.
-        let mut fields = line.split(|&b| b == b' ');
-        let (Some(dev), Some(point)) = (fields.nth(2), fields.nth(1)) else { continue };
+        let mut fields = line.split(|&b| b == b' ').map(|f| std::str::from_utf8(f).ok());
+        let (Some(Some(id)), Some(Some(parent)), Some(Some(dev)), Some(_), Some(point)) =
+            (fields.next(), fields.next(), fields.next(), fields.next(), line.split(|&b| b == b' ').nth(4))
+        else {
+            continue;
+        };
         if unescape(point) == dir.as_os_str().as_bytes() {
-            found = parse_device(std::str::from_utf8(dev).ok()?);
+            let (major, minor) = dev.split_once(':')?;
+            let d = Device { id: id.parse().ok()?, major: major.parse().ok()?, minor: minor.parse().ok()? };
+            here.push((parent.parse().ok()?, d));
         }
     }
-    found
+    // The top one is the parent of no other mount there.
+    here.iter().rev().find(|(_, d)| !here.iter().any(|(parent, _)| *parent == d.id)).map(|(_, d)| *d)
 }
 
 /// A mount point as the kernel writes it in mountinfo: space, tab, newline and backslash as
@@ -117,14 +133,14 @@ fn mount_with_fusermount(dir: &Path, source: &OsStr, allow_other: bool) -> io::R
     }
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors the call returns.
-    if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) } != 0 {
+    if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) } != 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: two descriptors just made, owned by nothing else.
     let (ours, theirs) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // Only fusermount3 inherits its end (the one without close-on-exec).
+    // Only fusermount3 inherits its end: the one without close-on-exec.
     // SAFETY: a plain system call on a descriptor we own.
-    unsafe { libc::fcntl(ours.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETFD, 0) };
     let child = std::process::Command::new(fusermount())
         .arg("-o")
         .arg(OsStr::from_bytes(&opts))
@@ -143,8 +159,14 @@ fn mount_with_fusermount(dir: &Path, source: &OsStr, allow_other: bool) -> io::R
         Ok(Some(fd)) if out.status.success() => Ok(fd),
         _ => {
             let said = String::from_utf8_lossy(&out.stderr).trim().to_string();
-            let said = if said.is_empty() { format!("fusermount3 {}", out.status) } else { said };
-            Err(io::Error::new(io::ErrorKind::PermissionDenied, said))
+            let kind =
+                if said.contains("Permission denied") { io::ErrorKind::PermissionDenied } else { io::ErrorKind::Other };
+            let said = match (said.is_empty(), out.status.success()) {
+                (false, _) => said,
+                (true, true) => "fusermount3 mounted nothing it passed back".to_string(),
+                (true, false) => format!("fusermount3 {}", out.status),
+            };
+            Err(io::Error::new(kind, said))
         }
     }
 }
@@ -188,9 +210,9 @@ fn receive_fd(sock: &OwnedFd) -> io::Result<Option<OwnedFd>> {
     }
 }
 
-/// Unmounts our FUSE file system at `dir`, the one of `device` (when known): Ok(false) when the
-/// file system there now is another (ours was detached, and another mounted in its place),
-/// which is left alone. `lazy`: even while it is busy (`umount -l`: it goes from the tree now,
+/// Unmounts our FUSE file system at `dir`, the mount `device` (None: whatever is mounted there,
+/// for undoing a mount just made): Ok(false) when the file system there now is another (ours
+/// was detached, moved or covered), which is left alone. `lazy`: even while it is busy (`umount -l`: it goes from the tree now,
 /// and the kernel lets go once the last user does). Directly when allowed, else with
 /// `fusermount3 -u`.
 pub fn unmount(dir: &Path, device: Option<Device>, lazy: bool) -> io::Result<bool> {
@@ -201,36 +223,76 @@ pub fn unmount(dir: &Path, device: Option<Device>, lazy: bool) -> io::Result<boo
 }
 
 /// Waits for one of `signals` (blocked in every thread: [`crate::exec::block_signals`]) and
-/// unmounts our file system at `dir`; when it is busy (a program has a file open), detaches it:
-/// the kernel lets go when the last user does, and the serving threads then end. Returns once
-/// done, or when what is mounted at `dir` is no longer ours. `log` takes what to tell.
-pub fn unmount_on_signal(dir: &Path, device: Option<Device>, signals: &libc::sigset_t, log: &dyn Fn(&str)) {
+/// unmounts our file system at `dir` (the mount `device`); when it is busy (a program has a file
+/// open), detaches it: the kernel lets go when the last user does, and the serving threads then
+/// end. Returns true once it is unmounted (the serving threads then see the end of the session),
+/// false at a further signal once nothing more can be done (detached, or no longer at `dir`):
+/// the caller then ends the server at once. `log` takes what to tell.
+pub fn unmount_on_signal(dir: &Path, device: Option<Device>, signals: &libc::sigset_t, log: &dyn Fn(&str)) -> bool {
+    let d = dir.display();
+    let mut done = false;
     loop {
         let mut sig = 0;
         // SAFETY: a valid signal set and an output slot.
         unsafe { libc::sigwait(signals, &mut sig) };
-        let done = match unmount(dir, device, false) {
-            Ok(ours) => ours,
-            Err(e) => {
-                log(&format!("{} is busy ({e}); detaching it", dir.display()));
-                unmount(dir, device, true).is_ok()
-            }
-        };
         if done {
-            return;
+            log(&format!(
+                "{d}: stopping at a second signal (what is still open of the detached mount fails from now on)"
+            ));
+            return false;
         }
-        log(&format!("{} is no longer this mount (it was detached): nothing to unmount", dir.display()));
+        let Some(device) = device else {
+            log(&format!("cannot tell whether {d} is still this mount (no /proc/self/mountinfo): not unmounting it"));
+            done = true;
+            continue;
+        };
+        match unmount(dir, Some(device), false) {
+            Ok(true) => return true,
+            Ok(false) if listed(device) => {
+                // Covered by another file system, or moved: perhaps not at the next signal.
+                log(&format!("{d} is not this mount now (another is on top of it): nothing unmounted"));
+                continue;
+            }
+            Ok(false) => log(&format!("{d} is no longer this mount (it was detached): nothing to unmount")),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) || e.to_string().contains("busy") => {
+                log(&format!("{d} is busy ({e}); detaching it: the server ends once the last file is closed"));
+                if let Err(e) = unmount(dir, Some(device), true) {
+                    log(&format!("cannot detach {d}: {e}"));
+                }
+            }
+            Err(e) => {
+                log(&format!("cannot unmount {d}: {e}"));
+                continue;
+            }
+        }
+        done = true;
     }
 }
 
-/// A device number as `MAJOR:MINOR` (how the programs pass it on), and back.
+/// Whether the mount `device` is still in this process's mount table (at any place).
+fn listed(device: Device) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
+    let dev = format!("{}:{}", device.major, device.minor);
+    info.lines().any(|l| {
+        let mut f = l.split(' ');
+        f.next() == Some(&device.id.to_string()) && f.nth(1) == Some(&dev)
+    })
+}
+
+/// A mount as `ID:MAJOR:MINOR` (how the programs pass it on), and back.
 pub fn device_arg(d: Device) -> String {
-    format!("{}:{}", d.0, d.1)
+    format!("{}:{}:{}", d.id, d.major, d.minor)
 }
 
 pub fn parse_device(s: &str) -> Option<Device> {
-    let (major, minor) = s.split_once(':')?;
-    Some((major.parse().ok()?, minor.parse().ok()?))
+    let mut it = s.split(':').map(str::parse);
+    match (it.next(), it.next(), it.next(), it.next()) {
+        (Some(Ok(id)), Some(Ok(major)), Some(Ok(minor)), None) => {
+            Some(Device { id, major: major as u32, minor: minor as u32 })
+                .filter(|_| major <= u32::MAX as u64 && minor <= u32::MAX as u64)
+        }
+        _ => None,
+    }
 }
 
 fn unmount_path(dir: &Path, lazy: bool) -> io::Result<()> {
@@ -269,6 +331,15 @@ mod tests {
     fn mount_points_come_back_from_mountinfo_escapes() {
         assert_eq!(unescape(br"/a\040b\011c\012d\134e"), b"/a b\tc\nd\\e");
         assert_eq!(unescape(br"/plain\09x\"), br"/plain\09x\");
+    }
+
+    #[test]
+    fn a_mount_passes_on_as_text_and_back() {
+        let d = Device { id: 4242, major: 0, minor: 77 };
+        assert_eq!(parse_device(&device_arg(d)), Some(d));
+        for bad in ["", "1:2", "1:2:3:4", "a:0:1", "1:0:99999999999"] {
+            assert_eq!(parse_device(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -115,7 +115,12 @@ fn main() {
                 })
                 .unwrap_or_else(|e| fail(&args, &format!("cannot start a thread: {e}")));
         }
-        packfs::kernel::unmount_on_signal(&args.mountpoint, args.device, &signals, &log);
+        if !packfs::kernel::unmount_on_signal(&args.mountpoint, args.device, &signals, &log) {
+            // Told twice: stop now, the serving threads still waiting for requests.
+            // SAFETY: ends the process; nothing of it needs to run first.
+            unsafe { libc::_exit(0) };
+        }
+        // Unmounted: the serving threads see the end of the session and end the process.
     });
 }
 

@@ -118,14 +118,15 @@ fn mount(args: &Args) -> Result<(), String> {
     }
     // From the mount on, a signal waits for the signal thread, which unmounts.
     packfs::exec::block_signals();
-    let fuse = mount_fuse(args, &mountpoint)?;
+    let fuse = mount_fuse(args, &file, &mountpoint)?;
     let daemon = if args.foreground { None } else { Some(log_file) };
     serve(fs::MountFs::new(tree), fuse, &mountpoint, args.allow_other, daemon)
 }
 
-/// Mounts an empty FUSE file system at `mountpoint` for `args.file`.
-fn mount_fuse(args: &Args, mountpoint: &Path) -> Result<packfs::kernel::Mounted, String> {
-    packfs::kernel::mount(mountpoint, args.file.as_os_str(), args.allow_other).map_err(|e| {
+/// Mounts an empty FUSE file system at `mountpoint` for `file` (absolute: the mount table
+/// shows it).
+fn mount_fuse(args: &Args, file: &Path, mountpoint: &Path) -> Result<packfs::kernel::Mounted, String> {
+    packfs::kernel::mount(mountpoint, file.as_os_str(), args.allow_other).map_err(|e| {
         // SAFETY: a plain system call.
         let user = unsafe { libc::geteuid() } != 0;
         let hint = if user && e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -168,7 +169,15 @@ fn serve(
         daemonize(log_file).map_err(undo)?;
     }
     let dir = mountpoint.to_path_buf();
-    std::thread::spawn(move || packfs::kernel::unmount_on_signal(&dir, device, &signals, &log));
+    std::thread::spawn(move || {
+        if !packfs::kernel::unmount_on_signal(&dir, device, &signals, &log) {
+            // Told twice: stop now, without HDF5's exit handlers (the session's threads may be
+            // in HDF5 calls).
+            // SAFETY: ends the process; the files it reads were opened read-only.
+            unsafe { libc::_exit(0) };
+        }
+        // Unmounted: the session sees its end, and `run` returns.
+    });
     session.run().map_err(|e| format!("the mount at {} ended: {e}", mountpoint.display()))
 }
 
@@ -198,7 +207,7 @@ fn start_server(
     let command = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     // From the mount on, a signal waits for the server's signal thread, which unmounts.
     packfs::exec::block_signals();
-    let fuse = mount_fuse(args, mountpoint)?;
+    let fuse = mount_fuse(args, file, mountpoint)?;
     let undo = |why: String| {
         let _ = packfs::kernel::unmount(mountpoint, fuse.device, true);
         why
