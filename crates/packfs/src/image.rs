@@ -45,6 +45,15 @@ pub struct Seal {
     pub superblock: Vec<u8>,
 }
 
+impl Seal {
+    /// Whether a file of `meta` is as sealed: its size and modification time (any write to the
+    /// pack stamps another).
+    pub fn holds(&self, meta: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.size == meta.len() && (self.mtime_sec, self.mtime_nsec) == (meta.mtime(), meta.mtime_nsec() as u32)
+    }
+}
+
 /// The first [`HEAD_LEN`] bytes of an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
@@ -217,7 +226,7 @@ pub fn encode(
 }
 
 /// Fills a buffer from an offset of an image.
-pub type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), String> + 'a;
+type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), String> + 'a;
 
 /// Where each part of a sound image is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,12 +287,13 @@ impl Layout {
     }
 }
 
-/// The layout of the image of `len` bytes that `read` gives, once every byte of it is checked:
+/// The layout of the image of `len` bytes at the start of `bytes`, once every byte of it is checked:
 /// the checksum, and that every record points where it may (each folder's entries and each
 /// link's target follow the previous one's, so no two nodes share bytes; every inode and name
 /// is in the image; the root is a folder). Reads a piece at a time: memory stays small
 /// whatever the size of the image.
-pub fn check(len: u64, read: &mut ReadAt) -> Result<Layout, String> {
+pub fn check<B: Bytes + ?Sized>(len: u64, bytes: &B) -> Result<Layout, String> {
+    let read = &mut |at, buf: &mut [u8]| bytes.read_exact_at(buf, at).map_err(|e| e.to_string());
     const PIECE: usize = 64 << 10; // a multiple of 8: the checksum sums 8-byte words
     if len < (HEAD_LEN + 4) as u64 || len > u32::MAX as u64 {
         return Err(bad("length"));

@@ -44,26 +44,35 @@ pub fn mount(dir: &Path, source: &OsStr, allow_other: bool) -> io::Result<Mounte
 /// The mount a path at `dir` reaches (the topmost of those mounted there), from
 /// `/proc/self/mountinfo`; None when nothing is mounted there (or it cannot be read).
 pub fn device_at(dir: &Path) -> Option<Device> {
-    let info = std::fs::read("/proc/self/mountinfo").ok()?;
-    // Every mount at `dir` with its parent: mountinfo lists mounts in the order they were made,
-    // which is not always the order they are stacked in (`mount --move` onto a place).
-    let mut here: Vec<(u64, Device)> = Vec::new();
-    for line in info.split(|&b| b == b'\n') {
-        // ID PARENT MAJOR:MINOR ROOT MOUNT-POINT ...; the mount point with \ooo escapes.
-        let mut fields = line.split(|&b| b == b' ').map(|f| std::str::from_utf8(f).ok());
-        let (Some(Some(id)), Some(Some(parent)), Some(Some(dev)), Some(_), Some(point)) =
-            (fields.next(), fields.next(), fields.next(), fields.next(), line.split(|&b| b == b' ').nth(4))
-        else {
-            continue;
-        };
-        if unescape(point) == dir.as_os_str().as_bytes() {
-            let (major, minor) = dev.split_once(':')?;
-            let d = Device { id: id.parse().ok()?, major: major.parse().ok()?, minor: minor.parse().ok()? };
-            here.push((parent.parse().ok()?, d));
-        }
+    // Mountinfo lists mounts in the order they were made, which is not always the order they
+    // are stacked in (`mount --move` onto a place): the top one is the parent of no other there.
+    let here: Vec<_> = mounts()?.into_iter().filter(|m| m.point == dir.as_os_str().as_bytes()).collect();
+    here.iter().rev().find(|m| !here.iter().any(|o| o.parent == m.device.id)).map(|m| m.device)
+}
+
+/// A line of `/proc/self/mountinfo`: what is mounted, on which mount, where.
+#[derive(Debug)]
+struct Mount {
+    device: Device,
+    parent: u64,
+    point: Vec<u8>,
+}
+
+/// This process's mount table, in mountinfo's order; None when it cannot be read.
+fn mounts() -> Option<Vec<Mount>> {
+    fn num<T: std::str::FromStr>(field: &[u8]) -> Option<T> {
+        std::str::from_utf8(field).ok()?.parse().ok()
     }
-    // The top one is the parent of no other mount there.
-    here.iter().rev().find(|(_, d)| !here.iter().any(|(parent, _)| *parent == d.id)).map(|(_, d)| *d)
+    let info = std::fs::read("/proc/self/mountinfo").ok()?;
+    let line = |line: &[u8]| {
+        // ID PARENT MAJOR:MINOR ROOT MOUNT-POINT ...; the mount point with \ooo escapes.
+        let f: Vec<&[u8]> = line.splitn(6, |&b| b == b' ').collect();
+        let (id, parent, dev, point) = (f.first()?, f.get(1)?, f.get(2)?, f.get(4)?);
+        let colon = dev.iter().position(|&b| b == b':')?;
+        let device = Device { id: num(id)?, major: num(&dev[..colon])?, minor: num(&dev[colon + 1..])? };
+        Some(Mount { device, parent: num(parent)?, point: unescape(point) })
+    };
+    Some(info.split(|&b| b == b'\n').filter_map(line).collect())
 }
 
 /// A mount point as the kernel writes it in mountinfo: space, tab, newline and backslash as
@@ -212,9 +221,9 @@ fn receive_fd(sock: &OwnedFd) -> io::Result<Option<OwnedFd>> {
 
 /// Unmounts our FUSE file system at `dir`, the mount `device` (None: whatever is mounted there,
 /// for undoing a mount just made): Ok(false) when the file system there now is another (ours
-/// was detached, moved or covered), which is left alone. `lazy`: even while it is busy (`umount -l`: it goes from the tree now,
-/// and the kernel lets go once the last user does). Directly when allowed, else with
-/// `fusermount3 -u`.
+/// was detached, moved or covered), which is left alone. `lazy`: even while it is busy
+/// (`umount -l`: it goes from the tree now, and the kernel lets go once the last user does).
+/// Directly when allowed, else with `fusermount3 -u`.
 pub fn unmount(dir: &Path, device: Option<Device>, lazy: bool) -> io::Result<bool> {
     if device.is_some() && device_at(dir) != device {
         return Ok(false);
@@ -271,12 +280,7 @@ pub fn unmount_on_signal(dir: &Path, device: Option<Device>, signals: &libc::sig
 
 /// Whether the mount `device` is still in this process's mount table (at any place).
 fn listed(device: Device) -> bool {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
-    let dev = format!("{}:{}", device.major, device.minor);
-    info.lines().any(|l| {
-        let mut f = l.split(' ');
-        f.next() == Some(&device.id.to_string()) && f.nth(1) == Some(&dev)
-    })
+    mounts().is_some_and(|all| all.iter().any(|m| m.device == device))
 }
 
 /// A mount as `ID:MAJOR:MINOR` (how the programs pass it on), and back.
@@ -285,14 +289,9 @@ pub fn device_arg(d: Device) -> String {
 }
 
 pub fn parse_device(s: &str) -> Option<Device> {
-    let mut it = s.split(':').map(str::parse);
-    match (it.next(), it.next(), it.next(), it.next()) {
-        (Some(Ok(id)), Some(Ok(major)), Some(Ok(minor)), None) => {
-            Some(Device { id, major: major as u32, minor: minor as u32 })
-                .filter(|_| major <= u32::MAX as u64 && minor <= u32::MAX as u64)
-        }
-        _ => None,
-    }
+    let mut it = s.split(':');
+    let (id, major, minor) = (it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?.parse().ok()?);
+    it.next().is_none().then_some(Device { id, major, minor })
 }
 
 fn unmount_path(dir: &Path, lazy: bool) -> io::Result<()> {

@@ -17,7 +17,6 @@ mod splice;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use packfs::image::{self, View};
@@ -98,7 +97,6 @@ fn main() {
     };
     let server = serve::Server {
         view: View { layout, bytes: &args.pack },
-        pack: &args.pack,
         fuse: &args.fuse,
         no_open,
         changed: Default::default(),
@@ -129,17 +127,14 @@ fn checked(pack: &File) -> Result<image::Layout, String> {
     let mut head = [0u8; image::HEAD_LEN];
     std::os::unix::fs::FileExt::read_exact_at(pack, &mut head, 0).map_err(|e| e.to_string())?;
     let head = image::head(&head).ok_or("the pack's tree image is damaged (head)")?;
-    let holds = |meta: &std::fs::Metadata| {
-        head.seal.size == meta.len()
-            && (head.seal.mtime_sec, head.seal.mtime_nsec) == (meta.mtime(), meta.mtime_nsec() as u32)
-    };
-    if !holds(&pack.metadata().map_err(|e| e.to_string())?) {
+    let holds = || pack.metadata().map_err(|e| e.to_string()).map(|m| head.seal.holds(&m));
+    if !holds()? {
         return Err("the pack was changed while it was being mounted".into());
     }
     // The HDF5 part as sealed (the superblock holds the end-of-file address and where the root
     // group is: a pack rewritten to the same size and time has another).
     let mut superblock = [0u8; image::SUPERBLOCK_LEN];
-    let n = read_at(pack, &mut superblock, head.seal.base).map_err(|e| e.to_string())?;
+    let n = packfs::file::read_at(pack, &mut superblock, head.seal.base).map_err(|e| e.to_string())?;
     let sealed = &head.seal.superblock;
     if head.len > head.seal.base
         || superblock[..n] != sealed[..n.min(sealed.len())]
@@ -147,27 +142,11 @@ fn checked(pack: &File) -> Result<image::Layout, String> {
     {
         return Err("its superblock is not the one sealed".into());
     }
-    let layout = image::check(head.len, &mut |at, buf| {
-        std::os::unix::fs::FileExt::read_exact_at(pack, buf, at).map_err(|e| e.to_string())
-    })?;
-    if layout.head != head || !holds(&pack.metadata().map_err(|e| e.to_string())?) {
+    let layout = image::check(head.len, pack)?;
+    if layout.head != head || !holds()? {
         return Err("the pack was changed while it was being mounted".into());
     }
     Ok(layout)
-}
-
-/// Reads into `buf` from `at` of `file` until it is full or the file ends: how many bytes.
-fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match std::os::unix::fs::FileExt::read_at(file, &mut buf[n..], at + n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// Becomes `dset-split mount --fuse-fd N`, which serves the mount from the pack read through

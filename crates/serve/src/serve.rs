@@ -26,8 +26,8 @@ const _: () = assert!(REQUEST_BUFFER >= abi::MIN_READ_BUFFER, "the kernel refuse
 
 #[derive(Debug)]
 pub struct Server<'a> {
+    /// The tree image, read from the pack (`view.bytes`), whose files' bytes are read too.
     pub view: View<'a, File>,
-    pub pack: &'a File,
     pub fuse: &'a File,
     /// The kernel opens files and folders without asking (FUSE_NO_OPEN_SUPPORT and
     /// FUSE_NO_OPENDIR_SUPPORT).
@@ -124,14 +124,8 @@ impl Server<'_> {
     /// request: a program that ignores the pack's lock (`cp` over it) could have rewritten it,
     /// and its records would then point anywhere. EIO from then on, and the log says why once.
     fn unchanged(&self) -> Result<(), i32> {
-        use std::os::unix::fs::MetadataExt;
-        let seal = &self.view.layout.head.seal;
-        match self.pack.metadata() {
-            Ok(m)
-                if m.len() == seal.size && (m.mtime(), m.mtime_nsec() as u32) == (seal.mtime_sec, seal.mtime_nsec) =>
-            {
-                Ok(())
-            }
+        match self.view.bytes.metadata() {
+            Ok(m) if self.view.layout.head.seal.holds(&m) => Ok(()),
             _ => {
                 if !self.changed.swap(true, std::sync::atomic::Ordering::Relaxed) {
                     crate::log("the pack was changed while mounted: requests fail with EIO (mount it again)");
@@ -195,7 +189,7 @@ impl Server<'_> {
                 out.resize(n, 0);
                 // (A forged image could give any offset.)
                 let at = at.checked_add(r.offset).ok_or(libc::EIO)?;
-                std::os::unix::fs::FileExt::read_exact_at(self.pack, out, at).map_err(|e| self.failed(e))?;
+                std::os::unix::fs::FileExt::read_exact_at(self.view.bytes, out, at).map_err(|e| self.failed(e))?;
             }
             abi::READDIR | abi::READDIRPLUS => {
                 let r = abi::read::<abi::fuse_read_in>(body).ok_or(libc::EINVAL)?;
@@ -246,7 +240,7 @@ impl Server<'_> {
         };
         let n = size.saturating_sub(r.offset).min(u64::from(r.size)) as usize;
         let Some(at) = at.checked_add(r.offset) else { return false };
-        n > 0 && pipe.send(self.fuse, h.unique, self.pack, at, n)
+        n > 0 && pipe.send(self.fuse, h.unique, self.view.bytes, at, n)
     }
 
     /// Node `ino`'s record: ENOENT when there is none, EIO when it cannot be read.

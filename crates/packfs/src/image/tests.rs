@@ -33,11 +33,7 @@ fn image() -> Vec<u8> {
 
 fn check_bytes(bytes: &[u8]) -> Result<Layout, String> {
     let len = length(bytes).filter(|&n| n == bytes.len() as u64).ok_or_else(|| bad("length"))?;
-    check(len, &mut |at, buf| {
-        let from = at as usize;
-        buf.copy_from_slice(bytes.get(from..from + buf.len()).ok_or_else(|| bad("length"))?);
-        Ok(())
-    })
+    check(len, bytes)
 }
 
 fn view(bytes: &[u8]) -> View<'_, [u8]> {

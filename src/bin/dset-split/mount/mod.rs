@@ -94,7 +94,7 @@ fn mount(args: &Args) -> Result<(), String> {
     // Absolute: the background process, which leaves the working directory, names it in its log.
     let file = std::path::absolute(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
     match (sealed::check(&file), server()) {
-        (Ok(pack), Ok(server)) => return start_server(args, &server, pack, &file, &mountpoint, log_file),
+        (Ok(pack), Ok(programs)) => return start_server(args, &programs, pack, &file, &mountpoint, log_file),
         (Ok(_), Err(why)) => log(&format!("{why}; reading the pack through HDF5")),
         (Err(Some(why)), _) if debug => log(&format!("the tree image is not used: {why}")),
         (Err(_), _) => {}
@@ -181,8 +181,15 @@ fn serve(
     session.run().map_err(|e| format!("the mount at {} ended: {e}", mountpoint.display()))
 }
 
-/// The server of sealed packs: `dset-split-serve` next to this program (installed with it).
-fn server() -> Result<PathBuf, String> {
+/// This program and the server of sealed packs, `dset-split-serve`, next to it (installed
+/// with it).
+#[derive(Debug)]
+struct Programs {
+    command: PathBuf,
+    server: PathBuf,
+}
+
+fn server() -> Result<Programs, String> {
     let command = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let server = command.with_file_name("dset-split-serve");
     let c = crate::h5::c_path(&server)?;
@@ -190,21 +197,21 @@ fn server() -> Result<PathBuf, String> {
     if !server.is_file() || unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
         return Err(format!("{} is missing (it is installed with dset-split)", server.display()));
     }
-    Ok(server)
+    Ok(Programs { command, server })
 }
 
-/// Mounts the sealed `pack` (at `file`) and starts `server` on it: in a background process, or
-/// in place of this one with `--foreground`.
+/// Mounts the sealed `pack` (at `file`) and starts the server on it: in a background process,
+/// or in place of this one with `--foreground`.
 fn start_server(
     args: &Args,
-    server: &Path,
+    programs: &Programs,
     pack: sealed::Sealed,
     file: &Path,
     mountpoint: &Path,
     log_file: Option<std::fs::File>,
 ) -> Result<(), String> {
     use std::ffi::OsStr;
-    let command = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let Programs { command, server } = programs;
     // From the mount on, a signal waits for the server's signal thread, which unmounts.
     packfs::exec::block_signals();
     let fuse = mount_fuse(args, file, mountpoint)?;

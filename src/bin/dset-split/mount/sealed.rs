@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::image::{self, SIGNATURE, SUPERBLOCK_LEN, Seal};
 use super::tree::Tree;
-use crate::pack::headers::read_at;
 use crate::pack::walk::{Kind, Walk};
+use packfs::file::read_at;
 
 /// The user block a pack of `walk` needs for its image: a power of two of at least 512 bytes,
 /// as HDF5 requires.
@@ -129,16 +129,11 @@ pub fn check(path: &Path) -> Result<Sealed, Option<String>> {
     }
     let head = image::head(&head).ok_or(None)?;
     let seal = head.seal;
-    if !holds(&seal, &meta) {
+    if !seal.holds(&meta) {
         return Err(Some("the file was changed or copied since it was packed".into()));
     }
     crate::h5::lock_shared(&fd, path).map_err(Some)?;
     Ok(Sealed { fd })
-}
-
-/// Whether a file of `meta` is as `seal` recorded: its size and modification time.
-fn holds(seal: &Seal, meta: &std::fs::Metadata) -> bool {
-    seal.size == meta.len() && (seal.mtime_sec, seal.mtime_nsec) == (meta.mtime(), meta.mtime_nsec() as u32)
 }
 
 /// Where HDF5's superblock is (the first of [`image::superblock_places`] holding its signature).

@@ -2,8 +2,6 @@
 //! window of the file: a pack's headers lie together in HDF5's metadata blocks, so one read
 //! serves many headers instead of one system call each.
 
-use std::os::unix::fs::FileExt;
-
 use super::format::{HeaderChecksum, header_checksum};
 
 /// The bytes read at a time.
@@ -53,25 +51,11 @@ impl Headers {
     /// Reads `len` bytes at `addr` (fewer at the end of the file).
     fn fill(&mut self, addr: u64, len: usize) -> Option<()> {
         self.buf.resize(len, 0);
-        let got = read_at(&self.file, &mut self.buf, addr).ok()?;
+        let got = packfs::file::read_at(&self.file, &mut self.buf, addr).ok()?;
         self.buf.truncate(got);
         self.start = addr;
         Some(())
     }
-}
-
-/// Reads into `buf` at `offset` until it is full or the file ends; how many bytes were read.
-pub fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read_at(&mut buf[got..], offset + got as u64) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 #[cfg(test)]
