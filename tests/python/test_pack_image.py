@@ -26,7 +26,14 @@ SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 def server(mnt):
     """The process serving the mount at `mnt` (its command line ends with the mount point):
-    its pid and program name."""
+    its pid and program name. `mount` returns without waiting for its child to become the
+    server, so the mount is listed first: the kernel holds that request until the server has
+    answered the handshake, by which time the child has run its final program (an answer that
+    is an error does as well)."""
+    try:
+        os.listdir(mnt)
+    except OSError:
+        pass
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
