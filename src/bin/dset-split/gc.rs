@@ -164,6 +164,31 @@ pub(crate) fn collect(file: &Path) -> Result<Outcome, String> {
     Ok(Outcome { folders: kept, orphans, leftovers: Vec::new(), bytes, removed: false })
 }
 
+/// After `pack` wrote the main file `file`: removes what its split folder holds that no link of
+/// the file leads to (the packs of folders an earlier pack had and this one has not), when the
+/// folder is provably the file's; the folder too once only its owner file is left. Returns the
+/// paths removed (relative to the main file's directory).
+pub(crate) fn clean(file: &Path) -> Result<Vec<String>, String> {
+    let main = Main::new(file);
+    let folder = main.place(&main.default_folder());
+    if confine::owner(&folder, &main.name) != Owner::Ours {
+        return Ok(Vec::new());
+    }
+    let outcome = collect(file)?;
+    for orphan in &outcome.orphans {
+        remove_orphan(&main, orphan)?;
+    }
+    for f in &outcome.folders {
+        remove_empty_dirs(&main.place(f), true);
+    }
+    let only_owner = std::fs::read_dir(&folder).is_ok_and(|d| d.flatten().all(|e| e.file_name() == OWNER_FILE));
+    if only_owner {
+        let _ = std::fs::remove_file(folder.join(OWNER_FILE));
+        let _ = std::fs::remove_dir(&folder);
+    }
+    Ok(outcome.orphans)
+}
+
 /// Removes the orphan `orphan` (`<folder>/<path>`, as [`collect`] lists it) of `main`: only
 /// through real directories of the split folder (never through a symbolic link); a file that is
 /// itself a symbolic link (into a cache) loses only the link.

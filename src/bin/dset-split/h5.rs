@@ -285,6 +285,12 @@ pub fn edit_by_parent<'a, T>(
 /// The target (file, object) of the external link `name` in `group`, whose value has `size`
 /// bytes.
 pub fn external_target(group: hid_t, name: &CStr, size: usize) -> Option<(String, String)> {
+    let (file, object) = external_value(group, name, size)?;
+    Some((String::from_utf8_lossy(&file).into_owned(), String::from_utf8_lossy(&object).into_owned()))
+}
+
+/// [`external_target`] as the bytes stored.
+pub fn external_value(group: hid_t, name: &CStr, size: usize) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut buf = vec![0u8; size.max(1)];
     // SAFETY: the buffer holds `size` bytes.
     if unsafe { H5Lget_val(group, name.as_ptr(), buf.as_mut_ptr().cast(), size, H5P_DEFAULT) } < 0 {
@@ -301,7 +307,7 @@ pub fn external_target(group: hid_t, name: &CStr, size: usize) -> Option<(String
     }
     // SAFETY: NUL-terminated strings inside `buf`.
     let (file, object) = unsafe { (CStr::from_ptr(file), CStr::from_ptr(object)) };
-    Some((file.to_string_lossy().into_owned(), object.to_string_lossy().into_owned()))
+    Some((file.to_bytes().to_vec(), object.to_bytes().to_vec()))
 }
 
 /// The one source of the virtual dataset `dset` (its file as written, `%%` undone, and its

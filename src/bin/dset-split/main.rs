@@ -14,6 +14,7 @@ mod gc;
 mod h5;
 mod hdf5lib;
 mod links;
+mod made;
 mod merge;
 mod mount;
 mod pack;

@@ -46,6 +46,7 @@ use dset_split::split::{IdGuard, mapping_of, structural_reason, virtual_dcpl};
 use dset_split::target;
 use serde::Serialize;
 
+use crate::made::Made;
 use crate::work::{self, WorkDir};
 use crate::{h5, refs, status};
 
@@ -524,16 +525,8 @@ struct Work {
     scratch: PathBuf,
     /// The new main file, renamed over OUT at the end.
     fresh: PathBuf,
-    split_dir: PathBuf,
-    /// OUT's file name (what the split folder's owner file holds).
-    out_name: String,
-    /// Split files and directories this run made (each created exclusively).
-    made_files: Vec<PathBuf>,
-    made_dirs: Vec<PathBuf>,
-    /// Whether this run wrote the split folder's owner file (else another run or an earlier one
-    /// did: it is never removed then).
-    made_owner: bool,
-    committed: bool,
+    /// The split folder and what this conversion made in it.
+    made: Made,
 }
 
 impl Work {
@@ -543,59 +536,12 @@ impl Work {
             scratch: dir.file("work.h5"),
             fresh: dir.file("new.h5"),
             _dir: dir,
-            split_dir: split_dir.to_path_buf(),
-            out_name: out_name.to_string(),
-            made_files: Vec::new(),
-            made_dirs: Vec::new(),
-            made_owner: false,
-            committed: false,
+            made: Made::new(split_dir, out_name),
         })
     }
 
-    /// Makes the directory `dir` unless it is there as a real directory (not a symbolic link),
-    /// remembering that it made it.
-    fn make_dir(&mut self, dir: &Path) -> Result<(), String> {
-        match std::fs::create_dir(dir) {
-            Ok(()) => {
-                self.made_dirs.push(dir.to_path_buf());
-                Ok(())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match std::fs::symlink_metadata(dir) {
-                Ok(m) if m.is_dir() => Ok(()),
-                _ => Err(format!("cannot create {}: something else is there (a symbolic link?)", dir.display())),
-            },
-            Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
-        }
-    }
-
-    /// The split folder, made if needed, and claimed for OUT: its owner file is created
-    /// exclusively, so of two runs only one makes it, and neither writes through a planted
-    /// link; another main file may have claimed the folder since it was first checked.
     fn claim(&mut self) -> Result<(), String> {
-        self.make_dir(&self.split_dir.clone())?;
-        match confine::claim(&self.split_dir, &self.out_name) {
-            Ok(made) => {
-                self.made_owner |= made;
-                Ok(())
-            }
-            Err(e) => Err(match confine::owner(&self.split_dir, &self.out_name).refusal(&self.split_dir) {
-                Some(why) => format!("{why}; choose another OUT or --suffix"),
-                None => format!("cannot write {}: {e}", self.split_dir.join(OWNER_FILE).display()),
-            }),
-        }
-    }
-
-    /// The path of the split file `rel` (below the split folder), with the directories on the
-    /// way made: through no symbolic link.
-    fn split_file(&mut self, rel: &str) -> Result<PathBuf, String> {
-        let path = confine::below(&self.split_dir, rel)?;
-        let mut dir = self.split_dir.clone();
-        let parts: Vec<&str> = rel.split('/').collect();
-        for part in &parts[..parts.len() - 1] {
-            dir.push(part);
-            self.make_dir(&dir)?;
-        }
-        Ok(path)
+        self.made.claim("choose another OUT or --suffix")
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -769,7 +715,7 @@ impl Work {
         fapl: hid_t,
         ocpypl: hid_t,
     ) -> Result<(), String> {
-        let path = &self.split_file(rel)?;
+        let path = &self.made.split_file(rel)?;
         let c = h5::c_path(path)?;
         // SAFETY: a NUL-terminated name and valid lists; EXCL never replaces an existing file.
         let f = IdGuard(unsafe { H5Fcreate(c.as_ptr(), H5F_ACC_EXCL, fcpl, fapl) });
@@ -777,7 +723,7 @@ impl Work {
             let why = if path.exists() { " (a file is already there: an orphan? see dset-split gc)" } else { "" };
             return Err(h5::failed(format!("cannot create {}{why}", path.display())));
         }
-        self.made_files.push(path.to_path_buf());
+        self.made.made_file(path);
         // SAFETY: valid locations and names.
         if unsafe { H5Ocopy(group, name.as_ptr(), f.0, layout::DATASET_PATH_C.as_ptr(), ocpypl, H5P_DEFAULT) } < 0 {
             return Err(h5::failed(format!("cannot copy {} into {}", name.to_string_lossy(), path.display())));
@@ -786,32 +732,7 @@ impl Work {
     }
 
     fn commit(&mut self) {
-        self.committed = true;
-    }
-}
-
-impl Drop for Work {
-    /// Unless committed, removes the split files and directories this run made, and the owner
-    /// file if it made that and nothing else is left in the folder (another run may be filling
-    /// it). The work directory goes in any case.
-    fn drop(&mut self) {
-        if self.committed {
-            return;
-        }
-        for f in self.made_files.iter().rev() {
-            let _ = std::fs::remove_file(f);
-        }
-        for d in self.made_dirs.iter().rev() {
-            let _ = std::fs::remove_dir(d);
-        }
-        let only_owner = std::fs::read_dir(&self.split_dir)
-            .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == OWNER_FILE));
-        if self.made_owner && only_owner {
-            let _ = std::fs::remove_file(self.split_dir.join(OWNER_FILE));
-            if self.made_dirs.contains(&self.split_dir) {
-                let _ = std::fs::remove_dir(&self.split_dir);
-            }
-        }
+        self.made.commit();
     }
 }
 

@@ -7,7 +7,8 @@
 //! a missing split file becomes an entry whose reads fail with EIO.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
@@ -16,7 +17,6 @@ use dset_split::ffi::sys::h5::hsize_t;
 use dset_split::ffi::sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_offset, H5Dget_space, H5Dget_type};
 use dset_split::ffi::sys::h5g::H5Gopen2;
 use dset_split::ffi::sys::h5i::hid_t;
-use dset_split::ffi::sys::h5l::{H5L_info2_t, H5Lget_info2};
 use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info3, H5Oopen};
 use dset_split::ffi::sys::h5p::{H5P_DEFAULT, H5Pget_external_count, H5Pget_layout};
 use dset_split::ffi::sys::h5s::{
@@ -47,12 +47,6 @@ pub fn build(path: &Path) -> Result<Tree, String> {
     if root.0 < 0 {
         return Err(crate::h5::failed(format!("cannot open the root group of {}", path.display())));
     }
-    let index = if pack {
-        hdf::read_bytes_attr(root.0, &CString::new(format::INDEX_ATTR).expect("no NUL"))
-            .and_then(format::IndexView::new)
-    } else {
-        None
-    };
     let base = Meta {
         perm: 0o555,
         uid: meta.uid(),
@@ -70,15 +64,15 @@ pub fn build(path: &Path) -> Result<Tree, String> {
             from_index: 0,
         },
         pack,
-        index: index.unwrap_or_default(),
+        indexes: Vec::new(),
         types: StatTypes::new()?,
         base,
         datasets: HashMap::default(),
         groups: HashSet::new(),
         opened: HashMap::new(),
-        headers: Headers::new(fd.try_clone().map_err(|e| format!("{}: {e}", path.display()))?, hdf::userblock(file.0)),
     };
     b.tree.files.push(Backing { path: path.to_path_buf(), fd, h5: Some(file) });
+    b.load_index(0);
     if let Ok(main) = std::fs::canonicalize(path) {
         b.opened.insert(main, 0);
     }
@@ -135,7 +129,8 @@ pub fn build(path: &Path) -> Result<Tree, String> {
 struct Builder {
     tree: Tree,
     pack: bool,
-    index: IndexView,
+    /// Each backing file's pack index and header reader (None: not a pack, or no index).
+    indexes: Vec<Option<(IndexView, Headers)>>,
     types: StatTypes,
     /// Owner, time and mode of everything a general file shows.
     base: Meta,
@@ -145,8 +140,6 @@ struct Builder {
     groups: HashSet<(usize, [u8; 16])>,
     /// Backing files by canonical path.
     opened: HashMap<PathBuf, usize>,
-    /// Reads the pack's object header checksums.
-    headers: Headers,
 }
 
 fn meta_of(s: &Stat, nlink: u32) -> Meta {
@@ -203,7 +196,7 @@ impl Builder {
             let cname = c_name(name)?;
             match member {
                 Member::Hard(token) => {
-                    if self.pack && file == 0 && self.indexed(ino, name, token)? {
+                    if self.pack && self.indexed(file, ino, name, token)? {
                         continue;
                     }
                     // SAFETY: a valid group and a NUL-terminated name.
@@ -218,7 +211,9 @@ impl Builder {
                     let target = if self.pack { value.clone() } else { relative_target(&child_path, value) };
                     self.add(ino, name.clone(), Meta { perm: 0o777, ..meta }, Kind::Symlink(target));
                 }
-                Member::External => self.external(file, g, &cname, ino, name.clone(), &child_path, npy_free)?,
+                Member::External { file: target, object } => {
+                    self.external(file, (target, object), ino, name.clone(), &child_path, npy_free)?
+                }
                 Member::Other => {
                     self.tree.notes.push(format!("{}: a user-defined link is not shown", show(hpath, name)))
                 }
@@ -229,20 +224,21 @@ impl Builder {
 
     /// Adds `name` from the pack's index when its record still describes the object (its
     /// header checksum is unchanged); false when the object must be read from HDF5.
-    fn indexed(&mut self, parent: Ino, name: &[u8], token: &[u8; 16]) -> Result<bool, String> {
-        let Some(rec) = self.index.get(token) else { return Ok(false) };
-        if let Some(&ino) = self.datasets.get(&(0, *token)) {
+    fn indexed(&mut self, file: usize, parent: Ino, name: &[u8], token: &[u8; 16]) -> Result<bool, String> {
+        let Some(Some((index, headers))) = self.indexes.get_mut(file) else { return Ok(false) };
+        let Some(rec) = index.get(token) else { return Ok(false) };
+        let sum = headers.checksum(hdf::token_addr(token));
+        if let Some(&ino) = self.datasets.get(&(file, *token)) {
             self.tree.nodes[ino as usize - 1].meta.nlink += 1;
             self.link(parent, name.to_vec(), ino);
             return Ok(true);
         }
-        let sum = self.headers.checksum(hdf::token_addr(token));
         if sum != Some(rec.checksum) || rec.dir {
             // Groups are listed through HDF5 (their members are not in the index).
             return Ok(false);
         }
         let source = match rec.offset {
-            Some(offset) => Source::Bytes { file: 0, offset },
+            Some(offset) => Source::Bytes { file, offset },
             None if rec.size == 0 => Source::Empty,
             None => return Ok(false),
         };
@@ -252,9 +248,23 @@ impl Builder {
             meta_of(&rec.stat, 1),
             Kind::File(Data { size: rec.size, header: None, source }),
         );
-        self.datasets.insert((0, *token), ino);
+        self.datasets.insert((file, *token), ino);
         self.tree.from_index += 1;
         Ok(true)
+    }
+
+    /// Reads the pack index of backing file `at` (the last opened), if it is a pack that has one.
+    fn load_index(&mut self, at: usize) {
+        let f = &self.tree.files[at];
+        let index = f.h5.as_ref().filter(|h5| crate::pack::write::is_pack(h5.0)).and_then(|h5| {
+            // SAFETY: the open file's root group.
+            let root = IdGuard(unsafe { H5Gopen2(h5.0, c"/".as_ptr(), H5P_DEFAULT) });
+            let bytes = hdf::read_bytes_attr(root.0, &CString::new(format::INDEX_ATTR).expect("no NUL"))?;
+            let view = format::IndexView::new(bytes)?;
+            Some((view, Headers::new(f.fd.try_clone().ok()?, hdf::userblock(h5.0))))
+        });
+        self.indexes.resize_with(at + 1, || None);
+        self.indexes[at] = index;
     }
 
     /// Adds the object `o` (open; negative when it could not be) of backing file `file`.
@@ -443,38 +453,23 @@ impl Builder {
         Ok(Some((Data { size, header: None, source }, npy)))
     }
 
-    /// Follows the external link `name` of `g` (in backing file `file`).
-    #[allow(clippy::too_many_arguments)]
+    /// Follows an external link (to `object` of the file `target`) of backing file `file`.
     fn external(
         &mut self,
         file: usize,
-        g: hid_t,
-        name: &CStr,
+        (target, object): (&[u8], &[u8]),
         parent: Ino,
         lname: Vec<u8>,
         hpath: &[u8],
         npy_free: bool,
     ) -> Result<(), String> {
-        // SAFETY: zeroed is a valid `H5L_info2_t`.
-        let mut info: H5L_info2_t = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid group, a NUL-terminated name and an output slot.
-        let size = if unsafe { H5Lget_info2(g, name.as_ptr(), &mut info, H5P_DEFAULT) } >= 0 {
-            // SAFETY: an external link's info holds the value's size.
-            unsafe { *info.u.val_size() }
-        } else {
-            0
-        };
-        let Some((target, object)) = crate::h5::external_target(g, name, size) else {
-            self.tree.notes.push(format!("{}: an external link that cannot be read", show(hpath, b"")));
-            return Ok(());
-        };
-        match self.backing(file, &target) {
+        match self.backing(file, target) {
             Ok(at) => {
                 let h5 = self.tree.files[at].h5.as_ref().map_or(-1, |f| f.0);
-                let c = CString::new(object).map_err(|_| "NUL in a link".to_string())?;
+                let c = c_name(object)?;
                 // SAFETY: an open file and a NUL-terminated path.
                 let o = IdGuard(unsafe { H5Oopen(h5, c.as_ptr(), H5P_DEFAULT) });
-                self.object(at, o, parent, lname, hpath, c.as_bytes(), npy_free)
+                self.object(at, o, parent, lname, hpath, object, npy_free)
             }
             Err(missing) => {
                 let data = self.unreadable(hpath, &missing);
@@ -487,9 +482,13 @@ impl Builder {
     /// The backing file `name` names (relative to the directory of backing file `from`, as
     /// HDF5 resolves external links and virtual sources), opened on first use; Err with the
     /// missing file's path when it does not exist or is not HDF5.
-    fn backing(&mut self, from: usize, name: &str) -> Result<usize, Unreadable> {
+    fn backing(&mut self, from: usize, name: &[u8]) -> Result<usize, Unreadable> {
         let base = self.tree.files[from].path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let path = if name == "." { self.tree.files[from].path.clone() } else { base.join(name) };
+        let path = if name == b"." {
+            self.tree.files[from].path.clone()
+        } else {
+            base.join(std::ffi::OsStr::from_bytes(name))
+        };
         let canonical = match std::fs::canonicalize(&path) {
             Ok(c) => c,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Unreadable::Missing(path)),
@@ -503,6 +502,9 @@ impl Builder {
         let h5 = crate::h5::open(&path, false).map_err(Unreadable::Other)?;
         self.tree.files.push(Backing { path, fd, h5: Some(h5) });
         let at = self.tree.files.len() - 1;
+        if self.pack {
+            self.load_index(at);
+        }
         self.opened.insert(canonical, at);
         Ok(at)
     }
@@ -510,7 +512,7 @@ impl Builder {
     /// The dataset `dset` of the file `name` (as a virtual dataset of backing file `from` names
     /// it), open, with its backing file.
     fn source_dataset(&mut self, from: usize, name: &str, dset: &str) -> Result<(usize, IdGuard), Unreadable> {
-        let at = self.backing(from, name)?;
+        let at = self.backing(from, name.as_bytes())?;
         let h5 = self.tree.files[at].h5.as_ref().map_or(-1, |f| f.0);
         let c = CString::new(dset).map_err(|_| Unreadable::Other("NUL in a dataset name".into()))?;
         // SAFETY: an open file (or -1, which fails) and a NUL-terminated path.

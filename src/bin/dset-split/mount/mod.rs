@@ -58,7 +58,7 @@ pub fn log(msg: &str) {
 
 /// The pack's user block as `pack` fills it: the tree image (see `sealed`).
 pub fn user_block() -> crate::pack::write::UserBlock {
-    crate::pack::write::UserBlock { room: sealed::room, write: sealed::write }
+    crate::pack::write::UserBlock { room: sealed::room, write: sealed::write, clear: sealed::clear }
 }
 
 pub fn run(args: &Args) -> ExitCode {

@@ -10,6 +10,9 @@
 //! - every group and dataset has the [`STAT_ATTR`] attribute, a compound of [`Stat`]'s fields;
 //! - a group holding symbolic links has [`SYMLINKS_ATTR`], their own owner and times
 //!   ([`encode_symlinks`]), since an HDF5 link has no attributes;
+//! - with `--split-dirs`, each folder at the chosen depth is a pack of its own in the split
+//!   folder (`<stem>-split/<path>.h5`, named by `dset_split::layout`), reached from the main
+//!   pack by an external link to its root group, and the main pack's root has [`SPLIT_ATTR`];
 //! - the root has [`INDEX_ATTR`], a cache of every object's stat, size and data offset
 //!   ([`encode_index`]) that lets `mount` list the tree without opening each dataset. Each record
 //!   carries the object header's checksum, so a record whose object was changed after packing
@@ -27,6 +30,9 @@ pub const STAT_ATTR: &str = "stat";
 pub const SYMLINKS_ATTR: &str = "dset_split_symlinks";
 /// The root's cache of every object's record (see [`encode_index`]).
 pub const INDEX_ATTR: &str = "dset_split_pack_index";
+/// A main pack made with `--split-dirs`: the depth of the folders packed on their own (`u32`),
+/// which `--update` keeps.
+pub const SPLIT_ATTR: &str = "dset_split_pack_split";
 
 /// What `stat` keeps of a directory entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -270,8 +270,9 @@ pub enum Member {
     Hard([u8; 16]),
     /// A soft link with this value.
     Soft(Vec<u8>),
-    /// An external link (followed by a reader that mounts, not part of a pack).
-    External,
+    /// An external link: the file and the object it names, as stored (`pack --split-dirs`
+    /// links a folder's own pack this way; a mount follows any).
+    External { file: Vec<u8>, object: Vec<u8> },
     /// A user-defined link.
     Other,
 }
@@ -292,7 +293,13 @@ pub fn member(group: hid_t, name: &CStr) -> Result<Member, String> {
             let size = unsafe { *info.u.val_size() };
             Member::Soft(soft_value(group, name.as_ptr(), size).ok_or_else(|| failed("cannot read a soft link"))?)
         }
-        H5L_type_t::H5L_TYPE_EXTERNAL => Member::External,
+        H5L_type_t::H5L_TYPE_EXTERNAL => {
+            // SAFETY: an external link's info holds the value's size.
+            let size = unsafe { *info.u.val_size() };
+            let (file, object) =
+                crate::h5::external_value(group, name, size).ok_or_else(|| failed("cannot read an external link"))?;
+            Member::External { file, object }
+        }
         _ => Member::Other,
     })
 }
@@ -326,7 +333,15 @@ pub fn members(group: hid_t) -> Result<Vec<(Vec<u8>, Member)>, String> {
                     None => return -1,
                 }
             }
-            H5L_type_t::H5L_TYPE_EXTERNAL => Member::External,
+            H5L_type_t::H5L_TYPE_EXTERNAL => {
+                // SAFETY: an external link's info holds the value's size.
+                let size = unsafe { *info.u.val_size() };
+                // Unreadable (never seen): shown as what a pack does not hold.
+                match crate::h5::external_value(g, cname, size) {
+                    Some((file, object)) => Member::External { file, object },
+                    None => Member::Other,
+                }
+            }
             _ => Member::Other,
         };
         out.push((cname.to_bytes().to_vec(), member));

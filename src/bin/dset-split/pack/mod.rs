@@ -5,7 +5,10 @@ pub mod copy;
 pub mod format;
 pub mod hdf;
 pub mod headers;
+pub mod partition;
+pub mod parts;
 pub mod read;
+pub mod scan;
 pub mod walk;
 pub mod write;
 
@@ -37,6 +40,11 @@ pub struct PackArgs {
     /// instead of reading by byte offset
     #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "4", value_parser = clap::value_parser!(u32).range(0..=9))]
     compress: Option<u32>,
+    /// Pack each folder DEPTH levels down (1: each top-level folder) into a pack of its own,
+    /// `<stem>-split/<folder>.h5`, linked from OUTPUT: a changed file then changes one small
+    /// pack, so DVC or git-annex move only that. --update keeps the depth a pack was made with
+    #[arg(long, value_name = "DEPTH", num_args = 0..=1, default_missing_value = "1", value_parser = clap::value_parser!(u32).range(1..=64))]
+    split_dirs: Option<u32>,
     /// Replace OUTPUT if it exists (without --update)
     #[arg(long)]
     force: bool,
@@ -64,6 +72,7 @@ pub fn run_pack(args: &PackArgs, ub: write::UserBlock) -> ExitCode {
         compress: args.compress,
         checksum: args.checksum,
         progress: !args.json && std::io::stderr().is_terminal(),
+        split: None,
     };
     let result = (|| {
         if !args.update && !args.force && std::fs::symlink_metadata(&args.output).is_ok() {
@@ -73,7 +82,17 @@ pub fn run_pack(args: &PackArgs, ub: write::UserBlock) -> ExitCode {
             ));
         }
         let w = walk::walk(&args.dir, &filter, Some(&args.output))?;
-        write::pack(&w, &args.dir, &args.output, &opts, args.update, ub)
+        let split = args.split_dirs.or_else(|| args.update.then(|| write::recorded_split(&args.output)).flatten());
+        let mut s = match split {
+            Some(depth) => parts::pack_split(&w, &args.dir, &args.output, &opts, args.update, ub, depth)?,
+            None => write::pack(&w, &args.dir, &args.output, &opts, args.update, ub)?,
+        };
+        // The folders' packs an earlier pack at OUTPUT had and this one has not.
+        let gone = crate::gc::clean(&args.output).map_err(|e| {
+            format!("{} is written, but its split folder was not cleaned up: {e}", args.output.display())
+        })?;
+        s.parts_removed = gone.len() as u64;
+        Ok(s)
     })();
     report(result, args.json, &args.output.display().to_string())
 }
@@ -102,6 +121,12 @@ fn report(result: Result<write::Summary, String>, json: bool, what: &str) -> Exi
                 );
                 if s.unchanged + s.removed > 0 {
                     line += &format!("; {} unchanged, {} removed", s.unchanged, s.removed);
+                }
+                if s.parts + s.parts_removed > 0 {
+                    line += &format!(
+                        "; {} folder packs ({} unchanged, {} removed)",
+                        s.parts, s.parts_unchanged, s.parts_removed
+                    );
                 }
                 println!("{line}");
             }

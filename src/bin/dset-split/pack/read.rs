@@ -1,5 +1,7 @@
 //! Reading a pack back into a folder (`dset-split unpack`): contents, modes, owners (as root),
-//! times, symbolic and hard links, empty files and folders.
+//! times, symbolic and hard links, empty files and folders; with the packs of its folders when
+//! it was made with `--split-dirs` (each external link that names exactly the pack the split
+//! layout gives its folder, and nothing else).
 
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
@@ -44,14 +46,18 @@ pub fn unpack(file: &Path, dest: &Path) -> Result<Summary, String> {
     if root.0 < 0 {
         return Err(failed("cannot open the root group"));
     }
+    let split_dir = dset_split::layout::split_dir(file, dset_split::layout::DEFAULT_SUFFIX);
     let mut u = Unpacker {
         types: StatTypes::new()?,
         first: HashMap::new(),
-        groups: std::collections::HashSet::from([hdf::token_of(root.0)?]),
+        groups: std::collections::HashSet::from([(0, hdf::token_of(root.0)?)]),
         summary: Summary::default(),
         buf: Vec::new(),
+        folder: split_dir.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default(),
+        split_dir,
+        parts: 0,
     };
-    u.group(root.0, dest)?;
+    u.group(root.0, dest, &[], 0)?;
     u.summary.dirs += 1;
     let stat = u.types.read(root.0);
     set_meta(dest, stat.as_ref(), false)?;
@@ -60,16 +66,23 @@ pub fn unpack(file: &Path, dest: &Path) -> Result<Summary, String> {
 
 struct Unpacker {
     types: StatTypes,
-    /// Where each dataset was unpacked first (its other names become hard links to it).
-    first: HashMap<[u8; 16], PathBuf>,
-    /// The groups unpacked.
-    groups: std::collections::HashSet<[u8; 16]>,
+    /// Where each dataset was unpacked first (its other names become hard links to it), by
+    /// (file, token): 0 is the main pack, others the packs of its folders.
+    first: HashMap<(usize, [u8; 16]), PathBuf>,
+    /// The groups unpacked, by (file, token).
+    groups: std::collections::HashSet<(usize, [u8; 16])>,
     summary: Summary,
     buf: Vec<u8>,
+    /// The main pack's split folder, and its name.
+    split_dir: PathBuf,
+    folder: Vec<u8>,
+    /// The folders' packs opened so far.
+    parts: usize,
 }
 
 impl Unpacker {
-    fn group(&mut self, g: hid_t, dir: &Path) -> Result<(), String> {
+    /// Unpacks the group `g` (at `rel` in the main pack, of pack `file`) into the folder `dir`.
+    fn group(&mut self, g: hid_t, dir: &Path, rel: &[u8], file: usize) -> Result<(), String> {
         let links: HashMap<Vec<u8>, Stat> =
             hdf::read_bytes_attr(g, &CString::new(format::SYMLINKS_ATTR).expect("no NUL"))
                 .and_then(|b| format::decode_symlinks(&b))
@@ -87,8 +100,10 @@ impl Unpacker {
             }
             let path = dir.join(OsStr::from_bytes(&name));
             let cname = c_name(&name)?;
+            let child_rel = if rel.is_empty() { name.clone() } else { [rel, b"/", &name].concat() };
             match member {
                 Member::Hard(token) => {
+                    let token = (file, token);
                     if let Some(first) = self.first.get(&token) {
                         std::fs::hard_link(first, &path).map_err(|e| format!("cannot link {}: {e}", path.display()))?;
                         self.summary.hard_links += 1;
@@ -114,7 +129,7 @@ impl Unpacker {
                                 ));
                             }
                             std::fs::create_dir(&path).map_err(|e| format!("cannot make {}: {e}", path.display()))?;
-                            self.group(o.0, &path)?;
+                            self.group(o.0, &path, &child_rel, file)?;
                             set_meta(&path, stat.as_ref(), false)?;
                             self.summary.dirs += 1;
                         }
@@ -141,11 +156,56 @@ impl Unpacker {
                     set_meta(&path, links.get(&name), true)?;
                     self.summary.symlinks += 1;
                 }
-                Member::External | Member::Other => {
+                Member::External { file: target, object }
+                    if file == 0 && self.is_part(&child_rel, &target, &object) =>
+                {
+                    self.part(&child_rel, &path)?
+                }
+                Member::External { .. } | Member::Other => {
                     self.summary.skipped.push(format!("{}: an external or user-defined link", path.display()))
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Whether an external link at `rel` of the main pack, to `object` of the file `target`, is
+    /// the link `pack --split-dirs` makes to the folder's own pack.
+    fn is_part(&self, rel: &[u8], target: &[u8], object: &[u8]) -> bool {
+        let Some(file) = dset_split::layout::relative_file(&[b"/", rel].concat()) else { return false };
+        object == b"/" && target == [&self.folder[..], b"/", file.as_bytes()].concat()
+    }
+
+    /// Unpacks the pack of the folder at `rel` into the new folder `path`.
+    fn part(&mut self, rel: &[u8], path: &Path) -> Result<(), String> {
+        let file = dset_split::layout::relative_file(&[b"/", rel].concat()).unwrap_or_default();
+        let pack = dset_split::confine::below(&self.split_dir, &file)?;
+        if !pack.exists() {
+            return Err(format!(
+                "{}: its pack {} is missing (not fetched? `dvc pull {}` or `git annex get {}`)",
+                path.display(),
+                pack.display(),
+                pack.display(),
+                pack.display()
+            ));
+        }
+        let f = crate::h5::open(&pack, false)?;
+        if !super::write::is_pack(f.0) {
+            return Err(format!("{}: {} is not a pack made by `dset-split pack`", path.display(), pack.display()));
+        }
+        // SAFETY: the open file's root group.
+        let root = IdGuard(unsafe { H5Gopen2(f.0, c"/".as_ptr(), H5P_DEFAULT) });
+        if root.0 < 0 {
+            return Err(failed(format!("cannot open the root group of {}", pack.display())));
+        }
+        self.parts += 1;
+        let at = self.parts;
+        self.groups.insert((at, hdf::token_of(root.0)?));
+        std::fs::create_dir(path).map_err(|e| format!("cannot make {}: {e}", path.display()))?;
+        self.group(root.0, path, rel, at)?;
+        set_meta(path, self.types.read(root.0).as_ref(), false)?;
+        self.summary.dirs += 1;
+        self.summary.parts += 1;
         Ok(())
     }
 

@@ -26,6 +26,12 @@ pub enum Kind {
     HardLink {
         first: usize,
     },
+    /// A folder packed into a pack of its own (`pack --split-dirs`): the external link's
+    /// target, its file relative to the main pack's directory (never made by `walk`: see
+    /// `partition`).
+    Part {
+        file: String,
+    },
 }
 
 /// One entry of the folder.
@@ -83,9 +89,12 @@ impl Walk {
     }
 }
 
-/// What never to pack: the output (when it is inside the folder) and its work files.
+/// What never to pack: the output (when it is inside the folder), its work files and its split
+/// folder (where `--split-dirs` puts folders' own packs).
 #[derive(Debug, Default)]
 struct Avoid {
+    /// The output's split folder's (device, inode).
+    split: Option<(u64, u64)>,
     /// The output file's (device, inode), and its target's.
     file: Option<(u64, u64)>,
     target: Option<(u64, u64)>,
@@ -95,7 +104,7 @@ struct Avoid {
 
 /// Walks the folder `root` (a directory, or a symbolic link to one), not following symbolic
 /// links below it. `out` is the pack being written: never packed, nor its work files (`.OUT.packing-*`
-/// beside it, also one a killed run left).
+/// beside it, also one a killed run left), nor its split folder (`<stem>-split`).
 pub fn walk(root: &Path, filter: &Filter, out: Option<&Path>) -> Result<Walk, String> {
     let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
     if !meta.is_dir() {
@@ -106,6 +115,8 @@ pub fn walk(root: &Path, filter: &Filter, out: Option<&Path>) -> Result<Walk, St
         // The output, and what it leads to when it is a symbolic link (`--update` replaces it).
         avoid.file = std::fs::symlink_metadata(out).ok().map(|m| (m.dev(), m.ino()));
         avoid.target = std::fs::metadata(out).ok().map(|m| (m.dev(), m.ino()));
+        let split = dset_split::layout::split_dir(out, dset_split::layout::DEFAULT_SUFFIX);
+        avoid.split = std::fs::symlink_metadata(split).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino()));
         let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if let (Ok(m), Some(name)) = (std::fs::metadata(parent), out.file_name()) {
             avoid.work = Some(((m.dev(), m.ino()), super::write::work_prefix(name).into_bytes()));
@@ -149,7 +160,7 @@ fn dir(
         let name = &child[child.len() - child.rsplit(|&b| b == b'/').next().map_or(0, <[u8]>::len)..];
         let work_file = avoid.work.as_ref().is_some_and(|(dir, prefix)| *dir == here && name.starts_with(prefix));
         let id = Some((meta.dev(), meta.ino()));
-        if avoid.file == id || avoid.target == id || work_file {
+        if avoid.file == id || avoid.target == id || (avoid.split == id && ft.is_dir()) || work_file {
             continue;
         }
         if ft.is_dir() {
@@ -281,6 +292,12 @@ mod tests {
         let got = rels(&walk(t.path(), &Filter::default(), Some(&out)).unwrap());
         assert!(!got.contains(&"b/out.h5".to_string()) && !got.contains(&"b/.out.h5.packing-123".to_string()));
         assert!(got.contains(&"a/.out.h5.packing-123".to_string()));
+        // Nor its split folder, which `--split-dirs` fills.
+        std::fs::create_dir(t.path().join("b/out-split")).unwrap();
+        std::fs::write(t.path().join("b/out-split/x.h5"), b"a part").unwrap();
+        let got = rels(&walk(t.path(), &Filter::default(), Some(&out)).unwrap());
+        assert!(!got.iter().any(|r| r.starts_with("b/out-split")), "{got:?}");
+        assert!(got.contains(&"b/z.txt".to_string()));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use dset_split::ffi::sys::h5d::{
 use dset_split::ffi::sys::h5f::{H5F_ACC_EXCL, H5F_libver_t, H5F_scope_t, H5Fcreate, H5Fflush};
 use dset_split::ffi::sys::h5g::{H5Gcreate2, H5Gopen2};
 use dset_split::ffi::sys::h5i::hid_t;
-use dset_split::ffi::sys::h5l::{H5Lcreate_hard, H5Lcreate_soft, H5Ldelete, H5Lexists};
+use dset_split::ffi::sys::h5l::{H5Lcreate_external, H5Lcreate_hard, H5Lcreate_soft, H5Ldelete, H5Lexists};
 use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info3, H5Oopen};
 use dset_split::ffi::sys::h5p::{
     H5P_CLS_FILE_CREATE, H5P_CLS_GROUP_CREATE, H5P_DEFAULT, H5P_LST_DATASET_CREATE, H5Pcopy, H5Pcreate,
@@ -40,6 +40,8 @@ pub struct Options {
     /// `--update`: a file is unchanged when its bytes are (not its size and time).
     pub checksum: bool,
     pub progress: bool,
+    /// `--split-dirs`: the depth of the folders packed on their own (recorded in the main pack).
+    pub split: Option<u32>,
 }
 
 /// What a pack or an update did.
@@ -55,15 +57,59 @@ pub struct Summary {
     pub unchanged: u64,
     /// `--update`: entries of the pack no longer in the folder, removed.
     pub removed: u64,
+    /// `--split-dirs`: folders packed on their own ...
+    pub parts: u64,
+    /// ... of which packs left as they were (nothing in the folder changed) ...
+    pub parts_unchanged: u64,
+    /// ... and packs of folders no longer packed on their own, removed.
+    pub parts_removed: u64,
     pub skipped: Vec<String>,
     /// What may not be as it was (a file that changed while it was packed).
     pub warnings: Vec<String>,
 }
 
+impl Summary {
+    /// The summary of an update that found `walk` packed already.
+    fn unchanged(walk: &Walk) -> Summary {
+        let mut s = Summary { skipped: walk.skipped.clone(), ..Summary::default() };
+        for e in &walk.entries {
+            match e.kind {
+                Kind::Dir => s.dirs += 1,
+                Kind::File { .. } => s.files += 1,
+                Kind::Symlink { .. } => s.symlinks += 1,
+                Kind::HardLink { .. } => s.hard_links += 1,
+                Kind::Part { .. } => s.parts += 1,
+            }
+        }
+        s.unchanged = s.files;
+        s
+    }
+
+    /// Adds a part's summary to the main pack's.
+    pub fn add(&mut self, part: Summary) {
+        self.dirs += part.dirs;
+        self.files += part.files;
+        self.symlinks += part.symlinks;
+        self.hard_links += part.hard_links;
+        self.bytes_written += part.bytes_written;
+        self.unchanged += part.unchanged;
+        self.removed += part.removed;
+        self.skipped.extend(part.skipped);
+        self.warnings.extend(part.warnings);
+    }
+}
+
 /// Bytes read from a file and written to HDF5 at a time: memory stays bounded whatever the size.
 pub(super) const PIECE: usize = 4 << 20;
-/// The size of the blocks HDF5 takes metadata from (see `pack_into`).
+/// The largest blocks HDF5 takes metadata from (see `pack_into`).
 const META_BLOCK: u64 = 1 << 20;
+
+/// The size of the blocks HDF5 takes a pack's metadata from: about a kibibyte per entry, from
+/// HDF5's own 2 KiB up to [`META_BLOCK`] (the unused end of the last block stays in the file, and
+/// a small pack, such as a folder's own, should not carry a mebibyte of it).
+fn meta_block(walk: &Walk) -> u64 {
+    (walk.entries.len() as u64).saturating_mul(1024).next_power_of_two().clamp(2048, META_BLOCK)
+}
 /// The chunk size of compressed datasets.
 const CHUNK: u64 = 1 << 20;
 
@@ -99,27 +145,100 @@ pub fn pack(
     update: bool,
     ub: UserBlock,
 ) -> Result<Summary, String> {
-    let work = work_path(out)?;
-    let result =
-        if update { update_into(walk, root, out, &work, opts) } else { pack_into(walk, root, &work, opts, ub) };
-    let result = result.and_then(|mut s| {
-        crate::interrupted()?;
-        s.warnings.extend((ub.write)(&work, out)?);
-        if update {
-            use std::os::unix::fs::{MetadataExt, PermissionsExt};
-            // The old pack's mode, once the user block is written (a read-only mode would
-            // refuse that write).
-            let mode = std::fs::metadata(out).map_err(|e| format!("cannot read {}: {e}", out.display()))?.mode();
-            std::fs::set_permissions(&work, std::fs::Permissions::from_mode(mode & 0o7777))
-                .map_err(|e| format!("cannot set the mode of {}: {e}", work.display()))?;
-        }
-        std::fs::rename(&work, out).map_err(|e| format!("cannot move the pack to {}: {e}", out.display()))?;
-        Ok(s)
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&work);
+    prepare(walk, root, out, opts, update, ub)?.commit()
+}
+
+/// A pack written and sealed in its work file, to be renamed over its place by
+/// [`Pending::commit`] (the work file is removed if it never is); or an update that found the
+/// pack up to date, which leaves it as it is.
+#[derive(Debug)]
+pub struct Pending {
+    work: Option<PathBuf>,
+    out: PathBuf,
+    summary: Summary,
+}
+
+impl Pending {
+    /// Whether the pack is left as it was, byte for byte (nothing to commit).
+    pub fn unchanged(&self) -> bool {
+        self.work.is_none()
     }
-    result
+
+    /// Puts the new pack in its place.
+    pub fn commit(mut self) -> Result<Summary, String> {
+        if let Some(work) = self.work.take() {
+            if let Err(e) = std::fs::rename(&work, &self.out) {
+                let _ = std::fs::remove_file(&work);
+                return Err(format!("cannot move the pack to {}: {e}", self.out.display()));
+            }
+        }
+        Ok(std::mem::take(&mut self.summary))
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(work) = self.work.take() {
+            let _ = std::fs::remove_file(work);
+        }
+    }
+}
+
+/// [`pack`] up to the rename: the new pack in its work file, sealed.
+pub fn prepare(
+    walk: &Walk,
+    root: &Path,
+    out: &Path,
+    opts: &Options,
+    update: bool,
+    ub: UserBlock,
+) -> Result<Pending, String> {
+    // The pack holds the folder as it is (size and time say no file's bytes changed): it stays
+    // as it is, byte for byte, so DVC or rsync see no change.
+    let same_walk = update && super::scan::walk_of(out).is_some_and(|old| super::scan::same(&old, walk));
+    if same_walk && !opts.checksum {
+        return Ok(Pending { work: None, out: out.to_path_buf(), summary: Summary::unchanged(walk) });
+    }
+    let work = work_path(out)?;
+    let mut pending = Pending { work: Some(work.clone()), out: out.to_path_buf(), summary: Summary::default() };
+    let mut s =
+        if update { update_into(walk, root, out, &work, opts)? } else { pack_into(walk, root, &work, opts, ub)? };
+    crate::interrupted()?;
+    if same_walk && s.bytes_written == 0 && s.removed == 0 {
+        // `--checksum` found every file's bytes the same too.
+        drop(pending);
+        return Ok(Pending { work: None, out: out.to_path_buf(), summary: Summary::unchanged(walk) });
+    }
+    s.warnings.extend((ub.write)(&work, out)?);
+    if update {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        // The old pack's mode, once the user block is written (a read-only mode would refuse
+        // that write).
+        let mode = std::fs::metadata(out).map_err(|e| format!("cannot read {}: {e}", out.display()))?.mode();
+        std::fs::set_permissions(&work, std::fs::Permissions::from_mode(mode & 0o7777))
+            .map_err(|e| format!("cannot set the mode of {}: {e}", work.display()))?;
+    }
+    pending.summary = s;
+    Ok(pending)
+}
+
+/// The depth of folders packed on their own that the pack at `out` records (`--split-dirs`).
+pub fn recorded_split(out: &Path) -> Option<u32> {
+    Some(u32::from_le_bytes(root_attr(out, format::SPLIT_ATTR)?.try_into().ok()?))
+}
+
+/// The root attribute `name` of the pack at `out` (a regular file), as bytes.
+fn root_attr(out: &Path, name: &str) -> Option<Vec<u8>> {
+    if !std::fs::metadata(out).ok()?.is_file() {
+        return None;
+    }
+    let file = crate::h5::open(out, false).ok()?;
+    // SAFETY: the open file's root group.
+    let root = IdGuard(unsafe { H5Gopen2(file.0, c"/".as_ptr(), H5P_DEFAULT) });
+    if root.0 < 0 || !is_pack(file.0) {
+        return None;
+    }
+    hdf::read_bytes_attr(root.0, &attr_name(name))
 }
 
 /// The pack's user block: the room a new pack of a walk leaves there, and what is written
@@ -130,6 +249,8 @@ pub struct UserBlock {
     pub room: fn(&Walk) -> u64,
     /// Given the work file and the file it is to replace.
     pub write: fn(&Path, &Path) -> Result<Option<String>, String>,
+    /// Like `write`, for a pack that is to have no image: empties the user block.
+    pub clear: fn(&Path, &Path) -> Result<Option<String>, String>,
 }
 
 fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options, ub: UserBlock) -> Result<Summary, String> {
@@ -153,11 +274,11 @@ fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options, ub: UserBloc
     if unsafe { H5Pset_libver_bounds(fapl.0, H5F_libver_t::H5F_LIBVER_V18, H5F_libver_t::H5F_LIBVER_V18) } < 0 {
         return Err(failed("cannot set up the pack's properties"));
     }
-    // Object headers and link storage come from blocks of 1 MiB instead of 2 KiB, so they lie
+    // Object headers and link storage come from blocks of up to 1 MiB instead of 2 KiB, so they lie
     // together rather than between the files' bytes: listing the tree (mount, h5ls) reads a few
     // blocks, not a page per file, from a cold cache.
     // SAFETY: our list.
-    if unsafe { H5Pset_meta_block_size(fapl.0, META_BLOCK) } < 0 {
+    if unsafe { H5Pset_meta_block_size(fapl.0, meta_block(walk)) } < 0 {
         return Err(failed("cannot set up the pack's properties"));
     }
     let name = crate::h5::c_path(work)?;
@@ -388,6 +509,21 @@ impl<'a> Writer<'a> {
                 open.symlinks.push(SymlinkStat { name: e.name().to_vec(), stat: e.stat });
                 self.summary.symlinks += 1;
             }
+            Kind::Part { file } => {
+                let keep = matches!(&existing, Some((Found::External(f, o), _)) if f == file.as_bytes() && o == b"/");
+                if !keep {
+                    self.drop_link(parent, &name, &existing)?;
+                    let target = c_name(file.as_bytes())?;
+                    // SAFETY: NUL-terminated strings, a valid parent and our list.
+                    let made = unsafe {
+                        H5Lcreate_external(target.as_ptr(), c"/".as_ptr(), parent, name.as_ptr(), lcpl, H5P_DEFAULT)
+                    };
+                    if made < 0 {
+                        return Err(failed("cannot make the external link to the folder's pack"));
+                    }
+                }
+                self.summary.parts += 1;
+            }
             Kind::HardLink { first } => {
                 self.drop_link(parent, &name, &existing)?;
                 let to = c_name(&[b"/", &walk.entries[*first].rel[..]].concat())?;
@@ -410,6 +546,7 @@ impl<'a> Writer<'a> {
         let members = hdf::member(parent, name)?;
         Ok(Some(match members {
             Member::Soft(v) => (Found::Soft(v), 0),
+            Member::External { file, object } => (Found::External(file, object), 0),
             Member::Hard(token) => {
                 let o = open(parent, name)?;
                 // SAFETY: zeroed is a valid `H5O_info2_t`.
@@ -681,6 +818,10 @@ impl<'a> Writer<'a> {
         // SAFETY: the open file's root group.
         let root = IdGuard(unsafe { H5Gopen2(self.file, c"/".as_ptr(), H5P_DEFAULT) });
         hdf::write_bytes_attr(root.0, &attr_name(format::INDEX_ATTR), &format::encode_index(&self.index))?;
+        match self.opts.split {
+            Some(depth) => hdf::write_bytes_attr(root.0, &attr_name(format::SPLIT_ATTR), &depth.to_le_bytes())?,
+            None => hdf::delete_attr(root.0, &attr_name(format::SPLIT_ATTR)),
+        }
         Ok(std::mem::take(&mut self.summary))
     }
 }
@@ -693,6 +834,8 @@ enum Found {
     /// A packed file's dataset, with its token.
     Dataset([u8; 16]),
     Soft(Vec<u8>),
+    /// An external link: its file and object.
+    External(Vec<u8>, Vec<u8>),
     Other,
 }
 
