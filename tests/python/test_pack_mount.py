@@ -516,6 +516,8 @@ def test_unpack_refuses_what_a_pack_cannot_hold(tmp_path):
     h5py_edit(tmp_path / "q.h5", "f['floats'] = np.arange(4.0)")
     p = cli(["unpack", tmp_path / "q.h5", tmp_path / "o2"], tmp_path)
     assert p.returncode == 2 and "floats: not a packed file" in p.stderr
+    # What was unpacked before the error does not stay.
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
 
 
 def test_a_virtual_dataset_with_any_source_gone_is_an_io_error_not_fill_values(tmp_path):

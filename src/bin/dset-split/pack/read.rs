@@ -33,14 +33,46 @@ pub fn unpack(file: &Path, dest: &Path) -> Result<Summary, String> {
             file.display()
         ));
     }
-    match std::fs::read_dir(dest).map(|mut d| d.next().is_some()) {
+    let made = match std::fs::read_dir(dest).map(|mut d| d.next().is_some()) {
         Ok(true) => return Err(format!("{} is not empty; unpack into a new folder", dest.display())),
-        Ok(false) => {}
+        Ok(false) => false,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir(dest).map_err(|e| format!("cannot make {}: {e}", dest.display()))?
+            std::fs::create_dir(dest).map_err(|e| format!("cannot make {}: {e}", dest.display()))?;
+            true
         }
         Err(e) => return Err(format!("{}: {e}", dest.display())),
+    };
+    let result = unpack_into(&f, file, dest);
+    if result.is_err() {
+        // Everything in the folder is this run's (it was empty or new): nothing half-unpacked
+        // stays.
+        remove_contents(dest);
+        if made {
+            let _ = std::fs::remove_dir(dest);
+        }
     }
+    result
+}
+
+/// Removes what the folder `dir` holds (never following a symbolic link), as far as it can.
+fn remove_contents(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            // A folder unpacked with a read-only mode must be writable to be emptied.
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700));
+            remove_contents(&path);
+            let _ = std::fs::remove_dir(&path);
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Unpacks the open pack `f` (at `file`) into the empty folder `dest`.
+fn unpack_into(f: &IdGuard, file: &Path, dest: &Path) -> Result<Summary, String> {
     // SAFETY: the open file's root group.
     let root = IdGuard(unsafe { H5Gopen2(f.0, c"/".as_ptr(), H5P_DEFAULT) });
     if root.0 < 0 {

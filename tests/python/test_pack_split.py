@@ -1,0 +1,289 @@
+"""`dset-split pack --split-dirs`: each folder at a depth packed on its own into the main pack's
+split folder (`<stem>-split/<folder>.h5`), linked from the main pack, so that DVC moves only the
+pack of a folder that changed. Real packs, unpack, real FUSE mounts, h5py's wheel, real DVC.
+
+Run by scripts/test.sh on both HDF5 series.
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+from support import clean_env, cli, need_file, sh
+from test_pack_mount import ODD, make_tree, mounted, pack, snapshot
+
+# A top-level folder whose name is not UTF-8: its pack's name is escaped by the split layout.
+ODD_DIR = b"d\xe9j\xe0 vu"
+ODD_PART = "d%E9j%E0 vu.h5"
+
+
+def hashes(root):
+    """{path below root: sha256} of every file below `root`."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def split_tree(root):
+    """make_tree's folder plus a top-level folder with an odd name holding a file and a folder."""
+    make_tree(root)
+    odd = os.path.join(os.fsencode(root), ODD_DIR)
+    os.makedirs(os.path.join(odd, b"sub"))
+    with open(os.path.join(odd, b"sub", ODD), "wb") as f:
+        f.write(b"odd in odd")
+    return root
+
+
+def unlinked(snap):
+    """A snapshot with every file's link count taken out (a file with names in two packs
+    unpacks as two files)."""
+    return {k: v[:6] + v[7:] if len(v) == 8 else v for k, v in snap.items()}
+
+
+def test_split_dirs_pack_unpacks_and_mounts_as_the_same_tree(tmp_path):
+    src = split_tree(tmp_path / "src")
+    p = pack(src, tmp_path / "p.h5", "--split-dirs", "--json")
+    s = json.loads(p.stdout)
+    assert s["parts"] == 3 and s["files"] == 28 and s["hard_links"] == 0 and s["dirs"] == 7, s
+    # imgs/cats/002.jpg and also-002.jpg are one file with names in two packs.
+    assert "also-002.jpg and imgs/cats/002.jpg are one file (hard links) in two packs" in p.stderr, p.stderr
+    split = tmp_path / "p-split"
+    assert sorted(os.listdir(split)) == sorted([".dset-split", ODD_PART, "empty.h5", "imgs.h5"])
+    assert (split / ".dset-split").read_text().strip() == "p.h5"
+    # The main pack holds what is above the folders (9 MiB are in imgs.h5).
+    assert (tmp_path / "p.h5").stat().st_size < 1 << 20
+    assert cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path).returncode == 0
+    assert unlinked(snapshot(tmp_path / "out")) == unlinked(snapshot(src))
+    sh(["diff", "-r", "--no-dereference", src, tmp_path / "out"], tmp_path)
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert snapshot(m) == snapshot(tmp_path / "out")
+    # Each folder's pack is a pack of its own: it unpacks and mounts alone.
+    assert cli(["unpack", split / "imgs.h5", tmp_path / "imgs"], tmp_path).returncode == 0
+    assert hashes(tmp_path / "imgs") == hashes(src / "imgs")
+    with mounted(split / "imgs.h5", tmp_path / "mnt") as m:
+        assert hashes(m) == hashes(src / "imgs")
+
+
+def test_the_same_tree_packs_to_the_same_bytes_with_split_dirs(tmp_path):
+    src = split_tree(tmp_path / "src")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    pack(src, tmp_path / "a" / "p.h5", "--split-dirs")
+    pack(src, tmp_path / "b" / "p.h5", "--split-dirs")
+    assert hashes(tmp_path / "a") == hashes(tmp_path / "b")
+
+
+def test_a_split_pack_is_plain_hdf5_after_the_tree_is_moved(tmp_path):
+    src = split_tree(tmp_path / "src")
+    (tmp_path / "data").mkdir()
+    pack(src, tmp_path / "data" / "p.h5", "--split-dirs", "2")
+    assert sorted(os.listdir(tmp_path / "data" / "p-split" / "imgs")) == ["cats.h5"]
+    shutil.move(tmp_path / "data", tmp_path / "moved")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code = textwrap.dedent("""
+        import h5py, sys
+        with h5py.File(sys.argv[1], 'r') as f:
+            link = f.get('imgs/cats', getlink=True)
+            assert isinstance(link, h5py.ExternalLink) and link.filename == 'p-split/imgs/cats.h5', link
+            assert link.path == '/'
+            sys.stdout.buffer.write(f['imgs/cats/005.jpg'][()].tobytes())
+    """)
+    p = subprocess.run([need_file("DSET_SPLIT_WHEEL_PYTHON"), "-c", code, tmp_path / "moved" / "p.h5"],
+                       capture_output=True, env=clean_env(), cwd=elsewhere, timeout=300)
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout == (src / "imgs" / "cats" / "005.jpg").read_bytes()
+    assert cli(["unpack", tmp_path / "moved" / "p.h5", tmp_path / "out"], elsewhere).returncode == 0
+    assert unlinked(snapshot(tmp_path / "out")) == unlinked(snapshot(src))
+
+
+def test_update_rewrites_only_the_packs_of_changed_folders(tmp_path):
+    src = tmp_path / "src"
+    for d in "abc":
+        (src / d / "deep").mkdir(parents=True)
+        for i in range(5):
+            (src / d / "deep" / f"{i}.bin").write_bytes(os.urandom(3000 + i))
+    (src / "top.txt").write_text("top")
+    o = tmp_path / "o"
+    o.mkdir()
+    out = o / "p.h5"
+    pack(src, out, "--split-dirs")
+    first = hashes(o)
+    # Nothing changed: no pack is written, the main one neither (byte for byte, times too).
+    times = {p: p.stat().st_mtime_ns for p in o.rglob("*.h5")}
+    s = json.loads(pack(src, out, "--update", "--json").stdout)
+    assert (s["parts"], s["parts_unchanged"], s["bytes_written"], s["unchanged"]) == (3, 3, 0, 16), s
+    assert hashes(o) == first
+    assert {p: p.stat().st_mtime_ns for p in o.rglob("*.h5")} == times
+    # One file of b changed: only b's pack is new; --update keeps the depth it was made with.
+    (src / "b" / "deep" / "2.bin").write_bytes(os.urandom(3002))
+    s = json.loads(pack(src, out, "--update", "--json").stdout)
+    assert (s["parts_unchanged"], s["bytes_written"]) == (2, 3002), s
+    now = hashes(o)
+    changed = {k for k in now if now[k] != first.get(k)}
+    assert changed == {"p-split/b.h5"}, changed
+    # A new folder, a folder gone: its pack is made, the old one removed; the main pack changes.
+    (src / "d").mkdir()
+    (src / "d" / "x").write_text("x")
+    shutil.rmtree(src / "a")
+    s = json.loads(pack(src, out, "--update", "--json").stdout)
+    assert (s["parts"], s["parts_unchanged"], s["parts_removed"]) == (3, 2, 1), s
+    assert sorted(os.listdir(o / "p-split")) == [".dset-split", "b.h5", "c.h5", "d.h5"]
+    assert cli(["unpack", out, tmp_path / "out"], tmp_path).returncode == 0
+    assert snapshot(tmp_path / "out") == snapshot(src)
+    # --checksum: the same bytes everywhere, so nothing is written either.
+    before = hashes(o)
+    s = json.loads(pack(src, out, "--update", "--checksum", "--json").stdout)
+    assert s["parts_unchanged"] == 3 and hashes(o) == before, s
+    # Packed again as one file (--force, no --split-dirs): the split folder goes.
+    pack(src, out, "--force")
+    assert os.listdir(o) == ["p.h5"]
+    shutil.rmtree(tmp_path / "out")
+    assert cli(["unpack", out, tmp_path / "out"], tmp_path).returncode == 0
+    assert snapshot(tmp_path / "out") == snapshot(src)
+
+
+def test_a_split_folder_not_provably_ours_is_refused_and_nothing_is_left(tmp_path):
+    src = split_tree(tmp_path / "src")
+    split = tmp_path / "p-split"
+    # Another main file's split folder.
+    split.mkdir()
+    (split / ".dset-split").write_text("p.nc\n")
+    p = pack(src, tmp_path / "p.h5", "--split-dirs", ok=False)
+    assert p.returncode == 2 and "belongs to p.nc" in p.stderr, p.stderr
+    assert sorted(os.listdir(tmp_path)) == ["p-split", "src"] and os.listdir(split) == [".dset-split"]
+    # A symbolic link to a folder elsewhere: never written through.
+    shutil.rmtree(split)
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", split)
+    p = pack(src, tmp_path / "p.h5", "--split-dirs", ok=False)
+    assert p.returncode == 2 and "symbolic link" in p.stderr, p.stderr
+    assert os.listdir(tmp_path / "elsewhere") == [] and not (tmp_path / "p.h5").exists()
+    # Ours, but a folder's pack cannot be made (a file where its directory goes): nothing this
+    # run made stays, what was there does.
+    os.remove(split)
+    split.mkdir()
+    (split / ".dset-split").write_text("p.h5\n")
+    (split / "imgs").write_text("in the way")
+    p = pack(src, tmp_path / "p.h5", "--split-dirs", "2", ok=False)
+    assert p.returncode == 2 and "p-split/imgs is not a directory" in p.stderr, p.stderr
+    assert sorted(os.listdir(split)) == [".dset-split", "imgs"]
+    assert sorted(os.listdir(tmp_path)) == ["elsewhere", "p-split", "src"]
+    # Packing the split folder itself into packs written there is refused.
+    shutil.rmtree(split)
+    pack(src, tmp_path / "p.h5", "--split-dirs")
+    p = pack(split, tmp_path / "p.h5", "--split-dirs", "--force", ok=False)
+    assert p.returncode == 2 and "inside the output's split folder" in p.stderr, p.stderr
+
+
+def test_an_interrupt_leaves_no_split_folder_behind(tmp_path):
+    src = tmp_path / "src"
+    for d in "abcd":
+        (src / d).mkdir(parents=True)
+        for i in range(2):
+            with open(src / d / f"big{i}", "wb") as f:
+                f.truncate(256 << 20)  # sparse: quick to make, slow enough to copy
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        p = subprocess.Popen([need_file("DSET_SPLIT_CLI"), "pack", src, "-o", tmp_path / "p.h5", "--split-dirs"],
+                             env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.5)
+        p.send_signal(sig)
+        assert p.wait(timeout=60) == 130, p.stderr.read()
+        assert sorted(os.listdir(tmp_path)) == ["src"]
+
+
+def test_a_missing_folder_pack_is_named_with_the_command_that_fetches_it(tmp_path):
+    src = split_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5", "--split-dirs")
+    os.remove(tmp_path / "p-split" / "imgs.h5")
+    p = cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path)
+    assert p.returncode == 2 and "p-split/imgs.h5 is missing" in p.stderr and "dvc pull" in p.stderr, p.stderr
+    log = tmp_path / "mount.log"
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
+        assert (m / "run.sh").read_bytes() == (src / "run.sh").read_bytes()
+        assert (m / "empty" / "deeper").is_dir()
+        with pytest.raises(OSError) as e:
+            (m / "imgs").read_bytes()
+        assert e.value.errno == 5  # EIO
+    assert "imgs.h5 is missing" in log.read_text() and "dvc pull" in log.read_text(), log.read_text()
+
+
+def test_gc_and_status_know_the_folder_packs(tmp_path):
+    src = split_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5", "--split-dirs")
+    orphan = tmp_path / "p-split" / "gone.h5"
+    shutil.copy(tmp_path / "p-split" / "empty.h5", orphan)
+    p = cli(["gc", "--json", tmp_path / "p.h5"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["orphans"] == ["p-split/gone.h5"]
+    assert sorted(os.listdir(tmp_path / "p-split")) == sorted([".dset-split", ODD_PART, "empty.h5", "imgs.h5"])
+    p = cli(["status", "--json", tmp_path / "p.h5"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["external"] == 3
+
+
+def dvc(*args, cwd):
+    return sh([need_file("DSET_SPLIT_DVC"), *args], cwd).stdout
+
+
+def git(*args, cwd):
+    return sh(["git", *args], cwd).stdout
+
+
+def remote_objects(remote):
+    root = remote / "files" / "md5"
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def test_dvc_moves_only_the_pack_of_the_folder_that_changed(tmp_path):
+    repo, remote = tmp_path / "repo", tmp_path / "remote"
+    repo.mkdir()
+    git("init", "-q", ".", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    dvc("remote", "add", "-d", "local", remote, cwd=repo)
+    src = repo / "images"
+    for cls in ["cats", "dogs", "birds"]:
+        (src / cls).mkdir(parents=True)
+        for i in range(20):
+            (src / cls / f"{i:03}.png").write_bytes(os.urandom(5000))
+    (repo / ".gitignore").write_text("/images\n")
+
+    def add_commit_push():
+        dvc("add", "-q", "data.h5", "data-split", cwd=repo)
+        git("add", "-A", cwd=repo)
+        git("commit", "-qm", "data", cwd=repo)
+        dvc("push", "-q", cwd=repo)
+
+    pack(src, repo / "data.h5", "--split-dirs")
+    add_commit_push()
+    before = remote_objects(remote)
+    # Nothing changed: nothing to version.
+    pack(src, repo / "data.h5", "--update")
+    assert json.loads(dvc("data", "status", "--granular", "--json", cwd=repo)) == {}
+    # One image changed: DVC sees that folder's pack, and uploads it and the folder's manifest.
+    (src / "dogs" / "007.png").write_bytes(os.urandom(5000))
+    pack(src, repo / "data.h5", "--update")
+    granular = json.loads(dvc("data", "status", "--granular", "--json", cwd=repo))
+    assert granular == {"uncommitted": {"modified": ["data-split/", "data-split/dogs.h5"]}}, granular
+    add_commit_push()
+    new = remote_objects(remote) - before
+    assert len(new) == 2 and len([o for o in new if o.endswith(".dir")]) == 1, new
+
+    # A fresh clone pulls the main pack and one folder's: that folder reads, the others say
+    # what to pull.
+    clone = tmp_path / "clone"
+    git("clone", "-q", repo, clone, cwd=tmp_path)
+    dvc("pull", "-q", "data.h5", "data-split/cats.h5", cwd=clone)
+    with mounted(clone / "data.h5", tmp_path / "mnt") as m:
+        assert hashes(m / "cats") == hashes(src / "cats")
+        with pytest.raises(OSError):
+            (m / "dogs").read_bytes()
+    p = cli(["unpack", clone / "data.h5", tmp_path / "out"], clone)
+    assert p.returncode == 2 and "dvc pull" in p.stderr and "data-split/birds.h5 is missing" in p.stderr, p.stderr
+    # Nothing half-unpacked stays.
+    assert not (tmp_path / "out").exists()
