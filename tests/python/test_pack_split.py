@@ -157,6 +157,12 @@ def test_a_split_folder_not_provably_ours_is_refused_and_nothing_is_left(tmp_pat
     p = pack(src, tmp_path / "p.h5", "--split-dirs", ok=False)
     assert p.returncode == 2 and "belongs to p.nc" in p.stderr, p.stderr
     assert sorted(os.listdir(tmp_path)) == ["p-split", "src"] and os.listdir(split) == [".dset-split"]
+    # A folder dset-split did not make, holding a file the first pack would be named like.
+    (split / ".dset-split").unlink()
+    (split / "imgs.h5").write_text("the user's own")
+    p = pack(src, tmp_path / "p.h5", "--split-dirs", ok=False)
+    assert p.returncode == 2 and "not made by dset-split, and it is not empty" in p.stderr, p.stderr
+    assert os.listdir(split) == ["imgs.h5"] and (split / "imgs.h5").read_text() == "the user's own"
     # A symbolic link to a folder elsewhere: never written through.
     shutil.rmtree(split)
     (tmp_path / "elsewhere").mkdir()

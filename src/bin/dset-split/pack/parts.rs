@@ -38,9 +38,16 @@ pub fn pack_split(
     let split_dir = layout::split_dir(out, layout::DEFAULT_SUFFIX);
     let folder = split_dir.file_name().and_then(OsStr::to_str).unwrap_or_default().to_string();
     inside_check(root, &split_dir)?;
-    let owner = confine::owner(&split_dir, out_name);
-    if let Owner::Other(_) | Owner::Unsafe(_) = owner {
-        return Err(format!("{}; choose another OUTPUT", owner.refusal(&split_dir).unwrap_or_default()));
+    match confine::owner(&split_dir, out_name) {
+        Owner::Missing | Owner::Ours => {}
+        // A folder dset-split did not make is claimed only while empty: what is in it is not
+        // ours to replace (or to remove as no longer linked).
+        Owner::Unclaimed if std::fs::read_dir(&split_dir).is_ok_and(|mut d| d.next().is_none()) => {}
+        owner => {
+            let why = owner.refusal(&split_dir).unwrap_or_default();
+            let not_empty = if owner == Owner::Unclaimed { ", and it is not empty" } else { "" };
+            return Err(format!("{why}{not_empty}; choose another OUTPUT"));
+        }
     }
     let plan = partition(walk, depth as usize, &folder);
     let mut made = Made::new(&split_dir, out_name);
