@@ -293,3 +293,47 @@ def test_dvc_moves_only_the_pack_of_the_folder_that_changed(tmp_path):
     assert p.returncode == 2 and "dvc pull" in p.stderr and "data-split/birds.h5 is missing" in p.stderr, p.stderr
     # Nothing half-unpacked stays.
     assert not (tmp_path / "out").exists()
+
+
+def test_long_folder_names_a_renamed_pack_and_a_folder_in_the_way(tmp_path):
+    src = tmp_path / "src"
+    long = "L" + "o" * 240  # the split layout shortens its pack's name to 240 bytes, with a hash
+    for d in [long, "b", "c"]:
+        (src / d).mkdir(parents=True)
+        (src / d / "x").write_text(d)
+    pack(src, tmp_path / "p.h5", "--split-dirs")
+    names = os.listdir(tmp_path / "p-split")
+    assert len(names) == 4 and max(len(n) for n in names) == 240, names
+    # Renamed (and its split folder copied): the links still name p-split/, which unpack follows.
+    os.rename(tmp_path / "p.h5", tmp_path / "q.h5")
+    assert cli(["unpack", tmp_path / "q.h5", tmp_path / "out"], tmp_path).returncode == 0
+    assert snapshot(tmp_path / "out") == snapshot(src)
+    os.rename(tmp_path / "q.h5", tmp_path / "p.h5")
+    # A folder where one pack goes: refused before any pack is replaced.
+    before = hashes(tmp_path / "p-split")
+    os.remove(tmp_path / "p-split" / "c.h5")
+    (tmp_path / "p-split" / "c.h5").mkdir()
+    (src / "b" / "new").write_text("new")
+    p = pack(src, tmp_path / "p.h5", "--update", ok=False)
+    assert p.returncode == 2 and "c.h5 is a folder" in p.stderr, p.stderr
+    del before["c.h5"]
+    assert hashes(tmp_path / "p-split") == before
+
+
+def test_work_files_of_a_killed_run_are_removed(tmp_path):
+    src = split_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5", "--split-dirs")
+    split = tmp_path / "p-split"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = split / f".imgs.h5.packing-{dead.pid}-123"
+    stale.write_bytes(b"half a pack")
+    live = split / f".imgs.h5.packing-{os.getpid()}-456"
+    live.write_bytes(b"being written")
+    p = cli(["gc", "--json", tmp_path / "p.h5"], tmp_path)
+    assert p.returncode == 0 and json.loads(p.stdout)["orphans"] == [f"p-split/{stale.name}"], p.stdout
+    assert not stale.exists() and live.exists()
+    # The next pack removes them as well.
+    stale.write_bytes(b"half a pack")
+    pack(src, tmp_path / "p.h5", "--update")
+    assert not stale.exists() and live.exists()

@@ -218,7 +218,8 @@ fn nested_folder(dir: &Path) -> bool {
     std::fs::symlink_metadata(dir.join(OWNER_FILE)).is_ok()
 }
 
-/// The regular files below `root` whose relative paths the split layout could have made.
+/// The regular files below `root` whose relative paths the split layout could have made, and
+/// the work files killed `pack` runs left.
 /// Symbolic links are not followed (nothing outside the folder is looked at), and directories
 /// that are another main file's split folder are not entered.
 fn layout_files(root: &Path) -> Vec<Found> {
@@ -237,7 +238,11 @@ fn layout_files(root: &Path) -> Vec<Found> {
                 continue;
             }
             let rel = path.strip_prefix(root).ok().and_then(|r| r.to_str());
-            let Some(rel) = rel.filter(|rel| kind.is_file() && layout::is_layout_name(rel)) else { continue };
+            // The work file of a `pack --split-dirs` run killed outright (its process is gone).
+            let stale = || work::pack_work_pid(entry.file_name().as_encoded_bytes()).is_some_and(|p| !work::running(p));
+            let Some(rel) = rel.filter(|rel| kind.is_file() && (layout::is_layout_name(rel) || stale())) else {
+                continue;
+            };
             if let Ok(m) = entry.metadata() {
                 found.push(Found { rel: rel.to_string(), size: m.len(), identity: (m.dev(), m.ino()) });
             }

@@ -49,6 +49,11 @@ pub fn pack_split(
             return Err(format!("{why}{not_empty}; choose another OUTPUT"));
         }
     }
+    // Every rename at the end must succeed once the first is made: nothing but a file or a
+    // symbolic link may be where a pack goes (a folder's pack is checked below).
+    if std::fs::symlink_metadata(out).is_ok_and(|m| m.is_dir()) {
+        return Err(format!("{} is a folder", out.display()));
+    }
     let plan = partition(walk, depth as usize, &folder);
     let mut made = Made::new(&split_dir, out_name);
     made.claim("choose another OUTPUT")?;
@@ -57,7 +62,10 @@ pub fn pack_split(
     for part in &plan.parts {
         crate::interrupted()?;
         let path = made.split_file(&part.file)?;
-        let existed = std::fs::symlink_metadata(&path).is_ok();
+        let existed = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => return Err(format!("{} is a folder, where a pack is to go", path.display())),
+            found => found.is_ok(),
+        };
         let dir = root.join(OsStr::from_bytes(&part.rel));
         let p = write::prepare(&part.walk, &dir, &path, &part_opts, update && existed, ub)
             .map_err(|e| format!("{} (the pack of {}): {e}", path.display(), dir.display()))?;

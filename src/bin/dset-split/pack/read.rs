@@ -78,15 +78,14 @@ fn unpack_into(f: &IdGuard, file: &Path, dest: &Path) -> Result<Summary, String>
     if root.0 < 0 {
         return Err(failed("cannot open the root group"));
     }
-    let split_dir = dset_split::layout::split_dir(file, dset_split::layout::DEFAULT_SUFFIX);
+    let main_dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     let mut u = Unpacker {
         types: StatTypes::new()?,
         first: HashMap::new(),
         groups: std::collections::HashSet::from([(0, hdf::token_of(root.0)?)]),
         summary: Summary::default(),
         buf: Vec::new(),
-        folder: split_dir.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default(),
-        split_dir,
+        main_dir,
         parts: 0,
     };
     u.group(root.0, dest, &[], 0)?;
@@ -105,9 +104,8 @@ struct Unpacker {
     groups: std::collections::HashSet<(usize, [u8; 16])>,
     summary: Summary,
     buf: Vec<u8>,
-    /// The main pack's split folder, and its name.
-    split_dir: PathBuf,
-    folder: Vec<u8>,
+    /// The main pack's folder (where its links' targets start).
+    main_dir: PathBuf,
     /// The folders' packs opened so far.
     parts: usize,
 }
@@ -188,10 +186,11 @@ impl Unpacker {
                     set_meta(&path, links.get(&name), true)?;
                     self.summary.symlinks += 1;
                 }
-                Member::External { file: target, object }
-                    if file == 0 && self.is_part(&child_rel, &target, &object) =>
-                {
-                    self.part(&child_rel, &path)?
+                Member::External { file: target, object } if file == 0 => {
+                    match part_folder(&child_rel, &target, &object) {
+                        Some(folder) => self.part(&child_rel, folder, &path)?,
+                        None => self.summary.skipped.push(format!("{}: an external link", path.display())),
+                    }
                 }
                 Member::External { .. } | Member::Other => {
                     self.summary.skipped.push(format!("{}: an external or user-defined link", path.display()))
@@ -201,17 +200,11 @@ impl Unpacker {
         Ok(())
     }
 
-    /// Whether an external link at `rel` of the main pack, to `object` of the file `target`, is
-    /// the link `pack --split-dirs` makes to the folder's own pack.
-    fn is_part(&self, rel: &[u8], target: &[u8], object: &[u8]) -> bool {
-        let Some(file) = dset_split::layout::relative_file(&[b"/", rel].concat()) else { return false };
-        object == b"/" && target == [&self.folder[..], b"/", file.as_bytes()].concat()
-    }
-
-    /// Unpacks the pack of the folder at `rel` into the new folder `path`.
-    fn part(&mut self, rel: &[u8], path: &Path) -> Result<(), String> {
+    /// Unpacks the pack of the folder at `rel`, in the folder `folder` beside the main pack
+    /// (see [`part_folder`]), into the new folder `path`.
+    fn part(&mut self, rel: &[u8], folder: &OsStr, path: &Path) -> Result<(), String> {
         let file = dset_split::layout::relative_file(&[b"/", rel].concat()).unwrap_or_default();
-        let pack = dset_split::confine::below(&self.split_dir, &file)?;
+        let pack = dset_split::confine::below(&self.main_dir.join(folder), &file)?;
         if !pack.exists() {
             return Err(format!(
                 "{}: its pack {} is missing (not fetched? `dvc pull {}` or `git annex get {}`)",
@@ -263,6 +256,18 @@ impl Unpacker {
         }
         Ok(())
     }
+}
+
+/// The folder (beside the main pack) holding the pack of the folder at `rel`, when an external
+/// link at `rel` to `object` of the file `target` is one `pack --split-dirs` makes: to the root
+/// of `<folder>/<the split layout's name for rel>`. The folder is the main pack's split folder,
+/// or another one once the pack was renamed or copied (`run.h5` renamed `new.h5` keeps linking
+/// to `run-split/`); a target naming anything else (another path, `..`) is not followed.
+fn part_folder<'a>(rel: &[u8], target: &'a [u8], object: &[u8]) -> Option<&'a OsStr> {
+    let file = dset_split::layout::relative_file(&[b"/", rel].concat())?;
+    let (folder, rest) = target.split_at(target.iter().position(|&b| b == b'/')?);
+    let ok = object == b"/" && !folder.is_empty() && folder != b"." && folder != b".." && &rest[1..] == file.as_bytes();
+    ok.then(|| OsStr::from_bytes(folder))
 }
 
 /// Gives `path` the owner (when running as root), mode (not for links) and times of `stat`.

@@ -119,7 +119,7 @@ pub fn walk(root: &Path, filter: &Filter, out: Option<&Path>) -> Result<Walk, St
         avoid.split = std::fs::symlink_metadata(split).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino()));
         let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if let (Ok(m), Some(name)) = (std::fs::metadata(parent), out.file_name()) {
-            avoid.work = Some(((m.dev(), m.ino()), super::write::work_prefix(name).into_bytes()));
+            avoid.work = Some(((m.dev(), m.ino()), crate::work::pack_prefix(name).into_bytes()));
         }
     }
     let mut walk = Walk::default();

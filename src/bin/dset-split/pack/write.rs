@@ -123,12 +123,7 @@ pub fn work_path(out: &Path) -> Result<PathBuf, String> {
     // The process and the time: a work file a killed run left under this process number (it
     // comes back) is not in the way.
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    Ok(dir.join(format!("{}{}-{nanos}", work_prefix(name), std::process::id())))
-}
-
-/// The start of the work files' names for an output named `name` (`walk` leaves them out).
-pub fn work_prefix(name: &std::ffi::OsStr) -> String {
-    format!(".{}.packing-", name.to_string_lossy())
+    Ok(dir.join(format!("{}{}-{nanos}", crate::work::pack_prefix(name), std::process::id())))
 }
 
 /// Packs `walk` (of the folder `root`) into `out`: a new file, or with `update` a copy of the
