@@ -16,6 +16,7 @@ import time
 import pytest
 
 from support import clean_env, cli, need_file, sh
+from test_dvc import dvc, git, objects, repo  # noqa: F401 (repo: the fixture)
 from test_pack_mount import ODD, make_tree, mounted, pack, snapshot
 
 # A top-level folder whose name is not UTF-8: its pack's name is escaped by the split layout.
@@ -233,25 +234,8 @@ def test_gc_and_status_know_the_folder_packs(tmp_path):
     assert json.loads(p.stdout)["external"] == 3
 
 
-def dvc(*args, cwd):
-    return sh([need_file("DSET_SPLIT_DVC"), *args], cwd).stdout
-
-
-def git(*args, cwd):
-    return sh(["git", *args], cwd).stdout
-
-
-def remote_objects(remote):
-    root = remote / "files" / "md5"
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-
-
-def test_dvc_moves_only_the_pack_of_the_folder_that_changed(tmp_path):
-    repo, remote = tmp_path / "repo", tmp_path / "remote"
-    repo.mkdir()
-    git("init", "-q", ".", cwd=repo)
-    dvc("init", "-q", cwd=repo)
-    dvc("remote", "add", "-d", "local", remote, cwd=repo)
+def test_dvc_moves_only_the_pack_of_the_folder_that_changed(repo, tmp_path):
+    remote = repo.parent / "remote"
     src = repo / "images"
     for cls in ["cats", "dogs", "birds"]:
         (src / cls).mkdir(parents=True)
@@ -267,7 +251,7 @@ def test_dvc_moves_only_the_pack_of_the_folder_that_changed(tmp_path):
 
     pack(src, repo / "data.h5", "--split-dirs")
     add_commit_push()
-    before = remote_objects(remote)
+    before = set(objects(remote))
     # Nothing changed: nothing to version.
     pack(src, repo / "data.h5", "--update")
     assert json.loads(dvc("data", "status", "--granular", "--json", cwd=repo)) == {}
@@ -277,7 +261,7 @@ def test_dvc_moves_only_the_pack_of_the_folder_that_changed(tmp_path):
     granular = json.loads(dvc("data", "status", "--granular", "--json", cwd=repo))
     assert granular == {"uncommitted": {"modified": ["data-split/", "data-split/dogs.h5"]}}, granular
     add_commit_push()
-    new = remote_objects(remote) - before
+    new = set(objects(remote)) - before
     assert len(new) == 2 and len([o for o in new if o.endswith(".dir")]) == 1, new
 
     # A fresh clone pulls the main pack and one folder's: that folder reads, the others say
