@@ -57,10 +57,14 @@ pub fn pack_split(
     let plan = partition(walk, depth as usize, &folder);
     let mut made = Made::new(&split_dir, out_name);
     made.claim("choose another OUTPUT")?;
-    let part_opts = Options { split: None, ..opts.clone() };
+    // One progress bar for the whole run, moved on by each folder's pack.
+    let total = plan.main.bytes() + plan.parts.iter().map(|p| p.walk.bytes()).sum::<u64>();
+    let bar = crate::progress_bar(total, opts.progress);
+    let part_opts = Options { split: None, progress: false, ..opts.clone() };
     let mut pending = Vec::with_capacity(plan.parts.len());
     for part in &plan.parts {
         crate::interrupted()?;
+        bar.set_message(String::from_utf8_lossy(&part.rel).into_owned());
         let path = made.split_file(&part.file)?;
         let existed = match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => return Err(format!("{} is a folder, where a pack is to go", path.display())),
@@ -70,10 +74,12 @@ pub fn pack_split(
         let p = write::prepare(&part.walk, &dir, &path, &part_opts, update && existed, ub)
             .map_err(|e| format!("{} (the pack of {}): {e}", path.display(), dir.display()))?;
         pending.push((p, path, existed));
+        bar.inc(part.walk.bytes());
     }
+    bar.finish_and_clear();
     // The main pack has no tree image: `mount` follows its links into the folders' packs.
     let main_ub = UserBlock { room: |_| 0, write: ub.clear, clear: ub.clear };
-    let main_opts = Options { split: Some(depth), ..opts.clone() };
+    let main_opts = Options { split: Some(depth), progress: false, ..opts.clone() };
     let main = write::prepare(&plan.main, root, out, &main_opts, update, main_ub)?;
     let mut parts = Summary::default();
     for (p, path, existed) in pending {
