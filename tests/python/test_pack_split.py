@@ -302,6 +302,15 @@ def test_long_folder_names_a_renamed_pack_and_a_folder_in_the_way(tmp_path):
     assert p.returncode == 2 and "c.h5 is a folder" in p.stderr, p.stderr
     del before["c.h5"]
     assert hashes(tmp_path / "p-split") == before
+    # A dangling symbolic link there (a DVC cache entry not fetched): replaced by a new pack.
+    (tmp_path / "p-split" / "c.h5").rmdir()
+    os.symlink("../cache/not-fetched", tmp_path / "p-split" / "c.h5")
+    pack(src, tmp_path / "p.h5", "--update")
+    assert (tmp_path / "p-split" / "c.h5").is_file() and not (tmp_path / "p-split" / "c.h5").is_symlink()
+    assert not (tmp_path / "cache").exists()
+    shutil.rmtree(tmp_path / "out")
+    assert cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path).returncode == 0
+    assert snapshot(tmp_path / "out") == snapshot(src)
 
 
 def test_work_files_of_a_killed_run_are_removed(tmp_path):

@@ -71,7 +71,9 @@ pub fn pack_split(
             found => found.is_ok(),
         };
         let dir = root.join(OsStr::from_bytes(&part.rel));
-        let p = write::prepare(&part.walk, &dir, &path, &part_opts, update && existed, ub)
+        // A dangling symbolic link (a DVC cache entry not fetched) is replaced by a new pack.
+        let there = update && std::fs::metadata(&path).is_ok();
+        let p = write::prepare(&part.walk, &dir, &path, &part_opts, there, ub)
             .map_err(|e| format!("{} (the pack of {}): {e}", path.display(), dir.display()))?;
         pending.push((p, path, existed));
         bar.inc(part.walk.bytes());
