@@ -164,8 +164,52 @@ pub fn copy_file(from: &Path, to: &Path, what: &str, show: bool) -> Result<(), S
     Ok(())
 }
 
+/// The start of the names of the work files `pack` writes beside an output named `name` (`walk` leaves them out): the
+/// name itself, or for a long one (a folder's pack can have 240 bytes) a hash of it, so that
+/// the work file's name stays within the 255 bytes file systems allow.
+pub fn pack_prefix(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    if name.len() <= 200 {
+        format!(".{}.packing-", name.to_string_lossy())
+    } else {
+        format!(".{:016x}.packing-", dset_split::layout::fnv1a(name.as_bytes()))
+    }
+}
+
+/// The process that made the `pack` work file named `name` (`.NAME.packing-PID-NANOS`), if that is
+/// one's name.
+pub fn pack_work_pid(name: &[u8]) -> Option<u32> {
+    let name = std::str::from_utf8(name).ok()?.strip_prefix('.')?;
+    let (_, tail) = name.rsplit_once(".packing-")?;
+    let (pid, nanos) = tail.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(nanos)).then(|| pid.parse().ok()).flatten()
+}
+
+/// Whether the process `pid` is running (its work files are in use).
+pub fn running(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pack_work_files_are_named_and_recognised() {
+        use std::ffi::OsStr;
+        let short = super::pack_prefix(OsStr::new("p.h5"));
+        assert_eq!(short, ".p.h5.packing-");
+        assert_eq!(super::pack_work_pid(format!("{short}123-456").as_bytes()), Some(123));
+        let long = "x".repeat(240);
+        let prefix = super::pack_prefix(OsStr::new(&long));
+        assert!(prefix.len() < 40, "{prefix}");
+        assert_eq!(super::pack_work_pid(format!("{prefix}7-8").as_bytes()), Some(7));
+        for other in [".p.h5.packing-", ".p.h5.packing-1-", "p.h5.packing-1-2", ".p.h5.packing-x-2", "imgs.h5"] {
+            assert_eq!(super::pack_work_pid(other.as_bytes()), None, "{other}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -196,33 +240,4 @@ mod tests {
         assert!(inside(&d.path().join("alias/x.h5"), &folder));
         assert!(!inside(&d.path().join("x.h5"), &folder));
     }
-}
-
-/// The start of the names of the work files `pack` writes beside an output named `name` (`walk` leaves them out): the
-/// name itself, or for a long one (a folder's pack can have 240 bytes) a hash of it, so that
-/// the work file's name stays within the 255 bytes file systems allow.
-pub fn pack_prefix(name: &std::ffi::OsStr) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    if name.len() <= 200 {
-        format!(".{}.packing-", name.to_string_lossy())
-    } else {
-        format!(".{:016x}.packing-", dset_split::layout::fnv1a(name.as_bytes()))
-    }
-}
-
-/// The process that made the `pack` work file named `name` (`.NAME.packing-PID-NANOS`), if that is
-/// one's name.
-pub fn pack_work_pid(name: &[u8]) -> Option<u32> {
-    let name = std::str::from_utf8(name).ok()?.strip_prefix('.')?;
-    let (_, tail) = name.rsplit_once(".packing-")?;
-    let (pid, nanos) = tail.split_once('-')?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    (digits(pid) && digits(nanos)).then(|| pid.parse().ok()).flatten()
-}
-
-/// Whether the process `pid` is running (its work files are in use).
-pub fn running(pid: u32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
