@@ -260,6 +260,11 @@ def test_dvc_moves_only_the_pack_of_the_folder_that_changed(repo, tmp_path):
     pack(src, repo / "data.h5", "--update")
     granular = json.loads(dvc("data", "status", "--granular", "--json", cwd=repo))
     assert granular == {"uncommitted": {"modified": ["data-split/", "data-split/dogs.h5"]}}, granular
+    # dset-split status says the same.
+    report = json.loads(cli(["status", "--json", "data.h5"], repo).stdout)
+    assert report["modified"] == 1 and report["file_dvc"] == "unchanged", report
+    assert {d["path"]: d.get("dvc") for d in report["datasets"]} == {
+        "/birds": "unchanged", "/cats": "unchanged", "/dogs": "modified"}, report
     add_commit_push()
     new = set(objects(remote)) - before
     assert len(new) == 2 and len([o for o in new if o.endswith(".dir")]) == 1, new

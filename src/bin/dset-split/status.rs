@@ -131,6 +131,8 @@ fn print_table(r: &Report) {
             (Some(State::Present), Some(Dvc::New)) => "present, new since dvc add",
             (Some(State::Present), _) => "present",
             (Some(State::Missing), _) => "MISSING (not materialised)",
+            (None, Some(Dvc::Modified)) => "modified since dvc add",
+            (None, Some(Dvc::New)) => "new since dvc add",
             (None, _) => "",
         };
         let file = d.file.as_deref().unwrap_or("");
@@ -186,7 +188,14 @@ pub fn report(file: &Path) -> Result<Report, String> {
     }
     let records = dvc::records(file);
     let compare = |path: &Path| records.as_ref().and_then(|r| r.compare(path));
-    for d in walk.datasets.iter_mut().filter(|d| d.state == Some(State::Present)) {
+    // Split files, and the files other links lead to in a split folder (the folders' packs of
+    // `pack --split-dirs`).
+    let tracked = |d: &Dataset| match (d.state, &d.target) {
+        (Some(state), _) => state == State::Present,
+        (None, Some(t)) => t.split.is_some() && t.file.is_file(),
+        (None, None) => false,
+    };
+    for d in walk.datasets.iter_mut().filter(|d| tracked(d)) {
         d.dvc = d.target.as_ref().and_then(|t| compare(&t.file));
     }
     let file_dvc = compare(file);
