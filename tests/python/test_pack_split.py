@@ -218,6 +218,12 @@ def test_a_missing_folder_pack_is_named_with_the_command_that_fetches_it(tmp_pat
             (m / "imgs").read_bytes()
         assert e.value.errno == 5  # EIO
     assert "imgs.h5 is missing" in log.read_text() and "dvc pull" in log.read_text(), log.read_text()
+    # status and check say so too.
+    p = cli(["status", "--json", tmp_path / "p.h5"], tmp_path)
+    assert p.returncode == 1 and json.loads(p.stdout)["missing"] == 1, p.stdout
+    p = cli(["check", tmp_path / "p.h5"], tmp_path)
+    assert p.returncode == 0 and "not materialised: fetch it with `dvc pull" in p.stdout, p.stdout
+    assert "p-split/imgs.h5" in p.stdout, p.stdout
 
 
 def test_gc_and_status_know_the_folder_packs(tmp_path):

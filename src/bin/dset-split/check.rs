@@ -257,7 +257,19 @@ fn check(args: &Args) -> Result<(Outcome, bool), String> {
             link: None,
         };
         let r = match k {
-            Link::Other => continue, // another external link, not into a split folder
+            Link::Other => {
+                // Another external link, not to a split file; a folder's pack (`pack
+                // --split-dirs`) that is not there is said to be fetched.
+                if d.state == Some(State::Missing) {
+                    let on_disk = main.shown(&file);
+                    findings.push(finding(
+                        Kind::NotMaterialised,
+                        false,
+                        format!("a folder's pack, not materialised: fetch it with `dvc pull {on_disk}` or `git annex get {on_disk}`"),
+                    ));
+                }
+                continue;
+            }
             Link::Escapes(why) => {
                 findings.push(finding(
                     Kind::Escapes,

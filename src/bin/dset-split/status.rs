@@ -131,21 +131,19 @@ fn print_table(r: &Report) {
             (Some(State::Present), Some(Dvc::New)) => "present, new since dvc add",
             (Some(State::Present), _) => "present",
             (Some(State::Missing), _) => "MISSING (not materialised)",
-            (None, Some(Dvc::Modified)) => "modified since dvc add",
-            (None, Some(Dvc::New)) => "new since dvc add",
             (None, _) => "",
         };
         let file = d.file.as_deref().unwrap_or("");
         println!("{:width$}  {place:8}  {bytes:>9}  {state:8}  {file}", d.path);
     }
     println!(
-        "{}: {} datasets: {} inline, {} in split files ({} missing), {} behind other external links",
+        "{}: {} datasets: {} inline, {} in split files, {} behind other external links; {} file(s) missing",
         r.file,
         r.datasets.len(),
         r.inline,
         r.split,
-        r.missing,
-        r.external
+        r.external,
+        r.missing
     );
     if r.file_dvc.is_some() || r.datasets.iter().any(|d| d.dvc.is_some()) {
         let main = if r.file_dvc == Some(Dvc::Modified) { "; the main file too" } else { "" };
@@ -188,14 +186,7 @@ pub fn report(file: &Path) -> Result<Report, String> {
     }
     let records = dvc::records(file);
     let compare = |path: &Path| records.as_ref().and_then(|r| r.compare(path));
-    // Split files, and the files other links lead to in a split folder (the folders' packs of
-    // `pack --split-dirs`).
-    let tracked = |d: &Dataset| match (d.state, &d.target) {
-        (Some(state), _) => state == State::Present,
-        (None, Some(t)) => t.split.is_some() && t.file.is_file(),
-        (None, None) => false,
-    };
-    for d in walk.datasets.iter_mut().filter(|d| tracked(d)) {
+    for d in walk.datasets.iter_mut().filter(|d| d.state == Some(State::Present)) {
         d.dvc = d.target.as_ref().and_then(|t| compare(&t.file));
     }
     let file_dvc = compare(file);
@@ -303,14 +294,16 @@ unsafe fn inline_dataset(group: hid_t, name: &CStr) -> Option<Stored> {
 fn classify(main: &Main, path: String, raw_path: Vec<u8>, file: String, object: String) -> Dataset {
     let target = main.target(file.as_bytes());
     let ours = object == DATASET_PATH && target.split.is_some();
-    let on_disk = ours.then(|| std::fs::metadata(&target.file).ok().filter(|m| m.is_file())).flatten();
+    // A folder's own pack (`pack --split-dirs`): present or missing too.
+    let pack = object == "/" && target.split.is_some();
+    let on_disk = (ours || pack).then(|| std::fs::metadata(&target.file).ok().filter(|m| m.is_file())).flatten();
     Dataset {
         path,
         raw_path,
         place: if ours { Place::Split } else { Place::External },
         form: ours.then_some("link"),
         bytes: on_disk.as_ref().map(|m| m.len()),
-        state: ours.then_some(if on_disk.is_some() { State::Present } else { State::Missing }),
+        state: (ours || pack).then_some(if on_disk.is_some() { State::Present } else { State::Missing }),
         file: Some(file),
         object: Some(object),
         target: Some(target),
