@@ -198,7 +198,10 @@ def test_an_interrupt_leaves_no_split_folder_behind(tmp_path):
     for sig in (signal.SIGINT, signal.SIGTERM):
         p = subprocess.Popen([need_file("DSET_SPLIT_CLI"), "pack", src, "-o", tmp_path / "p.h5", "--split-dirs"],
                              env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(0.5)
+        # Once the first folder's pack is being written (three more to go).
+        deadline = time.time() + 60
+        while not list((tmp_path / "p-split").glob(".a.h5.packing-*")) and time.time() < deadline:
+            time.sleep(0.01)
         p.send_signal(sig)
         assert p.wait(timeout=60) == 130, p.stderr.read()
         assert sorted(os.listdir(tmp_path)) == ["src"]
