@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+from daemon import daemon_pid, peak_kib
+
 DSET_SPLIT, SQUASHFUSE, MKSQUASHFS, REPS = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 DIRS, FILES = int(os.environ.get("DIRS", 10)), int(os.environ.get("FILES", 1000))
 
@@ -120,19 +122,6 @@ def two_processes(paths, total):
     for p in procs:
         assert p.wait() == 0
     return total / (time.perf_counter() - t) / 1e6
-
-
-def daemon_pid(mnt):
-    out = subprocess.run(["pgrep", "-f", f" {mnt}$"], capture_output=True, text=True).stdout.split()
-    return int(out[0]) if out else None
-
-
-def peak_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def main():

@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+from daemon import daemon_pid, peak_kib
+
 DSET_SPLIT, REPS = sys.argv[1], int(sys.argv[2])
 DIRS, FILES = int(os.environ.get("DIRS", 10)), int(os.environ.get("FILES", 1000))
 
@@ -56,23 +58,6 @@ def outputs(out):
 def rewritten(before, after):
     """Bytes of the files that are new or were replaced or changed."""
     return sum(a[1] for p, a in after.items() if before.get(p) != a)
-
-
-def daemon_pid(mnt):
-    """The process serving the mount at `mnt` (its command line ends with the mount point)."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if f.read().rstrip(b"\0").endswith(os.fsencode(mnt)):
-                    return pid
-        except OSError:
-            pass
-    raise RuntimeError(f"no process serves {mnt}")
-
-
-def peak_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
 
 
 WALK = """
