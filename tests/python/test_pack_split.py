@@ -17,6 +17,7 @@ import pytest
 
 from support import clean_env, cli, need_file, sh
 from test_dvc import dvc, git, objects, repo  # noqa: F401 (repo: the fixture)
+from test_pack_image import uses_hdf5
 from test_pack_mount import ODD, make_tree, mounted, pack, snapshot
 
 # A top-level folder whose name is not UTF-8: its pack's name is escaped by the split layout.
@@ -62,7 +63,16 @@ def test_split_dirs_pack_unpacks_and_mounts_as_the_same_tree(tmp_path):
     assert unlinked(snapshot(tmp_path / "out")) == unlinked(snapshot(src))
     sh(["diff", "-r", "--no-dereference", src, tmp_path / "out"], tmp_path)
     with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        # Served from the images (the main pack's and each folder's), without HDF5.
+        assert not uses_hdf5(m)
         assert snapshot(m) == snapshot(tmp_path / "out")
+        # Every node its own inode; a folder's pack's root has the main pack's folder above it.
+        entries = [os.path.join(d, n) for d, ds, fs in os.walk(m) for n in ds + fs]
+        inodes = {os.lstat(e).st_ino for e in entries} | {os.stat(m).st_ino}
+        assert len(inodes) == len(entries) + 1
+        assert os.stat(m / "imgs" / "..").st_ino == os.stat(m).st_ino
+        assert os.stat(m / "imgs" / "cats" / ".." / "..").st_ino == os.stat(m).st_ino
+        assert os.statvfs(m).f_files == len(inodes)
     # Each folder's pack is a pack of its own: it unpacks and mounts alone.
     assert cli(["unpack", split / "imgs.h5", tmp_path / "imgs"], tmp_path).returncode == 0
     assert hashes(tmp_path / "imgs") == hashes(src / "imgs")
@@ -215,6 +225,8 @@ def test_a_missing_folder_pack_is_named_with_the_command_that_fetches_it(tmp_pat
     assert p.returncode == 2 and "p-split/imgs.h5 is missing" in p.stderr and "dvc pull" in p.stderr, p.stderr
     log = tmp_path / "mount.log"
     with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
+        # Read through HDF5 instead of from the images (one is missing), which shows it as such.
+        assert uses_hdf5(m)
         assert (m / "run.sh").read_bytes() == (src / "run.sh").read_bytes()
         assert (m / "empty" / "deeper").is_dir()
         with pytest.raises(OSError) as e:
@@ -227,6 +239,24 @@ def test_a_missing_folder_pack_is_named_with_the_command_that_fetches_it(tmp_pat
     p = cli(["check", tmp_path / "p.h5"], tmp_path)
     assert p.returncode == 0 and "not materialised: fetch it with `dvc pull" in p.stdout, p.stdout
     assert "p-split/imgs.h5" in p.stdout, p.stdout
+
+
+def test_a_folder_pack_rewritten_while_mounted_gives_eio(tmp_path):
+    """`cp` ignores locks: a folder's pack overwritten under the mount makes the server answer
+    EIO for what is in it (its size and time no longer as sealed), never the new bytes."""
+    src = split_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5", "--split-dirs")
+    (tmp_path / "other").mkdir()
+    pack(src / "empty", tmp_path / "other" / "o.h5")
+    log = tmp_path / "mount.log"
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
+        assert not uses_hdf5(m)
+        assert (m / "imgs" / "cats" / "003.jpg").read_bytes() == (src / "imgs" / "cats" / "003.jpg").read_bytes()
+        sh(["cp", tmp_path / "other" / "o.h5", tmp_path / "p-split" / "imgs.h5"], tmp_path)
+        with pytest.raises(OSError) as e:
+            (m / "imgs" / "cats" / "004.jpg").read_bytes()
+        assert e.value.errno == 5  # EIO
+    assert "the pack was changed while mounted" in log.read_text(), log.read_text()
 
 
 def test_gc_and_status_know_the_folder_packs(tmp_path):

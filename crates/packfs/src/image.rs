@@ -12,7 +12,7 @@
 //! (u64 each); one [`NODE_LEN`]-byte [`Record`] per node (parent, kind, permissions, owner,
 //! group, time, link count, then two numbers that depend on the kind: a folder's first entry
 //! and count; a file's size and data offset, or `u64::MAX` for an empty one; a link's target
-//! start and length); one [`ENTRY_LEN`]-byte [`Entry`] per folder entry (name start and length,
+//! start and length; for a folder packed on its own, the start and length of its pack's path); one [`ENTRY_LEN`]-byte [`Entry`] per folder entry (name start and length,
 //! inode), each folder's sorted by name; the names; the targets; a checksum of everything
 //! before it. Node `i` (from 0) has inode `i + 1`; the root is inode 1.
 
@@ -89,6 +89,9 @@ pub enum Kind {
     File { size: u64, offset: Option<u64> },
     /// Its target: `len` bytes from `start` of the targets.
     Link { start: u64, len: u64 },
+    /// A folder packed on its own (`pack --split-dirs`): the path of its pack, relative to the
+    /// pack's folder, is `len` bytes from `start` of the targets. The folder is that pack's root.
+    Part { start: u64, len: u64 },
 }
 
 /// A folder's entry: its name (`len` bytes from `start` of the names) and inode.
@@ -106,6 +109,7 @@ impl Record {
             Kind::Dir { first, count } => (0u8, first, count),
             Kind::File { size, offset } => (1, size, offset.unwrap_or(u64::MAX)),
             Kind::Link { start, len } => (2, start, len),
+            Kind::Part { start, len } => (3, start, len),
         };
         out.extend_from_slice(&self.parent.to_le_bytes());
         out.push(kind);
@@ -132,6 +136,7 @@ impl Record {
             0 => Kind::Dir { first: a, count: b },
             1 => Kind::File { size: a, offset: (b != u64::MAX).then_some(b) },
             2 => Kind::Link { start: a, len: b },
+            3 => Kind::Part { start: a, len: b },
             _ => return None,
         };
         (nsec <= 999_999_999).then_some(Record { parent, kind, perm, uid, gid, sec, nsec, nlink })
@@ -234,6 +239,8 @@ pub struct Layout {
     pub head: Head,
     /// The sizes of all files, summed (for `statfs`).
     pub file_bytes: u64,
+    /// How many nodes are folders packed on their own ([`Kind::Part`]).
+    pub parts: u64,
 }
 
 /// The longest name a folder entry may have (as on Linux file systems).
@@ -250,7 +257,9 @@ impl Layout {
         let within = |at: u64, len: u64, total: u64| at.checked_add(len).is_some_and(|end| end <= total);
         let kind = match r.kind {
             Kind::Dir { first, count } => within(first, count, self.head.entries.into()),
-            Kind::Link { start, len } => len <= TARGET_MAX && within(start, len, self.head.targets_len),
+            Kind::Link { start, len } | Kind::Part { start, len } => {
+                len <= TARGET_MAX && within(start, len, self.head.targets_len)
+            }
             Kind::File { size, offset: Some(at) } => within(at, size, self.head.seal.size),
             Kind::File { offset: None, .. } => true,
         };
@@ -323,13 +332,13 @@ pub fn check<B: Bytes + ?Sized>(len: u64, bytes: &B) -> Result<Layout, String> {
     if (HEAD_LEN as u128) + expected != u128::from(body_len) || n_nodes == 0 {
         return Err(bad("sizes"));
     }
-    let mut layout = Layout { head, file_bytes: 0 };
+    let mut layout = Layout { head, file_bytes: 0, parts: 0 };
     let entries_at = layout.entry_at(0);
     each(read, &mut buf, entries_at, n_entries, ENTRY_LEN, &mut |bytes| match Entry::parse(bytes) {
         Some(e) if layout.sound_entry(&e) => Ok(()),
         _ => Err(bad("folder entry")),
     })?;
-    let (mut next_entry, mut next_target, mut first, mut file_bytes) = (0u64, 0u64, true, 0u64);
+    let (mut next_entry, mut next_target, mut first, mut file_bytes, mut parts) = (0u64, 0u64, true, 0u64, 0u64);
     let targets_len = layout.head.targets_len;
     each(read, &mut buf, HEAD_LEN as u64, n_nodes, NODE_LEN, &mut |bytes| {
         let r = Record::parse(bytes).filter(|r| layout.sound(r)).ok_or_else(|| bad("node"))?;
@@ -341,6 +350,10 @@ pub fn check<B: Bytes + ?Sized>(len: u64, bytes: &B) -> Result<Layout, String> {
             Kind::Link { start, len } => {
                 follow(&mut next_target, start, len, targets_len).ok_or_else(|| bad("link"))?
             }
+            Kind::Part { start, len } => {
+                follow(&mut next_target, start, len, targets_len).ok_or_else(|| bad("folder's pack"))?;
+                parts += 1;
+            }
             Kind::File { size, .. } => file_bytes = file_bytes.saturating_add(size),
         }
         first = false;
@@ -350,6 +363,7 @@ pub fn check<B: Bytes + ?Sized>(len: u64, bytes: &B) -> Result<Layout, String> {
         return Err(bad("entries no folder holds"));
     }
     layout.file_bytes = file_bytes;
+    layout.parts = parts;
     Ok(layout)
 }
 

@@ -1,8 +1,9 @@
 //! `dset-split-serve`: the server behind `dset-split mount` of a sealed pack. `mount` checks
 //! the pack's seal, mounts the file system and starts this program with the mount's
 //! `/dev/fuse` descriptor and the pack open (and locked); it checks every byte of the tree
-//! image, then answers the kernel from the image and the pack, with nothing of the tree in
-//! memory. A small program of its own (no HDF5, no command-line parser), so a mount costs
+//! image (and opens, locks and checks the packs of the folders packed on their own, which the
+//! image names), then answers the kernel from the images and the packs, with nothing of the
+//! tree in memory. A small program of its own (no HDF5, no command-line parser), so a mount costs
 //! little memory. When the image turns out damaged, it hands the mount to `dset-split mount`,
 //! which reads the pack through HDF5. SIGINT, SIGTERM, SIGHUP and SIGQUIT unmount; so do
 //! `fusermount3 -u` and `umount`.
@@ -17,6 +18,7 @@ mod splice;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use packfs::image::{self, View};
@@ -76,8 +78,12 @@ fn main() {
     };
     let debug = std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some();
     let t = std::time::Instant::now();
-    let layout = match checked(&args.pack) {
-        Ok(layout) => layout,
+    let checked = checked(&args.pack).and_then(|layout| {
+        let parts = if layout.parts > 0 { parts(&args, &layout)? } else { Vec::new() };
+        Ok((layout, parts))
+    });
+    let (layout, parts) = match checked {
+        Ok(found) => found,
         Err(why) => {
             log(&format!("{}: {why}; reading it through HDF5", args.path.display()));
             let e = hand_over(&args);
@@ -95,8 +101,12 @@ fn main() {
         Ok(n) => n,
         Err(e) => fail(&args, &format!("the kernel's handshake failed: {e}")),
     };
+    let mut views = vec![View { layout, bytes: &args.pack }];
+    views.extend(parts.iter().map(|p| View { layout: p.layout.clone(), bytes: &p.file }));
     let server = serve::Server {
-        view: View { layout, bytes: &args.pack },
+        bases: serve::bases(&views),
+        views,
+        parts: parts.iter().map(|p| p.link).collect(),
         fuse: &args.fuse,
         no_open,
         changed: Default::default(),
@@ -149,12 +159,59 @@ fn checked(pack: &File) -> Result<image::Layout, String> {
     Ok(layout)
 }
 
+/// The pack of a folder packed on its own, open, locked and checked.
+struct Part {
+    file: File,
+    layout: image::Layout,
+    link: serve::PartLink,
+}
+
+/// The packs of the folders the pack's image (of `layout`) names as packed on their own, in
+/// node order, each checked as the pack is (`checked`). Their paths are relative to the pack's
+/// folder, as its links name them; a path that climbs out (`..`) or a pack that itself names
+/// folders' packs is refused.
+fn parts(args: &Args, layout: &image::Layout) -> Result<Vec<Part>, String> {
+    let view = View { layout: layout.clone(), bytes: &args.pack };
+    let dir = args.path.parent().unwrap_or(std::path::Path::new("/"));
+    let mut parts = Vec::new();
+    for node in 1..=u64::from(layout.head.nodes) {
+        let rec = view.node(node).map_err(|e| e.to_string())?.ok_or("the pack's tree image is damaged")?;
+        let image::Kind::Part { start, len } = rec.kind else { continue };
+        let name = view.target(start, len).map_err(|e| e.to_string())?;
+        let path = part_path(dir, &name).ok_or_else(|| {
+            format!("the pack names a folder's pack outside its folder: {}", String::from_utf8_lossy(&name))
+        })?;
+        let file = File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // SAFETY: an open descriptor; a shared lock, as HDF5 takes to read, not waited for.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } != 0 {
+            return Err(format!("{}: an HDF5 program has it open for writing", path.display()));
+        }
+        let part = checked(&file).map_err(|why| format!("{}: {why}", path.display()))?;
+        if part.parts > 0 {
+            return Err(format!("{}: a folder's pack that names folders' packs itself", path.display()));
+        }
+        let link = serve::PartLink { node: node as u32, parent: rec.parent };
+        parts.push(Part { file, layout: part, link });
+    }
+    Ok(parts)
+}
+
+/// Where the pack in the folder `dir` finds the folder's pack its image names `name`: below
+/// `dir`, never above it or elsewhere (no `..`, no absolute path).
+fn part_path(dir: &std::path::Path, name: &[u8]) -> Option<PathBuf> {
+    let name = std::path::Path::new(OsStr::from_bytes(name));
+    let plain = name.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    (plain && !name.as_os_str().is_empty()).then(|| dir.join(name))
+}
+
 /// Becomes `dset-split mount --fuse-fd N`, which serves the mount from the pack read through
 /// HDF5 (before the kernel's handshake, which it then makes). Returns only on failure.
 fn hand_over(args: &Args) -> std::io::Error {
     let fuse = args.fuse.as_raw_fd().to_string();
-    // The very file checked and locked, whatever its name leads to now.
-    let pack = format!("/proc/self/fd/{}", args.pack.as_raw_fd());
+    // The very file checked and locked, whatever its name leads to now; but by its name when
+    // it names folders' packs, which HDF5 finds beside it.
+    let by_fd = format!("/proc/self/fd/{}", args.pack.as_raw_fd());
+    let pack = if image_names_parts(&args.pack) { args.path.as_os_str() } else { OsStr::new(&by_fd) };
     let device = args.device.map(packfs::kernel::device_arg);
     let mut argv = vec![args.command.as_os_str(), OsStr::new("mount"), OsStr::new("--fuse-fd"), OsStr::new(&fuse)];
     if let Some(d) = &device {
@@ -163,8 +220,17 @@ fn hand_over(args: &Args) -> std::io::Error {
     if args.allow_other {
         argv.push(OsStr::new("--allow-other"));
     }
-    argv.extend([OsStr::new(&pack), args.mountpoint.as_os_str()]);
+    argv.extend([pack, args.mountpoint.as_os_str()]);
     packfs::exec::exec(args.command.as_os_str(), &argv)
+}
+
+/// Whether the pack's image (sound or not) names folders' packs: when the checks failed, a
+/// quick look for the HDF5 reader's sake.
+fn image_names_parts(pack: &File) -> bool {
+    let mut head = [0u8; image::HEAD_LEN];
+    let read = std::os::unix::fs::FileExt::read_exact_at(pack, &mut head, 0);
+    let Some(len) = read.ok().and_then(|()| image::head(&head)).map(|h| h.len) else { return false };
+    image::check(len, pack).is_ok_and(|l| l.parts > 0)
 }
 
 /// Logs `why`, unmounts and leaves.
@@ -177,5 +243,23 @@ fn fail(args: &Args, why: &str) -> ! {
 fn unmount(args: &Args) {
     if let Err(e) = packfs::kernel::unmount(&args.mountpoint, args.device, true) {
         log(&format!("cannot unmount {}: {e}", args.mountpoint.display()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part_path;
+    use std::path::Path;
+
+    #[test]
+    fn a_folders_pack_is_found_below_the_packs_folder_only() {
+        let dir = Path::new("/data");
+        assert_eq!(part_path(dir, b"run-split/a.h5").unwrap(), Path::new("/data/run-split/a.h5"));
+        assert_eq!(part_path(dir, b"run-split/b%2E/c d.h5").unwrap(), Path::new("/data/run-split/b%2E/c d.h5"));
+        // (`.` inside a path is no step: Path leaves it out.)
+        assert_eq!(part_path(dir, b"a/./b").unwrap(), Path::new("/data/a/b"));
+        for bad in [&b"../x.h5"[..], b"run-split/../../x.h5", b"/etc/x.h5", b"", b"./x"] {
+            assert_eq!(part_path(dir, bad), None, "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

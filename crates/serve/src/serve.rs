@@ -3,6 +3,12 @@
 //! memory) and file contents with `pread` at their offsets. Long cache timeouts (the tree never
 //! changes); the kernel opens files and folders without asking, keeping their page cache
 //! between opens. Any number of threads may serve one session.
+//!
+//! A pack made with `pack --split-dirs` names, for each folder packed on its own, that folder's
+//! pack, which has an image of its own: the server holds every one, numbering their nodes one
+//! after another (node `n` of image `k` is inode `n` plus the nodes of the images before it; 0
+//! is the main pack's). Where the main pack's image names a folder's pack, the kernel is shown
+//! that pack's root, whose parent is the main pack's folder.
 
 use std::fs::File;
 use std::io::{IoSlice, Read, Write};
@@ -24,10 +30,22 @@ const READ_PAGES: u16 = 128;
 pub const REQUEST_BUFFER: usize = 20 << 10;
 const _: () = assert!(REQUEST_BUFFER >= abi::MIN_READ_BUFFER, "the kernel refuses smaller reads");
 
+/// Where the main pack shows a folder packed on its own: its node there, and that node's folder.
+#[derive(Debug, Clone, Copy)]
+pub struct PartLink {
+    pub node: u32,
+    pub parent: u32,
+}
+
 #[derive(Debug)]
 pub struct Server<'a> {
-    /// The tree image, read from the pack (`view.bytes`), whose files' bytes are read too.
-    pub view: View<'a, File>,
+    /// The tree images, read from their packs (`bytes`), whose files' bytes are read too: the
+    /// mounted pack's, then each folder's own pack's, in the order of `parts`.
+    pub views: Vec<View<'a, File>>,
+    /// Where the main pack shows each folder's own pack (`views[k + 1]`), sorted by node.
+    pub parts: Vec<PartLink>,
+    /// The inode before each image's first node (the nodes of the images before it).
+    pub bases: Vec<u64>,
     pub fuse: &'a File,
     /// The kernel opens files and folders without asking (FUSE_NO_OPEN_SUPPORT and
     /// FUSE_NO_OPENDIR_SUPPORT).
@@ -38,6 +56,21 @@ pub struct Server<'a> {
 
 /// A reply: the bytes that follow the header, or an errno.
 type Reply<'b> = Result<&'b [u8], i32>;
+
+/// A node as the kernel sees it: the image it is in, its record, and its folder's inode.
+struct Found {
+    view: usize,
+    rec: Record,
+    parent: u64,
+}
+
+/// The inodes before each image's first: the nodes of the images before it.
+pub fn bases(views: &[View<File>]) -> Vec<u64> {
+    views
+        .iter()
+        .scan(0u64, |before, v| Some(std::mem::replace(before, *before + u64::from(v.layout.head.nodes))))
+        .collect()
+}
 
 impl Server<'_> {
     /// Answers the kernel's INIT (the first request of a session): what this server wants of
@@ -99,7 +132,7 @@ impl Server<'_> {
             // A panic (a bug) must not leave the request unanswered: its caller would wait for
             // ever, and the thread would serve no more.
             let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.unchanged()?;
+                self.unchanged(h.nodeid)?;
                 match &pipe {
                     Some(p) if h.opcode == abi::READ && self.spliced(p, &h, body) => Ok(false),
                     _ => self.answer(h.opcode, h.nodeid, body, &mut out).map(|()| true),
@@ -120,13 +153,16 @@ impl Server<'_> {
         }
     }
 
-    /// Whether the pack is still as sealed (its size and modification time), checked on every
-    /// request: a program that ignores the pack's lock (`cp` over it) could have rewritten it,
-    /// and its records would then point anywhere. EIO from then on, and the log says why once.
-    fn unchanged(&self) -> Result<(), i32> {
-        match self.view.bytes.metadata() {
-            Ok(m) if self.view.layout.head.seal.holds(&m) => Ok(()),
-            _ => {
+    /// Whether the pack, and the folder's pack inode `ino` is in, are still as sealed (their
+    /// size and modification time), checked on every request: a program that ignores a pack's
+    /// lock (`cp` over it) could have rewritten it, and its records would then point anywhere.
+    /// EIO from then on, and the log says why once.
+    fn unchanged(&self, ino: u64) -> Result<(), i32> {
+        let holds = |v: &View<File>| v.bytes.metadata().is_ok_and(|m| v.layout.head.seal.holds(&m));
+        let part = self.split(ino).filter(|&(view, _)| view > 0).map(|(view, _)| &self.views[view]);
+        match holds(&self.views[0]) && part.is_none_or(holds) {
+            true => Ok(()),
+            false => {
                 if !self.changed.swap(true, std::sync::atomic::Ordering::Relaxed) {
                     crate::log("the pack was changed while mounted: requests fail with EIO (mount it again)");
                 }
@@ -142,21 +178,24 @@ impl Server<'_> {
         match op {
             abi::LOOKUP => {
                 let name = body.split(|&b| b == 0).next().unwrap_or_default();
-                let Kind::Dir { first, count } = self.node(ino)?.kind else { return Err(libc::ENOTDIR) };
-                let child = self.view.lookup(first, count, name).map_err(|e| self.failed(e))?.ok_or(libc::ENOENT)?;
-                let rec = self.child(child.into())?;
-                out.extend_from_slice(bytes_of(&entry(child.into(), &rec)));
+                let dir = self.node(ino)?;
+                let Kind::Dir { first, count } = dir.rec.kind else { return Err(libc::ENOTDIR) };
+                let view = &self.views[dir.view];
+                let child = view.lookup(first, count, name).map_err(|e| self.failed(e))?.ok_or(libc::ENOENT)?;
+                let (child, found) = self.child(dir.view, child)?;
+                out.extend_from_slice(bytes_of(&entry(child, &found.rec)));
             }
             abi::GETATTR => {
-                let rec = self.node(ino)?;
+                let rec = self.node(ino)?.rec;
                 let (valid, nsec) = ttl();
                 let a =
                     abi::fuse_attr_out { attr_valid: valid, attr_valid_nsec: nsec, dummy: 0, attr: attr(ino, &rec) };
                 out.extend_from_slice(bytes_of(&a));
             }
             abi::READLINK => {
-                let Kind::Link { start, len } = self.node(ino)?.kind else { return Err(libc::EINVAL) };
-                *out = self.view.target(start, len).map_err(|e| self.failed(e))?;
+                let link = self.node(ino)?;
+                let Kind::Link { start, len } = link.rec.kind else { return Err(libc::EINVAL) };
+                *out = self.views[link.view].target(start, len).map_err(|e| self.failed(e))?;
             }
             abi::OPEN => {
                 let flags = abi::read::<abi::fuse_open_in>(body).ok_or(libc::EINVAL)?.flags as i32;
@@ -166,7 +205,7 @@ impl Server<'_> {
                 if self.no_open {
                     return Err(libc::ENOSYS);
                 }
-                match self.node(ino)?.kind {
+                match self.node(ino)?.rec.kind {
                     Kind::File { .. } => opened(out, abi::FOPEN_KEEP_CACHE | abi::FOPEN_NOFLUSH),
                     _ => return Err(libc::EISDIR),
                 }
@@ -175,30 +214,35 @@ impl Server<'_> {
                 if self.no_open {
                     return Err(libc::ENOSYS);
                 }
-                match self.node(ino)?.kind {
+                match self.node(ino)?.rec.kind {
                     Kind::Dir { .. } => opened(out, abi::FOPEN_KEEP_CACHE | abi::FOPEN_CACHE_DIR),
                     _ => return Err(libc::ENOTDIR),
                 }
             }
             abi::READ => {
                 let r = abi::read::<abi::fuse_read_in>(body).ok_or(libc::EINVAL)?;
-                let Kind::File { size, offset } = self.node(ino)?.kind else { return Err(libc::EISDIR) };
+                let file = self.node(ino)?;
+                let Kind::File { size, offset } = file.rec.kind else { return Err(libc::EISDIR) };
                 let (Some(at), true) = (offset, r.offset < size) else { return Ok(()) };
                 // (At most READ_PAGES: only when a pipe could not be made.)
                 let n = (size - r.offset).min(u64::from(r.size)) as usize;
                 out.resize(n, 0);
                 // (A forged image could give any offset.)
                 let at = at.checked_add(r.offset).ok_or(libc::EIO)?;
-                std::os::unix::fs::FileExt::read_exact_at(self.view.bytes, out, at).map_err(|e| self.failed(e))?;
+                let bytes = self.views[file.view].bytes;
+                std::os::unix::fs::FileExt::read_exact_at(bytes, out, at).map_err(|e| self.failed(e))?;
             }
             abi::READDIR | abi::READDIRPLUS => {
                 let r = abi::read::<abi::fuse_read_in>(body).ok_or(libc::EINVAL)?;
                 self.listing(ino, r.offset, r.size as usize, op == abi::READDIRPLUS, out)?;
             }
             abi::STATFS => {
-                let files = u64::from(self.view.layout.head.nodes);
+                // (A folder's node in the main pack is its pack's root, counted there.)
+                let nodes: u64 = self.views.iter().map(|v| u64::from(v.layout.head.nodes)).sum();
+                let files = nodes - self.views[0].layout.parts;
+                let bytes: u64 = self.views.iter().map(|v| v.layout.file_bytes).fold(0, u64::saturating_add);
                 let st = abi::fuse_kstatfs {
-                    blocks: self.view.layout.file_bytes.div_ceil(4096),
+                    blocks: bytes.div_ceil(4096),
                     files,
                     bsize: 4096,
                     namelen: 255,
@@ -235,23 +279,54 @@ impl Server<'_> {
     /// way: an empty one, an error, or a failed splice).
     fn spliced(&self, pipe: &crate::splice::Pipe, h: &abi::fuse_in_header, body: &[u8]) -> bool {
         let Some(r) = abi::read::<abi::fuse_read_in>(body) else { return false };
-        let Ok(Some(Record { kind: Kind::File { size, offset: Some(at) }, .. })) = self.view.node(h.nodeid) else {
+        let Ok(Found { view, rec: Record { kind: Kind::File { size, offset: Some(at) }, .. }, .. }) =
+            self.node(h.nodeid)
+        else {
             return false;
         };
         let n = size.saturating_sub(r.offset).min(u64::from(r.size)) as usize;
         let Some(at) = at.checked_add(r.offset) else { return false };
-        n > 0 && pipe.send(self.fuse, h.unique, self.view.bytes, at, n)
+        n > 0 && pipe.send(self.fuse, h.unique, self.views[view].bytes, at, n)
     }
 
-    /// Node `ino`'s record: ENOENT when there is none, EIO when it cannot be read.
-    fn node(&self, ino: u64) -> Result<Record, i32> {
-        self.view.node(ino).map_err(|e| self.failed(e))?.ok_or(libc::ENOENT)
+    /// The image inode `ino` is in, and its node there.
+    fn split(&self, ino: u64) -> Option<(usize, u64)> {
+        let view = self.bases.partition_point(|&b| b < ino).checked_sub(1)?;
+        Some((view, ino - self.bases[view]))
     }
 
-    /// The record of node `ino`, which a folder names: EIO when there is none (the image is
+    /// The inode of node `node` of image `view`.
+    fn join(&self, view: usize, node: u64) -> u64 {
+        self.bases[view] + node
+    }
+
+    /// Inode `ino`: ENOENT when there is none (a folder's node in the main pack is shown as its
+    /// pack's root, under another inode), EIO when it cannot be read.
+    fn node(&self, ino: u64) -> Result<Found, i32> {
+        let (view, node) = self.split(ino).ok_or(libc::ENOENT)?;
+        let rec = self.views[view].node(node).map_err(|e| self.failed(e))?;
+        let rec = rec.filter(|r| !matches!(r.kind, Kind::Part { .. })).ok_or(libc::ENOENT)?;
+        let parent = match view.checked_sub(1) {
+            Some(part) if node == 1 => self.join(0, self.parts[part].parent.into()),
+            _ => self.join(view, rec.parent.into()),
+        };
+        Ok(Found { view, rec, parent })
+    }
+
+    /// The inode and node of node `node` of image `view`, which a folder names (a folder's own
+    /// pack's root in place of its node in the main pack): EIO when there is none (the image is
     /// not sound; ENOENT would end a listing early without an error).
-    fn child(&self, ino: u64) -> Result<Record, i32> {
-        self.node(ino).map_err(|e| if e == libc::ENOENT { libc::EIO } else { e })
+    fn child(&self, view: usize, node: u32) -> Result<(u64, Found), i32> {
+        let eio = |e| if e == libc::ENOENT { libc::EIO } else { e };
+        let rec = self.views[view].node(node.into()).map_err(|e| self.failed(e))?.ok_or(libc::EIO)?;
+        let ino = match rec.kind {
+            Kind::Part { .. } if view == 0 => {
+                let part = self.parts.binary_search_by_key(&node, |p| p.node).map_err(|_| libc::EIO)?;
+                self.join(part + 1, 1)
+            }
+            _ => self.join(view, node.into()),
+        };
+        Ok((ino, self.node(ino).map_err(eio)?))
     }
 
     /// Logs a failed read of the pack; EIO.
@@ -264,27 +339,28 @@ impl Server<'_> {
     /// next one's index), as many as `size` bytes hold, with attributes when `plus`.
     fn listing(&self, ino: u64, offset: u64, size: usize, plus: bool, out: &mut Vec<u8>) -> Result<(), i32> {
         let dir = self.node(ino)?;
-        let Kind::Dir { first, count } = dir.kind else { return Err(libc::ENOTDIR) };
+        let Kind::Dir { first, count } = dir.rec.kind else { return Err(libc::ENOTDIR) };
+        let view = &self.views[dir.view];
         let mut name = Vec::new();
         for i in offset..count + 2 {
-            let child = match i {
+            let (child, found) = match i {
                 0 => {
                     name.clear();
                     name.push(b'.');
-                    ino
+                    (ino, self.node(ino)?)
                 }
                 1 => {
                     name.clear();
                     name.extend_from_slice(b"..");
-                    dir.parent.into()
+                    (dir.parent, self.node(dir.parent).map_err(|_| libc::EIO)?)
                 }
                 _ => {
-                    let e = self.view.entry(first + i - 2).map_err(|e| self.failed(e))?;
-                    self.view.name(&e, &mut name).map_err(|e| self.failed(e))?;
-                    e.ino.into()
+                    let e = view.entry(first + i - 2).map_err(|e| self.failed(e))?;
+                    view.name(&e, &mut name).map_err(|e| self.failed(e))?;
+                    self.child(dir.view, e.ino)?
                 }
             };
-            let rec = self.child(child)?;
+            let rec = found.rec;
             let dirent = abi::fuse_dirent { ino: child, off: i + 1, namelen: name.len() as u32, r#type: dtype(&rec) };
             let fixed = if plus { std::mem::size_of::<abi::fuse_entry_out>() } else { 0 };
             let len = (fixed + std::mem::size_of::<abi::fuse_dirent>() + name.len()).next_multiple_of(8);
@@ -340,7 +416,7 @@ fn ttl() -> (u64, u32) {
 
 fn dtype(rec: &Record) -> u32 {
     u32::from(match rec.kind {
-        Kind::Dir { .. } => libc::DT_DIR,
+        Kind::Dir { .. } | Kind::Part { .. } => libc::DT_DIR,
         Kind::File { .. } => libc::DT_REG,
         Kind::Link { .. } => libc::DT_LNK,
     })
@@ -350,6 +426,7 @@ fn dtype(rec: &Record) -> u32 {
 fn attr(ino: u64, rec: &Record) -> abi::fuse_attr {
     let (kind, size) = match rec.kind {
         Kind::Dir { count, .. } => (libc::S_IFDIR, count),
+        Kind::Part { .. } => (libc::S_IFDIR, 0),
         Kind::File { size, .. } => (libc::S_IFREG, size),
         Kind::Link { len, .. } => (libc::S_IFLNK, len),
     };

@@ -214,3 +214,27 @@ fn times_before_and_after_the_epoch_round_trip() {
         assert_eq!(time_parts(time_of(s, n)), (s, n));
     }
 }
+
+#[test]
+fn a_folders_own_pack_is_a_node_with_its_path_in_the_targets() {
+    let (mut r, mut e, mut n, mut t, s) = sample();
+    // The root holds `p`, a folder packed on its own into `x-split/p.h5`, after the link's target.
+    r[0].kind = Kind::Dir { first: 0, count: 2 };
+    r.push(rec(1, Kind::Part { start: 8, len: 12 }, 0o755, 0, 0, 2));
+    e.insert(1, Entry { start: 15, len: 1, ino: 6 });
+    // Folder `a`'s entries now start at 2.
+    r[1].kind = Kind::Dir { first: 2, count: 4 };
+    n.push(b'p');
+    t.extend_from_slice(b"x-split/p.h5");
+    let bytes = encode(&r, &e, &n, &t, &s).unwrap();
+    let v = view(&bytes);
+    assert_eq!(v.layout.parts, 1);
+    assert_eq!(v.node(6).unwrap().unwrap().kind, Kind::Part { start: 8, len: 12 });
+    assert_eq!(v.target(8, 12).unwrap(), b"x-split/p.h5");
+    assert_eq!(v.lookup(0, 2, b"p").unwrap(), Some(6));
+    // Its path must lie after the link's target, like a second link's.
+    let mut bad = r.clone();
+    bad[5].kind = Kind::Part { start: 0, len: 12 };
+    assert!(check_bytes(&encode(&bad, &e, &n, &t, &s).unwrap()).is_err());
+    assert_eq!(view(&image()).layout.parts, 0);
+}

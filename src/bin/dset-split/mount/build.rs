@@ -31,12 +31,23 @@ use super::types::{elem, virtual_sources, whole_source};
 use crate::pack::format::{self, IndexView, Stat};
 use crate::pack::hdf::{self, Member, StatTypes, c_name};
 use crate::pack::headers::Headers;
+use crate::pack::partition::part_folder;
 
 /// A dataset's contents and the header of its `.npy` view (None: NumPy has no such type).
 type Shown = (Data, Option<Box<[u8]>>);
 
 /// Builds the tree of the HDF5 file at `path`.
 pub fn build(path: &Path) -> Result<Tree, String> {
+    build_as(path, false)
+}
+
+/// The tree of the pack at `path` as its tree image holds it: a folder packed on its own
+/// (`pack --split-dirs`) is a [`Kind::Part`] node naming its pack, not followed.
+pub fn image_tree(path: &Path) -> Result<Tree, String> {
+    build_as(path, true)
+}
+
+fn build_as(path: &Path, parts: bool) -> Result<Tree, String> {
     let file = crate::h5::open(path, false)?;
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let fd = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -64,6 +75,7 @@ pub fn build(path: &Path) -> Result<Tree, String> {
             from_index: 0,
         },
         pack,
+        parts,
         indexes: Vec::new(),
         types: StatTypes::new()?,
         base,
@@ -91,7 +103,8 @@ pub fn build(path: &Path) -> Result<Tree, String> {
         .iter()
         .map(|n| match &n.kind {
             Kind::Dir(c) => {
-                c.iter().filter(|c| matches!(tree.nodes[c.ino as usize - 1].kind, Kind::Dir(_))).count() as u32
+                c.iter().filter(|c| matches!(tree.nodes[c.ino as usize - 1].kind, Kind::Dir(_) | Kind::Part(_))).count()
+                    as u32
             }
             _ => 0,
         })
@@ -129,6 +142,8 @@ pub fn build(path: &Path) -> Result<Tree, String> {
 struct Builder {
     tree: Tree,
     pack: bool,
+    /// Folders packed on their own are [`Kind::Part`] nodes (see [`image_tree`]).
+    parts: bool,
     /// Each backing file's pack index and header reader (None: not a pack, or no index).
     indexes: Vec<Option<(IndexView, Headers)>>,
     types: StatTypes,
@@ -212,7 +227,15 @@ impl Builder {
                     self.add(ino, name.clone(), Meta { perm: 0o777, ..meta }, Kind::Symlink(target));
                 }
                 Member::External { file: target, object } => {
-                    self.external(file, (target, object), ino, name.clone(), &child_path, npy_free)?
+                    let rel = child_path.strip_prefix(b"/").unwrap_or(&child_path);
+                    if self.parts && self.pack && file == 0 && part_folder(rel, target, object).is_some() {
+                        // What it shows is its pack's root's; a fixed record here keeps the image
+                        // (and its seal's time) the same for the same tree.
+                        let meta = Meta { perm: 0o555, uid: 0, gid: 0, mtime: UNIX_EPOCH, nlink: 2 };
+                        self.add(ino, name.clone(), meta, Kind::Part(target.clone()));
+                    } else {
+                        self.external(file, (target, object), ino, name.clone(), &child_path, npy_free)?
+                    }
                 }
                 Member::Other => {
                     self.tree.notes.push(format!("{}: a user-defined link is not shown", show(hpath, name)))

@@ -7,7 +7,7 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use fuser::{
@@ -21,14 +21,9 @@ use super::tree::{Data, Ino, Kind, Node, Source, Tree};
 /// How long the kernel may keep names and attributes: the tree never changes.
 const TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 
-/// Reads the tree on the first request (in the background process).
-pub type Load = Box<dyn FnOnce() -> Result<Tree, String> + Send>;
-
 pub struct MountFs {
-    /// The tree, once read.
-    tree: OnceLock<Tree>,
-    /// What reads the tree on the first request, when it is not read yet.
-    load: Mutex<Option<Load>>,
+    /// The tree (empty when it could not be read).
+    tree: Tree,
     /// Held around every HDF5 call.
     hdf5: Mutex<()>,
     /// The kernel opens files and folders without asking (FUSE_NO_OPEN_SUPPORT): no request
@@ -38,22 +33,16 @@ pub struct MountFs {
 
 impl std::fmt::Debug for MountFs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let nodes = self.tree.get().map(|t| t.nodes.len());
+        let nodes = self.tree.nodes.len();
         f.debug_struct("MountFs").field("nodes", &nodes).field("no_open", &self.no_open).finish()
     }
 }
 
 impl MountFs {
-    /// A file system showing `tree`.
+    /// A file system showing `tree` (when it is empty, as when it could not be read, lookups,
+    /// attributes and listings fail with EIO).
     pub fn new(tree: Tree) -> MountFs {
-        MountFs { tree: OnceLock::from(tree), load: Mutex::new(None), hdf5: Mutex::new(()), no_open: false }
-    }
-
-    /// A file system showing the tree `load` gives, read on the first request (the mount is
-    /// in place before). When the tree cannot be read, lookups, attributes and listings fail
-    /// with EIO; `load` logs why.
-    pub fn later(load: Load) -> MountFs {
-        MountFs { tree: OnceLock::new(), load: Mutex::new(Some(load)), hdf5: Mutex::new(()), no_open: false }
+        MountFs { tree, hdf5: Mutex::new(()), no_open: false }
     }
 
     /// The error for an inode not in the tree: ENOENT, or EIO when there is no tree (it could
@@ -63,10 +52,7 @@ impl MountFs {
     }
 
     fn tree(&self) -> &Tree {
-        self.tree.get_or_init(|| {
-            let load = self.load.lock().unwrap_or_else(|e| e.into_inner()).take();
-            load.and_then(|load| load().map_err(|e| super::log(&e)).ok()).unwrap_or_default()
-        })
+        &self.tree
     }
 
     fn attr(&self, ino: Ino, node: &Node) -> FileAttr {
@@ -74,6 +60,7 @@ impl MountFs {
             Kind::Dir(children) => (FileType::Directory, children.len() as u64),
             Kind::File(d) => (FileType::RegularFile, d.size),
             Kind::Symlink(t) => (FileType::Symlink, t.len() as u64),
+            Kind::Part(_) => (FileType::Directory, 0),
         };
         let m = &node.meta;
         FileAttr {
@@ -162,6 +149,7 @@ fn file_type(node: &Node) -> FileType {
         Kind::Dir(_) => FileType::Directory,
         Kind::File(_) => FileType::RegularFile,
         Kind::Symlink(_) => FileType::Symlink,
+        Kind::Part(_) => FileType::Directory,
     }
 }
 
@@ -178,8 +166,7 @@ impl Filesystem for MountFs {
         let no_open = InitFlags::FUSE_NO_OPEN_SUPPORT | InitFlags::FUSE_NO_OPENDIR_SUPPORT;
         // Not when a split file is missing: opening its entry must fail (with EIO), and an
         // empty entry is never read.
-        // (A tree read later is a pack's: nothing is missing.)
-        let missing = self.tree.get().is_some_and(Tree::has_missing);
+        let missing = self.tree.has_missing();
         self.no_open = !missing && config.add_capabilities(no_open).is_ok();
         if std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some() {
             super::log(&format!("kernel capabilities: {:?}", config.capabilities()));

@@ -38,6 +38,11 @@ pub fn encode(nodes: &[Node], names: &[u8], seal: &Seal) -> Result<Vec<u8>, Stri
                 targets.extend_from_slice(t);
                 packfs::image::Kind::Link { start, len: t.len() as u64 }
             }
+            Kind::Part(t) => {
+                let start = targets.len() as u64;
+                targets.extend_from_slice(t);
+                packfs::image::Kind::Part { start, len: t.len() as u64 }
+            }
         };
         let (sec, nsec) = time_parts(node.meta.mtime);
         let m = &node.meta;

@@ -58,7 +58,7 @@ pub fn log(msg: &str) {
 
 /// The pack's user block as `pack` fills it: the tree image (see `sealed`).
 pub fn user_block() -> crate::pack::write::UserBlock {
-    crate::pack::write::UserBlock { room: sealed::room, write: sealed::write, clear: sealed::clear }
+    crate::pack::write::UserBlock { room: sealed::room, write: sealed::write }
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -248,7 +248,8 @@ fn start_server(
 }
 
 /// Serves the mount `dset-split-serve` hands over (its `/dev/fuse` descriptor `fd`) from the
-/// pack read through HDF5, on the first request (its image was damaged). This process is
+/// pack read through HDF5 (its image was damaged, or a folder's pack it names is missing or
+/// changed). This process is
 /// already where it should be (in the background or not).
 fn take_over(args: &Args, fd: i32) -> Result<(), String> {
     if fd <= 2 {
@@ -262,8 +263,15 @@ fn take_over(args: &Args, fd: i32) -> Result<(), String> {
     unsafe { libc::fcntl(fuse.fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
     raise_open_files_limit();
     let debug = std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some();
-    let filesystem = fs::MountFs::later(later(args.file.clone(), debug));
-    serve(filesystem, fuse, &args.mountpoint, args.allow_other, None)
+    // Read before the kernel's handshake is answered (the mount waits for it): whether a file
+    // is missing decides how files are opened. A tree that cannot be read is an empty one,
+    // which answers EIO.
+    let tree = read_tree(&args.file, debug).unwrap_or_else(|e| {
+        log(&e);
+        tree::Tree::default()
+    });
+    tree.notes.iter().for_each(|n| log(n));
+    serve(fs::MountFs::new(tree), fuse, &args.mountpoint, args.allow_other, None)
 }
 
 /// The tree of the HDF5 file at `path`, read through HDF5 (loaded now).
@@ -282,16 +290,6 @@ fn read_tree(path: &Path, debug: bool) -> Result<tree::Tree, String> {
         log(&format!("memory after the tree: {}", memory()));
     }
     Ok(tree)
-}
-
-/// Reads the pack at `path` through HDF5 when asked (on the first request), its notes to the
-/// log.
-fn later(path: PathBuf, debug: bool) -> fs::Load {
-    Box::new(move || {
-        let tree = read_tree(&path, debug)?;
-        tree.notes.iter().for_each(|n| log(n));
-        Ok(tree)
-    })
 }
 
 /// Raises the limit of open files to the most allowed: a split layout keeps a file (and HDF5

@@ -19,6 +19,7 @@ pub fn room(walk: &Walk) -> u64 {
         .iter()
         .map(|e| match &e.kind {
             Kind::Symlink { target } => target.len() as u64,
+            Kind::Part { file } => file.len() as u64,
             _ => 0,
         })
         .sum();
@@ -39,7 +40,7 @@ pub fn write(path: &Path, out: &Path) -> Result<Option<String>, String> {
     }
     // The image only spares `mount` reading the pack through HDF5: whatever keeps it from being
     // stored is a warning, and the user block is left empty (no older image stays).
-    let (block, sealed, warning) = match super::build::build(path) {
+    let (block, sealed, warning) = match super::build::image_tree(path) {
         Ok(tree) => block_of(&file, &tree, base, size, out).map_err(err)?,
         Err(why) => (
             vec![0; base as usize],
@@ -60,19 +61,6 @@ pub fn write(path: &Path, out: &Path) -> Result<Option<String>, String> {
         }
     }
     Ok(warning)
-}
-
-/// Empties the user block of the pack at `path` (closed by HDF5): a main pack made with
-/// `--split-dirs` has no image (its folders' packs have theirs), and one updated from a pack
-/// that had one keeps no stale image.
-pub fn clear(path: &Path, _out: &Path) -> Result<Option<String>, String> {
-    let err = |e: std::io::Error| format!("cannot write the user block of {}: {e}", path.display());
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(err)?;
-    let size = file.metadata().map_err(err)?.len();
-    if let Some(base) = superblock_at(&file, size).filter(|&b| b > 0) {
-        file.write_all_at(&vec![0; base as usize], 0).map_err(err)?;
-    }
-    Ok(None)
 }
 
 /// A user block: its bytes, the time its image seals (seconds, nanoseconds), and why it holds

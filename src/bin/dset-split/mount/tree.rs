@@ -73,6 +73,10 @@ pub enum Kind {
     Dir(Vec<Child>),
     File(Data),
     Symlink(Vec<u8>),
+    /// A folder packed on its own (`pack --split-dirs`): its pack's path, as the main pack's
+    /// link names it. Only in the tree a pack's image is made of (`build::image_tree`); a mount
+    /// follows the link instead.
+    Part(Vec<u8>),
 }
 
 /// A file's contents: an optional prefix (the `.npy` header), then the source's bytes.

@@ -10,6 +10,8 @@
 //! (a warning says which), and unpacks as two files.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 
 use super::walk::{Entry, Kind, Walk};
 
@@ -95,6 +97,18 @@ pub fn partition(walk: &Walk, depth: usize, folder: &str) -> Plan {
         target.entries.push(Entry { rel, kind, stat: e.stat });
     }
     Plan { main, parts, warnings }
+}
+
+/// The folder (beside the main pack) holding the pack of the folder at `rel`, when an external
+/// link at `rel` to `object` of the file `target` is one `pack --split-dirs` makes: to the root
+/// of `<folder>/<the split layout's name for rel>`. The folder is the main pack's split folder,
+/// or another one once the pack was renamed or copied (`run.h5` renamed `new.h5` keeps linking
+/// to `run-split/`); a target naming anything else (another path, `..`) is not followed.
+pub fn part_folder<'a>(rel: &[u8], target: &'a [u8], object: &[u8]) -> Option<&'a OsStr> {
+    let file = dset_split::layout::relative_file(&[b"/", rel].concat())?;
+    let (folder, rest) = target.split_at(target.iter().position(|&b| b == b'/')?);
+    let ok = object == b"/" && !folder.is_empty() && folder != b"." && folder != b".." && &rest[1..] == file.as_bytes();
+    ok.then(|| OsStr::from_bytes(folder))
 }
 
 #[cfg(test)]

@@ -79,10 +79,9 @@ pub fn pack_split(
         bar.inc(part.walk.bytes());
     }
     bar.finish_and_clear();
-    // The main pack has no tree image: `mount` follows its links into the folders' packs.
-    let main_ub = UserBlock { room: |_| 0, write: ub.clear, clear: ub.clear };
+    // The main pack's tree image names each folder's pack, whose own image shows the folder.
     let main_opts = Options { split: Some(depth), progress: false, ..opts.clone() };
-    let main = write::prepare(&plan.main, root, out, &main_opts, update, main_ub)?;
+    let main = write::prepare(&plan.main, root, out, &main_opts, update, ub)?;
     let mut parts = Summary::default();
     for (p, path, existed) in pending {
         let unchanged = p.unchanged();

@@ -187,7 +187,7 @@ impl Unpacker {
                     self.summary.symlinks += 1;
                 }
                 Member::External { file: target, object } if file == 0 => {
-                    match part_folder(&child_rel, &target, &object) {
+                    match super::partition::part_folder(&child_rel, &target, &object) {
                         Some(folder) => self.part(&child_rel, folder, &path)?,
                         None => self.summary.skipped.push(format!("{}: an external link", path.display())),
                     }
@@ -201,7 +201,7 @@ impl Unpacker {
     }
 
     /// Unpacks the pack of the folder at `rel`, in the folder `folder` beside the main pack
-    /// (see [`part_folder`]), into the new folder `path`.
+    /// (see `partition::part_folder`), into the new folder `path`.
     fn part(&mut self, rel: &[u8], folder: &OsStr, path: &Path) -> Result<(), String> {
         let file = dset_split::layout::relative_file(&[b"/", rel].concat()).unwrap_or_default();
         let pack = dset_split::confine::below(&self.main_dir.join(folder), &file)?;
@@ -256,18 +256,6 @@ impl Unpacker {
         }
         Ok(())
     }
-}
-
-/// The folder (beside the main pack) holding the pack of the folder at `rel`, when an external
-/// link at `rel` to `object` of the file `target` is one `pack --split-dirs` makes: to the root
-/// of `<folder>/<the split layout's name for rel>`. The folder is the main pack's split folder,
-/// or another one once the pack was renamed or copied (`run.h5` renamed `new.h5` keeps linking
-/// to `run-split/`); a target naming anything else (another path, `..`) is not followed.
-fn part_folder<'a>(rel: &[u8], target: &'a [u8], object: &[u8]) -> Option<&'a OsStr> {
-    let file = dset_split::layout::relative_file(&[b"/", rel].concat())?;
-    let (folder, rest) = target.split_at(target.iter().position(|&b| b == b'/')?);
-    let ok = object == b"/" && !folder.is_empty() && folder != b"." && folder != b".." && &rest[1..] == file.as_bytes();
-    ok.then(|| OsStr::from_bytes(folder))
 }
 
 /// Gives `path` the owner (when running as root), mode (not for links) and times of `stat`.

@@ -244,8 +244,6 @@ pub struct UserBlock {
     pub room: fn(&Walk) -> u64,
     /// Given the work file and the file it is to replace.
     pub write: fn(&Path, &Path) -> Result<Option<String>, String>,
-    /// Like `write`, for a pack that is to have no image: empties the user block.
-    pub clear: fn(&Path, &Path) -> Result<Option<String>, String>,
 }
 
 fn pack_into(walk: &Walk, root: &Path, work: &Path, opts: &Options, ub: UserBlock) -> Result<Summary, String> {
