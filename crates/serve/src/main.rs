@@ -93,7 +93,8 @@ fn main() {
         }
     };
     if debug {
-        log(&format!("tree image of {} nodes checked in {:?}", layout.head.nodes, t.elapsed()));
+        let packs = if parts.is_empty() { String::new() } else { format!(", with {} folders' packs,", parts.len()) };
+        log(&format!("tree image of {} nodes{packs} checked in {:?}", layout.head.nodes, t.elapsed()));
     }
     // (Blocked already by `dset-split mount`, across the exec.)
     let signals = packfs::exec::block_signals();
