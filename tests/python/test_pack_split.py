@@ -7,6 +7,7 @@ Run by scripts/test.sh on both HDF5 series.
 import hashlib
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -243,20 +244,87 @@ def test_a_missing_folder_pack_is_named_with_the_command_that_fetches_it(tmp_pat
 
 def test_a_folder_pack_rewritten_while_mounted_gives_eio(tmp_path):
     """`cp` ignores locks: a folder's pack overwritten under the mount makes the server answer
-    EIO for what is in it (its size and time no longer as sealed), never the new bytes."""
+    EIO for what is in it (its size and time no longer as sealed), never the new bytes; the
+    folder itself too, and a listing of the folder holding it (what the kernel has not cached
+    yet: answers are kept for long, the tree being read-only)."""
     src = split_tree(tmp_path / "src")
-    pack(src, tmp_path / "p.h5", "--split-dirs")
+    pack(src, tmp_path / "p.h5", "--split-dirs", "2")
     (tmp_path / "other").mkdir()
     pack(src / "empty", tmp_path / "other" / "o.h5")
     log = tmp_path / "mount.log"
     with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
         assert not uses_hdf5(m)
         assert (m / "imgs" / "cats" / "003.jpg").read_bytes() == (src / "imgs" / "cats" / "003.jpg").read_bytes()
-        sh(["cp", tmp_path / "other" / "o.h5", tmp_path / "p-split" / "imgs.h5"], tmp_path)
-        with pytest.raises(OSError) as e:
-            (m / "imgs" / "cats" / "004.jpg").read_bytes()
-        assert e.value.errno == 5  # EIO
+        for part in ["imgs/cats.h5", "empty/deeper.h5"]:
+            sh(["cp", tmp_path / "other" / "o.h5", tmp_path / "p-split" / part], tmp_path)
+        for attempt in [lambda: (m / "imgs" / "cats" / "004.jpg").read_bytes(),
+                        lambda: os.stat(m / "empty" / "deeper"), lambda: os.listdir(m / "empty")]:
+            with pytest.raises(OSError) as e:
+                attempt()
+            assert e.value.errno == 5  # EIO
     assert "the pack was changed while mounted" in log.read_text(), log.read_text()
+
+
+def test_a_split_pack_mounts_through_hdf5_whenever_the_server_cannot_serve_it(tmp_path):
+    """A damaged main image, a named pipe where a folder's pack goes, a split folder that is a
+    symbolic link: the server hands the mount over (by the pack's name, so HDF5 finds the
+    folders' packs), never waits or reads elsewhere; the mount shows what unpack does."""
+    src = split_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5", "--split-dirs")
+    sealed = os.stat(tmp_path / "p.h5").st_mtime_ns
+    with open(tmp_path / "p.h5", "r+b") as f:
+        f.seek(300)
+        byte = f.read(1)
+        f.seek(300)
+        f.write(bytes([byte[0] ^ 0x40]))
+    os.utime(tmp_path / "p.h5", ns=(sealed, sealed))
+    log = tmp_path / "mount.log"
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
+        assert uses_hdf5(m)
+        assert unlinked(snapshot(m)) == unlinked(snapshot(src))
+    assert "tree image is damaged" in log.read_text(), log.read_text()
+    # A named pipe instead of a folder's pack: no wait for a writer.
+    pack(src, tmp_path / "p.h5", "--force", "--split-dirs")
+    os.rename(tmp_path / "p-split" / "empty.h5", tmp_path / "empty.h5")
+    os.mkfifo(tmp_path / "p-split" / "empty.h5")
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        p = subprocess.run(["ls", m / "imgs"], capture_output=True, timeout=60)
+        assert p.returncode == 0 and uses_hdf5(m)
+        with pytest.raises(OSError):
+            os.listdir(m / "empty")
+    os.remove(tmp_path / "p-split" / "empty.h5")
+    os.rename(tmp_path / "empty.h5", tmp_path / "p-split" / "empty.h5")
+    # The split folder a symbolic link to another folder: as unpack, no pack is read through it.
+    (tmp_path / "elsewhere").mkdir()
+    os.rename(tmp_path / "p-split", tmp_path / "elsewhere" / "p-split")
+    os.symlink("elsewhere/p-split", tmp_path / "p-split")
+    p = cli(["unpack", tmp_path / "p.h5", tmp_path / "out"], tmp_path)
+    assert p.returncode == 2 and "symbolic link" in p.stderr, p.stderr
+    with mounted(tmp_path / "p.h5", tmp_path / "mnt") as m:
+        assert uses_hdf5(m)
+        with pytest.raises(OSError) as e:
+            (m / "imgs").read_bytes()
+        assert e.value.errno == 5
+
+
+def test_a_split_pack_of_more_folders_than_the_open_files_limit_is_served(tmp_path):
+    """The server keeps a descriptor per folder's pack: it raises its limit of open files."""
+    src = tmp_path / "src"
+    for i in range(80):
+        (src / f"d{i:02}").mkdir(parents=True)
+        (src / f"d{i:02}" / "x").write_text(str(i))
+    pack(src, tmp_path / "p.h5", "--split-dirs")
+    (tmp_path / "mnt").mkdir()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    p = subprocess.run([need_file("DSET_SPLIT_CLI"), "mount", tmp_path / "p.h5", tmp_path / "mnt"], env=clean_env(),
+                       capture_output=True, text=True, timeout=60,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard)))
+    assert p.returncode == 0, p.stderr
+    try:
+        assert not uses_hdf5(tmp_path / "mnt")
+        assert (tmp_path / "mnt" / "d79" / "x").read_text() == "79"
+    finally:
+        sh([need_file("DSET_SPLIT_FUSERMOUNT"), "-u", tmp_path / "mnt"], tmp_path)
 
 
 def test_gc_and_status_know_the_folder_packs(tmp_path):

@@ -1,6 +1,6 @@
 //! What the `dset-split` command and its mount server (`dset-split-serve`) share: the tree
 //! image a pack carries in its user block ([`image`], pure data), the word hash its checksum
-//! uses ([`hash`]), reading a file at an offset ([`file`]), mounting and unmounting a FUSE file system ([`kernel`]), and handing a mount
+//! uses ([`hash`]), opening and reading a pack and the open-files limit ([`file`]), mounting and unmounting a FUSE file system ([`kernel`]), and handing a mount
 //! from one program to the next ([`exec`]).
 //!
 //! The server is a separate, small program (no HDF5, no command-line parser) so that a mounted

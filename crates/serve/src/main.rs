@@ -78,6 +78,8 @@ fn main() {
     };
     let debug = std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some();
     let t = std::time::Instant::now();
+    // One descriptor per folder's pack (`pack --split-dirs`).
+    packfs::file::raise_open_files_limit();
     let checked = checked(&args.pack).and_then(|layout| {
         let parts = if layout.parts > 0 { parts(&args, &layout)? } else { Vec::new() };
         Ok((layout, parts))
@@ -182,7 +184,7 @@ fn parts(args: &Args, layout: &image::Layout) -> Result<Vec<Part>, String> {
         let path = part_path(dir, &name).ok_or_else(|| {
             format!("the pack names a folder's pack outside its folder: {}", String::from_utf8_lossy(&name))
         })?;
-        let file = File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = packfs::file::open_regular(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         // SAFETY: an open descriptor; a shared lock, as HDF5 takes to read, not waited for.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } != 0 {
             return Err(format!("{}: an HDF5 program has it open for writing", path.display()));
@@ -198,21 +200,34 @@ fn parts(args: &Args, layout: &image::Layout) -> Result<Vec<Part>, String> {
 }
 
 /// Where the pack in the folder `dir` finds the folder's pack its image names `name`: below
-/// `dir`, never above it or elsewhere (no `..`, no absolute path).
+/// `dir`, never above it or elsewhere (no `..`, no absolute path, no folder on the way that is
+/// a symbolic link: as `unpack` finds it; the pack itself may be one, into a DVC or git-annex
+/// cache).
 fn part_path(dir: &std::path::Path, name: &[u8]) -> Option<PathBuf> {
     let name = std::path::Path::new(OsStr::from_bytes(name));
     let plain = name.components().all(|c| matches!(c, std::path::Component::Normal(_)));
-    (plain && !name.as_os_str().is_empty()).then(|| dir.join(name))
+    if !plain || name.as_os_str().is_empty() {
+        return None;
+    }
+    let mut at = dir.to_path_buf();
+    let mut steps = name.components().peekable();
+    while let Some(step) = steps.next() {
+        at.push(step);
+        let real_dir = || std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir());
+        if steps.peek().is_some() && !real_dir() {
+            return None;
+        }
+    }
+    Some(at)
 }
 
 /// Becomes `dset-split mount --fuse-fd N`, which serves the mount from the pack read through
 /// HDF5 (before the kernel's handshake, which it then makes). Returns only on failure.
 fn hand_over(args: &Args) -> std::io::Error {
     let fuse = args.fuse.as_raw_fd().to_string();
-    // The very file checked and locked, whatever its name leads to now; but by its name when
-    // it names folders' packs, which HDF5 finds beside it.
-    let by_fd = format!("/proc/self/fd/{}", args.pack.as_raw_fd());
-    let pack = if image_names_parts(&args.pack) { args.path.as_os_str() } else { OsStr::new(&by_fd) };
+    // By its name (HDF5 finds the packs its links name beside it), which `dset-split mount`
+    // opens, locks and reads anew: whatever it leads to now is what is mounted.
+    let pack = args.path.as_os_str();
     let device = args.device.map(packfs::kernel::device_arg);
     let mut argv = vec![args.command.as_os_str(), OsStr::new("mount"), OsStr::new("--fuse-fd"), OsStr::new(&fuse)];
     if let Some(d) = &device {
@@ -223,15 +238,6 @@ fn hand_over(args: &Args) -> std::io::Error {
     }
     argv.extend([pack, args.mountpoint.as_os_str()]);
     packfs::exec::exec(args.command.as_os_str(), &argv)
-}
-
-/// Whether the pack's image (sound or not) names folders' packs: when the checks failed, a
-/// quick look for the HDF5 reader's sake.
-fn image_names_parts(pack: &File) -> bool {
-    let mut head = [0u8; image::HEAD_LEN];
-    let read = std::os::unix::fs::FileExt::read_exact_at(pack, &mut head, 0);
-    let Some(len) = read.ok().and_then(|()| image::head(&head)).map(|h| h.len) else { return false };
-    image::check(len, pack).is_ok_and(|l| l.parts > 0)
 }
 
 /// Logs `why`, unmounts and leaves.
@@ -254,13 +260,15 @@ mod tests {
 
     #[test]
     fn a_folders_pack_is_found_below_the_packs_folder_only() {
-        let dir = Path::new("/data");
-        assert_eq!(part_path(dir, b"run-split/a.h5").unwrap(), Path::new("/data/run-split/a.h5"));
-        assert_eq!(part_path(dir, b"run-split/b%2E/c d.h5").unwrap(), Path::new("/data/run-split/b%2E/c d.h5"));
-        // (`.` inside a path is no step: Path leaves it out.)
-        assert_eq!(part_path(dir, b"a/./b").unwrap(), Path::new("/data/a/b"));
-        for bad in [&b"../x.h5"[..], b"run-split/../../x.h5", b"/etc/x.h5", b"", b"./x"] {
-            assert_eq!(part_path(dir, bad), None, "{}", String::from_utf8_lossy(bad));
+        let dir = std::env::temp_dir().join(format!("dset-split-serve-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("run-split/b%2E")).unwrap();
+        let _ = std::os::unix::fs::symlink("run-split", dir.join("linked"));
+        assert_eq!(part_path(&dir, b"run-split/a.h5").unwrap(), dir.join("run-split/a.h5"));
+        assert_eq!(part_path(&dir, b"run-split/b%2E/c d.h5").unwrap(), dir.join("run-split/b%2E/c d.h5"));
+        // No folder on the way may be a symbolic link, or missing; the pack itself may be one.
+        for bad in [&b"../x.h5"[..], b"run-split/../../x.h5", b"/etc/x.h5", b"", b"./x", b"linked/a.h5", b"gone/a.h5"] {
+            assert_eq!(part_path(&dir, bad), None, "{}", String::from_utf8_lossy(bad));
         }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -158,9 +158,17 @@ impl Server<'_> {
     /// lock (`cp` over it) could have rewritten it, and its records would then point anywhere.
     /// EIO from then on, and the log says why once.
     fn unchanged(&self, ino: u64) -> Result<(), i32> {
-        let holds = |v: &View<File>| v.bytes.metadata().is_ok_and(|m| v.layout.head.seal.holds(&m));
-        let part = self.split(ino).filter(|&(view, _)| view > 0).map(|(view, _)| &self.views[view]);
-        match holds(&self.views[0]) && part.is_none_or(holds) {
+        self.sealed(0)?;
+        match self.split(ino) {
+            Some((view, _)) if view > 0 => self.sealed(view),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the pack of image `view` is still as sealed (see [`Server::unchanged`]).
+    fn sealed(&self, view: usize) -> Result<(), i32> {
+        let v = &self.views[view];
+        match v.bytes.metadata().is_ok_and(|m| v.layout.head.seal.holds(&m)) {
             true => Ok(()),
             false => {
                 if !self.changed.swap(true, std::sync::atomic::Ordering::Relaxed) {
@@ -322,6 +330,8 @@ impl Server<'_> {
         let ino = match rec.kind {
             Kind::Part { .. } if view == 0 => {
                 let part = self.parts.binary_search_by_key(&node, |p| p.node).map_err(|_| libc::EIO)?;
+                // Its root is read from that pack, which the request was not about.
+                self.sealed(part + 1)?;
                 self.join(part + 1, 1)
             }
             _ => self.join(view, node.into()),

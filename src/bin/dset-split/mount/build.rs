@@ -228,7 +228,19 @@ impl Builder {
                 }
                 Member::External { file: target, object } => {
                     let rel = child_path.strip_prefix(b"/").unwrap_or(&child_path);
-                    if self.parts && self.pack && file == 0 && part_folder(rel, target, object).is_some() {
+                    let part = (self.pack && file == 0).then(|| part_folder(rel, target, object)).flatten();
+                    // A folder's pack is found as `unpack` finds it: through no symbolic link to
+                    // a folder (the pack itself may be one).
+                    if let (Some(folder), false) = (part, self.parts) {
+                        let main_dir = self.tree.files[0].path.parent().map(Path::to_path_buf).unwrap_or_default();
+                        let file = dset_split::layout::relative_file(&child_path).unwrap_or_default();
+                        if let Err(why) = dset_split::confine::below(&main_dir.join(folder), &file) {
+                            let data = self.unreadable(&child_path, &Unreadable::Other(why));
+                            self.add(ino, name.clone(), Meta { perm: 0o444, ..self.base }, Kind::File(data));
+                            continue;
+                        }
+                    }
+                    if self.parts && part.is_some() {
                         // What it shows is its pack's root's; a fixed record here keeps the image
                         // (and its seal's time) the same for the same tree.
                         let meta = Meta { perm: 0o555, uid: 0, gid: 0, mtime: UNIX_EPOCH, nlink: 2 };
@@ -520,7 +532,9 @@ impl Builder {
         if let Some(&at) = self.opened.get(&canonical) {
             return Ok(at);
         }
-        let fd = std::fs::File::open(&path).map_err(|e| Unreadable::Other(format!("{}: {e}", path.display())))?;
+        // Never waits (a named pipe there would, for a writer), and only a regular file.
+        let fd =
+            packfs::file::open_regular(&path).map_err(|e| Unreadable::Other(format!("{}: {e}", path.display())))?;
         crate::h5::lock_shared(&fd, &path).map_err(Unreadable::Other)?;
         let h5 = crate::h5::open(&path, false).map_err(Unreadable::Other)?;
         self.tree.files.push(Backing { path, fd, h5: Some(h5) });

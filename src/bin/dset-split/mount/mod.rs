@@ -99,7 +99,7 @@ fn mount(args: &Args) -> Result<(), String> {
         (Err(Some(why)), _) if debug => log(&format!("the tree image is not used: {why}")),
         (Err(_), _) => {}
     }
-    raise_open_files_limit();
+    packfs::file::raise_open_files_limit();
     // Large buffers (the tree's arrays, HDF5's while the tree is read) are mapped on their own
     // and given back whole when freed, instead of leaving holes in the heap that the background
     // process would inherit.
@@ -261,7 +261,7 @@ fn take_over(args: &Args, fd: i32) -> Result<(), String> {
     let fuse = packfs::kernel::Mounted { fd, device };
     // SAFETY: a plain system call on a descriptor we own.
     unsafe { libc::fcntl(fuse.fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-    raise_open_files_limit();
+    packfs::file::raise_open_files_limit();
     let debug = std::env::var_os("DSET_SPLIT_MOUNT_DEBUG").is_some();
     // Read before the kernel's handshake is answered (the mount waits for it): whether a file
     // is missing decides how files are opened. A tree that cannot be read is an empty one,
@@ -290,19 +290,6 @@ fn read_tree(path: &Path, debug: bool) -> Result<tree::Tree, String> {
         log(&format!("memory after the tree: {}", memory()));
     }
     Ok(tree)
-}
-
-/// Raises the limit of open files to the most allowed: a split layout keeps a file (and HDF5
-/// another) open per split file.
-fn raise_open_files_limit() {
-    // SAFETY: reads and sets this process's limit through valid pointers.
-    unsafe {
-        let mut lim: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
 }
 
 /// This process's peak and current resident memory (for `DSET_SPLIT_MOUNT_DEBUG`).
