@@ -117,6 +117,7 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 fn print_table(r: &Report) {
+    let missing = |place| r.datasets.iter().filter(|d| d.place == place && d.state == Some(State::Missing)).count();
     let width = crate::column_width(r.datasets.iter().map(|d| d.path.len()));
     for d in &r.datasets {
         let place = match d.place {
@@ -137,13 +138,17 @@ fn print_table(r: &Report) {
         println!("{:width$}  {place:8}  {bytes:>9}  {state:8}  {file}", d.path);
     }
     println!(
-        "{}: {} datasets: {} inline, {} in split files, {} behind other external links; {} file(s) missing",
+        "{}: {} datasets: {} inline, {} in split files ({} missing), {} behind other external links{}",
         r.file,
         r.datasets.len(),
         r.inline,
         r.split,
+        missing(Place::Split),
         r.external,
-        r.missing
+        match missing(Place::External) {
+            0 => String::new(),
+            n => format!(" ({n} missing)"),
+        }
     );
     if r.file_dvc.is_some() || r.datasets.iter().any(|d| d.dvc.is_some()) {
         let main = if r.file_dvc == Some(Dvc::Modified) { "; the main file too" } else { "" };
