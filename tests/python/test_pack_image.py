@@ -97,16 +97,21 @@ def test_a_pack_changed_after_packing_shows_as_it_is_now(tmp_path):
         assert (m / "imgs/cats/003.jpg").read_bytes() == b"\x01\x02\x03" + (src / "imgs/cats/003.jpg").read_bytes()[3:]
 
 
-def test_a_damaged_image_is_noticed_and_the_pack_read_through_hdf5(tmp_path):
-    src = make_tree(tmp_path / "src")
-    pack(src, tmp_path / "p.h5")
-    sealed = os.stat(tmp_path / "p.h5").st_mtime_ns
-    with open(tmp_path / "p.h5", "r+b") as f:
+def damage_image(path):
+    """Flips a bit in the pack's tree image, and sets its time back: the seal itself holds."""
+    sealed = os.stat(path).st_mtime_ns
+    with open(path, "r+b") as f:
         f.seek(300)
         byte = f.read(1)
         f.seek(300)
         f.write(bytes([byte[0] ^ 0x40]))
-    os.utime(tmp_path / "p.h5", ns=(sealed, sealed))  # the seal itself still holds
+    os.utime(path, ns=(sealed, sealed))
+
+
+def test_a_damaged_image_is_noticed_and_the_pack_read_through_hdf5(tmp_path):
+    src = make_tree(tmp_path / "src")
+    pack(src, tmp_path / "p.h5")
+    damage_image(tmp_path / "p.h5")
     log = tmp_path / "mount.log"
     with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
         assert snapshot(m) == snapshot(src)

@@ -18,7 +18,7 @@ import pytest
 
 from support import clean_env, cli, need_file, sh
 from test_dvc import dvc, git, objects, repo  # noqa: F401 (repo: the fixture)
-from test_pack_image import uses_hdf5
+from test_pack_image import damage_image, uses_hdf5
 from test_pack_mount import ODD, make_tree, mounted, pack, snapshot
 
 # A top-level folder whose name is not UTF-8: its pack's name is escaped by the split layout.
@@ -271,13 +271,7 @@ def test_a_split_pack_mounts_through_hdf5_whenever_the_server_cannot_serve_it(tm
     folders' packs), never waits or reads elsewhere; the mount shows what unpack does."""
     src = split_tree(tmp_path / "src")
     pack(src, tmp_path / "p.h5", "--split-dirs")
-    sealed = os.stat(tmp_path / "p.h5").st_mtime_ns
-    with open(tmp_path / "p.h5", "r+b") as f:
-        f.seek(300)
-        byte = f.read(1)
-        f.seek(300)
-        f.write(bytes([byte[0] ^ 0x40]))
-    os.utime(tmp_path / "p.h5", ns=(sealed, sealed))
+    damage_image(tmp_path / "p.h5")
     log = tmp_path / "mount.log"
     with mounted(tmp_path / "p.h5", tmp_path / "mnt", "--log", log) as m:
         assert uses_hdf5(m)
