@@ -256,7 +256,6 @@ fn unmount(args: &Args) {
 #[cfg(test)]
 mod tests {
     use super::part_path;
-    use std::path::Path;
 
     #[test]
     fn a_folders_pack_is_found_below_the_packs_folder_only() {
