@@ -312,8 +312,16 @@ impl Server<'_> {
     /// pack's root, under another inode), EIO when it cannot be read.
     fn node(&self, ino: u64) -> Result<Found, i32> {
         let (view, node) = self.split(ino).ok_or(libc::ENOENT)?;
-        let rec = self.views[view].node(node).map_err(|e| self.failed(e))?;
-        let rec = rec.filter(|r| !matches!(r.kind, Kind::Part { .. })).ok_or(libc::ENOENT)?;
+        let rec = self.views[view].node(node).map_err(|e| self.failed(e))?.ok_or(libc::ENOENT)?;
+        self.found(view, node, rec)
+    }
+
+    /// Node `node` of image `view`, whose record is `rec`, as the kernel sees it (ENOENT for a
+    /// folder's node in the main pack: it is shown as its pack's root).
+    fn found(&self, view: usize, node: u64, rec: Record) -> Result<Found, i32> {
+        if matches!(rec.kind, Kind::Part { .. }) {
+            return Err(libc::ENOENT);
+        }
         let parent = match view.checked_sub(1) {
             Some(part) if node == 1 => self.join(0, self.parts[part].parent.into()),
             _ => self.join(view, rec.parent.into()),
@@ -327,16 +335,14 @@ impl Server<'_> {
     fn child(&self, view: usize, node: u32) -> Result<(u64, Found), i32> {
         let eio = |e| if e == libc::ENOENT { libc::EIO } else { e };
         let rec = self.views[view].node(node.into()).map_err(|e| self.failed(e))?.ok_or(libc::EIO)?;
-        let ino = match rec.kind {
-            Kind::Part { .. } if view == 0 => {
-                let part = self.parts.binary_search_by_key(&node, |p| p.node).map_err(|_| libc::EIO)?;
-                // Its root is read from that pack, which the request was not about.
-                self.sealed(part + 1)?;
-                self.join(part + 1, 1)
-            }
-            _ => self.join(view, node.into()),
-        };
-        Ok((ino, self.node(ino).map_err(eio)?))
+        if let (Kind::Part { .. }, 0) = (rec.kind, view) {
+            let part = self.parts.binary_search_by_key(&node, |p| p.node).map_err(|_| libc::EIO)?;
+            // Its root is read from that pack, which the request was not about.
+            self.sealed(part + 1)?;
+            let ino = self.join(part + 1, 1);
+            return Ok((ino, self.node(ino).map_err(eio)?));
+        }
+        Ok((self.join(view, node.into()), self.found(view, node.into(), rec).map_err(eio)?))
     }
 
     /// Logs a failed read of the pack; EIO.
@@ -357,7 +363,7 @@ impl Server<'_> {
                 0 => {
                     name.clear();
                     name.push(b'.');
-                    (ino, self.node(ino)?)
+                    (ino, Found { view: dir.view, rec: dir.rec.clone(), parent: dir.parent })
                 }
                 1 => {
                     name.clear();

@@ -260,14 +260,15 @@ impl Builder {
     /// Adds `name` from the pack's index when its record still describes the object (its
     /// header checksum is unchanged); false when the object must be read from HDF5.
     fn indexed(&mut self, file: usize, parent: Ino, name: &[u8], token: &[u8; 16]) -> Result<bool, String> {
-        let Some(Some((index, headers))) = self.indexes.get_mut(file) else { return Ok(false) };
+        let Some(Some((index, _))) = self.indexes.get(file) else { return Ok(false) };
         let Some(rec) = index.get(token) else { return Ok(false) };
-        let sum = headers.checksum(hdf::token_addr(token));
         if let Some(&ino) = self.datasets.get(&(file, *token)) {
             self.tree.nodes[ino as usize - 1].meta.nlink += 1;
             self.link(parent, name.to_vec(), ino);
             return Ok(true);
         }
+        let Some(Some((_, headers))) = self.indexes.get_mut(file) else { return Ok(false) };
+        let sum = headers.checksum(hdf::token_addr(token));
         if sum != Some(rec.checksum) || rec.dir {
             // Groups are listed through HDF5 (their members are not in the index).
             return Ok(false);

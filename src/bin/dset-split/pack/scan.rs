@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::ffi::CString;
 use std::path::Path;
 
-use dset_split::ffi::sys::h5g::H5Gopen2;
 use dset_split::ffi::sys::h5i::hid_t;
 use dset_split::ffi::sys::h5o::{H5O_INFO_BASIC, H5O_info2_t, H5O_type_t, H5Oget_info3, H5Oopen};
 use dset_split::ffi::sys::h5p::H5P_DEFAULT;
@@ -22,18 +21,7 @@ use super::walk::{Entry, Kind, Walk};
 /// The walk the pack at `path` holds; None when it is not a pack, cannot be read, or holds what
 /// no walk can (a group linked twice, a dataset that is not a packed file, a missing stat).
 pub fn walk_of(path: &Path) -> Option<Walk> {
-    if !std::fs::metadata(path).ok()?.is_file() {
-        return None;
-    }
-    let file = crate::h5::open(path, false).ok()?;
-    if !super::write::is_pack(file.0) {
-        return None;
-    }
-    // SAFETY: the open file's root group.
-    let root = IdGuard(unsafe { H5Gopen2(file.0, c"/".as_ptr(), H5P_DEFAULT) });
-    if root.0 < 0 {
-        return None;
-    }
+    let (file, root) = super::write::open_pack(path)?;
     let index = hdf::read_bytes_attr(root.0, &CString::new(format::INDEX_ATTR).ok()?).and_then(IndexView::new);
     let fd = std::fs::File::open(path).ok()?;
     let mut s = Scan {

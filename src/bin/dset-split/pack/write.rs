@@ -224,16 +224,20 @@ pub fn recorded_split(out: &Path) -> Option<u32> {
 
 /// The root attribute `name` of the pack at `out` (a regular file), as bytes.
 fn root_attr(out: &Path, name: &str) -> Option<Vec<u8>> {
-    if !std::fs::metadata(out).ok()?.is_file() {
+    let (_file, root) = open_pack(out)?;
+    hdf::read_bytes_attr(root.0, &attr_name(name))
+}
+
+/// The pack at `path` (a regular file), open read-only, and its root group; None when it is not
+/// a pack or cannot be read.
+pub fn open_pack(path: &Path) -> Option<(IdGuard, IdGuard)> {
+    if !std::fs::metadata(path).ok()?.is_file() {
         return None;
     }
-    let file = crate::h5::open(out, false).ok()?;
+    let file = crate::h5::open(path, false).ok()?;
     // SAFETY: the open file's root group.
     let root = IdGuard(unsafe { H5Gopen2(file.0, c"/".as_ptr(), H5P_DEFAULT) });
-    if root.0 < 0 || !is_pack(file.0) {
-        return None;
-    }
-    hdf::read_bytes_attr(root.0, &attr_name(name))
+    (root.0 >= 0 && is_pack(file.0)).then_some((file, root))
 }
 
 /// The pack's user block: the room a new pack of a walk leaves there, and what is written
